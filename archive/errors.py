@@ -1,0 +1,38 @@
+"""Errors of the archive layer; all are :class:`crypto.errors.RhizomeError`."""
+
+from __future__ import annotations
+
+from crypto.errors import RhizomeError
+
+
+class ArchiveError(RhizomeError):
+    """The archive refused an operation; the message says which and why."""
+
+
+class InvalidLesson(ArchiveError):
+    """A lesson's content breaks a rule: the message names the file or record and the field.
+
+    Fix that field and add the lesson again; nothing was stored.
+    """
+
+    def __init__(self, where: str, field: str | None, problem: str) -> None:
+        self.where = where
+        self.field = field
+        self.problem = problem
+        location = f"{where}: field '{field}'" if field else where
+        super().__init__(f"{location}: {problem}")
+
+
+class UnknownRecord(ArchiveError):
+    """No record has this id (or id prefix) here. ``rhizome lesson list`` shows the ids."""
+
+
+class AmbiguousRecordId(ArchiveError):
+    """Several records start with this prefix; type more of the id."""
+
+
+class DatabaseError(ArchiveError):
+    """The database file is damaged, locked for too long or from a newer Rhizome.
+
+    Restore the home from a backup, or upgrade Rhizome if the schema is newer.
+    """

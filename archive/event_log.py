@@ -1,0 +1,103 @@
+"""The hash-chained, signed event log.
+
+Every change of state on a node appends one entry: its sequence number, time, kind, the id
+it concerns and a small JSON detail (ids and counts only, never record content or
+participant names). Each entry holds the hash of the entry before it and is signed by the
+node key, so editing, removing or reordering entries is caught by ``rhizome verify`` even
+by someone who can write the database file but does not hold the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from crypto.canonical import pack
+from crypto.errors import BadSignature
+from crypto.signing import EVENT_CONTEXT, SigningIdentity, verify_signature
+
+GENESIS = bytes(32)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    at: int
+    kind: str
+    subject: str | None
+    detail: dict[str, Any]
+    prev: bytes
+    hash: bytes
+    signature: bytes
+
+
+def entry_hash(
+    seq: int, at: int, kind: str, subject: str | None, detail: str, prev: bytes
+) -> bytes:
+    """The hash that chains an entry to the one before it."""
+    return hashlib.sha256(pack([seq, at, kind, subject, detail, prev])).digest()
+
+
+def encode_detail(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def append_event(
+    db: sqlite_utils.Database,
+    identity: SigningIdentity,
+    kind: str,
+    subject: str | None,
+    detail: dict[str, Any],
+    at: int,
+) -> int:
+    """Append an entry; call inside the transaction that makes the change it records."""
+    last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    detail_text = encode_detail(detail)
+    digest = entry_hash(seq, at, kind, subject, detail_text, prev)
+    db.execute(
+        "INSERT INTO events (seq, at, kind, subject, detail, prev, hash, signature) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, kind, subject, detail_text, prev, digest, identity.sign(EVENT_CONTEXT, digest)],
+    )
+    return int(seq)
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    seq, at, kind, subject, detail, prev, digest, signature = row
+    return Event(seq, at, kind, subject, json.loads(detail), prev, digest, signature)
+
+
+def recent_events(db: sqlite_utils.Database, limit: int = 50) -> list[Event]:
+    rows = db.execute(
+        "SELECT seq, at, kind, subject, detail, prev, hash, signature FROM events "
+        "ORDER BY seq DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [_event(row) for row in rows]
+
+
+def chain_problems(db: sqlite_utils.Database, node_key: bytes) -> Iterator[str]:
+    """Each break in the chain, in words; nothing when the log is intact."""
+    expected_prev, expected_seq = GENESIS, 1
+    cursor = db.execute(
+        "SELECT seq, at, kind, subject, detail, prev, hash, signature FROM events ORDER BY seq"
+    )
+    for seq, at, kind, subject, detail, prev, digest, signature in cursor:
+        where = f"event {seq}"
+        if seq != expected_seq:
+            yield f"{where}: expected entry {expected_seq} here, entries are missing"
+        if prev != expected_prev:
+            yield f"{where}: does not link to the entry before it"
+        if entry_hash(seq, at, kind, subject, detail, prev) != digest:
+            yield f"{where}: content does not match its hash (the entry was changed)"
+        try:
+            verify_signature(node_key, EVENT_CONTEXT, digest, signature)
+        except BadSignature:
+            yield f"{where}: signature does not verify with this node's key"
+        expected_prev, expected_seq = digest, seq + 1

@@ -1,0 +1,110 @@
+"""Versioned schema migrations.
+
+Each migration is a function that takes the database and changes its schema; they run in
+order, each in its own transaction, and ``schema_migrations`` remembers which ran. Later
+features add a function at the end of :data:`MIGRATIONS`; a shipped migration never changes.
+A database from a newer Rhizome (one with versions we do not know) is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlite_utils
+
+from archive.errors import DatabaseError
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def m001_records(db: sqlite_utils.Database) -> None:
+    """Records (signed bytes plus derived columns), their full-text index, the event log."""
+    db.execute(
+        """
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY,
+            envelope BLOB NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            language TEXT NOT NULL,
+            region TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            sensitivity TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            supersedes TEXT,
+            translation_of TEXT,
+            received_from TEXT,
+            stored_at INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX records_by_created ON records (created, id)")
+    db.execute("CREATE INDEX records_by_supersedes ON records (supersedes)")
+    db.execute("CREATE INDEX records_by_translation ON records (translation_of)")
+    # The index keeps its own copy of the text (no external content): purging a record is
+    # then one DELETE here, with nothing left in a content table we might forget.
+    db.execute(
+        """
+        CREATE VIRTUAL TABLE records_fts USING fts5(
+            title, summary, body, tags,
+            tokenize = "unicode61 remove_diacritics 2"
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT,
+            detail TEXT NOT NULL,
+            prev BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            signature BLOB NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_records]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; refuse a database from a newer release."""
+    if "schema_migrations" not in db.table_names():
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise DatabaseError(
+            f"the database has schema version {current}, newer than this Rhizome knows "
+            f"({len(MIGRATIONS)}): upgrade Rhizome"
+        )
+    for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) < version:  # another process may have just done it
+                migration(db)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    [version, migration.__name__, int(time.time())],
+                )
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")

@@ -1,0 +1,139 @@
+"""Reading the archive: ids, listings, one record with its history and translations."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from archive.errors import AmbiguousRecordId, UnknownRecord
+from archive.signed_record import SignedRecord, open_record
+
+MIN_PREFIX = 4
+_HEX = re.compile(r"^[0-9a-f]+$")
+SUMMARY_COLUMNS = (
+    "id, kind, title, summary, language, region, tags, sensitivity, scope, origin, author, "
+    "created, supersedes, translation_of, received_from"
+)
+# A record is the newest version when no other record supersedes it.
+LATEST = "NOT EXISTS (SELECT 1 FROM records AS newer WHERE newer.supersedes = records.id)"
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """The readable columns of one stored record."""
+
+    id: str
+    kind: str
+    title: str
+    summary: str
+    language: str
+    region: str
+    tags: list[str]
+    sensitivity: str
+    scope: str
+    origin: str
+    author: str
+    created: int
+    supersedes: str | None
+    translation_of: str | None
+    received_from: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> RecordSummary:
+        values = list(row)
+        values[6] = json.loads(values[6])
+        return cls(*values)
+
+
+def resolve_record_id(db: sqlite_utils.Database, text: str) -> str:
+    """The full id for a full id or a unique prefix of at least four hex characters."""
+    prefix = text.strip().lower()
+    if len(prefix) < MIN_PREFIX or not _HEX.match(prefix):
+        raise UnknownRecord(
+            f"{text!r} is not a record id (use at least {MIN_PREFIX} hex characters)"
+        )
+    rows = db.execute(
+        "SELECT id FROM records WHERE id >= ? AND id < ? LIMIT 2", [prefix, prefix + "g"]
+    ).fetchall()
+    if not rows:
+        raise UnknownRecord(f"no record {prefix} in this archive")
+    if len(rows) > 1:
+        raise AmbiguousRecordId(f"several records start with {prefix}: type more of the id")
+    return str(rows[0][0])
+
+
+def record_summary(db: sqlite_utils.Database, record_id: str) -> RecordSummary:
+    row = db.execute(f"SELECT {SUMMARY_COLUMNS} FROM records WHERE id = ?", [record_id]).fetchone()
+    if row is None:
+        raise UnknownRecord(f"no record {record_id[:12]} in this archive")
+    return RecordSummary.from_row(row)
+
+
+def load_record(db: sqlite_utils.Database, record_id: str) -> SignedRecord:
+    """The signed record, verified again as it is read."""
+    row = db.execute("SELECT envelope FROM records WHERE id = ?", [record_id]).fetchone()
+    if row is None:
+        raise UnknownRecord(f"no record {record_id[:12]} in this archive")
+    return open_record(row[0], f"record {record_id[:12]}")
+
+
+def latest_records(
+    db: sqlite_utils.Database, limit: int | None = None, offset: int = 0
+) -> list[RecordSummary]:
+    """Newest versions only, most recent first."""
+    rows = db.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE {LATEST} "
+        "ORDER BY created DESC, id LIMIT ? OFFSET ?",
+        [-1 if limit is None else limit, offset],
+    )
+    return [RecordSummary.from_row(row) for row in rows]
+
+
+def count_records(db: sqlite_utils.Database, latest_only: bool = False) -> int:
+    where = f"WHERE {LATEST}" if latest_only else ""
+    return int(db.execute(f"SELECT count(*) FROM records {where}").fetchone()[0])
+
+
+def history(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:
+    """Every version of the lesson ``record_id`` belongs to, oldest first."""
+    oldest = record_id
+    seen = {oldest}
+    while (previous := _one(db, "SELECT supersedes FROM records WHERE id = ?", oldest)) and (
+        previous not in seen
+    ):
+        if not _one(db, "SELECT id FROM records WHERE id = ?", previous):
+            break  # an older version we never received
+        seen.add(previous)
+        oldest = previous
+    return list(_versions_from(db, oldest))
+
+
+def _versions_from(db: sqlite_utils.Database, first: str) -> Iterator[RecordSummary]:
+    current: str | None = first
+    seen: set[str] = set()
+    while current and current not in seen:
+        seen.add(current)
+        yield record_summary(db, current)
+        current = _one(db, "SELECT id FROM records WHERE supersedes = ? ORDER BY created", current)
+
+
+def translations(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:
+    """The other language versions linked to this record (through ``translation_of``)."""
+    original = _one(db, "SELECT translation_of FROM records WHERE id = ?", record_id) or record_id
+    rows = db.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE (id = ? OR translation_of = ?) AND id != ? "
+        "ORDER BY language",
+        [original, original, record_id],
+    )
+    return [RecordSummary.from_row(row) for row in rows]
+
+
+def _one(db: sqlite_utils.Database, sql: str, value: str) -> str | None:
+    row = db.execute(sql, [value]).fetchone()
+    return None if row is None else row[0]

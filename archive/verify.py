@@ -1,0 +1,82 @@
+"""``rhizome verify``: re-check everything the archive claims.
+
+For every record: its signature, that its id is the hash of its signed bytes, that it was
+signed by the origin it names, that its readable columns and its search-index entry still
+say what the signed bytes say. Then the whole event-log chain. Each problem names the item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from archive.event_log import chain_problems
+from archive.signed_record import open_record
+from archive.store import derived_columns, search_columns
+from crypto.errors import RhizomeError
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class VerifyReport:
+    records_checked: int = 0
+    events_checked: int = 0
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def record_problems(
+    db: sqlite_utils.Database, progress: Progress | None = None
+) -> Iterator[tuple[str, str]]:
+    """(record id, problem) for each record that does not match its signed bytes."""
+    rows = db.execute(
+        "SELECT records.rowid, records.id, records.envelope, records.kind, records.title, "
+        "records.summary, records.language, records.region, records.tags, records.sensitivity, "
+        "records.scope, records.origin, records.author, records.created, records.supersedes, "
+        "records.translation_of, records_fts.title, records_fts.summary, records_fts.body, records_fts.tags "
+        "FROM records LEFT JOIN records_fts ON records_fts.rowid = records.rowid"
+    )
+    for row in rows:
+        record_id = row[1]
+        if progress:
+            progress(1)
+        try:
+            record = open_record(row[2], f"record {record_id[:12]}")
+        except RhizomeError as error:
+            yield record_id, f"signed bytes do not verify ({error})"
+            continue
+        if record.id_hex != record_id:
+            yield record_id, "stored id is not the hash of its signed bytes"
+        stored = dict(zip(derived_columns(record), row[3:16], strict=True))
+        for name, value in derived_columns(record).items():
+            if stored[name] != value:
+                yield record_id, f"column '{name}' differs from the signed record"
+        if tuple(row[16:20]) != search_columns(record.lesson):
+            yield record_id, "search index entry differs from the signed record"
+
+
+def verify_archive(
+    db: sqlite_utils.Database, node_key: bytes, progress: Progress | None = None
+) -> VerifyReport:
+    report = VerifyReport()
+    report.records_checked = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
+    report.events_checked = int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+    for record_id, problem in record_problems(db, progress):
+        report.problems.append({"item": f"record {record_id}", "problem": problem})
+    for problem in chain_problems(db, node_key):
+        item, _, text = problem.partition(": ")
+        report.problems.append({"item": item, "problem": text})
+    orphans = db.execute(
+        "SELECT count(*) FROM records_fts WHERE rowid NOT IN (SELECT rowid FROM records)"
+    ).fetchone()[0]
+    if orphans:
+        report.problems.append(
+            {"item": "search index", "problem": f"{orphans} entries with no record"}
+        )
+    return report

@@ -1,0 +1,97 @@
+"""Canonical msgpack: one value, exactly one byte string.
+
+Signatures and ids are computed over bytes, so every value we sign must have a single
+encoding. We allow only nil, booleans, integers, UTF-8 strings, byte strings, arrays and
+maps with string keys; no floats (their text form is ambiguous) and no extension types.
+msgpack-python always picks the shortest form for integers and lengths, and maps keep the
+insertion order the caller chose, so ``pack`` is canonical as long as callers fix their key
+order; ``unpack`` proves it by re-encoding and comparing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from crypto.errors import MalformedData, NonCanonicalEncoding
+
+_MAX_INT = 2**64 - 1
+_MIN_INT = -(2**63)
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Caps applied *while* decoding, so junk cannot make us allocate before we check it."""
+
+    max_bytes: int = 1 << 20
+    max_str_len: int = 1 << 20
+    max_bin_len: int = 1 << 20
+    max_array_len: int = 10_000
+    max_map_len: int = 1_000
+
+
+DEFAULT_LIMITS = DecodeLimits()
+
+
+def _check_value(value: Any, path: str) -> None:
+    if value is None or isinstance(value, bool | str | bytes):
+        return
+    if isinstance(value, int):
+        if not _MIN_INT <= value <= _MAX_INT:
+            raise MalformedData(f"{path}: integer out of range")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_value(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise MalformedData(f"{path}: map keys must be strings")
+            _check_value(item, f"{path}.{key}")
+        return
+    raise MalformedData(f"{path}: {type(value).__name__} cannot be signed")
+
+
+def pack(value: Any) -> bytes:
+    """The canonical bytes of ``value`` (maps in the caller's key order)."""
+    _check_value(value, "value")
+    data: bytes = msgpack.packb(value, use_bin_type=True, strict_types=False)
+    return data
+
+
+def unpack(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
+    """Decode ``data`` and prove it is canonical; raise on junk, limits or other encodings."""
+    if len(data) > limits.max_bytes:
+        raise MalformedData(f"{len(data)} bytes is over the limit of {limits.max_bytes}")
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=True,
+        use_list=True,
+        max_buffer_size=max(limits.max_bytes, 1),
+        max_str_len=limits.max_str_len,
+        max_bin_len=limits.max_bin_len,
+        max_array_len=limits.max_array_len,
+        max_map_len=limits.max_map_len,
+        max_ext_len=0,
+    )
+    try:
+        unpacker.feed(data)
+        value = unpacker.unpack()
+    except msgpack.OutOfData as error:
+        raise MalformedData("truncated msgpack") from error
+    except (ValueError, TypeError, msgpack.UnpackException) as error:
+        raise MalformedData(f"not valid msgpack ({error})") from error
+    if unpacker.tell() != len(data):
+        raise MalformedData("trailing bytes after msgpack value")
+    if isinstance(value, float):
+        raise MalformedData("floats cannot be signed")
+    try:
+        again = pack(value)
+    except MalformedData as error:
+        raise NonCanonicalEncoding(f"not canonical: {error}") from error
+    if again != data:
+        raise NonCanonicalEncoding("msgpack is valid but not in canonical form")
+    return value

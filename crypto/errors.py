@@ -1,0 +1,59 @@
+"""The root of every error Rhizome raises on purpose.
+
+It lives in ``crypto`` because that is the lowest layer: every other layer may import it,
+so one ``except RhizomeError`` at the edge (the CLI, the HTTP error middleware) catches every
+failure we meant to report, and anything else is a bug that deserves its traceback.
+
+Each subclass says in its docstring what the person who sees it can do next.
+"""
+
+from __future__ import annotations
+
+
+class RhizomeError(Exception):
+    """Something went wrong that we can explain in one line.
+
+    ``str(error)`` is that line: it names what is wrong and where (file, field, record)
+    and, when there is one, the remedy.
+    """
+
+
+class CryptoError(RhizomeError):
+    """A key, signature or encoding problem."""
+
+
+class BadSignature(CryptoError):
+    """A signature does not verify: the data was changed, or signed by another key.
+
+    Do not trust the data; fetch it again from its origin.
+    """
+
+
+class NonCanonicalEncoding(CryptoError):
+    """Bytes decode, but are not the one canonical encoding we sign.
+
+    Someone re-encoded the record; it is refused so that one record has exactly one id.
+    """
+
+
+class MalformedData(CryptoError):
+    """Bytes that are not a well-formed Rhizome structure (wrong type, missing field, junk)."""
+
+
+class KeyFileError(CryptoError):
+    """The key file is missing, damaged or unreadable.
+
+    Restore it from your backup; without it the node cannot sign.
+    """
+
+
+class WrongPassphrase(KeyFileError):
+    """The passphrase does not open the key file.
+
+    Check RHIZOME_PASSPHRASE or type it again; there is no way around it.
+    """
+
+
+class InvalidNodeId(CryptoError):
+    """A node id is mistyped: wrong length, a character outside the alphabet or a failed
+    check character. Compare it again with the id the other hub reads out."""

@@ -1,0 +1,121 @@
+"""Key files: a node's (or member's) Ed25519 seed at rest.
+
+Without a passphrase the file holds the seed as is, readable by the owner only (0600).
+With one, the seed is sealed with XSalsa20-Poly1305 (SecretBox) under a key stretched from
+the passphrase with argon2id, so a seized disk does not give the key away. The file is
+msgpack: ``{"format": "rhizome-key", "v": 1, "kdf": "none" | "argon2id", ...}``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+
+from crypto.canonical import pack
+from crypto.errors import KeyFileError, WrongPassphrase
+from crypto.signing import SEED_SIZE
+
+FORMAT = "rhizome-key"
+VERSION = 1
+# The interactive limits (64 MiB, a fraction of a second) keep every CLI command quick
+# while still making each passphrase guess cost real memory.
+OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+_MAX_KEY_FILE = 4096
+
+PassphraseSource = Callable[[], str]
+
+
+def _stretch(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    key: bytes = nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt, opslimit, memlimit
+    )
+    return key
+
+
+def encode_key_file(seed: bytes, passphrase: str | None) -> bytes:
+    """The bytes of a key file holding ``seed``, sealed if a passphrase is given."""
+    if not passphrase:
+        return pack({"format": FORMAT, "v": VERSION, "kdf": "none", "seed": seed})
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    box = nacl.secret.SecretBox(_stretch(passphrase, salt, OPSLIMIT, MEMLIMIT))
+    return pack(
+        {
+            "format": FORMAT,
+            "v": VERSION,
+            "kdf": "argon2id",
+            "salt": salt,
+            "ops": OPSLIMIT,
+            "mem": MEMLIMIT,
+            "sealed": bytes(box.encrypt(seed)),
+        }
+    )
+
+
+def write_key_file(path: Path, seed: bytes, passphrase: str | None) -> None:
+    """Create ``path`` (0600, never overwriting) holding ``seed``."""
+    data = encode_key_file(seed, passphrase)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def is_protected(data: bytes) -> bool:
+    """Whether a key file needs a passphrase."""
+    return bool(_parse(data, "<key>")["kdf"] == "argon2id")
+
+
+def decode_key_file(data: bytes, passphrase: PassphraseSource, where: str) -> bytes:
+    """The seed inside a key file; ``passphrase`` is called only if the file is sealed."""
+    fields = _parse(data, where)
+    if fields["kdf"] == "none":
+        return _seed(fields.get("seed"), where)
+    try:
+        key = _stretch(passphrase(), fields["salt"], fields["ops"], fields["mem"])
+        seed = nacl.secret.SecretBox(key).decrypt(fields["sealed"])
+    except nacl.exceptions.CryptoError as error:
+        raise WrongPassphrase(f"{where}: wrong passphrase for this key file") from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise KeyFileError(f"{where}: key file is damaged ({error})") from error
+    return _seed(seed, where)
+
+
+def read_key_file(path: Path, passphrase: PassphraseSource) -> bytes:
+    """Read and open the key file at ``path``."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        raise KeyFileError(f"{path}: key file is missing") from error
+    except OSError as error:
+        raise KeyFileError(f"{path}: cannot read key file ({error.strerror})") from error
+    return decode_key_file(data, passphrase, str(path))
+
+
+def _parse(data: bytes, where: str) -> dict[str, Any]:
+    if len(data) > _MAX_KEY_FILE:
+        raise KeyFileError(f"{where}: not a Rhizome key file (too large)")
+    try:
+        fields = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except (ValueError, msgpack.UnpackException) as error:
+        raise KeyFileError(f"{where}: not a Rhizome key file (damaged)") from error
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT:
+        raise KeyFileError(f"{where}: not a Rhizome key file")
+    if fields.get("v") != VERSION or fields.get("kdf") not in ("none", "argon2id"):
+        raise KeyFileError(f"{where}: key file version or kind not supported")
+    return fields
+
+
+def _seed(value: object, where: str) -> bytes:
+    if not isinstance(value, bytes) or len(value) != SEED_SIZE:
+        raise KeyFileError(f"{where}: key file is damaged (no valid key inside)")
+    return value

@@ -1,0 +1,64 @@
+"""The ``rhizome`` command line.
+
+Global options come before the subcommand: ``--home`` picks the node home and ``--as`` the
+member who acts. Every error we expected is printed as one line (``Error: …``) with exit
+status 1; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crypto.errors import RhizomeError
+from node.cli.context import CliContext
+from node.home import default_home
+from node.node import DEFAULT_MEMBER
+
+
+class RhizomeGroup(click.Group):
+    """A click group that turns our own errors into one clear line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RhizomeError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=RhizomeGroup)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RHIZOME_HOME",
+    default=None,
+    help="Node home folder [env RHIZOME_HOME; default: your user data folder].",
+)
+@click.option(
+    "--as",
+    "member",
+    envvar="RHIZOME_MEMBER",
+    default=DEFAULT_MEMBER,
+    show_default=True,
+    help="The member who acts [env RHIZOME_MEMBER].",
+)
+@click.version_option(package_name="rhizome")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, member: str) -> None:
+    """Rhizome: your hub's signed archive of lessons, shared with consent."""
+    ctx.obj = CliContext(home=home or default_home(), member=member)
+
+
+def _register() -> None:
+    from node.cli import init_command, lesson_commands, serve_command, verify_command
+
+    main.add_command(init_command.init)
+    main.add_command(lesson_commands.lesson)
+    main.add_command(verify_command.verify)
+    main.add_command(serve_command.serve)
+    main.add_command(serve_command.demo)
+
+
+_register()

@@ -1,0 +1,21 @@
+"""What every command gets from the global options, and the node it opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from node.node import Node
+
+
+@dataclass
+class CliContext:
+    home: Path
+    member: str
+    _node: Node | None = field(default=None, repr=False)
+
+    def node(self) -> Node:
+        """Open the node home (once per command)."""
+        if self._node is None:
+            self._node = Node(self.home)
+        return self._node

@@ -1,0 +1,65 @@
+"""``rhizome init``: create a node home."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archive.record import is_language_tag
+from node.cli.context import CliContext
+from node.cli.output import console
+from node.config import DEFAULT_HOST, DEFAULT_PORT
+from node.errors import ConfigError
+from node.home import create_home
+from node.passphrase import new_passphrase
+
+
+@click.command()
+@click.option("--name", required=True, help="The hub's name, as peers will see it.")
+@click.option("--region", required=True, help="The hub's region, e.g. 'East Africa'.")
+@click.option(
+    "--language", default="en", show_default=True, help="Default lesson language (BCP 47)."
+)
+@click.option("--url", default=None, help="The address peers use to reach this node.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--passphrase/--no-passphrase",
+    "ask_passphrase",
+    default=None,
+    help="Seal the node key with a passphrase (asked twice) [default: ask on a terminal; "
+    "RHIZOME_PASSPHRASE is used when set].",
+)
+@click.pass_obj
+def init(
+    cli: CliContext,
+    name: str,
+    region: str,
+    language: str,
+    url: str | None,
+    port: int,
+    ask_passphrase: bool | None,
+) -> None:
+    """Create a new node home: key, config.toml, policy.toml and database.
+
+    Prints the node id: read it to the hubs you pair with.
+    """
+    if not is_language_tag(language):
+        raise ConfigError(f"--language: {language!r} is not a BCP 47 tag like en or pt-BR")
+    ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
+    passphrase = new_passphrase(ask)
+    config, _ = create_home(
+        cli.home,
+        name=name.strip(),
+        region=region.strip(),
+        language=language,
+        url=url,
+        host=DEFAULT_HOST,
+        port=port,
+        passphrase=passphrase,
+    )
+    sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
+    console.print(f"Created node [bold]{config.name}[/] ({config.region}) in {cli.home}")
+    console.print(f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.")
+    console.print("Node id:")
+    click.echo(config.node_id)

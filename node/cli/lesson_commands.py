@@ -1,0 +1,171 @@
+"""``rhizome lesson …``: add, import, list, show and search lessons."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from archive.queries import RecordSummary, history, latest_records, load_record, record_summary
+from archive.queries import translations as translations_of
+from archive.record import KINDS
+from archive.search import SearchFilters, mark_hits, search
+from node.cli.context import CliContext
+from node.cli.output import console, err_console, print_json, short
+from node.importer import import_folder, lesson_files
+from node.serialize import detail_json, hit_json, iso_time, summary_json
+
+
+@click.group()
+def lesson() -> None:
+    """Add, import, list, show and search lessons."""
+
+
+@lesson.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def add(cli: CliContext, file: Path) -> None:
+    """Sign and store one lesson from a Markdown FILE with YAML front matter.
+
+    Prints the new record id as the last line.
+    """
+    record = cli.node().add_lesson_file(file, author=cli.member)
+    console.print(
+        f"Added [bold]{record.lesson.title}[/] ({record.lesson.kind}, {record.lesson.language})"
+    )
+    click.echo(record.id_hex)
+
+
+@lesson.command(name="import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def import_(cli: CliContext, folder: Path) -> None:
+    """Add every .md file of FOLDER; report each rejected file and keep the good ones."""
+    node = cli.node()
+    total = len(lesson_files(folder))
+    node.identity  # noqa: B018 -- ask for the passphrase before the progress bar starts
+    columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("import", total=total)
+        report = import_folder(node, folder, cli.member, lambda n: bar.advance(task, n))
+    for where, problem in report.rejected:
+        err_console.print(f"[red]rejected[/] {where}: {problem}", markup=True, highlight=False)
+    console.print(f"Imported {len(report.imported)} lessons, rejected {len(report.rejected)}.")
+    if report.rejected and not report.imported:
+        sys.exit(1)
+
+
+@lesson.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N lessons.")
+@click.pass_obj
+def list_(cli: CliContext, as_json: bool, limit: int | None) -> None:
+    """List the newest version of every lesson, most recent first."""
+    records = latest_records(cli.node().db, limit=limit)
+    if as_json:
+        print_json([summary_json(record) for record in records])
+        return
+    _print_table(records)
+
+
+@lesson.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@click.pass_obj
+def show(cli: CliContext, record_id: str, as_json: bool) -> None:
+    """Show one lesson (ID or a unique prefix): fields, consent, body and version history."""
+    node = cli.node()
+    full_id = node.resolve_id(record_id)
+    summary = record_summary(node.db, full_id)
+    record = load_record(node.db, full_id)
+    detail = detail_json(
+        summary, record, history(node.db, full_id), translations_of(node.db, full_id)
+    )
+    if as_json:
+        print_json(detail)
+        return
+    _print_detail(detail)
+
+
+@lesson.command(name="search")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
+@click.option("--language", default=None, help="Only this language (BCP 47).")
+@click.option("--region", default=None, help="Only this region.")
+@click.option("--tag", default=None, help="Only lessons with this tag.")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.pass_obj
+def search_(
+    cli: CliContext,
+    query: str,
+    as_json: bool,
+    kind: str | None,
+    language: str | None,
+    region: str | None,
+    tag: str | None,
+    limit: int,
+) -> None:
+    """Full-text search (case and accents ignored), best matches first."""
+    filters = SearchFilters(kind=kind, language=language, region=region, tag=tag)
+    hits = search(cli.node().db, query, filters, limit=limit)
+    if as_json:
+        print_json([hit_json(hit) for hit in hits])
+        return
+    if not hits:
+        console.print("No lessons match.")
+        return
+    for hit in hits:
+        record = hit.record
+        where = f"{short(record.id)} · {record.kind} · {record.language}"
+        console.print(f"[bold]{escape(record.title)}[/]  [dim]{where}[/]")
+        snippet = mark_hits(escape(hit.snippet), "[reverse]", "[/reverse]")
+        console.print(f"  {' '.join(snippet.split())}")
+
+
+def _print_table(records: list[RecordSummary]) -> None:
+    if not records:
+        console.print("No lessons yet. Add one with `rhizome lesson add FILE.md`.")
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True, min_width=12)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+    for name, width in (("kind", 19), ("lang", 5), ("created", 10), ("sensitivity", 6)):
+        table.add_column(name, no_wrap=True, min_width=width)
+    for record in records:
+        created = (iso_time(record.created) or "")[:10]
+        table.add_row(
+            short(record.id),
+            escape(record.title),
+            record.kind,
+            record.language,
+            created,
+            record.sensitivity,
+        )
+    console.print(table)
+
+
+def _print_detail(detail: dict[str, object]) -> None:
+    console.print(f"[bold]{escape(str(detail['title']))}[/]")
+    for name in ("id", "kind", "language", "region", "sensitivity", "origin", "author", "created"):
+        console.print(f"  {name:12} {detail[name]}", markup=False)
+    consent = detail["consent"]
+    assert isinstance(consent, dict)
+    console.print(f"  {'consent':12} {consent['basis']}, scope {consent['scope']}", markup=False)
+    for key in ("history", "translations"):
+        entries = detail[key]
+        assert isinstance(entries, list)
+        if len(entries) > (1 if key == "history" else 0):
+            console.print(f"  {key}:")
+            for entry in entries:
+                marker = "→" if entry["id"] == detail["id"] else " "
+                console.print(
+                    f"   {marker} {short(entry['id'])}  {entry['created']}  {entry['title']}",
+                    markup=False,
+                )
+    console.print()
+    console.print(str(detail["body"]), markup=False)

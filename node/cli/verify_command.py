@@ -1,0 +1,46 @@
+"""``rhizome verify``: prove the archive is intact."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.progress import Progress
+
+from archive.verify import verify_archive
+from node.cli.context import CliContext
+from node.cli.output import console, err_console, print_json
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.pass_obj
+def verify(cli: CliContext, as_json: bool) -> None:
+    """Re-check every record signature, derived column and the event-log chain.
+
+    Exit 0 when everything is intact; otherwise exit 2 and name each broken item.
+    """
+    node = cli.node()
+    with Progress(console=err_console, disable=not err_console.is_terminal or as_json) as bar:
+        task = bar.add_task("Verifying", total=None)
+        report = verify_archive(node.db, node.public_key, lambda n: bar.advance(task, n))
+    if as_json:
+        print_json(
+            {
+                "intact": report.intact,
+                "records_checked": report.records_checked,
+                "events_checked": report.events_checked,
+                "problems": report.problems,
+            }
+        )
+    elif report.intact:
+        counts = f"{report.records_checked} records and {report.events_checked} log entries"
+        console.print(f"Intact: {counts} verified.")
+    else:
+        for problem in report.problems:
+            console.print(
+                f"[red]BROKEN[/] {problem['item']}: {problem['problem']}", highlight=False
+            )
+        console.print(f"{len(report.problems)} problems found.")
+    if not report.intact:
+        sys.exit(2)

@@ -1,0 +1,106 @@
+"""``config.toml``: the node's name, region, language, public URL and server address.
+
+The file is meant to be read and edited by operators, so ``init`` writes it with comments
+and every key it knows; loading checks every key and type and names the line that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.record import is_language_tag
+from crypto.errors import InvalidNodeId
+from crypto.node_id import normalize_node_id
+from node.errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8470
+_SCHEMA: dict[str, dict[str, type]] = {
+    "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
+    "server": {"host": str, "port": int},
+}
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    node_id: str
+    name: str
+    region: str
+    language: str = "en"
+    url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+
+def render_config(config: NodeConfig) -> str:
+    """The text of a config.toml for ``config``, with comments for operators."""
+
+    def q(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
+
+    return f"""# Rhizome node configuration. Edit it, then restart `rhizome serve`.
+
+[node]
+# This node's id, derived from its key. Do not edit: peers know the node by it.
+id = {q(config.node_id)}
+# How peers and members see this hub.
+name = {q(config.name)}
+region = {q(config.region)}
+# The default language of lessons added here (a BCP 47 tag such as en, es, pt-BR).
+language = {q(config.language)}
+# The address peers use to reach this node.
+url = {q(config.url)}
+
+[server]
+# 127.0.0.1 keeps the node private to this machine; expose it on purpose only.
+host = {q(config.host)}
+port = {config.port}
+"""
+
+
+def load_config(path: Path) -> NodeConfig:
+    """Read and check ``path``; raise :class:`ConfigError` naming what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: missing; is this a Rhizome home? (run rhizome init)") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    values = _checked_values(data, path)
+    try:
+        node_id = normalize_node_id(values.pop("node.id"))
+    except InvalidNodeId as error:
+        raise ConfigError(f"{path}: [node] id: {error}") from error
+    config = NodeConfig(
+        node_id=node_id, **{key.split(".")[1]: value for key, value in values.items()}
+    )
+    if not is_language_tag(config.language):
+        raise ConfigError(f"{path}: [node] language: {config.language!r} is not a BCP 47 tag")
+    if not 0 < config.port < 65536:
+        raise ConfigError(f"{path}: [server] port: {config.port} is not a TCP port")
+    return config
+
+
+def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for section, content in data.items():
+        if section not in _SCHEMA or not isinstance(content, dict):
+            raise ConfigError(f"{path}: unknown section [{section}] (known: node, server)")
+        for key, value in content.items():
+            expected = _SCHEMA[section].get(key)
+            if expected is None:
+                raise ConfigError(f"{path}: [{section}] unknown key '{key}'")
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise ConfigError(f"{path}: [{section}] {key} must be {expected.__name__}")
+            values[f"{section}.{key}"] = value
+    for required in ("node.id", "node.name", "node.region"):
+        if required not in values:
+            section, key = required.split(".")
+            raise ConfigError(f"{path}: [{section}] {key} is missing")
+    return values

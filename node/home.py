@@ -1,0 +1,95 @@
+"""The node home: one private folder holding everything a node is.
+
+::
+
+    HOME/            0700
+      config.toml    name, region, language, URL, server address
+      policy.toml    what may leave and come in
+      node.key       the node's Ed25519 key (0600, optionally passphrase-sealed)
+      rhizome.db     the archive (SQLite, WAL mode)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from archive.db import connect
+from crypto.keyfile import write_key_file
+from crypto.signing import SigningIdentity
+from governance.policy_file import write_default_policy
+from node.config import NodeConfig, render_config
+from node.errors import HomeError
+
+CONFIG_FILE = "config.toml"
+POLICY_FILE = "policy.toml"
+KEY_FILE = "node.key"
+DATABASE_FILE = "rhizome.db"
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("rhizome", appauthor=False))
+
+
+@dataclass(frozen=True)
+class HomePaths:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def policy(self) -> Path:
+        return self.root / POLICY_FILE
+
+    @property
+    def key(self) -> Path:
+        return self.root / KEY_FILE
+
+    @property
+    def database(self) -> Path:
+        return self.root / DATABASE_FILE
+
+    def require_existing(self) -> None:
+        if not self.config.exists():
+            raise HomeError(f"{self.root}: no Rhizome node here yet; run `rhizome init` first")
+
+
+def create_home(
+    root: Path,
+    *,
+    name: str,
+    region: str,
+    language: str,
+    url: str | None,
+    host: str,
+    port: int,
+    passphrase: str | None,
+) -> tuple[NodeConfig, SigningIdentity]:
+    """Create a new node home with a fresh key; refuse to touch an existing one."""
+    paths = HomePaths(root)
+    if paths.config.exists() or paths.key.exists() or paths.database.exists():
+        raise HomeError(f"{root}: a node already lives here; refusing to overwrite it")
+    if root.exists() and any(root.iterdir()):
+        raise HomeError(f"{root}: folder is not empty; pick an empty or new folder")
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    identity = SigningIdentity.generate()
+    config = NodeConfig(
+        node_id=identity.node_id,
+        name=name,
+        region=region,
+        language=language,
+        url=url or f"http://{host}:{port}",
+        host=host,
+        port=port,
+    )
+    write_key_file(paths.key, identity.seed, passphrase)
+    paths.config.write_text(render_config(config), encoding="utf-8")
+    write_default_policy(paths.policy)
+    connect(paths.database).conn.close()
+    return config, identity

@@ -1,0 +1,34 @@
+"""Where a key file's passphrase comes from: ``RHIZOME_PASSPHRASE``, else a hidden prompt."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from crypto.errors import KeyFileError
+
+ENV_VAR = "RHIZOME_PASSPHRASE"
+
+
+def passphrase_from_env_or_prompt() -> str:
+    """The passphrase to open a sealed key file; asked only when one is needed."""
+    if (value := os.environ.get(ENV_VAR)) is not None:
+        return value
+    if sys.stdin.isatty():
+        return getpass.getpass("Passphrase for the node key: ")
+    raise KeyFileError(
+        f"the node key is sealed with a passphrase: set {ENV_VAR} or run in a terminal"
+    )
+
+
+def new_passphrase(ask: bool) -> str | None:
+    """A passphrase for a new key: from the environment, or typed twice when ``ask``."""
+    if (value := os.environ.get(ENV_VAR)) is not None:
+        return value or None
+    if not ask:
+        return None
+    first = getpass.getpass("New passphrase for the node key (empty for none): ")
+    if first and getpass.getpass("Type it again: ") != first:
+        raise KeyFileError("the two passphrases differ; nothing was created")
+    return first or None

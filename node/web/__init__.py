@@ -1,0 +1,1 @@
+"""The node's HTTP server: health, the JSON API and (growing) the web UI."""
