@@ -69,6 +69,7 @@ def create_home(
     host: str,
     port: int,
     passphrase: str | None,
+    identity: SigningIdentity | None = None,
 ) -> tuple[NodeConfig, SigningIdentity]:
     """Create a new node home with a fresh key; refuse to touch an existing one."""
     paths = HomePaths(root)
@@ -78,7 +79,7 @@ def create_home(
         raise HomeError(f"{root}: folder is not empty; pick an empty or new folder")
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(root, 0o700)
-    identity = SigningIdentity.generate()
+    identity = identity or SigningIdentity.generate()
     config = NodeConfig(
         node_id=identity.node_id,
         name=name,
