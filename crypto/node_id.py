@@ -10,6 +10,7 @@ id *is* the key, a verified id is all a peer needs to check our signatures.
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 from crypto.errors import InvalidNodeId
 
@@ -34,6 +35,7 @@ def luhn32_check_char(chunk: str) -> str:
     return ALPHABET[(n - total % n) % n]
 
 
+@lru_cache(maxsize=1024)  # a node sees few distinct keys, and formats them for every record
 def node_id_from_public_key(public_key: bytes) -> str:
     """The readable id of a 32-byte Ed25519 public key."""
     if len(public_key) != PUBLIC_KEY_SIZE:
@@ -44,6 +46,7 @@ def node_id_from_public_key(public_key: bytes) -> str:
     return "-".join(checked[i : i + _GROUP] for i in range(0, len(checked), _GROUP))
 
 
+@lru_cache(maxsize=1024)
 def public_key_from_node_id(node_id: str) -> bytes:
     """The public key inside a node id, after checking every check character.
 
