@@ -33,6 +33,7 @@ def m001_records(db: sqlite_utils.Database) -> None:
             tags TEXT NOT NULL,
             sensitivity TEXT NOT NULL,
             scope TEXT NOT NULL,
+            consent TEXT NOT NULL,
             origin TEXT NOT NULL,
             author TEXT NOT NULL,
             created INTEGER NOT NULL,
@@ -72,7 +73,61 @@ def m001_records(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_records]
+def m002_federation(db: sqlite_utils.Database) -> None:
+    """Peers, invites, the delivery ledger (who got which record) and strikes."""
+    db.execute(
+        """
+        CREATE TABLE peers (
+            node_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            region TEXT NOT NULL,
+            url TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'removed')),
+            added_at INTEGER NOT NULL,
+            last_sync INTEGER,
+            last_error TEXT,
+            strikes INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE invites (
+            invite_id BLOB PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            used_by TEXT
+        )
+        """
+    )
+    # One row per record, peer and direction: what revocation will walk to reach every holder.
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            record_id TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+            at INTEGER NOT NULL,
+            PRIMARY KEY (record_id, peer_id, direction)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX deliveries_by_peer ON deliveries (peer_id, direction)")
+    db.execute(
+        """
+        CREATE TABLE strikes (
+            id INTEGER PRIMARY KEY,
+            peer_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            record_id TEXT
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_records, m002_federation]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -9,6 +9,7 @@ The same rules apply to a lesson typed by a local author and to one received fro
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,6 +162,19 @@ def _consent_to_wire(consent: Consent) -> dict[str, Any]:
     return {
         name: list(value) if isinstance(value, tuple) else value for name, value in wire.items()
     }
+
+
+def consent_to_json(consent: Consent) -> str:
+    """The consent block as compact JSON, for the derived column decisions read."""
+    return json.dumps(_consent_to_wire(consent), ensure_ascii=False, separators=(",", ":"))
+
+
+def consent_from_json(text: str) -> Consent:
+    """The inverse of :func:`consent_to_json` (the column was checked by ``verify``)."""
+    wire = json.loads(text)
+    subjects = tuple(Subject(**subject) for subject in wire.pop("subjects"))
+    lists = {key: tuple(value) for key, value in wire.items() if isinstance(value, list)}
+    return Consent(**{**wire, **lists, "subjects": subjects})
 
 
 def lesson_to_wire(lesson: Lesson) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import sqlite_utils
 from archive.db import transaction
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
-from archive.record import Lesson
+from archive.record import Lesson, consent_to_json
 from archive.signed_record import SignedRecord, sign_lesson
 from crypto.signing import SigningIdentity
 
@@ -25,7 +25,7 @@ Clock = Callable[[], float]
 
 DERIVED_COLUMNS = (
     "kind", "title", "summary", "language", "region", "tags", "sensitivity", "scope",
-    "origin", "author", "created", "supersedes", "translation_of",
+    "consent", "origin", "author", "created", "supersedes", "translation_of",
 )  # fmt: skip
 
 
@@ -41,6 +41,7 @@ def derived_columns(record: SignedRecord) -> dict[str, Any]:
         "tags": json.dumps(list(lesson.tags), ensure_ascii=False),
         "sensitivity": lesson.sensitivity,
         "scope": lesson.consent.scope,
+        "consent": consent_to_json(lesson.consent),
         "origin": lesson.origin_id,
         "author": lesson.author,
         "created": lesson.created,

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from archive.event_log import chain_problems
 from archive.signed_record import open_record
-from archive.store import derived_columns, search_columns
+from archive.store import DERIVED_COLUMNS, derived_columns, search_columns
 from crypto.errors import RhizomeError
 
 Progress = Callable[[int], None]
@@ -35,11 +35,10 @@ def record_problems(
     db: sqlite_utils.Database, progress: Progress | None = None
 ) -> Iterator[tuple[str, str]]:
     """(record id, problem) for each record that does not match its signed bytes."""
+    derived = ", ".join(f"records.{name}" for name in DERIVED_COLUMNS)
+    indexed = "records_fts.title, records_fts.summary, records_fts.body, records_fts.tags"
     rows = db.execute(
-        "SELECT records.rowid, records.id, records.envelope, records.kind, records.title, "
-        "records.summary, records.language, records.region, records.tags, records.sensitivity, "
-        "records.scope, records.origin, records.author, records.created, records.supersedes, "
-        "records.translation_of, records_fts.title, records_fts.summary, records_fts.body, records_fts.tags "
+        f"SELECT records.rowid, records.id, records.envelope, {derived}, {indexed} "
         "FROM records LEFT JOIN records_fts ON records_fts.rowid = records.rowid"
     )
     for row in rows:
@@ -53,11 +52,12 @@ def record_problems(
             continue
         if record.id_hex != record_id:
             yield record_id, "stored id is not the hash of its signed bytes"
-        stored = dict(zip(derived_columns(record), row[3:16], strict=True))
+        split = 3 + len(DERIVED_COLUMNS)
+        stored = dict(zip(DERIVED_COLUMNS, row[3:split], strict=True))
         for name, value in derived_columns(record).items():
             if stored[name] != value:
                 yield record_id, f"column '{name}' differs from the signed record"
-        if tuple(row[16:20]) != search_columns(record.lesson):
+        if tuple(row[split:]) != search_columns(record.lesson):
             yield record_id, "search index entry differs from the signed record"
 
 
