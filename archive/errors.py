@@ -15,6 +15,8 @@ class InvalidLesson(ArchiveError):
     Fix that field and add the lesson again; nothing was stored.
     """
 
+    code = "invalid_lesson"
+
     def __init__(self, where: str, field: str | None, problem: str) -> None:
         self.where = where
         self.field = field
@@ -26,9 +28,14 @@ class InvalidLesson(ArchiveError):
 class UnknownRecord(ArchiveError):
     """No record has this id (or id prefix) here. ``rhizome lesson list`` shows the ids."""
 
+    http_status = 404
+    code = "not_found"
+
 
 class AmbiguousRecordId(ArchiveError):
     """Several records start with this prefix; type more of the id."""
+
+    code = "ambiguous_id"
 
 
 class DatabaseError(ArchiveError):
@@ -36,3 +43,6 @@ class DatabaseError(ArchiveError):
 
     Restore the home from a backup, or upgrade Rhizome if the schema is newer.
     """
+
+    http_status = 503
+    code = "database_error"

@@ -94,6 +94,7 @@ def m002_federation(db: sqlite_utils.Database) -> None:
         """
         CREATE TABLE invites (
             invite_id BLOB PRIMARY KEY,
+            secret BLOB NOT NULL,
             created_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL,
             used_at INTEGER,

@@ -28,6 +28,8 @@ _WORD = re.compile(r"[\w][\w'’-]*\*?", re.UNICODE)
 class InvalidQuery(ArchiveError):
     """The search words are empty or too long; type a few plain words."""
 
+    code = "invalid_query"
+
 
 @dataclass(frozen=True)
 class SearchHit:

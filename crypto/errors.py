@@ -14,8 +14,12 @@ class RhizomeError(Exception):
     """Something went wrong that we can explain in one line.
 
     ``str(error)`` is that line: it names what is wrong and where (file, field, record)
-    and, when there is one, the remedy.
+    and, when there is one, the remedy. ``http_status`` and ``code`` say how the HTTP
+    layers answer it (one JSON error shape everywhere).
     """
+
+    http_status: int = 400
+    code: str = "rejected"
 
 
 class CryptoError(RhizomeError):
@@ -27,6 +31,8 @@ class BadSignature(CryptoError):
 
     Do not trust the data; fetch it again from its origin.
     """
+
+    code = "bad_signature"
 
 
 class NonCanonicalEncoding(CryptoError):

@@ -1,8 +1,9 @@
 """One error shape for every JSON answer, and the middleware that produces it.
 
 Every error the API returns looks like ``{"error": {"status": 404, "code": "not_found",
-"message": "…"}}``; a test pins this shape. Our own errors become 4xx with their one-line
-message; anything else is a 500 that says nothing about internals (and is logged).
+"message": "…"}}``; a test pins this shape. Our own errors carry their status and code
+(``RhizomeError.http_status``, ``.code``) and keep their one-line message; anything else
+is a 500 that says nothing about internals (and is logged).
 """
 
 from __future__ import annotations
@@ -12,19 +13,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from archive.errors import AmbiguousRecordId, InvalidLesson, UnknownRecord
-from archive.search import InvalidQuery
 from crypto.errors import RhizomeError
 
 log = logging.getLogger("rhizome.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_STATUS_FOR = {
-    UnknownRecord: (404, "not_found"),
-    AmbiguousRecordId: (400, "ambiguous_id"),
-    InvalidQuery: (400, "invalid_query"),
-    InvalidLesson: (400, "invalid_lesson"),
-}
 _CODE_FOR_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -43,13 +36,6 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     )
 
 
-def _for_rhizome_error(error: RhizomeError) -> web.Response:
-    for kind, (status, code) in _STATUS_FOR.items():
-        if isinstance(error, kind):
-            return error_response(status, code, str(error))
-    return error_response(400, "rejected", str(error))
-
-
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -60,7 +46,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = _CODE_FOR_STATUS.get(error.status, "http_error")
         return error_response(error.status, code, error.reason)
     except RhizomeError as error:
-        return _for_rhizome_error(error)
+        return error_response(error.http_status, error.code, str(error))
     except Exception:
         log.exception("unexpected error while serving %s %s", request.method, request.path)
         return error_response(

@@ -1,0 +1,67 @@
+"""Errors of the federation layer.
+
+Following h11, we tell apart what *we* got wrong (``FederationError``: a bad invite code, an
+unknown peer name) from what *the other node* got wrong (``PeerProtocolError``: it sent junk
+or broke a rule), because the second earns that peer a strike and the first does not.
+"""
+
+from __future__ import annotations
+
+from crypto.errors import RhizomeError
+
+
+class FederationError(RhizomeError):
+    """A federation operation failed; the message says why and what to do."""
+
+
+class InvalidInvite(FederationError):
+    """The invite code is mistyped, forged, expired or already used.
+
+    Ask the other hub for a fresh code (``rhizome peer invite``) and paste it whole.
+    """
+
+    http_status = 403
+    code = "invalid_invite"
+
+
+class UnknownPeer(FederationError):
+    """No peer by that id or name. ``rhizome peer list`` shows your peers."""
+
+    http_status = 404
+    code = "unknown_peer"
+
+
+class NotAPeer(FederationError):
+    """A federation request from a node that is not (or no longer) an active peer."""
+
+    http_status = 403
+    code = "not_a_peer"
+
+
+class TooBusy(FederationError):
+    """Too many requests from this peer at once; it should retry a little later."""
+
+    http_status = 429
+    code = "too_many_requests"
+
+
+class PeerUnreachable(FederationError):
+    """The peer did not answer in time or refused the connection.
+
+    Check its URL (``rhizome peer list``) and that its node is running; sync retries later.
+    """
+
+
+class PeerRefused(FederationError):
+    """The peer answered with an error (it may have suspended or removed us)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(f"the peer refused ({status} {code}): {message}")
+
+
+class PeerProtocolError(FederationError):
+    """The other node broke the protocol: junk bytes, wrong types, a forbidden record."""
+
+    code = "bad_message"

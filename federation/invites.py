@@ -1,0 +1,143 @@
+"""Invite codes and the pairing handshake, sans-IO.
+
+An invite code carries the inviting node's id, its URL, a one-time secret and an expiry::
+
+    rhz1-<base32 of canonical msgpack [node id key, url, secret, expires]>
+
+The joiner names the invite by ``invite_id = SHA-256(secret)`` and proves it holds the
+secret with an HMAC bound to both node ids (the secret itself never crosses the wire), so
+the proof cannot be reused for another node. The inviter answers with a signature by its
+node key over both ids, so the joiner knows it reached the node the code names even if
+someone changed the URL on the way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from archive.db import transaction
+from crypto.canonical import DecodeLimits, pack, unpack
+from crypto.errors import CryptoError
+from crypto.node_id import node_id_from_public_key, public_key_from_node_id
+from crypto.signing import SigningIdentity, verify_signature
+from federation.errors import InvalidInvite
+
+PREFIX = "rhz1-"
+SECRET_SIZE = 16
+DEFAULT_TTL = 24 * 3600
+PROOF_CONTEXT = b"rhizome/pair-proof/v1"
+ACCEPT_CONTEXT = b"rhizome/pair-accept/v1"
+_LIMITS = DecodeLimits(max_bytes=2048, max_str_len=1024, max_bin_len=64, max_array_len=8)
+
+
+@dataclass(frozen=True)
+class InviteCode:
+    node_id: str
+    url: str
+    secret: bytes
+    expires: int
+
+    @property
+    def invite_id(self) -> bytes:
+        return invite_id(self.secret)
+
+
+def invite_id(secret: bytes) -> bytes:
+    return hashlib.sha256(secret).digest()
+
+
+def encode_invite(code: InviteCode) -> str:
+    payload = pack([public_key_from_node_id(code.node_id), code.url, code.secret, code.expires])
+    return PREFIX + base64.b32encode(payload).decode("ascii").rstrip("=")
+
+
+def decode_invite(text: str) -> InviteCode:
+    """Parse an invite code as pasted or scanned; raise :class:`InvalidInvite` if mistyped."""
+    cleaned = "".join(text.split())
+    if not cleaned.lower().startswith(PREFIX):
+        raise InvalidInvite(f"an invite code starts with {PREFIX!r}; paste the whole code")
+    body = cleaned[len(PREFIX) :].upper()
+    try:
+        value = unpack(base64.b32decode(body + "=" * (-len(body) % 8)), _LIMITS)
+        key, url, secret, expires = value
+        if not (isinstance(url, str) and isinstance(secret, bytes) and isinstance(expires, int)):
+            raise TypeError("field types")
+        if len(secret) != SECRET_SIZE or not url.startswith(("http://", "https://")):
+            raise ValueError("secret or url")
+        return InviteCode(node_id_from_public_key(key), url, secret, expires)
+    except (ValueError, TypeError, CryptoError) as error:
+        raise InvalidInvite("this invite code is damaged or mistyped; ask for a new one") from error
+
+
+def pairing_proof(secret: bytes, inviter_id: str, joiner_id: str) -> bytes:
+    """The joiner's proof that it holds the secret, bound to both node ids."""
+    message = PROOF_CONTEXT + b"\x00" + f"{inviter_id}\n{joiner_id}".encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def acceptance_message(inviter_id: str, joiner_id: str, proof: bytes) -> bytes:
+    return pack([inviter_id, joiner_id, proof])
+
+
+def sign_acceptance(identity: SigningIdentity, joiner_id: str, proof: bytes) -> bytes:
+    return identity.sign(ACCEPT_CONTEXT, acceptance_message(identity.node_id, joiner_id, proof))
+
+
+def verify_acceptance(code: InviteCode, joiner_id: str, proof: bytes, signature: bytes) -> None:
+    """Check the inviter's answer really comes from the node the code names."""
+    try:
+        verify_signature(
+            public_key_from_node_id(code.node_id),
+            ACCEPT_CONTEXT,
+            acceptance_message(code.node_id, joiner_id, proof),
+            signature,
+        )
+    except CryptoError as error:
+        raise InvalidInvite(
+            "the node at that URL is not the one the invite names; do not pair"
+        ) from error
+
+
+def create_invite(
+    db: sqlite_utils.Database, node_id: str, url: str, now: int, ttl: int
+) -> InviteCode:
+    code = InviteCode(node_id, url, os.urandom(SECRET_SIZE), now + ttl)
+    with transaction(db):
+        db.execute(
+            "INSERT INTO invites (invite_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [code.invite_id, code.secret, now, code.expires],
+        )
+    return code
+
+
+def redeem_invite(
+    db: sqlite_utils.Database,
+    invite: bytes,
+    proof: bytes,
+    inviter_id: str,
+    joiner_id: str,
+    now: int,
+) -> None:
+    """Check the joiner's proof and mark the invite used; call inside the transaction that
+    adds the peer, so a failure leaves the invite unused."""
+    row = db.execute(
+        "SELECT secret, expires_at, used_at FROM invites WHERE invite_id = ?", [invite]
+    ).fetchone()
+    if row is None:
+        raise InvalidInvite("unknown invite code (it may be from another node)")
+    secret, expires_at, used_at = row
+    if not hmac.compare_digest(pairing_proof(secret, inviter_id, joiner_id), proof):
+        raise InvalidInvite("the proof does not match this invite code (forged or mistyped)")
+    if used_at is not None:
+        raise InvalidInvite("this invite code was already used; ask for a new one")
+    if expires_at <= now:
+        raise InvalidInvite("this invite code has expired; ask for a new one")
+    db.execute(
+        "UPDATE invites SET used_at = ?, used_by = ? WHERE invite_id = ?", [now, joiner_id, invite]
+    )

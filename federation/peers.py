@@ -1,0 +1,123 @@
+"""The peer directory: who we trust, their address and standing, and strikes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from archive.db import transaction
+from crypto.errors import InvalidNodeId
+from crypto.node_id import normalize_node_id
+from federation.errors import UnknownPeer
+from governance.decisions import PeerFacts
+
+PEER_STATUSES = ("active", "suspended", "removed")
+_COLUMNS = "node_id, name, region, url, status, added_at, last_sync, last_error, strikes"
+
+
+@dataclass(frozen=True)
+class Peer:
+    node_id: str
+    name: str
+    region: str
+    url: str
+    status: str
+    added_at: int
+    last_sync: int | None
+    last_error: str | None
+    strikes: int
+
+    @property
+    def facts(self) -> PeerFacts:
+        return PeerFacts(
+            node_id=self.node_id, name=self.name, region=self.region, status=self.status
+        )
+
+
+def get_peer(db: sqlite_utils.Database, node_id: str) -> Peer | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM peers WHERE node_id = ?", [node_id]).fetchone()
+    return None if row is None else Peer(*row)
+
+
+def list_peers(db: sqlite_utils.Database, include_removed: bool = False) -> list[Peer]:
+    where = "" if include_removed else "WHERE status != 'removed'"
+    rows = db.execute(f"SELECT {_COLUMNS} FROM peers {where} ORDER BY name").fetchall()
+    return [Peer(*row) for row in rows]
+
+
+def resolve_peer(db: sqlite_utils.Database, text: str) -> Peer:
+    """A peer by node id (any spelling) or by its unique name."""
+    try:
+        peer = get_peer(db, normalize_node_id(text))
+    except InvalidNodeId:
+        peer = None
+    if peer is not None and peer.status != "removed":
+        return peer
+    matches = [p for p in list_peers(db) if p.name.casefold() == text.strip().casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise UnknownPeer(f"several peers are named {text!r}: use the node id")
+    raise UnknownPeer(f"no peer {text!r}; `rhizome peer list` shows your peers")
+
+
+def save_peer(
+    db: sqlite_utils.Database, node_id: str, name: str, region: str, url: str, now: int
+) -> None:
+    """Add a peer as active, or re-activate and update one we knew."""
+    db.execute(
+        "INSERT INTO peers (node_id, name, region, url, status, added_at) "
+        "VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT (node_id) DO UPDATE SET "
+        "name = excluded.name, region = excluded.region, url = excluded.url, status = 'active'",
+        [node_id, name, region, url, now],
+    )
+
+
+def set_status(db: sqlite_utils.Database, node_id: str, status: str) -> None:
+    if status not in PEER_STATUSES:
+        raise ValueError(status)
+    db.execute("UPDATE peers SET status = ? WHERE node_id = ?", [status, node_id])
+
+
+def add_strike(
+    db: sqlite_utils.Database, node_id: str, reason: str, now: int, record_id: str | None = None
+) -> None:
+    """Remember that a peer broke a rule (shown in ``peer list``)."""
+    with transaction(db):
+        db.execute(
+            "INSERT INTO strikes (peer_id, at, reason, record_id) VALUES (?, ?, ?, ?)",
+            [node_id, now, reason, record_id],
+        )
+        db.execute("UPDATE peers SET strikes = strikes + 1 WHERE node_id = ?", [node_id])
+
+
+def note_sync(db: sqlite_utils.Database, node_id: str, now: int, error: str | None) -> None:
+    with transaction(db):
+        if error is None:
+            db.execute(
+                "UPDATE peers SET last_sync = ?, last_error = NULL WHERE node_id = ?",
+                [now, node_id],
+            )
+        else:
+            db.execute("UPDATE peers SET last_error = ? WHERE node_id = ?", [error, node_id])
+
+
+def delivery_counts(db: sqlite_utils.Database, node_id: str) -> dict[str, int]:
+    """How many records we sent to and received from a peer."""
+    rows = db.execute(
+        "SELECT direction, count(*) FROM deliveries WHERE peer_id = ? GROUP BY direction", [node_id]
+    ).fetchall()
+    counts = {"sent": 0, "received": 0}
+    counts.update({direction: int(count) for direction, count in rows})
+    return counts
+
+
+def record_deliveries(
+    db: sqlite_utils.Database, peer_id: str, record_ids: list[str], direction: str, now: int
+) -> None:
+    """Add to the delivery ledger (idempotent): revocation will follow these rows."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (record_id, peer_id, direction, at) VALUES (?, ?, ?, ?)",
+        [(record_id, peer_id, direction, now) for record_id in record_ids],
+    )

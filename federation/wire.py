@@ -1,0 +1,116 @@
+"""Federation messages on the wire, sans-IO: msgpack maps checked at the edge.
+
+Each body is decoded with hard caps *before* anything is allocated (see
+:data:`BODY_LIMITS`), then checked against the message's schema: exact field names, types
+and sizes. Anything else is a :class:`PeerProtocolError`, which the HTTP layer turns into a
+400 with the one error shape. The limits are documented in docs/reference/federation-protocol.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.canonical import DecodeLimits, pack, unpack
+from crypto.errors import CryptoError
+from federation.errors import PeerProtocolError
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_RECORDS_PER_MESSAGE = 500
+MAX_IDS_PER_MESSAGE = 2_000
+MAX_RECONCILE_BYTES = 256 * 1024
+FRAME_SIZE_LIMIT = 128 * 1024
+MAX_TEXT = 1_000
+BODY_LIMITS = DecodeLimits(
+    max_bytes=MAX_BODY_BYTES,
+    max_str_len=MAX_TEXT,
+    max_bin_len=MAX_RECONCILE_BYTES * 4,
+    max_array_len=MAX_IDS_PER_MESSAGE,
+    max_map_len=16,
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a message: its Python type and a bound (bytes length, text length,
+    number value or number of items, checked exactly when ``exact``). Lists always hold
+    byte strings of at most ``item_bound`` bytes."""
+
+    kind: type
+    bound: int
+    exact: bool = False
+    item_bound: int = 0
+
+
+Schema = dict[str, Field]
+
+PAIR_REQUEST: Schema = {
+    "invite": Field(bytes, 32, exact=True),
+    "proof": Field(bytes, 32, exact=True),
+    "node_id": Field(str, 80),
+    "name": Field(str, 200),
+    "region": Field(str, 200),
+    "url": Field(str, 500),
+}
+PAIR_RESPONSE: Schema = {
+    "node_id": Field(str, 80),
+    "name": Field(str, 200),
+    "region": Field(str, 200),
+    "url": Field(str, 500),
+    "signature": Field(bytes, 64, exact=True),
+}
+RECONCILE_REQUEST: Schema = {
+    "session": Field(str, 64),
+    "msg": Field(bytes, MAX_RECONCILE_BYTES),
+}
+RECONCILE_RESPONSE: Schema = {"msg": Field(bytes, MAX_RECONCILE_BYTES)}
+FETCH_REQUEST: Schema = {"ids": Field(list, MAX_IDS_PER_MESSAGE, item_bound=32)}
+RECORDS: Schema = {
+    "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
+}
+PUSH_RESPONSE: Schema = {
+    "stored": Field(int, 1 << 31),
+    "duplicates": Field(int, 1 << 31),
+    "rejected": Field(int, 1 << 31),
+}
+NOTIFY: Schema = {}
+
+
+def encode(schema: Schema, values: dict[str, Any]) -> bytes:
+    """The body of a message; checks our own output against the same schema."""
+    ordered = {name: values[name] for name in schema}
+    _check(schema, ordered)
+    return pack(ordered)
+
+
+def decode(schema: Schema, body: bytes) -> dict[str, Any]:
+    """Decode and check a message body from the other node."""
+    try:
+        value = unpack(body, BODY_LIMITS)
+    except CryptoError as error:
+        raise PeerProtocolError(f"body is not a valid message: {error}") from error
+    if not isinstance(value, dict):
+        raise PeerProtocolError("body must be a msgpack map")
+    _check(schema, value)
+    return value
+
+
+def _check(schema: Schema, value: dict[str, Any]) -> None:
+    if set(value) != set(schema):
+        expected = ", ".join(schema) or "no fields"
+        raise PeerProtocolError(f"message fields must be exactly: {expected}")
+    for name, spec in schema.items():
+        _check_field(name, spec, value[name])
+
+
+def _check_field(name: str, spec: Field, value: Any) -> None:
+    if not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
+        raise PeerProtocolError(f"field '{name}' must be {spec.kind.__name__}")
+    item: Any = value  # isinstance with a runtime type narrows to object; keep it Any
+    size = item if spec.kind is int else len(item)
+    if size > spec.bound or size < 0 or (spec.exact and size != spec.bound):
+        raise PeerProtocolError(f"field '{name}' is out of bounds")
+    if spec.kind is list:
+        for element in item:
+            if not isinstance(element, bytes) or len(element) > spec.item_bound:
+                raise PeerProtocolError(f"field '{name}' holds an item of the wrong type or size")
