@@ -32,6 +32,12 @@ class UnknownRecord(ArchiveError):
     code = "not_found"
 
 
+class InvalidRecordId(ArchiveError):
+    """Not a record id: ids are hex, and a prefix needs at least four characters."""
+
+    code = "invalid_id"
+
+
 class AmbiguousRecordId(ArchiveError):
     """Several records start with this prefix; type more of the id."""
 

@@ -132,6 +132,8 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         line_no = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise InvalidLesson(where, None, f"broken YAML front matter{line_no}: {problem}") from error
+    except ValueError as error:  # libyaml builds dates eagerly: 2026-02-30 fails here
+        raise InvalidLesson(where, None, f"impossible value in front matter: {error}") from error
     if not isinstance(front, dict):
         raise InvalidLesson(where, None, "front matter must be a mapping of field: value")
     return front, "".join(lines[index + 1 :]).strip("\n") + "\n"

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.errors import AmbiguousRecordId, UnknownRecord
+from archive.errors import AmbiguousRecordId, InvalidRecordId, UnknownRecord
 from archive.signed_record import SignedRecord, open_record
 
 MIN_PREFIX = 4
@@ -21,6 +21,29 @@ SUMMARY_COLUMNS = (
 )
 # A record is the newest version when no other record supersedes it.
 LATEST = "NOT EXISTS (SELECT 1 FROM records AS newer WHERE newer.supersedes = records.id)"
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """Narrow a listing or a search to one kind, language, region or tag."""
+
+    kind: str | None = None
+    language: str | None = None
+    region: str | None = None
+    tag: str | None = None
+
+    def sql(self) -> tuple[list[str], list[str]]:
+        """WHERE conditions on ``records`` and their parameters."""
+        conditions, params = [], []
+        for column in ("kind", "language", "region"):
+            value = getattr(self, column)
+            if value:
+                conditions.append(f"records.{column} = ?")
+                params.append(value)
+        if self.tag:
+            conditions.append("EXISTS (SELECT 1 FROM json_each(records.tags) WHERE value = ?)")
+            params.append(self.tag.lower())
+        return conditions, params
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,7 @@ def resolve_record_id(db: sqlite_utils.Database, text: str) -> str:
     """The full id for a full id or a unique prefix of at least four hex characters."""
     prefix = text.strip().lower()
     if len(prefix) < MIN_PREFIX or not _HEX.match(prefix):
-        raise UnknownRecord(
+        raise InvalidRecordId(
             f"{text!r} is not a record id (use at least {MIN_PREFIX} hex characters)"
         )
     rows = db.execute(
@@ -84,20 +107,30 @@ def load_record(db: sqlite_utils.Database, record_id: str) -> SignedRecord:
 
 
 def latest_records(
-    db: sqlite_utils.Database, limit: int | None = None, offset: int = 0
+    db: sqlite_utils.Database,
+    limit: int | None = None,
+    offset: int = 0,
+    filters: RecordFilters | None = None,
 ) -> list[RecordSummary]:
     """Newest versions only, most recent first."""
+    conditions, params = (filters or RecordFilters()).sql()
+    where = " AND ".join([LATEST, *conditions])
     rows = db.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE {LATEST} "
+        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE {where} "
         "ORDER BY created DESC, id LIMIT ? OFFSET ?",
-        [-1 if limit is None else limit, offset],
+        [*params, -1 if limit is None else limit, offset],
     )
     return [RecordSummary.from_row(row) for row in rows]
 
 
-def count_records(db: sqlite_utils.Database, latest_only: bool = False) -> int:
-    where = f"WHERE {LATEST}" if latest_only else ""
-    return int(db.execute(f"SELECT count(*) FROM records {where}").fetchone()[0])
+def count_records(
+    db: sqlite_utils.Database, latest_only: bool = False, filters: RecordFilters | None = None
+) -> int:
+    conditions, params = (filters or RecordFilters()).sql()
+    if latest_only:
+        conditions.insert(0, LATEST)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return int(db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0])
 
 
 def history(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:

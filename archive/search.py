@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.errors import ArchiveError
-from archive.queries import LATEST, SUMMARY_COLUMNS, RecordSummary
+from archive.queries import LATEST, SUMMARY_COLUMNS, RecordFilters, RecordSummary
 
 HIT_START = "\ue000"
 HIT_END = "\ue001"
@@ -38,12 +38,7 @@ class SearchHit:
     rank: float
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    kind: str | None = None
-    language: str | None = None
-    region: str | None = None
-    tag: str | None = None
+SearchFilters = RecordFilters
 
 
 def match_expression(query: str) -> str:
@@ -64,30 +59,22 @@ def match_expression(query: str) -> str:
 def search(
     db: sqlite_utils.Database,
     query: str,
-    filters: SearchFilters = SearchFilters(),
+    filters: RecordFilters | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> list[SearchHit]:
     """Ranked hits with a snippet around the matched words."""
-    conditions, params = [LATEST], [match_expression(query)]
-    for column in ("kind", "language", "region"):
-        value = getattr(filters, column)
-        if value:
-            conditions.append(f"records.{column} = ?")
-            params.append(value)
-    if filters.tag:
-        conditions.append("EXISTS (SELECT 1 FROM json_each(records.tags) WHERE value = ?)")
-        params.append(filters.tag.lower())
+    conditions, params = (filters or RecordFilters()).sql()
     weights = ", ".join(str(weight) for weight in WEIGHTS)
     columns = ", ".join(f"records.{name.strip()}" for name in SUMMARY_COLUMNS.split(","))
     sql = (
         f"SELECT {columns}, snippet(records_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16), "
         f"bm25(records_fts, {weights}) AS rank "
         "FROM records_fts JOIN records ON records.rowid = records_fts.rowid "
-        f"WHERE records_fts MATCH ? AND {' AND '.join(conditions)} "
+        f"WHERE records_fts MATCH ? AND {' AND '.join([LATEST, *conditions])} "
         "ORDER BY rank LIMIT ? OFFSET ?"
     )
-    rows = db.execute(sql, [params[0], *params[1:], limit, offset]).fetchall()
+    rows = db.execute(sql, [match_expression(query), *params, limit, offset]).fetchall()
     return [SearchHit(RecordSummary.from_row(row[:-2]), row[-2], row[-1]) for row in rows]
 
 

@@ -9,12 +9,14 @@ from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
+from rich.console import Console
 
-from node.cli.output import console
 from node.home import create_home
 from node.importer import import_folder
 from node.node import Node
 from node.web.app import create_app
+
+console = Console(highlight=False, soft_wrap=True)
 
 
 def samples_folder() -> Path:
@@ -39,7 +41,7 @@ def run_demo_node(home: Path, *, port: int, serve: bool) -> Node:
         f"Demo node 'Nairobi Hub' in {home}: {len(report.imported)} sample lessons loaded."
     )
     for where, problem in report.rejected:
-        console.print(f"[red]sample rejected[/] {where}: {problem}")
+        console.print(f"sample rejected {where}: {problem}", markup=False)
     if serve:
         console.print(
             f"Open http://127.0.0.1:{port}/api/v1/lessons  (Ctrl-C to stop and delete the demo)"

@@ -59,7 +59,9 @@ def init(
         passphrase=passphrase,
     )
     sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
-    console.print(f"Created node [bold]{config.name}[/] ({config.region}) in {cli.home}")
-    console.print(f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.")
+    console.print(f"Created node {config.name} ({config.region}) in {cli.home}", markup=False)
+    console.print(
+        f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.", markup=False
+    )
     console.print("Node id:")
     click.echo(config.node_id)

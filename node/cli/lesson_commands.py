@@ -35,7 +35,8 @@ def add(cli: CliContext, file: Path) -> None:
     """
     record = cli.node().add_lesson_file(file, author=cli.member)
     console.print(
-        f"Added [bold]{record.lesson.title}[/] ({record.lesson.kind}, {record.lesson.language})"
+        f"Added [bold]{escape(record.lesson.title)}[/] "
+        f"({record.lesson.kind}, {record.lesson.language})"
     )
     click.echo(record.id_hex)
 
@@ -53,7 +54,7 @@ def import_(cli: CliContext, folder: Path) -> None:
         task = bar.add_task("import", total=total)
         report = import_folder(node, folder, cli.member, lambda n: bar.advance(task, n))
     for where, problem in report.rejected:
-        err_console.print(f"[red]rejected[/] {where}: {problem}", markup=True, highlight=False)
+        err_console.print(f"rejected {where}: {problem}", markup=False)
     console.print(f"Imported {len(report.imported)} lessons, rejected {len(report.rejected)}.")
     if report.rejected and not report.imported:
         sys.exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from archive.queries import (
+    RecordFilters,
     count_records,
     history,
     latest_records,
@@ -12,7 +13,7 @@ from archive.queries import (
     record_summary,
     translations,
 )
-from archive.search import SearchFilters, search
+from archive.search import search
 from node import __version__
 from node.node import Node
 from node.serialize import detail_json, hit_json, summary_json
@@ -26,7 +27,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise web.HTTPBadRequest(
             reason=f"query parameter '{name}' must be a whole number from {low} to {high}"
         )
@@ -48,17 +49,17 @@ async def list_lessons(request: web.Request) -> web.Response:
     limit = _int_param(request, "limit", 50, 1, MAX_PAGE)
     offset = _int_param(request, "offset", 0, 0, 10**9)
     query = request.query.get("q", "").strip()
+    filters = RecordFilters(
+        kind=request.query.get("kind"),
+        language=request.query.get("language"),
+        region=request.query.get("region"),
+        tag=request.query.get("tag"),
+    )
     if query:
-        filters = SearchFilters(
-            kind=request.query.get("kind"),
-            language=request.query.get("language"),
-            region=request.query.get("region"),
-            tag=request.query.get("tag"),
-        )
         hits = search(node.db, query, filters, limit=limit, offset=offset)
         return web.json_response({"lessons": [hit_json(hit) for hit in hits], "query": query})
-    records = latest_records(node.db, limit=limit, offset=offset)
-    total = count_records(node.db, latest_only=True)
+    records = latest_records(node.db, limit=limit, offset=offset, filters=filters)
+    total = count_records(node.db, latest_only=True, filters=filters)
     return web.json_response(
         {"lessons": [summary_json(record) for record in records], "total": total}
     )

@@ -1,0 +1,75 @@
+"""Helpers for the node-layer tests: run the CLI in-process and count what is stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from node.cli import main
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No RHIZOME_* variable from the developer's shell may change a test's outcome."""
+    for name in ("RHIZOME_HOME", "RHIZOME_MEMBER", "RHIZOME_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")  # what rich assumes on a pipe; fixed for every run
+
+
+@pytest.fixture
+def invoke() -> Invoke:
+    """``invoke(home, "lesson", "list")`` runs ``rhizome --home HOME lesson list``."""
+    runner = CliRunner()
+
+    def run(
+        home: Path | None,
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        before: Sequence[str] = (),
+    ) -> Result:
+        prefix = ["--home", str(home)] if home is not None else []
+        return runner.invoke(main, [*prefix, *before, *args], env=dict(env or {}))
+
+    return run
+
+
+def stored_counts(home: Path) -> tuple[int, int]:
+    """(records, events) in the home's database, read with plain sqlite3."""
+    with sqlite3.connect(home / "rhizome.db") as conn:
+        records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    return int(records), int(events)
+
+
+def assert_clean_exit(result: Result) -> None:
+    """Exit 0 with no exception escaping (CliRunner swallows tracebacks, so look at both)."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"unexpected exception {result.exception!r}\n{result.output}"
+    )
+    assert result.exit_code == 0, result.output
+
+
+def assert_one_line_error(result: Result, *needles: str) -> str:
+    """A refused command: non-zero exit, no traceback, one ``Error:`` line naming each needle."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), (
+        f"a traceback instead of a clear error: {result.exception!r}"
+    )
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one error line, got {lines!r}"
+    line = lines[0]
+    assert line.startswith("Error: "), line
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in {line!r}"
+    return line
+
+
+def last_line(text: str) -> str:
+    return [line for line in text.splitlines() if line.strip()][-1].strip()
