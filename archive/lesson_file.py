@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -38,8 +38,20 @@ SUBJECT_FIELDS = {"pseudonym", "share", "recorded", "photographed", "expires", "
 LABEL_FIELDS = {"type", "name", "community"}
 
 IdResolver = Callable[[str], bytes]
-# libyaml when present: the pure-Python parser alone would cap bulk import well below target.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml when present (the pure-Python parser alone would cap bulk import well below
+    target), with dates left as text: ``parse_timestamp`` then reads them and can name the
+    field of an impossible date such as 2026-02-30."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_LOADER = _Loader
 
 
 @dataclass(frozen=True)
@@ -132,8 +144,6 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         line_no = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise InvalidLesson(where, None, f"broken YAML front matter{line_no}: {problem}") from error
-    except ValueError as error:  # libyaml builds dates eagerly: 2026-02-30 fails here
-        raise InvalidLesson(where, None, f"impossible value in front matter: {error}") from error
     if not isinstance(front, dict):
         raise InvalidLesson(where, None, "front matter must be a mapping of field: value")
     return front, "".join(lines[index + 1 :]).strip("\n") + "\n"
@@ -172,16 +182,20 @@ def _no_unknown(mapping: dict[str, Any], known: set[str], where: str, prefix: st
 def _string(
     mapping: dict[str, Any], name: str, where: str, default: Any = ..., prefix: str = ""
 ) -> Any:
-    value = mapping.get(name, default)
-    if value is ... or (value is None and default is ...):
-        raise InvalidLesson(where, prefix + name, "is required")
-    if value is not None and value is not default and not isinstance(value, str):
+    value = mapping.get(name)
+    if value is None:  # absent, or present but empty (`summary:`): the default applies
+        if default is ...:
+            raise InvalidLesson(where, prefix + name, "is required")
+        return default
+    if not isinstance(value, str):
         raise InvalidLesson(where, prefix + name, f"must be text, not {_type_name(value)}")
     return value
 
 
 def _list(mapping: dict[str, Any], name: str, where: str, prefix: str = "") -> list[Any]:
-    value = mapping.get(name) or []
+    value = mapping.get(name)
+    if value is None:
+        return []
     if not isinstance(value, list):
         raise InvalidLesson(where, prefix + name, f"must be a list, not {_type_name(value)}")
     return value
@@ -215,15 +229,31 @@ def parse_timestamp(value: Any, where: str, name: str) -> int:
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value.strip())
-        except ValueError as error:
-            raise InvalidLesson(where, name, f"{value!r} is not an ISO 8601 date") from error
+        moment = _datetime_from_text(value, where, name)
     else:
         raise InvalidLesson(where, name, f"must be an ISO 8601 date, not {_type_name(value)}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp())
+
+
+def _datetime_from_text(text: str, where: str, name: str) -> dt.datetime:
+    """ISO 8601, or YAML's timestamp spellings (``2027-03-01 12:30:00 -5``)."""
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as error:
+        raise InvalidLesson(
+            where, name, f"{text!r} is not a possible ISO 8601 date: {error}"
+        ) from error
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    raise InvalidLesson(where, name, f"{text!r} is not an ISO 8601 date")
 
 
 def _consent(value: Any, where: str) -> Consent:
@@ -232,7 +262,7 @@ def _consent(value: Any, where: str) -> Consent:
     if not isinstance(value, dict):
         raise InvalidLesson(where, "consent", f"must be a mapping, not {_type_name(value)}")
     _no_unknown(value, CONSENT_FIELDS, where, "consent.")
-    regions = value.get("regions") or {}
+    regions = {} if value.get("regions") is None else value["regions"]
     if not isinstance(regions, dict) or set(regions) - {"allow", "deny"}:
         raise InvalidLesson(
             where, "consent.regions", "must be a mapping with 'allow' and/or 'deny' lists"

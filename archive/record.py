@@ -45,6 +45,7 @@ MAX_LIST = 64
 MAX_SUBJECTS = 200
 MAX_LABELS = 16
 MAX_LABEL_TEXT = 2_000
+MAX_ATTACHMENTS = 64
 
 # Well-formed BCP 47: a 2–3 letter (or 4–8 for registered) primary subtag, then subtags of
 # 1–8 letters or digits. We check the shape, not the registry, so new tags keep working.
@@ -53,7 +54,7 @@ _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-[
 
 def is_language_tag(tag: str) -> bool:
     """Whether ``tag`` is a well-formed BCP 47 language tag (shape only)."""
-    return _BCP47.match(tag) is not None
+    return _BCP47.fullmatch(tag) is not None
 
 
 FIELD_ORDER = (
@@ -227,6 +228,8 @@ def validate_lesson(lesson: Lesson, where: str) -> None:
         value = getattr(lesson, name)
         if value is not None and len(value) != 32:
             raise InvalidLesson(where, name, "must be a full record id")
+    if len(lesson.attachments) > MAX_ATTACHMENTS:
+        raise InvalidLesson(where, "attachments", f"more than {MAX_ATTACHMENTS} attachments")
     if any(len(digest) != 32 for digest in lesson.attachments):
         raise InvalidLesson(where, "attachments", "each attachment is a 32-byte content hash")
     if len(lesson.origin) != 32:

@@ -105,11 +105,11 @@ class RecordWriter:
 
         A lesson that breaks a rule is reported and rolled back alone; the others stay.
         """
-        signed = [(where, sign_lesson(self.identity, lesson)) for where, lesson in lessons]
         outcomes: list[tuple[str, SignedRecord | InvalidLesson]] = []
         with transaction(self.db):
-            for where, record in signed:
+            for where, lesson in lessons:
                 try:
+                    record = sign_lesson(self.identity, lesson)
                     with transaction(self.db):
                         self._store_own(record, where)
                 except InvalidLesson as error:

@@ -18,6 +18,9 @@ from archive.store import DERIVED_COLUMNS, derived_columns, search_columns
 from crypto.errors import RhizomeError
 
 Progress = Callable[[int], None]
+# Every stored record arrived through one of these events; a record without one means
+# log entries were removed.
+ARRIVAL_EVENTS = ("record.added", "record.received")
 
 
 @dataclass
@@ -72,6 +75,14 @@ def verify_archive(
     for problem in chain_problems(db, node_key):
         item, _, text = problem.partition(": ")
         report.problems.append({"item": item, "problem": text})
+    for (record_id,) in db.execute(
+        "SELECT id FROM records WHERE id NOT IN (SELECT subject FROM events "
+        f"WHERE kind IN ({', '.join('?' for _ in ARRIVAL_EVENTS)}) AND subject IS NOT NULL)",
+        list(ARRIVAL_EVENTS),
+    ):
+        report.problems.append(
+            {"item": f"record {record_id}", "problem": "no event-log entry records its arrival"}
+        )
     orphans = db.execute(
         "SELECT count(*) FROM records_fts WHERE rowid NOT IN (SELECT rowid FROM records)"
     ).fetchone()[0]

@@ -63,7 +63,12 @@ def encode_key_file(seed: bytes, passphrase: str | None) -> bytes:
 def write_key_file(path: Path, seed: bytes, passphrase: str | None) -> None:
     """Create ``path`` (0600, never overwriting) holding ``seed``."""
     data = encode_key_file(seed, passphrase)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise KeyFileError(
+            f"{path}: a key file is already there; refusing to overwrite it"
+        ) from error
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
@@ -80,14 +85,31 @@ def decode_key_file(data: bytes, passphrase: PassphraseSource, where: str) -> by
     fields = _parse(data, where)
     if fields["kdf"] == "none":
         return _seed(fields.get("seed"), where)
+    salt, ops, mem, sealed = _sealing_parameters(fields, where)
+    key = _stretch(passphrase(), salt, ops, mem)
     try:
-        key = _stretch(passphrase(), fields["salt"], fields["ops"], fields["mem"])
-        seed = nacl.secret.SecretBox(key).decrypt(fields["sealed"])
+        seed = nacl.secret.SecretBox(key).decrypt(sealed)
     except nacl.exceptions.CryptoError as error:
         raise WrongPassphrase(f"{where}: wrong passphrase for this key file") from error
-    except (KeyError, TypeError, ValueError) as error:
-        raise KeyFileError(f"{where}: key file is damaged ({error})") from error
     return _seed(seed, where)
+
+
+def _sealing_parameters(fields: dict[str, Any], where: str) -> tuple[bytes, int, int, bytes]:
+    """Check a sealed file's parameters before using them: a damaged file must read as
+    damaged (not as a wrong passphrase), and must not make argon2 eat all our memory."""
+    salt, ops, mem, sealed = (fields.get(name) for name in ("salt", "ops", "mem", "sealed"))
+    argon = nacl.pwhash.argon2id
+    if not (
+        isinstance(salt, bytes)
+        and len(salt) == argon.SALTBYTES
+        and isinstance(ops, int)
+        and argon.OPSLIMIT_MIN <= ops <= argon.OPSLIMIT_SENSITIVE
+        and isinstance(mem, int)
+        and argon.MEMLIMIT_MIN <= mem <= argon.MEMLIMIT_MODERATE
+        and isinstance(sealed, bytes)
+    ):
+        raise KeyFileError(f"{where}: key file is damaged (bad sealing parameters)")
+    return salt, ops, mem, sealed
 
 
 def read_key_file(path: Path, passphrase: PassphraseSource) -> bytes:

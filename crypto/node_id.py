@@ -68,7 +68,12 @@ def public_key_from_node_id(node_id: str) -> bytes:
                 f"node id check failed in quarter {index + 1}: a character there is mistyped"
             )
         data += chunk
-    return base64.b32decode(data + "====")
+    key = base64.b32decode(data + "====")
+    # 52 base32 characters hold 260 bits for a 256-bit key: the last character's spare bits
+    # must be zero, or two spellings would name one node.
+    if base64.b32encode(key).decode("ascii").rstrip("=") != data:
+        raise InvalidNodeId("node id check failed in quarter 4: a character there is mistyped")
+    return key
 
 
 def normalize_node_id(node_id: str) -> str:

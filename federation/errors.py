@@ -65,3 +65,24 @@ class PeerProtocolError(FederationError):
     """The other node broke the protocol: junk bytes, wrong types, a forbidden record."""
 
     code = "bad_message"
+
+
+class UnsupportedMediaType(FederationError):
+    """Federation bodies are msgpack (``Content-Type: application/msgpack``)."""
+
+    http_status = 415
+    code = "unsupported_media_type"
+
+
+class BodyTooLarge(FederationError):
+    """The request body is over the documented limit."""
+
+    http_status = 413
+    code = "payload_too_large"
+
+
+class DeadlineExceeded(FederationError):
+    """The request took longer than its deadline; it was abandoned and nothing was kept."""
+
+    http_status = 503
+    code = "deadline_exceeded"

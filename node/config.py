@@ -19,9 +19,11 @@ from node.errors import ConfigError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
+DEFAULT_SYNC_INTERVAL = 300
 _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
     "server": {"host": str, "port": int},
+    "federation": {"sync_interval": int},
 }
 
 
@@ -34,6 +36,7 @@ class NodeConfig:
     url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    sync_interval: int = DEFAULT_SYNC_INTERVAL
 
 
 def render_config(config: NodeConfig) -> str:
@@ -59,6 +62,10 @@ url = {q(config.url)}
 # 127.0.0.1 keeps the node private to this machine; expose it on purpose only.
 host = {q(config.host)}
 port = {config.port}
+
+[federation]
+# Seconds between background syncs with every active peer (news is pushed at once anyway).
+sync_interval = {config.sync_interval}
 """
 
 
@@ -84,6 +91,8 @@ def load_config(path: Path) -> NodeConfig:
         raise ConfigError(f"{path}: [node] language: {config.language!r} is not a BCP 47 tag")
     if not 0 < config.port < 65536:
         raise ConfigError(f"{path}: [server] port: {config.port} is not a TCP port")
+    if config.sync_interval < 5:
+        raise ConfigError(f"{path}: [federation] sync_interval must be at least 5 seconds")
     return config
 
 
@@ -91,7 +100,8 @@ def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for section, content in data.items():
         if section not in _SCHEMA or not isinstance(content, dict):
-            raise ConfigError(f"{path}: unknown section [{section}] (known: node, server)")
+            known = ", ".join(_SCHEMA)
+            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
         for key, value in content.items():
             expected = _SCHEMA[section].get(key)
             if expected is None:

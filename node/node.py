@@ -24,6 +24,7 @@ from crypto.errors import KeyFileError
 from crypto.keyfile import PassphraseSource, read_key_file
 from crypto.node_id import public_key_from_node_id
 from crypto.signing import SigningIdentity
+from federation.local import LocalNode
 from node.config import NodeConfig, load_config
 from node.home import HomePaths
 from node.passphrase import passphrase_from_env_or_prompt
@@ -70,6 +71,11 @@ class Node:
     @cached_property
     def writer(self) -> RecordWriter:
         return RecordWriter(self.db, self.identity, self.clock)
+
+    def local_node(self) -> LocalNode:
+        """This node as the federation layer sees it (opens the key)."""
+        config = self.config
+        return LocalNode(self.db, self.identity, config.name, config.region, config.url, self.clock)
 
     def resolve_id(self, text: str) -> str:
         return resolve_record_id(self.db, text)

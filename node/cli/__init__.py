@@ -52,10 +52,18 @@ def main(ctx: click.Context, home: Path | None, member: str) -> None:
 
 
 def _register() -> None:
-    from node.cli import init_command, lesson_commands, serve_command, verify_command
+    from node.cli import (
+        init_command,
+        lesson_commands,
+        peer_commands,
+        serve_command,
+        verify_command,
+    )
 
     main.add_command(init_command.init)
     main.add_command(lesson_commands.lesson)
+    main.add_command(peer_commands.peer)
+    main.add_command(peer_commands.sync)
     main.add_command(verify_command.verify)
     main.add_command(serve_command.serve)
     main.add_command(serve_command.demo)

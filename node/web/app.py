@@ -1,19 +1,50 @@
-"""The aiohttp application factory."""
+"""The aiohttp application factory: API, federation routes and background sync."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import aiohttp
 from aiohttp import web
 
+from federation import routes as federation_routes
+from federation.background import SyncService
+from federation.client import PeerClient
+from federation.responder import FederationResponder
+from federation.routes import GATE, FederationGate
 from node.node import Node
 from node.web import api
 from node.web.errors import json_errors
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+SYNC: web.AppKey[SyncService] = web.AppKey("sync_service", SyncService)
 
 
-def create_app(node: Node) -> web.Application:
-    """The node's web application; the caller owns ``node`` and closes it."""
+def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
+    """The node's web application; the caller owns ``node`` and closes it.
+
+    The node key must be openable: federation signs with it.
+    """
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
     app[api.NODE] = node
     app.add_routes(api.routes)
+    app[GATE] = FederationGate(FederationResponder(node.local_node()))
+    app.add_routes(federation_routes.routes)
+    if background_sync:
+        app.cleanup_ctx.append(_sync_service)
     return app
+
+
+async def _sync_service(app: web.Application) -> AsyncIterator[None]:
+    """Own the background sync for the app's lifetime: started with it, stopped with it."""
+    node = app[api.NODE]
+    gate = app[GATE]
+    async with aiohttp.ClientSession() as session:
+        service = SyncService(PeerClient(gate.responder.local, session), node.config.sync_interval)
+        gate.on_news = service.on_news
+        app[SYNC] = service
+        service.start()
+        try:
+            yield
+        finally:
+            await service.stop()

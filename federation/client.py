@@ -1,0 +1,77 @@
+"""The HTTP client side of federation: signed msgpack POSTs to a peer.
+
+Every request is signed with the node key (RFC 9421, see ``crypto.http_signatures``); every
+answer is size-capped before it is read and checked against its schema before it is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from crypto.http_signatures import sign_request
+from federation import wire
+from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
+from federation.local import LocalNode
+
+MSGPACK = "application/msgpack"
+REQUEST_DEADLINE = 30.0
+
+
+class PeerClient:
+    """Talks to peers on behalf of ``local``; the caller owns and closes ``session``."""
+
+    def __init__(
+        self, local: LocalNode, session: aiohttp.ClientSession, deadline: float = REQUEST_DEADLINE
+    ) -> None:
+        self.local = local
+        self.session = session
+        self.deadline = deadline
+
+    async def call(
+        self,
+        recipient: str,
+        base_url: str,
+        path: str,
+        request: wire.Schema,
+        values: dict[str, Any],
+        answer: wire.Schema,
+    ) -> dict[str, Any]:
+        """POST one message to the node ``recipient`` at ``base_url``; the decoded answer."""
+        body = wire.encode(request, values)
+        url = base_url.rstrip("/") + path
+        headers = sign_request(
+            self.local.identity, "POST", url, body, created=self.local.now(), recipient=recipient
+        )
+        headers["Content-Type"] = MSGPACK
+        try:
+            async with asyncio.timeout(self.deadline):
+                # encoded=True: send the URL exactly as signed, without yarl re-encoding it.
+                target = URL(url, encoded=True)
+                async with self.session.post(target, data=body, headers=headers) as response:
+                    data = await _read_capped(response)
+                    status = response.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise PeerUnreachable(f"{base_url}: no answer ({type(error).__name__})") from error
+        if status >= 400:
+            raise _refusal(status, data)
+        return wire.decode(answer, data)
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    data = await response.content.read(wire.MAX_BODY_BYTES + 1)
+    if len(data) > wire.MAX_BODY_BYTES:
+        raise PeerProtocolError("the peer's answer is larger than the limit")
+    return data
+
+
+def _refusal(status: int, data: bytes) -> PeerRefused:
+    try:
+        error = json.loads(data)["error"]
+        return PeerRefused(status, str(error["code"]), str(error["message"]))
+    except (ValueError, KeyError, TypeError):
+        return PeerRefused(status, "http_error", data[:200].decode("utf-8", "replace"))

@@ -1,0 +1,51 @@
+"""Joining a peer with its invite code (the client side of pairing)."""
+
+from __future__ import annotations
+
+from archive.db import transaction
+from archive.event_log import append_event
+from crypto.errors import InvalidNodeId
+from crypto.node_id import normalize_node_id
+from federation import wire
+from federation.client import PeerClient
+from federation.errors import InvalidInvite, PeerProtocolError
+from federation.invites import decode_invite, pairing_proof, verify_acceptance
+from federation.peers import Peer, get_peer, save_peer
+
+PAIR_PATH = "/federation/v1/pair"
+
+
+async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
+    """Redeem an invite code: prove the secret, check who answered, trust each other."""
+    local = client.local
+    code = decode_invite(code_text)
+    if code.expires <= local.now():
+        raise InvalidInvite("this invite code has expired; ask for a new one")
+    if code.node_id == local.node_id:
+        raise InvalidInvite("this is our own invite code; give it to the other hub")
+    proof = pairing_proof(code.secret, code.node_id, local.node_id)
+    request = {
+        "invite": code.invite_id,
+        "proof": proof,
+        "node_id": local.node_id,
+        "name": local.name,
+        "region": local.region,
+        "url": local.url,
+    }
+    answer = await client.call(
+        code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE
+    )
+    try:
+        answered_by = normalize_node_id(answer["node_id"])
+    except InvalidNodeId as error:
+        raise PeerProtocolError("the inviting node answered with a malformed node id") from error
+    if answered_by != code.node_id:
+        raise InvalidInvite("the node at that URL is not the one the invite names; do not pair")
+    verify_acceptance(code, local.node_id, proof, answer["signature"])
+    now = local.now()
+    with transaction(local.db):
+        save_peer(local.db, code.node_id, answer["name"], answer["region"], code.url, now)
+        append_event(local.db, local.identity, "peer.added", code.node_id, {"via": "code"}, now)
+    peer = get_peer(local.db, code.node_id)
+    assert peer is not None
+    return peer

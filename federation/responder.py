@@ -1,0 +1,109 @@
+"""The serving side of federation, sans-IO: message bytes in, message bytes out.
+
+The aiohttp routes (``federation.routes``) authenticate the request and find the peer,
+then call these methods; everything a peer can send is decoded and checked here.
+Negentropy responders keep no state between messages, only the set they reconcile, so a
+sync session caches that set for a short while instead of rebuilding it every round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive.db import transaction
+from archive.event_log import append_event
+from federation import wire
+from federation.errors import PeerProtocolError, TooBusy
+from federation.invites import redeem_invite, sign_acceptance
+from federation.local import LocalNode
+from federation.negentropy import NegentropyError, Responder, Storage
+from federation.peers import Peer, record_deliveries, save_peer
+from federation.sharing import envelopes_for_peer, offer_items, receive_records
+
+SESSION_SECONDS = 120
+MAX_SESSIONS = 64
+
+
+@dataclass
+class _Session:
+    responder: Responder
+    expires: float
+
+
+@dataclass
+class FederationResponder:
+    local: LocalNode
+    sessions: dict[tuple[str, str], _Session] = field(default_factory=dict)
+
+    def pair(self, joiner_id: str, body: bytes) -> bytes:
+        """A node redeems our invite: check the proof, add it, answer with our signature."""
+        request = wire.decode(wire.PAIR_REQUEST, body)
+        if request["node_id"] != joiner_id:
+            raise PeerProtocolError("the pairing request is signed by another node than it names")
+        db, now = self.local.db, self.local.now()
+        with transaction(db):
+            redeem_invite(
+                db, request["invite"], request["proof"], self.local.node_id, joiner_id, now
+            )
+            save_peer(db, joiner_id, request["name"], request["region"], request["url"], now)
+            append_event(db, self.local.identity, "peer.added", joiner_id, {"via": "invite"}, now)
+        return wire.encode(
+            wire.PAIR_RESPONSE,
+            {
+                "node_id": self.local.node_id,
+                "name": self.local.name,
+                "region": self.local.region,
+                "url": self.local.url,
+                "signature": sign_acceptance(self.local.identity, joiner_id, request["proof"]),
+            },
+        )
+
+    def reconcile(self, peer: Peer, body: bytes) -> bytes:
+        request = wire.decode(wire.RECONCILE_REQUEST, body)
+        session = self._session(peer, request["session"])
+        try:
+            answer = session.responder.reconcile(request["msg"])
+        except NegentropyError as error:
+            raise PeerProtocolError(f"bad reconciliation message: {error}") from error
+        return wire.encode(wire.RECONCILE_RESPONSE, {"msg": answer})
+
+    def fetch(self, peer: Peer, body: bytes) -> bytes:
+        """Send the requested records the decision lets this peer have (others are skipped)."""
+        request = wire.decode(wire.FETCH_REQUEST, body)
+        if len(request["ids"]) > wire.MAX_RECORDS_PER_MESSAGE:
+            raise PeerProtocolError(
+                f"ask for at most {wire.MAX_RECORDS_PER_MESSAGE} records at once"
+            )
+        db, now = self.local.db, self.local.now()
+        found = list(envelopes_for_peer(db, request["ids"], peer, self.local.node_id, now))
+        with transaction(db):
+            record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
+        return wire.encode(wire.RECORDS, {"records": [envelope for _, envelope in found]})
+
+    def push(self, peer: Peer, body: bytes) -> bytes:
+        request = wire.decode(wire.RECORDS, body)
+        result = receive_records(
+            self.local.db, self.local.identity, request["records"], peer, self.local.now()
+        )
+        return wire.encode(
+            wire.PUSH_RESPONSE,
+            {
+                "stored": len(result.stored),
+                "duplicates": result.duplicates,
+                "rejected": len(result.rejected),
+            },
+        )
+
+    def _session(self, peer: Peer, session_id: str) -> _Session:
+        now = self.local.clock()
+        self.sessions = {key: s for key, s in self.sessions.items() if s.expires > now}
+        key = (peer.node_id, session_id)
+        session = self.sessions.get(key)
+        if session is None:
+            if len(self.sessions) >= MAX_SESSIONS:
+                raise TooBusy("too many sync sessions at once; try again shortly")
+            items = offer_items(self.local.db, peer, self.local.node_id, int(now))
+            responder = Responder(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
+            session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
+        session.expires = now + SESSION_SECONDS
+        return session

@@ -1,0 +1,143 @@
+"""Federation routes under ``/federation/v1/``: thin aiohttp adapters.
+
+Each request is checked at the edge, in this order: media type (415), size (413, before the
+body is read whole), signature (401), that the signer is an active peer (403), then the
+per-peer concurrency limit (429) and the deadline (503). Only then does the sans-IO
+:class:`FederationResponder` see the body. Errors use the node's one JSON error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from crypto.http_signatures import ReplayGuard, verify_request
+from federation import wire
+from federation.errors import (
+    BodyTooLarge,
+    DeadlineExceeded,
+    NotAPeer,
+    TooBusy,
+    UnsupportedMediaType,
+)
+from federation.peers import Peer, get_peer
+from federation.responder import FederationResponder
+
+MSGPACK = "application/msgpack"
+REQUEST_DEADLINE = 30.0
+MAX_CONCURRENT_PER_PEER = 4
+
+
+@dataclass
+class FederationGate:
+    """State the routes share: the responder, the replay memory, per-peer slots, news."""
+
+    responder: FederationResponder
+    replay_guard: ReplayGuard = field(default_factory=ReplayGuard)
+    slots: dict[str, asyncio.Semaphore] = field(
+        default_factory=lambda: defaultdict(lambda: asyncio.Semaphore(MAX_CONCURRENT_PER_PEER))
+    )
+    on_news: Callable[[str], None] = lambda node_id: None
+
+
+GATE: web.AppKey[FederationGate] = web.AppKey("federation_gate", FederationGate)
+routes = web.RouteTableDef()
+
+
+async def _signed_body(request: web.Request, gate: FederationGate) -> tuple[str, bytes]:
+    if request.content_type != MSGPACK:
+        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
+    if (request.content_length or 0) > wire.MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes")
+    try:
+        # The deadline guards the read: a peer trickling bytes cannot hold a slot forever.
+        # Handling is bounded by the size limits and runs to the end once started.
+        async with asyncio.timeout(REQUEST_DEADLINE):
+            body = await request.content.read(wire.MAX_BODY_BYTES + 1)
+    except TimeoutError as error:
+        raise DeadlineExceeded("the request body took too long to arrive") from error
+    if len(body) > wire.MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes")
+    signer = verify_request(
+        request.method,
+        request.raw_path,
+        request.headers,
+        body,
+        now=gate.responder.local.now(),
+        replay_guard=gate.replay_guard,
+        recipient=gate.responder.local.node_id,
+    )
+    return signer, body
+
+
+def _claimed_signer(request: web.Request) -> str:
+    """The keyid a request claims, only to pick its concurrency slot (verified later).
+
+    Slots are keyed by claimed id *and* remote address, so a stranger who claims a peer's id
+    uses up only slots of its own address, not the real peer's.
+    """
+    signature_input = request.headers.get("Signature-Input", "")[:4096]
+    start = signature_input.find('keyid="')
+    if start < 0:
+        return ""
+    return signature_input[start + 7 : signature_input.find('"', start + 7)][:80]
+
+
+def _active_peer(gate: FederationGate, node_id: str) -> Peer:
+    peer = get_peer(gate.responder.local.db, node_id)
+    if peer is None or peer.status == "removed":
+        raise NotAPeer("this node does not know you as a peer; pair first")
+    if peer.status != "active":
+        raise NotAPeer(f"this node has {peer.status} you as a peer")
+    return peer
+
+
+async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], bytes]) -> web.Response:
+    gate = request.app[GATE]
+    slot = gate.slots[f"{_claimed_signer(request)}@{request.remote}"]
+    if slot.locked():
+        raise TooBusy("too many requests from your node at once; retry shortly")
+    async with slot:
+        signer, body = await _signed_body(request, gate)
+        answer = handle(_active_peer(gate, signer), body)
+    return web.Response(body=answer, content_type=MSGPACK)
+
+
+@routes.post("/federation/v1/pair", name="federation_pair")
+async def pair(request: web.Request) -> web.Response:
+    """The one route a stranger may call: it must prove it holds our invite secret."""
+    gate = request.app[GATE]
+    signer, body = await _signed_body(request, gate)
+    return web.Response(body=gate.responder.pair(signer, body), content_type=MSGPACK)
+
+
+@routes.post("/federation/v1/reconcile", name="federation_reconcile")
+async def reconcile(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.reconcile)
+
+
+@routes.post("/federation/v1/fetch", name="federation_fetch")
+async def fetch(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.fetch)
+
+
+@routes.post("/federation/v1/push", name="federation_push")
+async def push(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.push)
+
+
+@routes.post("/federation/v1/notify", name="federation_notify")
+async def notify(request: web.Request) -> web.Response:
+    """A peer has news for us: we pull from it soon (the background service decides when)."""
+    gate = request.app[GATE]
+
+    def note(peer: Peer, body: bytes) -> bytes:
+        wire.decode(wire.NOTIFY, body)
+        gate.on_news(peer.node_id)
+        return wire.encode(wire.NOTIFY, {})
+
+    return await _serve_peer(request, note)

@@ -1,0 +1,220 @@
+"""``rhizome peer …`` and ``rhizome sync``: pairing with trusted peers and exchanging records."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import click
+import segno
+from rich import filesize
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from archive.db import transaction
+from archive.event_log import append_event
+from federation.client import PeerClient
+from federation.invites import DEFAULT_TTL, create_invite, encode_invite
+from federation.pairing import join_with_invite
+from federation.peers import Peer, delivery_counts, list_peers, resolve_peer, set_status
+from federation.sync import Progress as SyncProgress
+from federation.sync import SyncReport, sync_with_peer
+from node.cli.context import CliContext
+from node.cli.network import run_with_client
+from node.cli.output import console, err_console, print_json
+from node.node import Node
+from node.serialize import iso_time
+
+
+@click.group()
+def peer() -> None:
+    """Pair with trusted peers, list them, suspend or remove them."""
+
+
+@peer.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@click.option(
+    "--ttl", type=click.IntRange(60, 7 * 24 * 3600), default=DEFAULT_TTL, show_default=True,
+    help="Seconds until the code expires.",
+)  # fmt: skip
+@click.pass_obj
+def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
+    """Print a one-time invite code for another hub (also as a QR code).
+
+    The code is the last line of the output. Give it to the other hub's operator over a
+    channel you trust; it works once, until it expires.
+    """
+    node = cli.node()
+    code = create_invite(node.db, node.node_id, node.config.url, int(node.clock()), ttl)
+    text = encode_invite(code)
+    if as_json:
+        print_json(
+            {
+                "code": text,
+                "node_id": node.node_id,
+                "url": code.url,
+                "expires": iso_time(code.expires),
+            }
+        )
+        return
+    qr = io.StringIO()
+    segno.make(text, error="m").terminal(out=qr, compact=True)
+    sys.stdout.write(qr.getvalue())
+    console.print(f"Our node id: {node.node_id}", markup=False)
+    console.print(f"Expires: {iso_time(code.expires)}. The other hub runs: rhizome peer add CODE")
+    click.echo(text)
+
+
+@peer.command()
+@click.argument("code")
+@click.pass_obj
+def add(cli: CliContext, code: str) -> None:
+    """Pair with the hub that gave you CODE (it must be running `rhizome serve`)."""
+    node = cli.node()
+    new_peer = run_with_client(node, lambda client: join_with_invite(client, code))
+    console.print(f"Paired with {new_peer.name} ({new_peer.region})", markup=False)
+    console.print(f"Their node id: {new_peer.node_id}", markup=False)
+    console.print("Compare this id with the one their operator reads out to you.")
+
+
+@peer.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def list_(cli: CliContext, as_json: bool) -> None:
+    """List peers with their status, last sync, records sent and received, and strikes."""
+    node = cli.node()
+    peers = [peer_json(node, p) for p in list_peers(node.db)]
+    if as_json:
+        print_json(peers)
+        return
+    if not peers:
+        console.print("No peers yet. Pair with `rhizome peer invite` and `rhizome peer add CODE`.")
+        return
+    for p in peers:
+        console.print(
+            f"{p['name']} ({p['region']}) [{p['status']}]  {p['url']}\n"
+            f"  {p['id']}\n  last sync {p['last_sync'] or 'never'}, sent {p['sent']}, "
+            f"received {p['received']}, strikes {p['strikes']}"
+            + (f"\n  last error: {p['last_error']}" if p["last_error"] else ""),
+            markup=False,
+        )
+
+
+def peer_json(node: Node, p: Peer) -> dict[str, object]:
+    counts = delivery_counts(node.db, p.node_id)
+    return {
+        "id": p.node_id,
+        "name": p.name,
+        "region": p.region,
+        "url": p.url,
+        "status": p.status,
+        "added": iso_time(p.added_at),
+        "last_sync": iso_time(p.last_sync),
+        "last_error": p.last_error,
+        "sent": counts["sent"],
+        "received": counts["received"],
+        "strikes": p.strikes,
+    }
+
+
+def _change_status(cli: CliContext, text: str, status: str, verb: str) -> None:
+    node = cli.node()
+    found = resolve_peer(node.db, text)
+    with transaction(node.db):
+        set_status(node.db, found.node_id, status)
+        append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, int(node.clock()))
+    console.print(f"{verb} {found.name}.", markup=False)
+
+
+@peer.command()
+@click.argument("peer_ref", metavar="PEER")
+@click.pass_obj
+def suspend(cli: CliContext, peer_ref: str) -> None:
+    """Stop exchanging with PEER (node id or name) until you resume it."""
+    _change_status(cli, peer_ref, "suspended", "Suspended")
+
+
+@peer.command()
+@click.argument("peer_ref", metavar="PEER")
+@click.pass_obj
+def resume(cli: CliContext, peer_ref: str) -> None:
+    """Exchange with a suspended PEER again."""
+    _change_status(cli, peer_ref, "active", "Resumed")
+
+
+@peer.command()
+@click.argument("peer_ref", metavar="PEER")
+@click.pass_obj
+def remove(cli: CliContext, peer_ref: str) -> None:
+    """Stop trusting PEER. Records it already has stay listed, for revocation."""
+    _change_status(cli, peer_ref, "removed", "Removed")
+
+
+@click.command()
+@click.argument("peer_ref", metavar="[PEER]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print per-peer counts as JSON.")
+@click.pass_obj
+def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
+    """Exchange records both ways with PEER, or with every active peer.
+
+    Exit status 1 if any peer could not be synced.
+    """
+    node = cli.node()
+    if peer_ref:
+        peers = [resolve_peer(node.db, peer_ref)]
+    else:
+        peers = [p for p in list_peers(node.db) if p.status == "active"]
+    reports = _sync_peers(node, peers, show_progress=not as_json)
+    if as_json:
+        print_json([report_json(node, report) for report in reports])
+    else:
+        for report in reports:
+            name = resolve_peer(node.db, report.peer).name
+            outcome = "; ".join(report.errors) or "ok"
+            console.print(
+                f"{name}: received {report.received}, sent {report.sent} ({outcome})", markup=False
+            )
+        if not reports:
+            console.print("No active peers to sync with.")
+    if any(report.errors for report in reports):
+        sys.exit(1)
+
+
+def report_json(node: Node, report: SyncReport) -> dict[str, object]:
+    return {
+        "peer": report.peer,
+        "received": report.received,
+        "sent": report.sent,
+        "rejected": report.rejected,
+        "rounds": report.rounds,
+        "errors": report.errors,
+    }
+
+
+def _sync_peers(node: Node, peers: list[Peer], show_progress: bool) -> list[SyncReport]:
+    disable = not (show_progress and err_console.is_terminal)
+    columns = (
+        TextColumn("{task.description}"),
+        SpinnerColumn(),
+        TextColumn("{task.completed} records, {task.fields[size]}"),
+    )
+
+    async def work(client: PeerClient) -> list[SyncReport]:
+        reports = []
+        with Progress(*columns, console=err_console, disable=disable) as bar:
+            for p in peers:
+                reports.append(await sync_with_peer(client, p, _progress_for(bar, p.name)))
+        return reports
+
+    return run_with_client(node, work)
+
+
+def _progress_for(bar: Progress, name: str) -> SyncProgress:
+    task = bar.add_task(f"Sync with {name}", total=None, size="0 bytes")
+    moved = 0
+
+    def advance(records: int, size: int) -> None:
+        nonlocal moved
+        moved += size
+        bar.update(task, advance=records, size=filesize.decimal(moved))
+
+    return advance
