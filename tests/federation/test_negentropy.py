@@ -46,16 +46,20 @@ Item = tuple[int, bytes]
 
 # ---------------------------------------------------------------- Varint
 
-@pytest.mark.parametrize(("value", "encoded"), [
-    (0, "00"),
-    (1, "01"),
-    (127, "7f"),
-    (128, "8100"),
-    (300, "822c"),
-    (16_383, "ff7f"),
-    (16_384, "818000"),
-    (2**64 - 1, "81ffffffffffffffff7f"),
-])
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        (0, "00"),
+        (1, "01"),
+        (127, "7f"),
+        (128, "8100"),
+        (300, "822c"),
+        (16_383, "ff7f"),
+        (16_384, "818000"),
+        (2**64 - 1, "81ffffffffffffffff7f"),
+    ],
+)
 def test_varint_is_base128_most_significant_digit_first(value: int, encoded: str) -> None:
     assert encode_varint(value).hex() == encoded
     assert MessageReader(bytes.fromhex(encoded)).read_varint() == value
@@ -81,6 +85,7 @@ def test_varint_without_last_digit_is_truncated() -> None:
 
 # ---------------------------------------------------------------- Fingerprint
 
+
 def spec_fingerprint(ids: list[bytes]) -> bytes:
     """The spec's definition, written out independently of the implementation."""
     total = sum(int.from_bytes(id_, "little") for id_ in ids) % 2**256
@@ -92,12 +97,16 @@ def id_filled_with(byte: int) -> bytes:
 
 
 # Cross-checked against the Accumulator of @nostr-dev-kit/sync, an independent implementation.
-@pytest.mark.parametrize(("ids", "expected"), [
-    ([], "7f9c9e31ac8256ca2f258583df262dbc"),
-    ([id_filled_with(1), id_filled_with(2)], "12a7b248579deb04f68dac6d3db20efd"),
-    ([id_filled_with(0xFF), b"\x02" + bytes(31)], "6092a26dea6bc7bdc57a942f1df2d0d7"),
-    ([id_filled_with(byte) for byte in range(200)], "ee324757553658b9258bb21e203f8fe6"),
-], ids=["empty", "two-ids", "sum-wraps-mod-2**256", "count-needs-two-varint-bytes"])
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        ([], "7f9c9e31ac8256ca2f258583df262dbc"),
+        ([id_filled_with(1), id_filled_with(2)], "12a7b248579deb04f68dac6d3db20efd"),
+        ([id_filled_with(0xFF), b"\x02" + bytes(31)], "6092a26dea6bc7bdc57a942f1df2d0d7"),
+        ([id_filled_with(byte) for byte in range(200)], "ee324757553658b9258bb21e203f8fe6"),
+    ],
+    ids=["empty", "two-ids", "sum-wraps-mod-2**256", "count-needs-two-varint-bytes"],
+)
 def test_fingerprint_known_answers(ids: list[bytes], expected: str) -> None:
     assert spec_fingerprint(ids).hex() == expected
     assert fingerprint_of_ids(b"".join(ids)).hex() == expected
@@ -115,13 +124,17 @@ def test_range_fingerprint_from_prefix_sums_matches_the_definition(
 
 # ---------------------------------------------------------------- Storage
 
+
 def test_items_are_sorted_by_timestamp_then_id() -> None:
     storage = Storage()
     for timestamp, id_ in [(5, id_filled_with(1)), (3, id_filled_with(9)), (5, id_filled_with(0))]:
         storage.insert(timestamp, id_)
     storage.seal()
     assert [storage.item_at(index) for index in range(len(storage))] == [
-        (3, id_filled_with(9)), (5, id_filled_with(0)), (5, id_filled_with(1))]
+        (3, id_filled_with(9)),
+        (5, id_filled_with(0)),
+        (5, id_filled_with(1)),
+    ]
 
 
 def test_from_sorted_equals_insert_then_seal() -> None:
@@ -133,13 +146,16 @@ def test_from_sorted_equals_insert_then_seal() -> None:
     assert inserted.fingerprint(0, 500) == streamed.fingerprint(0, 500)
 
 
-@pytest.mark.parametrize(("items", "problem"), [
-    ([(2, id_filled_with(1)), (1, id_filled_with(2))], "not sorted"),
-    ([(1, id_filled_with(1)), (1, id_filled_with(1))], "duplicated"),
-    ([(1, b"short")], "32 bytes"),
-    ([(INFINITY, id_filled_with(1))], "reserved"),
-    ([(-1, id_filled_with(1))], "outside"),
-])
+@pytest.mark.parametrize(
+    ("items", "problem"),
+    [
+        ([(2, id_filled_with(1)), (1, id_filled_with(2))], "not sorted"),
+        ([(1, id_filled_with(1)), (1, id_filled_with(1))], "duplicated"),
+        ([(1, b"short")], "32 bytes"),
+        ([(INFINITY, id_filled_with(1))], "reserved"),
+        ([(-1, id_filled_with(1))], "outside"),
+    ],
+)
 def test_from_sorted_refuses_bad_items(items: list[Item], problem: str) -> None:
     with pytest.raises(StorageError, match=problem):
         Storage.from_sorted(items)
@@ -156,8 +172,9 @@ def test_seal_refuses_duplicates_and_storage_must_be_sealed() -> None:
 
 
 def test_lower_bound_pads_the_id_prefix_with_zero_bytes() -> None:
-    storage = Storage.from_sorted([(1, id_filled_with(0x10)), (1, id_filled_with(0x20)),
-                                   (2, id_filled_with(0x00))])
+    storage = Storage.from_sorted(
+        [(1, id_filled_with(0x10)), (1, id_filled_with(0x20)), (2, id_filled_with(0x00))]
+    )
     assert storage.lower_bound(0, 3, Bound(1)) == 0
     assert storage.lower_bound(0, 3, Bound(1, b"\x10")) == 0  # 10 00.. < 10 10..
     assert storage.lower_bound(0, 3, Bound(1, b"\x11")) == 1
@@ -197,6 +214,7 @@ def test_large_ranges_are_split_into_16_fingerprinted_buckets() -> None:
 
 # ---------------------------------------------------------------- Reconciliation
 
+
 @dataclass
 class Session:
     """An in-memory initiator/responder pair passing bytes, as h11's ConnectionPair does."""
@@ -209,8 +227,10 @@ class Session:
 
     @classmethod
     def between(cls, ours: list[Item], theirs: list[Item], frame_size_limit: int = 0) -> Session:
-        return cls(Initiator(storage_of(ours), frame_size_limit),
-                   Responder(storage_of(theirs), frame_size_limit))
+        return cls(
+            Initiator(storage_of(ours), frame_size_limit),
+            Responder(storage_of(theirs), frame_size_limit),
+        )
 
     def run(self, max_round_trips: int = 10_000) -> Session:
         message: bytes | None = self.initiator.initiate()
@@ -229,8 +249,9 @@ class Session:
 
 
 def random_items(rng: random.Random, count: int, timestamp_spread: int) -> list[Item]:
-    return [(1_700_000_000 + rng.randrange(timestamp_spread), rng.randbytes(32))
-            for _ in range(count)]
+    return [
+        (1_700_000_000 + rng.randrange(timestamp_spread), rng.randbytes(32)) for _ in range(count)
+    ]
 
 
 def storage_of(items: list[Item]) -> Storage:
@@ -249,7 +270,8 @@ def ids_of(items: list[Item]) -> set[bytes]:
 timestamps = st.integers(0, 40) | st.just(INFINITY - 1)
 items_strategy = st.lists(
     st.tuples(timestamps, st.binary(min_size=32, max_size=32)),
-    unique_by=lambda item: item[1], max_size=250,
+    unique_by=lambda item: item[1],
+    max_size=250,
 )
 
 
@@ -259,8 +281,9 @@ def test_initiator_learns_exactly_what_each_side_lacks(
     common: list[Item], only_ours: list[Item], only_theirs: list[Item]
 ) -> None:
     only_ours = [item for item in only_ours if item[1] not in ids_of(common)]
-    only_theirs = [item for item in only_theirs
-                   if item[1] not in ids_of(common) | ids_of(only_ours)]
+    only_theirs = [
+        item for item in only_theirs if item[1] not in ids_of(common) | ids_of(only_ours)
+    ]
     session = Session.between(common + only_ours, common + only_theirs).run()
     assert sorted(session.have) == sorted(ids_of(only_ours))
     assert sorted(session.need) == sorted(ids_of(only_theirs))
@@ -291,6 +314,7 @@ def test_one_empty_side_gets_everything(empty_side: str) -> None:
 
 
 # ---------------------------------------------------------------- Frame size limits
+
 
 @pytest.mark.parametrize("frame_size_limit", [4096, 5000, 10_000])
 @pytest.mark.parametrize("timestamp_spread", [1, 20, 100_000])
@@ -337,22 +361,38 @@ def test_frame_size_limit_below_4096_is_refused() -> None:
 
 # ---------------------------------------------------------------- Malformed messages
 
-@pytest.mark.parametrize(("message", "error"), [
-    ("", TruncatedMessage),
-    ("61 00 00 01 aabb", TruncatedMessage),  # fingerprint cut short
-    ("61 00 00 02 03" + "ee" * 64, TruncatedMessage),  # three ids announced, two sent
-    ("61 00 00", TruncatedMessage),  # a bound without a mode
-    ("61 00 00 03", UnknownMode),
-    ("00", InvalidVersionByte),
-    ("70 00 00 00", InvalidVersionByte),
-    ("ff", InvalidVersionByte),
-    ("61 00 00 00 ffff", TrailingData),  # junk after the range that ends at infinity
-    ("61 00 00 00 00 00 00", TrailingData),
-    ("61 01 21" + "00" * 33 + "00", MalformedMessage),  # id prefix longer than 32 bytes
-    ("61 05 01 20 00 01 01 10 00", MalformedMessage),  # second bound below the first
-], ids=["empty", "short-fingerprint", "short-id-list", "no-mode", "mode-3", "version-00",
-        "version-70", "version-ff", "junk", "range-after-infinity", "long-prefix",
-        "descending-bounds"])
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("", TruncatedMessage),
+        ("61 00 00 01 aabb", TruncatedMessage),  # fingerprint cut short
+        ("61 00 00 02 03" + "ee" * 64, TruncatedMessage),  # three ids announced, two sent
+        ("61 00 00", TruncatedMessage),  # a bound without a mode
+        ("61 00 00 03", UnknownMode),
+        ("00", InvalidVersionByte),
+        ("70 00 00 00", InvalidVersionByte),
+        ("ff", InvalidVersionByte),
+        ("61 00 00 00 ffff", TrailingData),  # junk after the range that ends at infinity
+        ("61 00 00 00 00 00 00", TrailingData),
+        ("61 01 21" + "00" * 33 + "00", MalformedMessage),  # id prefix longer than 32 bytes
+        ("61 05 01 20 00 01 01 10 00", MalformedMessage),  # second bound below the first
+    ],
+    ids=[
+        "empty",
+        "short-fingerprint",
+        "short-id-list",
+        "no-mode",
+        "mode-3",
+        "version-00",
+        "version-70",
+        "version-ff",
+        "junk",
+        "range-after-infinity",
+        "long-prefix",
+        "descending-bounds",
+    ],
+)
 @pytest.mark.parametrize("role", ["initiator", "responder"])
 def test_malformed_messages_raise_a_clear_error(message: str, error: type, role: str) -> None:
     storage = storage_of(random_items(random.Random(6), 40, timestamp_spread=10))
@@ -377,6 +417,7 @@ def test_peer_errors_are_malformed_data() -> None:
 
 # ---------------------------------------------------------------- Protocol version
 
+
 def test_responder_answers_an_unknown_version_with_the_version_it_speaks() -> None:
     responder = Responder(Storage.from_sorted([(12345, bytes.fromhex(ONE_ID))]))
     assert responder.reconcile(bytes.fromhex("62aabbccddeeff")) == b"\x61"
@@ -392,6 +433,7 @@ def test_initiator_refuses_a_version_it_cannot_speak() -> None:
 
 
 # ---------------------------------------------------------------- API use
+
 
 def test_roles_are_used_in_turn() -> None:
     initiator = Initiator(storage_of([]))
@@ -425,22 +467,46 @@ def test_reference_shaped_facade_takes_its_role_from_the_first_call() -> None:
 def test_line_harness_negotiates_the_version_like_the_reference_harness() -> None:
     item = f"item,12345,{ONE_ID}\nseal\n"
     commands = item + "msg,62aabbccddeeff\nmsg,6100000200\n"
-    result = subprocess.run([sys.executable, "-m", "federation.negentropy"], input=commands,
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=30, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "federation.negentropy"],
+        input=commands,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=30,
+        check=True,
+    )
     assert result.stdout.splitlines() == ["msg,61", f"msg,6100000201{ONE_ID}"]
 
 
 def test_line_harness_reports_have_need_and_done() -> None:
     theirs_only = "11" * 32
     commands = f"item,5,{ONE_ID}\nseal\ninitiate\nmsg,6100000201{theirs_only}\n"
-    result = subprocess.run([sys.executable, "-m", "federation.negentropy"], input=commands,
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=30, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "federation.negentropy"],
+        input=commands,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=30,
+        check=True,
+    )
     assert result.stdout.splitlines() == [
-        f"msg,6100000201{ONE_ID}", f"have,{ONE_ID}", f"need,{theirs_only}", "done"]
+        f"msg,6100000201{ONE_ID}",
+        f"have,{ONE_ID}",
+        f"need,{theirs_only}",
+        "done",
+    ]
 
 
 def test_line_harness_fails_with_one_line_on_bad_input() -> None:
-    result = subprocess.run([sys.executable, "-m", "federation.negentropy"], input="seal\nmsg,\n",
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "federation.negentropy"],
+        input="seal\nmsg,\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=30,
+    )
     assert result.returncode == 1
     assert "TruncatedMessage" in result.stderr

@@ -36,8 +36,10 @@ Item = tuple[int, bytes]
 def js_harness() -> list[str]:
     installed = (INTEROP_DIR / "node_modules" / "@nostr-dev-kit" / "sync").is_dir()
     if not installed or shutil.which("node") is None:
-        message = ("Negentropy interop needs Node.js and tests/interop/node_modules: "
-                   "run tests/interop/install.sh")
+        message = (
+            "Negentropy interop needs Node.js and tests/interop/node_modules: "
+            "run tests/interop/install.sh"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)  # CI must run these, never skip them silently
         pytest.skip(message)
@@ -51,8 +53,14 @@ class HarnessProcess:
         env = {**os.environ, "FRAMESIZELIMIT": str(frame_size_limit), "PYTHONPATH": str(REPO_ROOT)}
         self.command = command
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, text=True, bufsize=1,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            text=True,
+            bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -94,8 +102,12 @@ class Outcome:
     message_sizes: list[int] = field(default_factory=list)
 
 
-def reconcile_between(initiator: HarnessProcess, responder: HarnessProcess,
-                      initiator_items: list[Item], responder_items: list[Item]) -> Outcome:
+def reconcile_between(
+    initiator: HarnessProcess,
+    responder: HarnessProcess,
+    initiator_items: list[Item],
+    responder_items: list[Item],
+) -> Outcome:
     """Drive one session to ``done``, carrying each message across, and record what happens."""
     for harness, items in ((initiator, initiator_items), (responder, responder_items)):
         harness.send(*(f"item,{timestamp},{id_.hex()}" for timestamp, id_ in items), "seal")
@@ -147,8 +159,9 @@ CASES = [
 
 @pytest.mark.parametrize("ours_initiates", [True, False], ids=["py-initiates", "js-initiates"])
 @pytest.mark.parametrize(("seed", "size", "limit"), CASES)
-def test_both_implementations_converge(js_harness: list[str], ours_initiates: bool,
-                                       seed: int, size: int, limit: int) -> None:
+def test_both_implementations_converge(
+    js_harness: list[str], ours_initiates: bool, seed: int, size: int, limit: int
+) -> None:
     initiator_items, responder_items = random_sets(seed, size)
     commands = (PYTHON_HARNESS, js_harness) if ours_initiates else (js_harness, PYTHON_HARNESS)
     initiator = HarnessProcess(commands[0], limit)
