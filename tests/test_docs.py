@@ -1,0 +1,227 @@
+"""The docs are tested: every command documented, the CLI reference fresh, no broken links,
+and the numbers and examples in the reference pages the same as the code's."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import click
+import pytest
+
+from node.cli import main as rhizome
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+CLI_REFERENCE = DOCS / "reference" / "cli.md"
+PAGES = sorted(DOCS.rglob("*.md"))
+REGENERATE = "run: python docs/generate_cli_reference.py"
+
+FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REFERENCE_LINK = re.compile(r"^\s*\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
+HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "generate_cli_reference", DOCS / "generate_cli_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def command_names(command: click.Command, path: tuple[str, ...] = ("rhizome",)) -> Iterator[str]:
+    """'rhizome', 'rhizome init', 'rhizome lesson', 'rhizome lesson add', … (not hidden ones)."""
+    yield " ".join(path)
+    if isinstance(command, click.Group):
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            if sub is not None and not sub.hidden:
+                yield from command_names(sub, (*path, name))
+
+
+def prose(text: str) -> str:
+    """The Markdown without code blocks and code spans, where links and headings are not."""
+    return INLINE_CODE.sub("", FENCE.sub("", text))
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading (without the -1, -2 of repeated headings)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    return {slug(heading) for heading in HEADING.findall(FENCE.sub("", page.read_text()))}
+
+
+def links(page: Path) -> list[str]:
+    text = prose(page.read_text(encoding="utf-8"))
+    return LINK.findall(text) + REFERENCE_LINK.findall(text)
+
+
+# -- the CLI reference ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", list(command_names(rhizome)))
+def test_every_command_has_a_heading_in_the_cli_reference(command: str) -> None:
+    headings = set(HEADING.findall(FENCE.sub("", CLI_REFERENCE.read_text(encoding="utf-8"))))
+    assert command in headings, f"docs/reference/cli.md has no '## {command}'; {REGENERATE}"
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    expected = load_generator().render_reference(rhizome)
+    assert CLI_REFERENCE.read_text(encoding="utf-8") == expected, (
+        f"docs/reference/cli.md differs from the commands' --help; {REGENERATE}"
+    )
+
+
+# -- links ----------------------------------------------------------------------------------
+
+
+def test_there_are_docs_to_check() -> None:
+    assert DOCS / "index.md" in PAGES
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(DOCS)))
+def test_relative_links_point_to_existing_files(page: Path) -> None:
+    broken = []
+    for target in links(page):
+        if EXTERNAL.match(target):
+            continue
+        path, _, fragment = target.partition("#")
+        path = path.split("?", 1)[0]
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            broken.append(f"{target} (no file {linked})")
+        elif fragment and linked.suffix == ".md" and fragment not in anchors(linked):
+            broken.append(f"{target} (no heading for #{fragment} in {linked.name})")
+    assert not broken, f"{page.relative_to(ROOT)}: broken links: {broken}"
+
+
+# -- examples and numbers in the reference match the code -----------------------------------
+
+
+def lesson_examples() -> Iterator[tuple[str, str]]:
+    """Every ```markdown block in the docs that is a whole lesson file (starts with ---)."""
+    block = re.compile(r"^```markdown\n(---\n.*?)^```$", re.MULTILINE | re.DOTALL)
+    for page in PAGES:
+        for number, match in enumerate(block.finditer(page.read_text(encoding="utf-8")), 1):
+            yield f"{page.relative_to(DOCS)} example {number}", match.group(1)
+
+
+@pytest.mark.parametrize(
+    "where, text", [pytest.param(where, text, id=where) for where, text in lesson_examples()]
+)
+def test_lesson_examples_in_the_docs_are_valid(where: str, text: str) -> None:
+    from archive.lesson_file import parse_lesson_file
+
+    draft = parse_lesson_file(text.encode("utf-8"), where)
+    draft.to_lesson(
+        where=where,
+        origin=bytes(32),
+        author="admin",
+        created=1_780_000_000,
+        default_language="en",
+        default_region="East Africa",
+        resolve_id=lambda _prefix: bytes(32),
+    )
+
+
+def limit_constants() -> Iterator[tuple[str, int]]:
+    """Every MAX_* size limit of the modules that check input, plus a few named ones."""
+    from archive import db, lesson_file, queries, record, search, signed_record
+    from node.web import api, app
+
+    for module in (record, lesson_file, search, signed_record, app, api):
+        for name, value in vars(module).items():
+            if name.startswith("MAX_") and isinstance(value, int):
+                yield name, value
+    yield "MIN_PREFIX", queries.MIN_PREFIX
+    yield "BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS
+
+
+def test_limits_page_states_every_limit_with_its_value() -> None:
+    rows = (DOCS / "reference" / "limits.md").read_text().splitlines()
+    wrong = []
+    for name, value in sorted(set(limit_constants())):
+        mentions = " ".join(row for row in rows if f"`{name}`" in row)
+        if f"{value:,}" not in mentions:
+            wrong.append(f"{name} = {value:,}")
+    assert not wrong, f"docs/reference/limits.md misses or misstates: {wrong}"
+
+
+def test_record_limits_on_the_limits_page() -> None:
+    from archive.signed_record import RECORD_LIMITS
+
+    text = (DOCS / "reference" / "limits.md").read_text()
+    mentions = " ".join(line for line in text.splitlines() if "`RECORD_LIMITS`" in line)
+    for value in (RECORD_LIMITS.max_array_len, RECORD_LIMITS.max_map_len):
+        assert f"{value:,}" in mentions
+
+
+def test_record_format_worked_example_matches_the_code() -> None:
+    from archive.event_log import GENESIS, encode_detail, entry_hash
+    from archive.record import Lesson, encode_lesson
+    from archive.signed_record import sign_lesson
+    from crypto.signing import SigningIdentity
+
+    identity = SigningIdentity.from_seed(bytes(range(32)))
+    lesson = Lesson(
+        kind="checklist",
+        title="Buddy pairs",
+        body="Write the pairs down.\n",
+        language="en",
+        region="East Africa",
+        created=1_780_000_000,
+        origin=identity.public_key,
+        author="admin",
+    )
+    record = sign_lesson(identity, lesson)
+    event = entry_hash(
+        1,
+        1_780_000_000,
+        "record.added",
+        record.id_hex,
+        encode_detail({"kind": lesson.kind}),
+        GENESIS,
+    )
+    text = (DOCS / "reference" / "record-format.md").read_text()
+    assert identity.public_key.hex() in text
+    assert identity.node_id in text
+    assert encode_lesson(lesson).hex() in re.sub(r"\s", "", text)
+    assert f"payload is {len(encode_lesson(lesson))} bytes" in text
+    assert f"envelope is {len(record.envelope)} bytes" in text
+    assert record.id_hex in text
+    assert event.hex() in text
+
+
+def test_http_api_page_lists_every_error_code() -> None:
+    import archive.errors
+    import archive.search
+    import crypto.errors
+    from crypto.errors import RhizomeError
+    from node.web.errors import _CODE_FOR_STATUS
+
+    assert archive.errors and archive.search and crypto.errors  # imported for their classes
+
+    def subclasses(cls: type) -> Iterator[type]:
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = ("archive.", "crypto.", "node.")
+    codes = {RhizomeError.code, *_CODE_FOR_STATUS.values()}
+    codes |= {cls.code for cls in subclasses(RhizomeError) if cls.__module__.startswith(ours)}
+    text = (DOCS / "reference" / "http-api.md").read_text()
+    missing = sorted(code for code in codes if f"`{code}`" not in text)
+    assert not missing, f"docs/reference/http-api.md does not explain: {missing}"
