@@ -8,6 +8,7 @@ so that freed pages are zeroed: what we purge is gone from the file, not just un
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from archive.errors import DatabaseError
 from archive.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
+_savepoints = itertools.count(1)
 
 
 def connect(path: Path | str) -> sqlite_utils.Database:
@@ -49,7 +51,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """
     conn = db.conn
     if conn.in_transaction:
-        name = f"sp_{id(object())}"
+        name = f"sp_{next(_savepoints)}"
         conn.execute(f"SAVEPOINT {name}")
         try:
             yield db
@@ -59,10 +61,22 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             raise
         conn.execute(f"RELEASE {name}")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin(conn)
     try:
         yield db
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        raise DatabaseError(
+            f"the database stayed busy for {BUSY_TIMEOUT_MS // 1000} s (another Rhizome process "
+            "is writing a lot); try again in a moment"
+        ) from error

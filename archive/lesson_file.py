@@ -268,7 +268,7 @@ def _consent(value: Any, where: str) -> Consent:
             where, "consent.regions", "must be a mapping with 'allow' and/or 'deny' lists"
         )
     return Consent(
-        basis=_string(value, "basis", where, "consent", "consent."),
+        basis=_basis(value, where),
         scope=_string(value, "scope", where, "local", "consent."),
         peers=_strings(value, "peers", where, "consent."),
         regions_allow=_strings(regions, "allow", where, "consent.regions."),
@@ -280,6 +280,14 @@ def _consent(value: Any, where: str) -> Consent:
             _subject(item, where) for item in _list(value, "subjects", where, "consent.")
         ),
     )
+
+
+def _basis(consent: dict[str, Any], where: str) -> str:
+    """A consent block states consent unless it says otherwise; an empty ``basis:`` line is
+    a blank left unfilled in a template, and we never read a blank as consent."""
+    if "basis" in consent and consent["basis"] is None:
+        raise InvalidLesson(where, "consent.basis", "is empty: write consent, notice or none")
+    return str(_string(consent, "basis", where, "consent", "consent."))
 
 
 def _subject(value: Any, where: str) -> Subject:

@@ -148,7 +148,8 @@ def migrate(db: sqlite_utils.Database) -> None:
     current = schema_version(db)
     if current > len(MIGRATIONS):
         raise DatabaseError(
-            f"the database has schema version {current}, newer than this Rhizome knows "
+            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: the database has schema "
+            f"version {current}, newer than this Rhizome knows "
             f"({len(MIGRATIONS)}): upgrade Rhizome"
         )
     for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):

@@ -83,6 +83,17 @@ def verify_archive(
         report.problems.append(
             {"item": f"record {record_id}", "problem": "no event-log entry records its arrival"}
         )
+    for (record_id,) in db.execute(
+        "SELECT DISTINCT subject FROM events WHERE kind IN "
+        f"({', '.join('?' for _ in ARRIVAL_EVENTS)}) AND subject NOT IN (SELECT id FROM records)",
+        list(ARRIVAL_EVENTS),
+    ):
+        report.problems.append(
+            {
+                "item": f"record {record_id}",
+                "problem": "logged as stored, but missing from the archive",
+            }
+        )
     orphans = db.execute(
         "SELECT count(*) FROM records_fts WHERE rowid NOT IN (SELECT rowid FROM records)"
     ).fetchone()[0]

@@ -1,8 +1,7 @@
 """The node's sharing policy, ``policy.toml`` in the node home.
 
 ``init`` writes :data:`DEFAULT_POLICY`: default deny, nothing of high sensitivity leaves,
-curator approvals scale with sensitivity. Every key is explained in the file itself and in
-docs/reference/policy.md.
+curator approvals scale with sensitivity. Every key is explained in the file itself.
 """
 
 from __future__ import annotations

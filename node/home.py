@@ -54,6 +54,13 @@ class HomePaths:
     def database(self) -> Path:
         return self.root / DATABASE_FILE
 
+    def require_new(self) -> None:
+        """Refuse a folder where a node lives, or one holding other files."""
+        if self.config.exists() or self.key.exists() or self.database.exists():
+            raise HomeError(f"{self.root}: a node already lives here; refusing to overwrite it")
+        if self.root.exists() and any(self.root.iterdir()):
+            raise HomeError(f"{self.root}: folder is not empty; pick an empty or new folder")
+
     def require_existing(self) -> None:
         if not self.config.exists():
             raise HomeError(f"{self.root}: no Rhizome node here yet; run `rhizome init` first")
@@ -73,10 +80,7 @@ def create_home(
 ) -> tuple[NodeConfig, SigningIdentity]:
     """Create a new node home with a fresh key; refuse to touch an existing one."""
     paths = HomePaths(root)
-    if paths.config.exists() or paths.key.exists() or paths.database.exists():
-        raise HomeError(f"{root}: a node already lives here; refusing to overwrite it")
-    if root.exists() and any(root.iterdir()):
-        raise HomeError(f"{root}: folder is not empty; pick an empty or new folder")
+    paths.require_new()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     identity = identity or SigningIdentity.generate()

@@ -11,7 +11,7 @@ from node.cli.context import CliContext
 from node.cli.output import console
 from node.config import DEFAULT_HOST, DEFAULT_PORT
 from node.errors import ConfigError
-from node.home import create_home
+from node.home import HomePaths, create_home
 from node.passphrase import new_passphrase
 
 
@@ -46,6 +46,7 @@ def init(
     """
     if not is_language_tag(language):
         raise ConfigError(f"--language: {language!r} is not a BCP 47 tag like en or pt-BR")
+    HomePaths(cli.home).require_new()  # refuse before asking for a passphrase
     ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
     passphrase = new_passphrase(ask)
     config, _ = create_home(

@@ -133,10 +133,15 @@ def _print_table(records: list[RecordSummary]) -> None:
         console.print("No lessons yet. Add one with `rhizome lesson add FILE.md`.")
         return
     table = Table(box=None, pad_edge=False)
-    table.add_column("id", no_wrap=True, min_width=12)
-    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
-    for name, width in (("kind", 19), ("lang", 5), ("created", 10), ("sensitivity", 6)):
-        table.add_column(name, no_wrap=True, min_width=width)
+    fixed = (("kind", 15), ("lang", 5), ("created", 10), ("sensitivity", 11))
+    # The title takes what the other columns leave, so none of them is ever dropped.
+    title_width = max(
+        16, console.width - 12 - sum(width for _, width in fixed) - 2 * len(fixed) - 2
+    )
+    table.add_column("id", no_wrap=True, width=12)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, width=title_width)
+    for name, width in fixed:
+        table.add_column(name, no_wrap=True, width=width)
     for record in records:
         created = (iso_time(record.created) or "")[:10]
         table.add_row(

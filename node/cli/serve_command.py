@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import tempfile
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import click
 from aiohttp import web
 
 from node.cli.context import CliContext
-from node.cli.output import console
+from node.cli.output import console, err_console
 from node.demo import run_demo_node
 from node.web.app import create_app
 
@@ -21,18 +23,47 @@ from node.web.app import create_app
 )
 @click.pass_obj
 def serve(cli: CliContext, host: str | None, port: int | None) -> None:
-    """Run the node: web UI, JSON API and health check, until Ctrl-C or SIGTERM.
+    """Run the node: JSON API, federation with peers, background sync and health check,
+    until Ctrl-C or SIGTERM.
 
-    It listens on 127.0.0.1 unless you pass --host on purpose.
+    It listens on 127.0.0.1 unless you pass --host on purpose. The node key is opened first
+    (asking for its passphrase), because the node signs what it sends to peers.
     """
     node = cli.node()
     host = host or node.config.host
     port = node.config.port if port is None else port
-    console.print(f"Serving {node.config.name} on http://{host}:{port}/  (Ctrl-C to stop)")
+    app = create_app(node)
+    configure_logging()
+    if not is_loopback(host):
+        err_console.print(
+            f"Warning: listening on {host}, beyond this machine. The read API has no sign-in "
+            "yet: anyone who can reach this address can read every lesson, local ones included.",
+            markup=False,
+        )
+    console.print(
+        f"Serving {node.config.name} on http://{host}:{port}/  (Ctrl-C to stop)", markup=False
+    )
     try:
-        web.run_app(create_app(node), host=host, port=port, print=None, handle_signals=True)
+        web.run_app(app, host=host, port=port, print=None, handle_signals=True)
     finally:
         node.close()
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def configure_logging() -> None:
+    """Readable log lines on stderr; they name ids and counts, never record content."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 @click.command()

@@ -41,6 +41,7 @@ def verify(cli: CliContext, as_json: bool) -> None:
             console.print(
                 f"[red]BROKEN[/] {problem['item']}: {problem['problem']}", highlight=False
             )
-        console.print(f"{len(report.problems)} problems found.")
+        count = len(report.problems)
+        console.print(f"{count} problem{'s' if count != 1 else ''} found.")
     if not report.intact:
         sys.exit(2)
