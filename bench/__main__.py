@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["bench.bench_import", "bench.bench_negentropy"]
+BENCHMARKS = ["bench.bench_import", "bench.bench_sync", "bench.bench_negentropy"]
 
 
 def main() -> None:

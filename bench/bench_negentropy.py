@@ -40,8 +40,9 @@ T = TypeVar("T")
 def sorted_items(positions: int, seed: int, leave_out: frozenset[int]) -> Iterator[Item]:
     """Items in (timestamp, id) order, as ``ORDER BY created, id`` yields them, made on the fly
     so that no list of a million tuples is held; the same seed gives the same items."""
-    return (item for position, item in _numbered_items(positions, seed)
-            if position not in leave_out)
+    return (
+        item for position, item in _numbered_items(positions, seed) if position not in leave_out
+    )
 
 
 def ids_at(positions: int, seed: int, wanted: frozenset[int]) -> set[bytes]:
@@ -80,9 +81,15 @@ def reconcile(ours: Storage, theirs: Storage) -> dict[str, Any]:
         cpu_initiator += seconds
         sent += len(message or b"")
         have, need = have + new_have, need + new_need
-    return {"round_trips": round_trips, "bytes_initiator_to_responder": sent,
-            "bytes_responder_to_initiator": received, "cpu_initiator_s": cpu_initiator,
-            "cpu_responder_s": cpu_responder, "have": have, "need": need}
+    return {
+        "round_trips": round_trips,
+        "bytes_initiator_to_responder": sent,
+        "bytes_responder_to_initiator": received,
+        "cpu_initiator_s": cpu_initiator,
+        "cpu_responder_s": cpu_responder,
+        "have": have,
+        "need": need,
+    }
 
 
 def best_of_runs(ours: Storage, theirs: Storage) -> dict[str, Any]:
@@ -96,12 +103,15 @@ def best_of_runs(ours: Storage, theirs: Storage) -> dict[str, Any]:
 def single_node_peak_rss_mb(size: int) -> float:
     """Peak RSS of a fresh process that builds one storage of ``size`` items and answers a
     session's first message: what serving that many records costs a node."""
-    code = ("from bench.bench_negentropy import *; "
-            f"s = Storage.from_sorted(sorted_items({size}, 1, frozenset())); "
-            "Responder(s).reconcile(Initiator(s).initiate()); "
-            "print(peak_rss_mb())")
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=_REPO_ROOT).stdout
+    code = (
+        "from bench.bench_negentropy import *; "
+        f"s = Storage.from_sorted(sorted_items({size}, 1, frozenset())); "
+        "Responder(s).reconcile(Initiator(s).initiate()); "
+        "print(peak_rss_mb())"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_REPO_ROOT
+    ).stdout
     return float(output)
 
 
@@ -129,7 +139,8 @@ def measure(size: int) -> dict[str, Any]:
     only_ours = frozenset(chosen[:ONLY_ON_EACH_SIDE])
     only_theirs = frozenset(chosen[ONLY_ON_EACH_SIDE:])
     ours, build_seconds = timed(
-        lambda: Storage.from_sorted(sorted_items(positions, size, only_theirs)))
+        lambda: Storage.from_sorted(sorted_items(positions, size, only_theirs))
+    )
     theirs = Storage.from_sorted(sorted_items(positions, size, only_ours))
     rss_both_mb = _current_rss_mb()
     session = best_of_runs(ours, theirs)
@@ -137,12 +148,19 @@ def measure(size: int) -> dict[str, Any]:
     assert set(session.pop("need")) == ids_at(positions, size, only_theirs)
     _, seal_seconds = timed(lambda: _insert_and_seal(sorted_items(positions, size, only_theirs)))
     total_bytes = session["bytes_initiator_to_responder"] + session["bytes_responder_to_initiator"]
-    row = {"items": size, **session, "total_bytes": total_bytes,
-           "build_from_sorted_s": build_seconds, "insert_and_seal_s": seal_seconds,
-           "storage_mb": ours.nbytes / 2**20, "rss_with_both_sides_mb": rss_both_mb,
-           "single_node_peak_rss_mb": single_node_peak_rss_mb(size)}
-    return {name: round(value, 6) if isinstance(value, float) else value
-            for name, value in row.items()}
+    row = {
+        "items": size,
+        **session,
+        "total_bytes": total_bytes,
+        "build_from_sorted_s": build_seconds,
+        "insert_and_seal_s": seal_seconds,
+        "storage_mb": ours.nbytes / 2**20,
+        "rss_with_both_sides_mb": rss_both_mb,
+        "single_node_peak_rss_mb": single_node_peak_rss_mb(size),
+    }
+    return {
+        name: round(value, 6) if isinstance(value, float) else value for name, value in row.items()
+    }
 
 
 def _insert_and_seal(items: Iterator[Item]) -> Storage:
@@ -156,36 +174,51 @@ def _insert_and_seal(items: Iterator[Item]) -> Storage:
 def ratios(row: dict[str, Any]) -> dict[str, float]:
     """Measured / target: below 1.0 meets the target."""
     worst_cpu = max(row["cpu_initiator_s"], row["cpu_responder_s"])
-    return {"round_trips": row["round_trips"] / TARGET_ROUND_TRIPS,
-            "cpu_per_side": worst_cpu / TARGET_CPU_SECONDS,
-            "total_bytes": row["total_bytes"] / TARGET_TOTAL_BYTES,
-            "node_rss": row["single_node_peak_rss_mb"] / TARGET_NODE_RSS_MB}
+    return {
+        "round_trips": row["round_trips"] / TARGET_ROUND_TRIPS,
+        "cpu_per_side": worst_cpu / TARGET_CPU_SECONDS,
+        "total_bytes": row["total_bytes"] / TARGET_TOTAL_BYTES,
+        "node_rss": row["single_node_peak_rss_mb"] / TARGET_NODE_RSS_MB,
+    }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'items':>9} {'rtt':>3} {'I->R B':>7} {'R->I B':>7} {'cpu I ms':>8} {'cpu R ms':>8} "
-          f"{'build s':>7} {'seal s':>6} {'store MB':>8} {'node RSS MB':>11}")
+    print(
+        f"{'items':>9} {'rtt':>3} {'I->R B':>7} {'R->I B':>7} {'cpu I ms':>8} {'cpu R ms':>8} "
+        f"{'build s':>7} {'seal s':>6} {'store MB':>8} {'node RSS MB':>11}"
+    )
     for row in rows:
-        print(f"{row['items']:>9,} {row['round_trips']:>3} "
-              f"{row['bytes_initiator_to_responder']:>7,} "
-              f"{row['bytes_responder_to_initiator']:>7,} "
-              f"{row['cpu_initiator_s'] * 1000:>8.1f} {row['cpu_responder_s'] * 1000:>8.1f} "
-              f"{row['build_from_sorted_s']:>7.2f} {row['insert_and_seal_s']:>6.2f} "
-              f"{row['storage_mb']:>8.1f} {row['single_node_peak_rss_mb']:>11.1f}")
+        print(
+            f"{row['items']:>9,} {row['round_trips']:>3} "
+            f"{row['bytes_initiator_to_responder']:>7,} "
+            f"{row['bytes_responder_to_initiator']:>7,} "
+            f"{row['cpu_initiator_s'] * 1000:>8.1f} {row['cpu_responder_s'] * 1000:>8.1f} "
+            f"{row['build_from_sorted_s']:>7.2f} {row['insert_and_seal_s']:>6.2f} "
+            f"{row['storage_mb']:>8.1f} {row['single_node_peak_rss_mb']:>11.1f}"
+        )
     largest = rows[-1]
-    print(f"ratio to target at {largest['items']:,} items (below 1.0 meets it): " + ", ".join(
-        f"{name} {value:.2f}" for name, value in ratios(largest).items()))
+    print(
+        f"ratio to target at {largest['items']:,} items (below 1.0 meets it): "
+        + ", ".join(f"{name} {value:.2f}" for name, value in ratios(largest).items())
+    )
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
     rows = [measure(size) for size in sizes]
     print_table(rows)
-    result = {"only_on_each_side": ONLY_ON_EACH_SIDE,
-              "targets": {"round_trips": TARGET_ROUND_TRIPS, "cpu_per_side_s": TARGET_CPU_SECONDS,
-                          "total_bytes": TARGET_TOTAL_BYTES, "node_rss_mb": TARGET_NODE_RSS_MB},
-              "results": rows, "ratios_at_largest": ratios(rows[-1]),
-              "bench_process_peak_rss_mb": peak_rss_mb()}
+    result = {
+        "only_on_each_side": ONLY_ON_EACH_SIDE,
+        "targets": {
+            "round_trips": TARGET_ROUND_TRIPS,
+            "cpu_per_side_s": TARGET_CPU_SECONDS,
+            "total_bytes": TARGET_TOTAL_BYTES,
+            "node_rss_mb": TARGET_NODE_RSS_MB,
+        },
+        "results": rows,
+        "ratios_at_largest": ratios(rows[-1]),
+        "bench_process_peak_rss_mb": peak_rss_mb(),
+    }
     print(f"wrote {write_result('negentropy', result)}")
     return result
 

@@ -15,6 +15,7 @@ from yarl import URL
 
 from crypto.http_signatures import sign_request
 from federation import wire
+from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
 
@@ -63,10 +64,10 @@ class PeerClient:
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    data = await response.content.read(wire.MAX_BODY_BYTES + 1)
-    if len(data) > wire.MAX_BODY_BYTES:
-        raise PeerProtocolError("the peer's answer is larger than the limit")
-    return data
+    try:
+        return await read_capped(response.content, wire.MAX_BODY_BYTES)
+    except BodyOverLimit as error:
+        raise PeerProtocolError("the peer's answer is larger than the limit") from error
 
 
 def _refusal(status: int, data: bytes) -> PeerRefused:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from crypto.http_signatures import ReplayGuard, verify_request
 from federation import wire
+from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import (
     BodyTooLarge,
     DeadlineExceeded,
@@ -57,11 +58,11 @@ async def _signed_body(request: web.Request, gate: FederationGate) -> tuple[str,
         # The deadline guards the read: a peer trickling bytes cannot hold a slot forever.
         # Handling is bounded by the size limits and runs to the end once started.
         async with asyncio.timeout(REQUEST_DEADLINE):
-            body = await request.content.read(wire.MAX_BODY_BYTES + 1)
+            body = await read_capped(request.content, wire.MAX_BODY_BYTES)
     except TimeoutError as error:
         raise DeadlineExceeded("the request body took too long to arrive") from error
-    if len(body) > wire.MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes")
+    except BodyOverLimit as error:
+        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes") from error
     signer = verify_request(
         request.method,
         request.raw_path,

@@ -1,0 +1,136 @@
+"""Initial sync of N lessons between two nodes on loopback, against the bare limit.
+
+Node A serves in its own process (``rhizome serve``); node B, in this process, pairs with it
+and runs one sync. The bare limit is measured in the same run on the same envelopes:
+decode, Ed25519-verify and insert into SQLite in one transaction, in one process, with
+nothing else. Target from the issue: sync within 2x of that limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from archive.db import connect, transaction
+from archive.signed_record import open_record
+from archive.store import insert_record
+from bench.common import write_corpus, write_result
+from federation.client import PeerClient
+from federation.invites import create_invite, encode_invite
+from federation.pairing import join_with_invite
+from federation.sync import sync_with_peer
+from node.home import create_home
+from node.importer import import_folder
+from node.node import Node
+
+TARGET_RATIO = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_node(root: Path, name: str, port: int) -> Node:
+    create_home(root / name, name=name, region="Lab", language="en", url=None,
+                host="127.0.0.1", port=port, passphrase=None)  # fmt: skip
+    return Node(root / name)
+
+
+def bare_limit(envelopes: list[bytes], database: Path) -> float:
+    db = connect(database)
+    started = time.perf_counter()
+    with transaction(db):
+        for raw in envelopes:
+            insert_record(db, open_record(raw), None, 0)
+    elapsed = time.perf_counter() - started
+    db.conn.close()
+    return elapsed
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def pair_and_sync(node_b: Node, code: str) -> tuple[float, int]:
+    async with aiohttp.ClientSession() as session:
+        client = PeerClient(node_b.local_node(), session)
+        peer = await join_with_invite(client, code)
+        started = time.perf_counter()
+        report = await sync_with_peer(client, peer)
+        elapsed = time.perf_counter() - started
+    if report.errors:
+        raise RuntimeError(report.errors)
+    return elapsed, report.received
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    count = 4_000 if quick else 20_000
+    with tempfile.TemporaryDirectory(prefix="rhizome-bench-sync-") as tmp:
+        root = Path(tmp)
+        port = free_port()
+        node_a = make_node(root, "a", port)
+        report = import_folder(node_a, write_corpus(root / "lessons", count))
+        assert len(report.imported) == count
+        code = encode_invite(create_invite(node_a.db, node_a.node_id, node_a.config.url,
+                                           int(time.time()), 600))  # fmt: skip
+        envelopes = [bytes(row[0]) for row in node_a.db.execute("SELECT envelope FROM records")]
+        payload_bytes = sum(len(envelope) for envelope in envelopes)
+        node_a.close()
+        rhizome = Path(sys.executable).parent / "rhizome"
+        server = subprocess.Popen(
+            [str(rhizome), "--home", str(root / "a"), "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        )  # fmt: skip
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+            node_b = make_node(root, "b", free_port())
+            sync_seconds, received = asyncio.run(pair_and_sync(node_b, code))
+            node_b.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        bare_seconds = bare_limit(envelopes, root / "bare.db")
+    ratio = sync_seconds / bare_seconds
+    result = {
+        "lessons": count,
+        "received": received,
+        "megabytes": round(payload_bytes / 1e6, 2),
+        "sync_seconds": round(sync_seconds, 3),
+        "bare_seconds": round(bare_seconds, 3),
+        "sync_over_bare": round(ratio, 2),
+        "target_ratio": TARGET_RATIO,
+        "sync_records_per_second": round(received / sync_seconds),
+    }
+    print(
+        f"sync: {received} lessons ({payload_bytes / 1e6:.1f} MB) in {sync_seconds:.2f} s; "
+        f"bare decode+verify+insert {bare_seconds:.2f} s; sync = {ratio:.2f}x bare "
+        f"(target <= {TARGET_RATIO}x)"
+    )
+    write_result("sync", result)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    run(parser.parse_args().quick)
