@@ -128,7 +128,131 @@ def m002_federation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_records, m002_federation]
+def m003_governance(db: sqlite_utils.Database) -> None:
+    """Members and their certified keys, approvals, the decision log, inbound quarantine."""
+    db.execute(
+        """
+        CREATE TABLE members (
+            name TEXT PRIMARY KEY,
+            public_key BLOB NOT NULL,
+            roles TEXT NOT NULL,
+            certificate BLOB NOT NULL,
+            added_at INTEGER NOT NULL,
+            removed_at INTEGER,
+            password_hash TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE approvals (
+            record_id TEXT NOT NULL,
+            member TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            envelope BLOB NOT NULL,
+            PRIMARY KEY (record_id, member)
+        ) WITHOUT ROWID
+        """
+    )
+    # Ids, peer ids, reason codes and the policy hash only: never content, never names of
+    # participants. Hash-chained like the event log.
+    db.execute(
+        """
+        CREATE TABLE decisions (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')),
+            record_id TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            allowed INTEGER NOT NULL,
+            reasons TEXT NOT NULL,
+            policy_hash TEXT NOT NULL,
+            prev BLOB NOT NULL,
+            hash BLOB NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX decisions_by_record ON decisions (record_id, peer_id)")
+    # The last outcome logged per record, peer and direction: re-evaluating the same
+    # decision every sync logs it again only when its outcome changes.
+    db.execute(
+        """
+        CREATE TABLE decision_state (
+            record_id TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (record_id, peer_id, direction)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE records ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE rejected_records (
+            record_id TEXT PRIMARY KEY,
+            peer_id TEXT,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+
+
+def m004_revocation(db: sqlite_utils.Database) -> None:
+    """Revocations (kept forever), the tombstones they leave, receipts and outboxes."""
+    db.execute(
+        """
+        CREATE TABLE revocations (
+            revocation_id TEXT PRIMARY KEY,
+            envelope BLOB NOT NULL,
+            origin TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            received_from TEXT,
+            stored_at INTEGER NOT NULL,
+            note TEXT
+        )
+        """
+    )
+    # One row per withdrawn record id: what beats every copy, on every path.
+    db.execute(
+        """
+        CREATE TABLE tombstones (
+            record_id TEXT PRIMARY KEY,
+            revocation_id TEXT NOT NULL REFERENCES revocations (revocation_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE receipts (
+            revocation_id TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            purged_at INTEGER NOT NULL,
+            receipt_id TEXT NOT NULL UNIQUE,
+            envelope BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (revocation_id, holder)
+        ) WITHOUT ROWID
+        """
+    )
+    # What still has to reach each peer: revocations (downstream, to holders) and receipts
+    # (upstream, towards the origin). A row leaves the outbox when the peer confirms.
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            kind TEXT NOT NULL CHECK (kind IN ('revocation', 'receipt')),
+            item_id TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            queued_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (kind, item_id, peer_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_records, m002_federation, m003_governance, m004_revocation]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -19,8 +19,12 @@ SUMMARY_COLUMNS = (
     "id, kind, title, summary, language, region, tags, sensitivity, scope, origin, author, "
     "created, supersedes, translation_of, received_from"
 )
-# A record is the newest version when no other record supersedes it.
-LATEST = "NOT EXISTS (SELECT 1 FROM records AS newer WHERE newer.supersedes = records.id)"
+# What list and search show: the newest version (no other record supersedes it), and only
+# once a curator has let it out of quarantine.
+LATEST = (
+    "records.quarantined = 0 AND "
+    "NOT EXISTS (SELECT 1 FROM records AS newer WHERE newer.supersedes = records.id)"
+)
 
 
 @dataclass(frozen=True)
@@ -170,3 +174,23 @@ def translations(db: sqlite_utils.Database, record_id: str) -> list[RecordSummar
 def _one(db: sqlite_utils.Database, sql: str, value: str) -> str | None:
     row = db.execute(sql, [value]).fetchone()
     return None if row is None else row[0]
+
+
+def lineage(db: sqlite_utils.Database, record_id: str) -> list[str]:
+    """Every record linked to ``record_id`` by versions or translations, in any direction,
+    as far as the links go (what a revocation must cover)."""
+    found = {record_id}
+    frontier = [record_id]
+    while frontier:
+        current = frontier.pop()
+        rows = db.execute(
+            "SELECT supersedes, translation_of FROM records WHERE id = ? "
+            "UNION ALL SELECT id, NULL FROM records WHERE supersedes = ? OR translation_of = ?",
+            [current, current, current],
+        )
+        for row in rows:
+            for linked in row:
+                if linked and linked not in found:
+                    found.add(linked)
+                    frontier.append(linked)
+    return sorted(found)

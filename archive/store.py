@@ -60,13 +60,17 @@ def has_record(db: sqlite_utils.Database, record_id: str) -> bool:
 
 
 def insert_record(
-    db: sqlite_utils.Database, record: SignedRecord, received_from: str | None, stored_at: int
+    db: sqlite_utils.Database,
+    record: SignedRecord,
+    received_from: str | None,
+    stored_at: int,
+    quarantined: bool = False,
 ) -> bool:
     """Insert a verified record and its index entry; False if we already hold it."""
     if has_record(db, record.id_hex):
         return False
     row = {"id": record.id_hex, "envelope": record.envelope, **derived_columns(record)}
-    row.update(received_from=received_from, stored_at=stored_at)
+    row.update(received_from=received_from, stored_at=stored_at, quarantined=int(quarantined))
     names = ", ".join(row)
     cursor = db.execute(
         f"INSERT INTO records ({names}) VALUES ({', '.join('?' for _ in row)})", list(row.values())

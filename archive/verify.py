@@ -85,7 +85,9 @@ def verify_archive(
         )
     for (record_id,) in db.execute(
         "SELECT DISTINCT subject FROM events WHERE kind IN "
-        f"({', '.join('?' for _ in ARRIVAL_EVENTS)}) AND subject NOT IN (SELECT id FROM records)",
+        f"({', '.join('?' for _ in ARRIVAL_EVENTS)}) AND subject NOT IN (SELECT id FROM records) "
+        "AND subject NOT IN (SELECT record_id FROM tombstones) "
+        "AND subject NOT IN (SELECT record_id FROM rejected_records)",
         list(ARRIVAL_EVENTS),
     ):
         report.problems.append(

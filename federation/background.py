@@ -6,7 +6,11 @@ and awaits them on shutdown (no fire-and-forget tasks):
 - *schedule*: sync with every active peer every ``interval`` seconds;
 - *watch*: notice new local records (also those added by the CLI in another process, by
   watching the event log) and tell every active peer at once;
-- *pull*: when a peer tells us it has news, sync with it within a second.
+- *pull*: when a peer tells us it has news, sync with it within a second;
+- *outbox*: send revocations and receipts the moment they are queued (by a request we
+  served, or by the CLI in another process, seen within a poll), retrying peers that were
+  unreachable with a growing pause;
+- *expiry*: withdraw our own records whose consent expired, within a minute.
 """
 
 from __future__ import annotations
@@ -19,11 +23,17 @@ from federation import wire
 from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.peers import Peer, get_peer, list_peers
+from federation.propagation import peers_with_outbox, revoke_expired
+from federation.revocation_client import ExchangeReport, push_outbox
 from federation.sync import NOTIFY_PATH, SyncReport, sync_with_peer
 
 log = logging.getLogger("rhizome.federation")
 WATCH_SECONDS = 0.5
-NEWS_KINDS = ("record.added",)
+OUTBOX_POLL_SECONDS = 0.5
+EXPIRY_SECONDS = 30.0
+MAX_RETRY_SECONDS = 30.0
+OUTBOX_DEADLINE = 10.0
+NEWS_KINDS = ("record.added", "record.received", "record.accepted")
 
 
 class SyncService:
@@ -35,9 +45,17 @@ class SyncService:
         self._news_arrived = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
         self._last_seq = self._current_seq()
+        self._outbox_waiting = asyncio.Event()
+        self._retry_at: dict[str, tuple[float, float]] = {}
 
     def start(self) -> None:
-        loops = (self._schedule_loop(), self._watch_loop(), self._pull_loop())
+        loops = (
+            self._schedule_loop(),
+            self._watch_loop(),
+            self._pull_loop(),
+            self._outbox_loop(),
+            self._expiry_loop(),
+        )
         self._tasks = [asyncio.create_task(loop) for loop in loops]
 
     async def stop(self) -> None:
@@ -47,6 +65,10 @@ class SyncService:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+    def on_outbox(self) -> None:
+        """Something new waits in the outbox: send it now."""
+        self._outbox_waiting.set()
 
     def on_news(self, node_id: str) -> None:
         """A peer notified us; pull from it soon."""
@@ -99,6 +121,44 @@ class SyncService:
                 peer = get_peer(self.client.local.db, node_id)
                 if peer is not None and peer.status == "active":
                     await self.sync_peer(peer)
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_waiting.wait(), OUTBOX_POLL_SECONDS)
+            self._outbox_waiting.clear()
+            await self.flush_outbox()
+
+    async def flush_outbox(self) -> None:
+        """Deliver what waits for every reachable peer, all peers at once."""
+        loop = asyncio.get_running_loop()
+        due = []
+        for node_id in peers_with_outbox(self.client.local.db):
+            peer = get_peer(self.client.local.db, node_id)
+            retry_at, _ = self._retry_at.get(node_id, (0.0, 0.0))
+            if peer is not None and peer.status == "active" and retry_at <= loop.time():
+                due.append(peer)
+        await asyncio.gather(*(self._deliver(peer) for peer in due))
+
+    async def _deliver(self, peer: Peer) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(OUTBOX_DEADLINE):
+                await push_outbox(self.client, peer, ExchangeReport())
+        except (FederationError, TimeoutError) as error:
+            _, pause = self._retry_at.get(peer.node_id, (0.0, 0.5))
+            pause = min(pause * 2, MAX_RETRY_SECONDS)
+            self._retry_at[peer.node_id] = (loop.time() + pause, pause)
+            log.info("revocations for %s wait (%s); retry in %.1f s", peer.name, error, pause)
+        else:
+            self._retry_at.pop(peer.node_id, None)
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            for revocation in revoke_expired(self.client.local):
+                log.info("consent expired: revoked %d records", len(revocation.record_ids))
+                self.on_outbox()
+            await asyncio.sleep(EXPIRY_SECONDS)
 
     def _current_seq(self) -> int:
         row = self.client.local.db.execute("SELECT max(seq) FROM events").fetchone()

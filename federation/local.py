@@ -9,19 +9,25 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from crypto.signing import SigningIdentity
+from governance.policy_file import Policy
 
 Clock = Callable[[], float]
 
 
 @dataclass
 class LocalNode:
-    """This node as federation sees it: its database, key, public details and clock."""
+    """This node as federation sees it: its database, key, public details, policy and clock.
+
+    ``policy`` is called for each sync or request, so an edited policy.toml takes effect
+    without a restart (the node layer re-reads it only when the file changed).
+    """
 
     db: sqlite_utils.Database
     identity: SigningIdentity
     name: str
     region: str
     url: str
+    policy: Callable[[], Policy]
     clock: Clock = field(default=time.time)
 
     @property

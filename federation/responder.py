@@ -8,6 +8,7 @@ sync session caches that set for a short while instead of rebuilding it every ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from archive.db import transaction
@@ -18,7 +19,9 @@ from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder, Storage
 from federation.peers import Peer, record_deliveries, save_peer
-from federation.sharing import envelopes_for_peer, offer_items, receive_records
+from federation.propagation import accept_receipts, accept_revocation, delivered, outgoing_for
+from federation.revocation import InvalidRevocation
+from federation.sharing import Sharing
 
 SESSION_SECONDS = 120
 MAX_SESSIONS = 64
@@ -34,6 +37,8 @@ class _Session:
 class FederationResponder:
     local: LocalNode
     sessions: dict[tuple[str, str], _Session] = field(default_factory=dict)
+    # Called when something new waits in the outbox, so it leaves at once.
+    on_outbox: Callable[[], None] = lambda: None
 
     def pair(self, joiner_id: str, body: bytes) -> bytes:
         """A node redeems our invite: check the proof, add it, answer with our signature."""
@@ -75,22 +80,53 @@ class FederationResponder:
                 f"ask for at most {wire.MAX_RECORDS_PER_MESSAGE} records at once"
             )
         db, now = self.local.db, self.local.now()
-        found = list(envelopes_for_peer(db, request["ids"], peer, self.local.node_id, now))
+        found = Sharing.of(self.local).envelopes_for(request["ids"], peer)
         with transaction(db):
             record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
         return wire.encode(wire.RECORDS, {"records": [envelope for _, envelope in found]})
 
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)
-        result = receive_records(
-            self.local.db, self.local.identity, request["records"], peer, self.local.now()
-        )
+        result = Sharing.of(self.local).receive(request["records"], peer)
+        self.on_outbox()  # a stale copy among them earns the sender its tombstone
         return wire.encode(
             wire.PUSH_RESPONSE,
             {
-                "stored": len(result.stored),
+                "stored": len(result.stored) + len(result.quarantined),
                 "duplicates": result.duplicates,
                 "rejected": len(result.rejected),
+            },
+        )
+
+    def revocations(self, peer: Peer, body: bytes) -> bytes:
+        """A peer withdraws records: purge each, answer with our signed receipts."""
+        request = wire.decode(wire.REVOCATIONS, body)
+        receipts = []
+        for raw in request["revocations"]:
+            try:
+                receipts.append(accept_revocation(self.local, raw, peer).envelope)
+            except InvalidRevocation:
+                continue  # struck and logged; the others still count
+        self.on_outbox()
+        return wire.encode(wire.RECEIPTS, {"receipts": receipts})
+
+    def receipts(self, peer: Peer, body: bytes) -> bytes:
+        request = wire.decode(wire.RECEIPTS, body)
+        accepted = accept_receipts(self.local, request["receipts"], peer)
+        self.on_outbox()
+        return wire.encode(wire.ACCEPTED, {"accepted": accepted})
+
+    def outbox(self, peer: Peer, body: bytes) -> bytes:
+        """Hand a peer what waits for it here (it was offline when we tried)."""
+        wire.decode(wire.NOTIFY, body)
+        waiting = outgoing_for(self.local.db, peer.node_id)
+        delivered(self.local.db, peer.node_id, "revocation", [i for i, _ in waiting.revocations])
+        delivered(self.local.db, peer.node_id, "receipt", [i for i, _ in waiting.receipts])
+        return wire.encode(
+            wire.OUTBOX,
+            {
+                "revocations": [envelope for _, envelope in waiting.revocations],
+                "receipts": [envelope for _, envelope in waiting.receipts],
             },
         )
 
@@ -102,7 +138,7 @@ class FederationResponder:
         if session is None:
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")
-            items = offer_items(self.local.db, peer, self.local.node_id, int(now))
+            items = Sharing.of(self.local).offer_items(peer)
             responder = Responder(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
         session.expires = now + SESSION_SECONDS

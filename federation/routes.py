@@ -142,3 +142,18 @@ async def notify(request: web.Request) -> web.Response:
         return wire.encode(wire.NOTIFY, {})
 
     return await _serve_peer(request, note)
+
+
+@routes.post("/federation/v1/revocations", name="federation_revocations")
+async def revocations(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.revocations)
+
+
+@routes.post("/federation/v1/receipts", name="federation_receipts")
+async def receipts(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.receipts)
+
+
+@routes.post("/federation/v1/outbox", name="federation_outbox")
+async def outbox(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.outbox)

@@ -1,17 +1,19 @@
 """What may go to a peer and what may come in from one, over the archive.
 
-``offer_items`` is the set a node reconciles with a peer: the records the outbound decision
-allows for that peer, plus the records the peer is already known to hold (it sent them to
-us, we sent them to it, or it is their origin). Offering those back leaks nothing, and it
-keeps a second sync from fetching again what we hold but may not pass on.
-``receive_records`` is the one inbound path: verify, decide, store, in one transaction.
+A :class:`Sharing` is one evaluation: the archive, our node id, the policy in force and the
+time, fixed for the length of one request or one sync. ``offer_items`` is the set we
+reconcile with a peer: the records the outbound decision allows for that peer, plus the
+records the peer is already known to hold (it sent them to us, we sent them to it, or it is
+their origin); offering those back leaks nothing and keeps a second sync from fetching again
+what we hold but may not pass on. ``receive`` is the one inbound path: verify, decide,
+store, in one transaction. Every decision that moves or withholds a record is logged.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlite_utils
 
@@ -20,132 +22,216 @@ from archive.event_log import append_event
 from archive.record import consent_from_json
 from archive.signed_record import SignedRecord, open_record
 from archive.store import has_record, insert_record
+from archive.tombstones import is_tombstoned, tombstone_of
 from crypto.errors import RhizomeError
 from crypto.signing import SigningIdentity
+from federation.local import LocalNode
 from federation.peers import Peer, add_strike, record_deliveries
-from governance.decisions import Decision, RecordFacts, decide_inbound, decide_outbound
+from federation.propagation import queue
+from governance.approvals import all_approval_facts, approval_facts
+from governance.decision_log import denial_states, log_decision, log_denial_if_new
+from governance.decisions import Decision, Reason, RecordFacts, decide_inbound, decide_outbound
+from governance.policy_file import Policy
 
 Item = tuple[int, bytes]
-_FACT_COLUMNS = "created, id, origin, consent, sensitivity, kind, tags, received_from"
-
-
-def _facts(row: tuple[object, ...]) -> RecordFacts:
-    _, record_id, origin, consent, sensitivity, kind, tags, received_from = row
-    return RecordFacts(
-        record_id=str(record_id),
-        origin=str(origin),
-        consent=consent_from_json(str(consent)),
-        sensitivity=str(sensitivity),
-        kind=str(kind),
-        tags=tuple(json.loads(str(tags))),
-        received_from=None if received_from is None else str(received_from),
-    )
-
-
-def record_facts(db: sqlite_utils.Database, record_id: str) -> RecordFacts | None:
-    row = db.execute(f"SELECT {_FACT_COLUMNS} FROM records WHERE id = ?", [record_id]).fetchone()
-    return None if row is None else _facts(row)
-
-
-def known_held(db: sqlite_utils.Database, peer_id: str) -> set[str]:
-    """Records the peer is known to hold already."""
-    rows = db.execute("SELECT record_id FROM deliveries WHERE peer_id = ?", [peer_id])
-    return {str(row[0]) for row in rows}
-
-
-def outbound_decision(
-    db: sqlite_utils.Database, record_id: str, peer: Peer, local_node: str, now: int
-) -> Decision | None:
-    facts = record_facts(db, record_id)
-    if facts is None:
-        return None
-    return decide_outbound(facts, peer.facts, local_node=local_node, now=now)
-
-
-def offer_items(db: sqlite_utils.Database, peer: Peer, local_node: str, now: int) -> list[Item]:
-    """(created, id) of every record we may reconcile with ``peer``, sorted."""
-    held = known_held(db, peer.node_id)
-    items: list[Item] = []
-    for row in db.execute(f"SELECT {_FACT_COLUMNS} FROM records ORDER BY created, id"):
-        created, record_id, origin = int(row[0]), str(row[1]), str(row[2])
-        if record_id in held or origin == peer.node_id or _allowed(row, peer, local_node, now):
-            items.append((created, bytes.fromhex(record_id)))
-    return items
-
-
-def _allowed(row: tuple[object, ...], peer: Peer, local_node: str, now: int) -> bool:
-    return decide_outbound(_facts(row), peer.facts, local_node=local_node, now=now).allowed
-
-
-def envelopes_for_peer(
-    db: sqlite_utils.Database, record_ids: list[bytes], peer: Peer, local_node: str, now: int
-) -> Iterator[tuple[str, bytes]]:
-    """(id, envelope) of each requested record the decision lets ``peer`` have."""
-    for raw_id in record_ids:
-        record_id = raw_id.hex()
-        decision = outbound_decision(db, record_id, peer, local_node, now)
-        if decision is None or not decision.allowed:
-            continue
-        row = db.execute("SELECT envelope FROM records WHERE id = ?", [record_id]).fetchone()
-        yield record_id, bytes(row[0])
+_FACT_COLUMNS = (
+    "created, id, origin, consent, sensitivity, kind, tags, author, received_from, quarantined"
+)
 
 
 @dataclass
 class ReceiveResult:
     stored: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[tuple[str | None, str]] = field(default_factory=list)
 
 
-def receive_records(
-    db: sqlite_utils.Database,
-    identity: SigningIdentity,
-    envelopes: list[bytes],
-    sender: Peer,
-    now: int,
-) -> ReceiveResult:
-    """Verify each envelope, decide, store the allowed ones; strike the sender for the rest."""
-    result = ReceiveResult()
-    local_node = identity.node_id
-    with transaction(db):
-        for raw in envelopes:
-            outcome = _receive_one(db, raw, sender, local_node, now)
-            if isinstance(outcome, SignedRecord):
-                if has_record(db, outcome.id_hex):
-                    result.duplicates += 1
-                    record_deliveries(db, sender.node_id, [outcome.id_hex], "received", now)
+class Sharing:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        node_id: str,
+        policy: Policy,
+        now: int,
+        identity: SigningIdentity | None = None,
+    ) -> None:
+        self.db = db
+        self.node_id = node_id
+        self.policy = policy
+        self.now = now
+        self.identity = identity  # needed only to log what we receive
+
+    @classmethod
+    def of(cls, local: LocalNode) -> Sharing:
+        """One evaluation for ``local``, under the policy in force now."""
+        return cls(local.db, local.node_id, local.policy(), local.now(), local.identity)
+
+    # -- outbound -----------------------------------------------------------------------
+
+    def explain(self, record_id: str, peer: Peer) -> Decision | None:
+        """The outbound decision for one record and peer (None if we hold no such record)."""
+        row = self.db.execute(
+            f"SELECT {_FACT_COLUMNS} FROM records WHERE id = ?", [record_id]
+        ).fetchone()
+        if row is None:
+            return None
+        facts = _facts(row, approval_facts(self.db, record_id))
+        return decide_outbound(
+            facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
+        )
+
+    def offer_items(self, peer: Peer) -> list[Item]:
+        """(created, id) of every record we may reconcile with ``peer``, sorted."""
+        held = known_held(self.db, peer.node_id)
+        approvals = all_approval_facts(self.db)
+        states = denial_states(self.db, peer.node_id, "outbound")
+        items: list[Item] = []
+        with transaction(self.db):
+            for row in self.db.execute(f"SELECT {_FACT_COLUMNS} FROM records ORDER BY created, id"):
+                created, record_id, origin = int(row[0]), str(row[1]), str(row[2])
+                if record_id in held or origin == peer.node_id:
+                    items.append((created, bytes.fromhex(record_id)))
                     continue
-                insert_record(db, outcome, sender.node_id, now)
-                record_deliveries(db, sender.node_id, [outcome.id_hex], "received", now)
-                append_event(
-                    db, identity, "record.received", outcome.id_hex, {"from": sender.node_id}, now
+                decision = self._decide_row(row, approvals.get(record_id, ()), peer)
+                log_denial_if_new(
+                    self.db, states, "outbound", record_id, peer.node_id, decision, self.now
                 )
-                result.stored.append(outcome.id_hex)
-            else:
-                record_id, reason = outcome
-                result.rejected.append(outcome)
-                add_strike(db, sender.node_id, reason, now, record_id)
-    return result
+                if decision.allowed:
+                    items.append((created, bytes.fromhex(record_id)))
+        return items
+
+    def envelopes_for(self, record_ids: list[bytes], peer: Peer) -> list[tuple[str, bytes]]:
+        """(id, envelope) of each requested record the decision lets ``peer`` have, logged."""
+        found = []
+        with transaction(self.db):
+            for raw_id in record_ids:
+                record_id = raw_id.hex()
+                decision = self.explain(record_id, peer)
+                if decision is None:
+                    continue
+                log_decision(self.db, "outbound", record_id, peer.node_id, decision, self.now)
+                if decision.allowed:
+                    row = self.db.execute(
+                        "SELECT envelope FROM records WHERE id = ?", [record_id]
+                    ).fetchone()
+                    found.append((record_id, bytes(row[0])))
+        return found
+
+    def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
+        if row[9]:  # quarantined: not ours to pass on until a curator accepts it
+            return Decision(False, (), self.policy.hash)
+        facts = _facts(row, approvals)
+        return decide_outbound(
+            facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
+        )
+
+    # -- inbound ------------------------------------------------------------------------
+
+    def receive(self, envelopes: list[bytes], sender: Peer) -> ReceiveResult:
+        """Verify each envelope, decide, store the allowed ones; strike the sender for the rest."""
+        result = ReceiveResult()
+        with transaction(self.db):
+            for raw in envelopes:
+                self._receive_one(raw, sender, result)
+        return result
+
+    def _refuse_revoked(self, record_id: str, sender: Peer) -> None:
+        """A stale copy: refuse it, log the refusal, and send the sender the tombstone."""
+        log_decision(
+            self.db,
+            "inbound",
+            record_id,
+            sender.node_id,
+            _revoked_decision(self.policy.hash),
+            self.now,
+        )
+        revocation_id = tombstone_of(self.db, record_id)
+        if revocation_id is not None:
+            queue(self.db, "revocation", revocation_id, [sender.node_id], self.now)
+
+    def _receive_one(self, raw: bytes, sender: Peer, result: ReceiveResult) -> None:
+        try:
+            record = open_record(raw, "received record")
+        except RhizomeError as error:
+            result.rejected.append((None, f"bad_record: {error}"))
+            add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
+            return
+        record_id = record.id_hex
+        if is_tombstoned(self.db, record_id):
+            self._refuse_revoked(record_id, sender)
+            result.rejected.append((record_id, "revoked"))
+            return
+        if has_record(self.db, record_id) or _was_rejected(self.db, record_id):
+            result.duplicates += 1
+            record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
+            return
+        decision = decide_inbound(
+            _received_facts(record, sender),
+            sender.facts,
+            self.policy,
+            local_node=self.node_id,
+            now=self.now,
+        )
+        log_decision(self.db, "inbound", record_id, sender.node_id, decision, self.now)
+        if not decision.allowed:
+            reason = "not_allowed: " + ",".join(reason.code for reason in decision.denials)
+            result.rejected.append((record_id, reason))
+            add_strike(self.db, sender.node_id, reason, self.now, record_id)
+            return
+        insert_record(self.db, record, sender.node_id, self.now, quarantined=decision.quarantine)
+        record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
+        if self.identity is None:
+            raise RuntimeError("receiving needs the node identity to log the arrival")
+        detail = {"from": sender.node_id, "quarantined": decision.quarantine}
+        append_event(self.db, self.identity, "record.received", record_id, detail, self.now)
+        (result.quarantined if decision.quarantine else result.stored).append(record_id)
 
 
-def _receive_one(
-    db: sqlite_utils.Database, raw: bytes, sender: Peer, local_node: str, now: int
-) -> SignedRecord | tuple[str | None, str]:
-    try:
-        record = open_record(raw, "received record")
-    except RhizomeError as error:
-        return None, f"bad_record: {error}"
-    facts = RecordFacts(
+def _revoked_decision(policy_hash: str) -> Decision:
+    reason = Reason(
+        "revoked", "its origin withdrew this record; a tombstone beats every copy", False
+    )
+    return Decision(False, (reason,), policy_hash)
+
+
+def known_held(db: Any, peer_id: str) -> set[str]:
+    """Records the peer is known to hold already."""
+    rows = db.execute("SELECT record_id FROM deliveries WHERE peer_id = ?", [peer_id])
+    return {str(row[0]) for row in rows}
+
+
+def _was_rejected(db: Any, record_id: str) -> bool:
+    return (
+        db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id]).fetchone()
+        is not None
+    )
+
+
+def _facts(row: Any, approvals: Any) -> RecordFacts:
+    _, record_id, origin, consent, sensitivity, kind, tags, author, received_from, _ = row
+    return RecordFacts(
+        record_id=record_id,
+        origin=origin,
+        consent=consent_from_json(consent),
+        sensitivity=sensitivity,
+        kind=kind,
+        tags=tuple(json.loads(tags)),
+        author=author,
+        received_from=received_from,
+        approvals=tuple(approvals),
+    )
+
+
+def _received_facts(record: SignedRecord, sender: Peer) -> RecordFacts:
+    lesson = record.lesson
+    return RecordFacts(
         record_id=record.id_hex,
-        origin=record.lesson.origin_id,
-        consent=record.lesson.consent,
-        sensitivity=record.lesson.sensitivity,
-        kind=record.lesson.kind,
-        tags=record.lesson.tags,
+        origin=lesson.origin_id,
+        consent=lesson.consent,
+        sensitivity=lesson.sensitivity,
+        kind=lesson.kind,
+        tags=lesson.tags,
+        author=lesson.author,
         received_from=sender.node_id,
     )
-    decision = decide_inbound(facts, sender.facts, local_node=local_node, now=now)
-    if not decision.allowed:
-        codes = ",".join(reason.code for reason in decision.denials)
-        return record.id_hex, f"not_allowed: {codes}"
-    return record

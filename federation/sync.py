@@ -11,16 +11,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive.db import transaction
 from archive.store import has_record
+from archive.tombstones import is_tombstoned
 from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
 from federation.errors import PeerProtocolError
 from federation.negentropy import Initiator, Storage
 from federation.peers import Peer, note_sync, record_deliveries
-from federation.sharing import envelopes_for_peer, offer_items, receive_records
+from federation.propagation import queue_revocation_for
+from federation.revocation_client import exchange_revocations, push_outbox
+from federation.sharing import Sharing
 
 RECONCILE_PATH = "/federation/v1/reconcile"
 FETCH_PATH = "/federation/v1/fetch"
@@ -38,6 +42,8 @@ class SyncReport:
     received: int = 0
     sent: int = 0
     rejected: int = 0
+    refused_revoked: int = 0
+    revocations: int = 0
     rounds: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -47,7 +53,7 @@ async def reconcile(
 ) -> tuple[list[bytes], list[bytes]]:
     """Ids we hold that the peer lacks (have) and ids it holds that we lack (need)."""
     local = client.local
-    items = offer_items(local.db, peer, local.node_id, local.now())
+    items = Sharing.of(local).offer_items(peer)
     initiator = Initiator(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
     session = os.urandom(12).hex()
     message: bytes | None = initiator.initiate()
@@ -71,18 +77,32 @@ async def fetch_missing(
     client: PeerClient, peer: Peer, need: list[bytes], report: SyncReport, progress: Progress | None
 ) -> None:
     local = client.local
-    wanted = [record_id for record_id in need if not has_record(local.db, record_id.hex())]
+    withdrawn = [record_id.hex() for record_id in need if is_tombstoned(local.db, record_id.hex())]
+    for record_id in withdrawn:  # it holds a revoked record: refuse it, send the tombstone
+        queue_revocation_for(local.db, record_id, peer.node_id, local.now())
+    report.refused_revoked += len(withdrawn)
+    wanted = [record_id for record_id in need if not _held_or_refused(local.db, record_id.hex())]
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start : start + BATCH]
         answer = await client.call(
             peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.RECORDS
         )
         envelopes = answer["records"]
-        result = receive_records(local.db, local.identity, envelopes, peer, local.now())
-        report.received += len(result.stored)
+        result = Sharing.of(local).receive(envelopes, peer)
+        report.received += len(result.stored) + len(result.quarantined)
         report.rejected += len(result.rejected)
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+
+
+def _held_or_refused(db: Any, record_id: str) -> bool:
+    """Ids a peer offers that we hold already, that were revoked, or that a curator rejected."""
+    if has_record(db, record_id) or is_tombstoned(db, record_id):
+        return True
+    return (
+        db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id]).fetchone()
+        is not None
+    )
 
 
 async def push_missing(
@@ -91,9 +111,7 @@ async def push_missing(
     local = client.local
     for start in range(0, len(have), BATCH):
         now = local.now()
-        found = list(
-            envelopes_for_peer(local.db, have[start : start + BATCH], peer, local.node_id, now)
-        )
+        found = Sharing.of(local).envelopes_for(have[start : start + BATCH], peer)
         if not found:
             continue
         envelopes = [envelope for _, envelope in found]
@@ -121,9 +139,14 @@ async def sync_with_peer(
     report = SyncReport(peer=peer.node_id)
     local = client.local
     try:
+        # Withdrawals first: a peer back from offline purges before anything else moves.
+        exchanged = await exchange_revocations(client, peer)
+        report.revocations = exchanged.revocations_sent + exchanged.revocations_received
         have, need = await reconcile(client, peer, report)
         await fetch_missing(client, peer, need, report, progress)
         await push_missing(client, peer, have, report, progress)
+        # A stale copy it offered us gets the tombstone in the same exchange.
+        await push_outbox(client, peer, exchanged)
     except RhizomeError as error:
         report.errors.append(str(error))
         note_sync(local.db, peer.node_id, local.now(), str(error))

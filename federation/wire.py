@@ -74,6 +74,17 @@ PUSH_RESPONSE: Schema = {
     "rejected": Field(int, 1 << 31),
 }
 NOTIFY: Schema = {}
+MAX_REVOCATIONS_PER_MESSAGE = 100
+MAX_RECEIPTS_PER_MESSAGE = 1_000
+MAX_STATEMENT_BYTES = 64 * 1024
+REVOCATIONS: Schema = {
+    "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
+}
+RECEIPTS: Schema = {
+    "receipts": Field(list, MAX_RECEIPTS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
+}
+ACCEPTED: Schema = {"accepted": Field(int, 1 << 31)}
+OUTBOX: Schema = {**REVOCATIONS, **RECEIPTS}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

@@ -1,8 +1,9 @@
 """The decision functions: may this record go to that peer, may it come in from that one?
 
-Both are pure: they take facts (the record's consent and metadata, the peer, the time) and
-return a :class:`Decision` with every reason, in machine codes and plain words. Default
-deny: a record leaves only when every rule allows it, and any one deny wins.
+Both are pure: they take facts (the record's consent and metadata, the peer, the policy,
+the approvals, the time) and return a :class:`Decision` with every reason, as a machine
+code and in plain words. Default deny: a record leaves only when every rule allows it, and
+any one deny wins. Sync, push, bundles, the web UI and the API all go through them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archive.record import SENSITIVITIES, Consent
-
-DEFAULT_MAX_SENSITIVITY = "medium"
+from governance.approvals import ApprovalFacts
+from governance.policy_file import PeerRules, Policy
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,16 @@ class Reason:
 class Decision:
     allowed: bool
     reasons: tuple[Reason, ...]
+    policy_hash: str = ""
+    quarantine: bool = False
 
     @property
     def denials(self) -> tuple[Reason, ...]:
         return tuple(reason for reason in self.reasons if not reason.allows)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(reason.code for reason in self.reasons)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,9 @@ class RecordFacts:
     sensitivity: str
     kind: str
     tags: tuple[str, ...] = ()
+    author: str = ""
     received_from: str | None = None
+    approvals: tuple[ApprovalFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,6 @@ class PeerFacts:
     name: str
     region: str
     status: str = "active"
-    max_sensitivity: str = DEFAULT_MAX_SENSITIVITY
 
 
 @dataclass
@@ -63,12 +71,14 @@ class _Reasons:
     def deny(self, code: str, text: str) -> None:
         self.items.append(Reason(code, text, False))
 
-    def decision(self) -> Decision:
+    def decision(self, policy: Policy, quarantine: bool = False) -> Decision:
         allowed = bool(self.items) and all(reason.allows for reason in self.items)
-        return Decision(allowed, tuple(self.items))
+        return Decision(allowed, tuple(self.items), policy.hash, quarantine and allowed)
 
 
-def decide_outbound(record: RecordFacts, peer: PeerFacts, *, local_node: str, now: int) -> Decision:
+def decide_outbound(
+    record: RecordFacts, peer: PeerFacts, policy: Policy, *, local_node: str, now: int
+) -> Decision:
     """May ``record`` be offered and sent to ``peer``?"""
     reasons = _Reasons()
     _check_peer_active(peer, reasons)
@@ -77,14 +87,18 @@ def decide_outbound(record: RecordFacts, peer: PeerFacts, *, local_node: str, no
     if record.origin != local_node:
         _check_reshare(record.consent, reasons)
     _check_consent_for_peer(record.consent, peer, reasons, now)
-    _check_sensitivity(record.sensitivity, peer, reasons)
-    return reasons.decision()
+    rules = policy.rules_for(peer.node_id, peer.name)
+    _check_sensitivity(record.sensitivity, peer, rules, reasons)
+    _check_kind_and_tags(record, rules, reasons)
+    _check_peer_region(peer, policy, reasons)
+    _check_approvals(record, policy, local_node, reasons)
+    return reasons.decision(policy)
 
 
 def decide_inbound(
-    record: RecordFacts, sender: PeerFacts, *, local_node: str, now: int
+    record: RecordFacts, sender: PeerFacts, policy: Policy, *, local_node: str, now: int
 ) -> Decision:
-    """May ``record``, sent by ``sender``, be stored here?"""
+    """May ``record``, sent by ``sender``, be stored here (and must it wait in quarantine)?"""
     reasons = _Reasons()
     _check_peer_active(sender, reasons)
     if record.origin == local_node:
@@ -105,7 +119,11 @@ def decide_inbound(
     elif consent.scope == "peers" and local_node not in consent.peers:
         reasons.deny("not_named_peer", "the record's consent names other peers, not this node")
     _check_expiry(consent, reasons, now)
-    return reasons.decision()
+    if record.kind in policy.inbound_kinds_deny:
+        reasons.deny("kind_refused", f"our policy takes in no {record.kind}")
+    if refused := sorted(set(record.tags) & policy.inbound_tags_deny):
+        reasons.deny("tag_refused", f"our policy takes in nothing tagged {', '.join(refused)}")
+    return reasons.decision(policy, quarantine=policy.quarantine)
 
 
 def _check_peer_active(peer: PeerFacts, reasons: _Reasons) -> None:
@@ -158,11 +176,64 @@ def _check_expiry(consent: Consent, reasons: _Reasons, now: int) -> None:
             return
 
 
-def _check_sensitivity(sensitivity: str, peer: PeerFacts, reasons: _Reasons) -> None:
-    if SENSITIVITIES.index(sensitivity) > SENSITIVITIES.index(peer.max_sensitivity):
+def _check_sensitivity(
+    sensitivity: str, peer: PeerFacts, rules: PeerRules, reasons: _Reasons
+) -> None:
+    ceiling = rules.max_sensitivity
+    if SENSITIVITIES.index(sensitivity) > SENSITIVITIES.index(ceiling):
         reasons.deny(
-            "above_ceiling",
-            f"sensitivity {sensitivity} is above {peer.name}'s ceiling {peer.max_sensitivity}",
+            "above_ceiling", f"sensitivity {sensitivity} is above {peer.name}'s ceiling {ceiling}"
         )
     else:
-        reasons.allow("within_ceiling", f"sensitivity {sensitivity} is within the ceiling")
+        reasons.allow(
+            "within_ceiling", f"sensitivity {sensitivity} is within {peer.name}'s ceiling {ceiling}"
+        )
+
+
+def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: _Reasons) -> None:
+    if record.kind in rules.kinds_deny:
+        reasons.deny("kind_denied", f"the policy denies the kind {record.kind} for this peer")
+    elif rules.kinds_allow and record.kind not in rules.kinds_allow:
+        reasons.deny(
+            "kind_not_allowed",
+            f"the policy allows this peer only {', '.join(sorted(rules.kinds_allow))}",
+        )
+    if denied := sorted(set(record.tags) & rules.tags_deny):
+        reasons.deny("tag_denied", f"the policy denies the tag {', '.join(denied)} for this peer")
+    if rules.tags_allow and not set(record.tags) & rules.tags_allow:
+        reasons.deny(
+            "tag_not_allowed",
+            f"the policy allows this peer only tags {', '.join(sorted(rules.tags_allow))}",
+        )
+
+
+def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
+    if peer.region in policy.regions_deny:
+        reasons.deny(
+            "peer_region_denied", f"the policy shares nothing with the region {peer.region}"
+        )
+    elif policy.regions_allow and peer.region not in policy.regions_allow:
+        reasons.deny(
+            "peer_region_not_allowed",
+            f"the policy shares only with {', '.join(sorted(policy.regions_allow))}",
+        )
+
+
+def _check_approvals(
+    record: RecordFacts, policy: Policy, local_node: str, reasons: _Reasons
+) -> None:
+    needed = policy.approvals_needed(record.sensitivity)
+    own = record.origin == local_node
+    counted = {
+        approval.member
+        for approval in record.approvals
+        if approval.is_curator and not (own and approval.member == record.author)
+    }
+    if len(counted) >= needed:
+        if needed:
+            reasons.allow("approved", f"approved by {len(counted)} of {needed} curators needed")
+    else:
+        reasons.deny(
+            "needs_approval",
+            f"needs {needed} curator approval{'s' if needed != 1 else ''}, has {len(counted)}",
+        )

@@ -7,19 +7,23 @@
       policy.toml    what may leave and come in
       node.key       the node's Ed25519 key (0600, optionally passphrase-sealed)
       rhizome.db     the archive (SQLite, WAL mode)
+      members/       one key per member (0600, sealed like the node key)
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+import sqlite_utils
 
 from archive.db import connect
 from crypto.keyfile import write_key_file
 from crypto.signing import SigningIdentity
+from governance.members import Member, add_member, check_name
 from governance.policy_file import write_default_policy
 from node.config import NodeConfig, render_config
 from node.errors import HomeError
@@ -28,6 +32,8 @@ CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
 KEY_FILE = "node.key"
 DATABASE_FILE = "rhizome.db"
+MEMBERS_DIR = "members"
+OPERATOR = "admin"
 
 
 def default_home() -> Path:
@@ -53,6 +59,13 @@ class HomePaths:
     @property
     def database(self) -> Path:
         return self.root / DATABASE_FILE
+
+    @property
+    def members(self) -> Path:
+        return self.root / MEMBERS_DIR
+
+    def member_key(self, name: str) -> Path:
+        return self.members / f"{check_name(name)}.key"
 
     def require_new(self) -> None:
         """Refuse a folder where a node lives, or one holding other files."""
@@ -96,5 +109,28 @@ def create_home(
     write_key_file(paths.key, identity.seed, passphrase)
     paths.config.write_text(render_config(config), encoding="utf-8")
     write_default_policy(paths.policy)
-    connect(paths.database).conn.close()
+    db = connect(paths.database)
+    try:
+        create_member(paths, db, identity, OPERATOR, ("admin",), passphrase, now=int(time.time()))
+    finally:
+        db.conn.close()
     return config, identity
+
+
+def create_member(
+    paths: HomePaths,
+    db: sqlite_utils.Database,
+    node: SigningIdentity,
+    name: str,
+    roles: tuple[str, ...],
+    passphrase: str | None,
+    now: int,
+) -> Member:
+    """A new member: a fresh key in members/NAME.key (sealed like the node key), certified."""
+    check_name(name)
+    paths.members.mkdir(mode=0o700, exist_ok=True)
+    member_key = SigningIdentity.generate()
+    key_path = paths.member_key(name)
+    key_path.unlink(missing_ok=True)  # a removed member's old key, never reused
+    write_key_file(key_path, member_key.seed, passphrase)
+    return add_member(db, node, name, member_key.public_key, roles, now)

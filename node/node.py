@@ -8,6 +8,7 @@ must be signed, so read-only commands never ask for the passphrase.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -20,11 +21,16 @@ from archive.queries import resolve_record_id
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from archive.store import Clock, RecordWriter
-from crypto.errors import KeyFileError
-from crypto.keyfile import PassphraseSource, read_key_file
-from crypto.node_id import public_key_from_node_id
+from crypto.errors import InvalidNodeId, KeyFileError
+from crypto.keyfile import PassphraseSource, is_protected, read_key_file
+from crypto.node_id import normalize_node_id, public_key_from_node_id
 from crypto.signing import SigningIdentity
+from federation.errors import UnknownPeer
 from federation.local import LocalNode
+from federation.peers import resolve_peer
+from governance.members import Member, active_member
+from governance.policy_file import Policy, load_policy
+from governance.roles import require
 from node.config import NodeConfig, load_config
 from node.home import HomePaths
 from node.passphrase import passphrase_from_env_or_prompt
@@ -46,8 +52,9 @@ class Node:
         self.paths.require_existing()
         self.config: NodeConfig = load_config(self.paths.config)
         self.clock = clock
-        self._passphrase = passphrase
+        self._passphrase = _remembered(passphrase)
         self.db: sqlite_utils.Database = connect(self.paths.database)
+        self._policy: tuple[float, Policy] | None = None
 
     @property
     def node_id(self) -> str:
@@ -75,12 +82,55 @@ class Node:
     def local_node(self) -> LocalNode:
         """This node as the federation layer sees it (opens the key)."""
         config = self.config
-        return LocalNode(self.db, self.identity, config.name, config.region, config.url, self.clock)
+        return LocalNode(
+            self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock
+        )
+
+    def policy(self) -> Policy:
+        """The policy in force, read again only when policy.toml changed on disk."""
+        try:
+            mtime = self.paths.policy.stat().st_mtime_ns
+        except OSError:
+            mtime = -1
+        if self._policy is None or self._policy[0] != mtime:
+            self._policy = (mtime, load_policy(self.paths.policy))
+        return self._policy[1]
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def member(self, name: str) -> Member:
+        """An active member of this node, by name."""
+        return active_member(self.db, name)
+
+    def require(self, name: str, action: str) -> Member:
+        """The acting member, if their roles allow ``action``; else :class:`NotAllowed`."""
+        member = self.member(name)
+        require(name, member.roles, action)
+        return member
+
+    def passphrase_if_sealed(self) -> str | None:
+        """The node key's passphrase (to seal a new member key alike), or None if unsealed."""
+        if not is_protected(self.paths.key.read_bytes()):
+            return None
+        self.identity  # noqa: B018 -- opening the key checks the passphrase first
+        return self._passphrase()
+
+    def member_identity(self, name: str) -> SigningIdentity:
+        """A member's signing key (sealed with the node's passphrase, when there is one)."""
+        seed = read_key_file(self.paths.member_key(name), self._passphrase)
+        identity = SigningIdentity.from_seed(seed)
+        if identity.public_key != self.member(name).public_key:
+            raise KeyFileError(f"{self.paths.member_key(name)}: not the key certified for {name}")
+        return identity
 
     def resolve_id(self, text: str) -> str:
         return resolve_record_id(self.db, text)
 
     def lesson_from_draft(self, draft: LessonDraft, where: str, author: str) -> Lesson:
+        """The signed-to-be lesson of a draft, peers in its consent resolved to node ids."""
+        peers = tuple(self._peer_node_id(text, where) for text in draft.consent.peers)
+        draft = replace(draft, consent=replace(draft.consent, peers=peers))
         return draft.to_lesson(
             where=where,
             origin=self.public_key,
@@ -91,6 +141,17 @@ class Node:
             resolve_id=lambda text: bytes.fromhex(self.resolve_id(text)),
         )
 
+    def _peer_node_id(self, text: str, where: str) -> str:
+        """A node id for ``consent.peers``: ids are kept as they are, names must be peers."""
+        try:
+            return normalize_node_id(text)
+        except InvalidNodeId:
+            pass
+        try:
+            return resolve_peer(self.db, text).node_id
+        except UnknownPeer as error:
+            raise InvalidLesson(where, "consent.peers", f"no peer named {text!r}") from error
+
     def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
         """Parse, sign and store one lesson file."""
         draft = parse_lesson_file(_read(path), str(path))
@@ -98,6 +159,18 @@ class Node:
 
     def close(self) -> None:
         self.db.conn.close()
+
+
+def _remembered(source: PassphraseSource) -> PassphraseSource:
+    """Ask for the passphrase at most once per process (the node and member keys share it)."""
+    known: list[str] = []
+
+    def passphrase() -> str:
+        if not known:
+            known.append(source())
+        return known[0]
+
+    return passphrase
 
 
 def _read(path: Path) -> bytes:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from archive.queries import RecordSummary
+import sqlite_utils
+
+from archive.queries import RecordSummary, history, load_record, record_summary, translations
 from archive.record import Consent, Label
 from archive.search import SearchHit, mark_hits
-from archive.signed_record import SignedRecord
+from governance.approvals import approvals_of
+from governance.quarantine import is_quarantined
 
 
 def iso_time(seconds: int | None) -> str | None:
@@ -74,20 +77,23 @@ def label_json(label: Label) -> dict[str, str]:
     return {"type": label.type, "name": label.name, "community": label.community}
 
 
-def detail_json(
-    summary: RecordSummary,
-    record: SignedRecord,
-    versions: list[RecordSummary],
-    translations: list[RecordSummary],
-) -> dict[str, Any]:
-    """``lesson show --json`` and ``GET /api/v1/lessons/{id}``."""
-    lesson = record.lesson
+def lesson_detail(db: sqlite_utils.Database, record_id: str, local_node: str) -> dict[str, Any]:
+    """``lesson show --json`` and ``GET /api/v1/lessons/{id}``: the record verified again as
+    it is read, its versions, translations, approvals and quarantine state."""
+    summary = record_summary(db, record_id)
+    lesson = load_record(db, record_id).lesson
+    author = summary.author if summary.origin == local_node else None
     return {
         **summary_json(summary),
         "body": lesson.body,
         "consent": consent_json(lesson.consent),
         "labels": [label_json(label) for label in lesson.labels],
         "received_from": summary.received_from,
-        "history": [summary_json(version) for version in versions],
-        "translations": [summary_json(other) for other in translations],
+        "quarantined": is_quarantined(db, record_id),
+        "history": [summary_json(version) for version in history(db, record_id)],
+        "translations": [summary_json(other) for other in translations(db, record_id)],
+        "approvals": [
+            {"member": a.member, "at": iso_time(a.at), "verified": a.verified, "counts": a.counts}
+            for a in approvals_of(db, record_id, author)
+        ],
     }

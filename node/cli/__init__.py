@@ -55,15 +55,22 @@ def _register() -> None:
     from node.cli import (
         init_command,
         lesson_commands,
+        member_commands,
         peer_commands,
+        policy_commands,
+        revoke_commands,
         serve_command,
         verify_command,
     )
 
     main.add_command(init_command.init)
     main.add_command(lesson_commands.lesson)
+    main.add_command(member_commands.member)
+    main.add_command(policy_commands.policy)
     main.add_command(peer_commands.peer)
     main.add_command(peer_commands.sync)
+    main.add_command(revoke_commands.revoke)
+    main.add_command(revoke_commands.receipts)
     main.add_command(verify_command.verify)
     main.add_command(serve_command.serve)
     main.add_command(serve_command.demo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.members import Member
 from node.node import Node
 
 
@@ -19,3 +20,8 @@ class CliContext:
         if self._node is None:
             self._node = Node(self.home)
         return self._node
+
+    def acting(self, action: str) -> tuple[Node, Member]:
+        """The node, and the acting member (``--as``) if their roles allow ``action``."""
+        node = self.node()
+        return node, node.require(self.member, action)

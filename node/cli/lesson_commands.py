@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from archive.queries import RecordSummary, history, latest_records, load_record, record_summary
-from archive.queries import translations as translations_of
+from archive.queries import RecordSummary, latest_records, record_summary
 from archive.record import KINDS
 from archive.search import SearchFilters, mark_hits, search
+from governance.approvals import approve as approve_record
+from governance.quarantine import (
+    accept_quarantined,
+    quarantined_records,
+    reject_quarantined,
+)
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json, short
 from node.importer import import_folder, lesson_files
-from node.serialize import detail_json, hit_json, iso_time, summary_json
+from node.serialize import hit_json, iso_time, lesson_detail, summary_json
 
 
 @click.group()
@@ -33,7 +39,8 @@ def add(cli: CliContext, file: Path) -> None:
 
     Prints the new record id as the last line.
     """
-    record = cli.node().add_lesson_file(file, author=cli.member)
+    node, member = cli.acting("lesson.add")
+    record = node.add_lesson_file(file, author=member.name)
     console.print(
         f"Added [bold]{escape(record.lesson.title)}[/] "
         f"({record.lesson.kind}, {record.lesson.language})"
@@ -46,13 +53,13 @@ def add(cli: CliContext, file: Path) -> None:
 @click.pass_obj
 def import_(cli: CliContext, folder: Path) -> None:
     """Add every .md file of FOLDER; report each rejected file and keep the good ones."""
-    node = cli.node()
+    node, member = cli.acting("lesson.add")
     total = len(lesson_files(folder))
     node.identity  # noqa: B018 -- ask for the passphrase before the progress bar starts
     columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("import", total=total)
-        report = import_folder(node, folder, cli.member, lambda n: bar.advance(task, n))
+        report = import_folder(node, folder, member.name, lambda n: bar.advance(task, n))
     for where, problem in report.rejected:
         err_console.print(f"rejected {where}: {problem}", markup=False)
     console.print(f"Imported {len(report.imported)} lessons, rejected {len(report.rejected)}.")
@@ -80,16 +87,68 @@ def list_(cli: CliContext, as_json: bool, limit: int | None) -> None:
 def show(cli: CliContext, record_id: str, as_json: bool) -> None:
     """Show one lesson (ID or a unique prefix): fields, consent, body and version history."""
     node = cli.node()
-    full_id = node.resolve_id(record_id)
-    summary = record_summary(node.db, full_id)
-    record = load_record(node.db, full_id)
-    detail = detail_json(
-        summary, record, history(node.db, full_id), translations_of(node.db, full_id)
-    )
+    detail = lesson_detail(node.db, node.resolve_id(record_id), node.node_id)
     if as_json:
         print_json(detail)
         return
     _print_detail(detail)
+
+
+@lesson.command()
+@click.argument("record_id", metavar="ID")
+@click.pass_obj
+def approve(cli: CliContext, record_id: str) -> None:
+    """Approve lesson ID for sharing, signed with your member key (curators only).
+
+    An approval is bound to this exact version; authors cannot approve their own lessons.
+    """
+    node, member = cli.acting("lesson.approve")
+    full_id = node.resolve_id(record_id)
+    summary = record_summary(node.db, full_id)
+    self_approval = summary.origin == node.node_id and summary.author == member.name
+    new = approve_record(
+        node.db, node.identity, member, node.member_identity(member.name), full_id,
+        self_approval, node.now(),
+    )  # fmt: skip
+    verb = "Approved" if new else "Already approved by you:"
+    console.print(f"{verb} {summary.title} ({short(full_id)}) as {member.name}.", markup=False)
+
+
+@lesson.command()
+@click.argument("record_id", metavar="ID")
+@click.pass_obj
+def accept(cli: CliContext, record_id: str) -> None:
+    """Let a quarantined lesson from a peer show in list and search."""
+    node, member = cli.acting("lesson.review")
+    full_id = node.resolve_id(record_id)
+    accept_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    console.print(f"Accepted {short(full_id)}.", markup=False)
+
+
+@lesson.command()
+@click.argument("record_id", metavar="ID")
+@click.pass_obj
+def reject(cli: CliContext, record_id: str) -> None:
+    """Refuse a quarantined lesson from a peer: it is purged and never fetched again."""
+    node, member = cli.acting("lesson.review")
+    full_id = node.resolve_id(record_id)
+    reject_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    console.print(f"Rejected and purged {short(full_id)}.", markup=False)
+
+
+@lesson.command(name="quarantine")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def quarantine_(cli: CliContext, as_json: bool) -> None:
+    """List lessons from peers waiting for a curator to accept or reject them."""
+    records = quarantined_records(cli.node().db)
+    if as_json:
+        print_json([summary_json(record) for record in records])
+        return
+    if not records:
+        console.print("Nothing waits in quarantine.")
+        return
+    _print_table(records)
 
 
 @lesson.command(name="search")
@@ -155,7 +214,7 @@ def _print_table(records: list[RecordSummary]) -> None:
     console.print(table)
 
 
-def _print_detail(detail: dict[str, object]) -> None:
+def _print_detail(detail: dict[str, Any]) -> None:
     console.print(f"[bold]{escape(str(detail['title']))}[/]")
     for name in ("id", "kind", "language", "region", "sensitivity", "origin", "author", "created"):
         console.print(f"  {name:12} {detail[name]}", markup=False)
@@ -173,5 +232,23 @@ def _print_detail(detail: dict[str, object]) -> None:
                     f"   {marker} {short(entry['id'])}  {entry['created']}  {entry['title']}",
                     markup=False,
                 )
+    _print_governance(detail)
     console.print()
     console.print(str(detail["body"]), markup=False)
+
+
+def _print_governance(detail: dict[str, Any]) -> None:
+    if detail.get("quarantined"):
+        console.print("  QUARANTINED: waits for a curator (rhizome lesson accept/reject)")
+    for label in detail["labels"]:
+        console.print(
+            f"  label        {label['type']}: {label['name']} — {label['community']}", markup=False
+        )
+    approvals = detail.get("approvals") or []
+    if approvals:
+        console.print("  approvals:")
+    for approval in approvals:
+        state = "counts" if approval["counts"] else "does not count now"
+        if not approval["verified"]:
+            state = "SIGNATURE DOES NOT VERIFY"
+        console.print(f"    {approval['member']}  {approval['at']}  ({state})", markup=False)

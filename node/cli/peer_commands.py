@@ -43,7 +43,7 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
     The code is the last line of the output. Give it to the other hub's operator over a
     channel you trust; it works once, until it expires.
     """
-    node = cli.node()
+    node, _ = cli.acting("peer.manage")
     code = create_invite(node.db, node.node_id, node.config.url, int(node.clock()), ttl)
     text = encode_invite(code)
     if as_json:
@@ -69,7 +69,7 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
 @click.pass_obj
 def add(cli: CliContext, code: str) -> None:
     """Pair with the hub that gave you CODE (it must be running `rhizome serve`)."""
-    node = cli.node()
+    node, _ = cli.acting("peer.manage")
     new_peer = run_with_client(node, lambda client: join_with_invite(client, code))
     console.print(f"Paired with {new_peer.name} ({new_peer.region})", markup=False)
     console.print(f"Their node id: {new_peer.node_id}", markup=False)
@@ -117,7 +117,7 @@ def peer_json(node: Node, p: Peer) -> dict[str, object]:
 
 
 def _change_status(cli: CliContext, text: str, status: str, verb: str) -> None:
-    node = cli.node()
+    node, _ = cli.acting("peer.manage")
     found = resolve_peer(node.db, text)
     with transaction(node.db):
         set_status(node.db, found.node_id, status)
@@ -158,7 +158,7 @@ def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
 
     Exit status 1 if any peer could not be synced.
     """
-    node = cli.node()
+    node, _ = cli.acting("sync")
     if peer_ref:
         peers = [resolve_peer(node.db, peer_ref)]
     else:

@@ -30,6 +30,7 @@ def serve(cli: CliContext, host: str | None, port: int | None) -> None:
     (asking for its passphrase), because the node signs what it sends to peers.
     """
     node = cli.node()
+    node.policy()  # refuse to start with a policy we cannot read, and say why
     host = host or node.config.host
     port = node.config.port if port is None else port
     app = create_app(node)

@@ -8,6 +8,7 @@ import click
 from rich.progress import Progress
 
 from archive.verify import verify_archive
+from governance.decision_log import decision_chain_problems
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json
 
@@ -16,7 +17,7 @@ from node.cli.output import console, err_console, print_json
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.pass_obj
 def verify(cli: CliContext, as_json: bool) -> None:
-    """Re-check every record signature, derived column and the event-log chain.
+    """Re-check every record signature, derived column, the event log and the decision log.
 
     Exit 0 when everything is intact; otherwise exit 2 and name each broken item.
     """
@@ -24,6 +25,9 @@ def verify(cli: CliContext, as_json: bool) -> None:
     with Progress(console=err_console, disable=not err_console.is_terminal or as_json) as bar:
         task = bar.add_task("Verifying", total=None)
         report = verify_archive(node.db, node.public_key, lambda n: bar.advance(task, n))
+    for problem in decision_chain_problems(node.db):
+        item, _, text = problem.partition(": ")
+        report.problems.append({"item": item, "problem": text})
     if as_json:
         print_json(
             {

@@ -7,16 +7,12 @@ from aiohttp import web
 from archive.queries import (
     RecordFilters,
     count_records,
-    history,
     latest_records,
-    load_record,
-    record_summary,
-    translations,
 )
 from archive.search import search
 from node import __version__
 from node.node import Node
-from node.serialize import detail_json, hit_json, summary_json
+from node.serialize import hit_json, lesson_detail, summary_json
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
 MAX_PAGE = 500
@@ -69,10 +65,4 @@ async def list_lessons(request: web.Request) -> web.Response:
 async def show_lesson(request: web.Request) -> web.Response:
     node = request.app[NODE]
     record_id = node.resolve_id(request.match_info["id"])
-    detail = detail_json(
-        record_summary(node.db, record_id),
-        load_record(node.db, record_id),
-        history(node.db, record_id),
-        translations(node.db, record_id),
-    )
-    return web.json_response(detail)
+    return web.json_response(lesson_detail(node.db, record_id, node.node_id))

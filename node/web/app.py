@@ -23,8 +23,9 @@ SYNC: web.AppKey[SyncService] = web.AppKey("sync_service", SyncService)
 def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     """The node's web application; the caller owns ``node`` and closes it.
 
-    The node key must be openable: federation signs with it.
+    The node key must be openable (federation signs with it) and the policy valid.
     """
+    node.policy()
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
     app[api.NODE] = node
     app.add_routes(api.routes)
@@ -42,6 +43,7 @@ async def _sync_service(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession() as session:
         service = SyncService(PeerClient(gate.responder.local, session), node.config.sync_interval)
         gate.on_news = service.on_news
+        gate.responder.on_outbox = service.on_outbox
         app[SYNC] = service
         service.start()
         try:

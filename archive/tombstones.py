@@ -1,0 +1,89 @@
+"""Tombstones: what is left of a withdrawn record, and what beats every copy of it.
+
+A revocation is stored with its signed bytes and kept forever; each record id it covers
+gets a tombstone. Every path that could bring a record in (sync, push, bundles, the API, a
+restored backup meeting its peers) asks :func:`is_tombstoned` first.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from archive.errors import AmbiguousRecordId, UnknownRecord
+from archive.purge import delete_record
+from archive.queries import MIN_PREFIX
+
+
+def is_tombstoned(db: sqlite_utils.Database, record_id: str) -> bool:
+    return (
+        db.execute("SELECT 1 FROM tombstones WHERE record_id = ?", [record_id]).fetchone()
+        is not None
+    )
+
+
+def tombstone_of(db: sqlite_utils.Database, record_id: str) -> str | None:
+    """The id of the revocation that withdrew ``record_id``, if any."""
+    row = db.execute(
+        "SELECT revocation_id FROM tombstones WHERE record_id = ?", [record_id]
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def has_revocation(db: sqlite_utils.Database, revocation_id: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return row is not None
+
+
+def store_revocation(
+    db: sqlite_utils.Database,
+    revocation_id: str,
+    envelope: bytes,
+    origin: str,
+    issued_at: int,
+    reason: str,
+    record_ids: tuple[str, ...],
+    received_from: str | None,
+    now: int,
+    note: str | None = None,
+) -> list[str]:
+    """Keep the revocation, tombstone its ids and purge every copy we hold (caller's
+    transaction). Returns the ids that were actually purged here."""
+    db.execute(
+        "INSERT OR IGNORE INTO revocations (revocation_id, envelope, origin, issued_at, reason, "
+        "received_from, stored_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [revocation_id, envelope, origin, issued_at, reason, received_from, now, note],
+    )
+    purged = []
+    for record_id in record_ids:
+        db.execute(
+            "INSERT OR IGNORE INTO tombstones (record_id, revocation_id) VALUES (?, ?)",
+            [record_id, revocation_id],
+        )
+        if delete_record(db, record_id):
+            purged.append(record_id)
+        db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])
+        db.execute("DELETE FROM decision_state WHERE record_id = ?", [record_id])
+    return purged
+
+
+def revocation_envelope(db: sqlite_utils.Database, revocation_id: str) -> bytes | None:
+    row = db.execute(
+        "SELECT envelope FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def resolve_revoked_id(db: sqlite_utils.Database, text: str) -> str:
+    """The full id of a revoked record from its id or a unique prefix (its row is gone)."""
+    prefix = text.strip().lower()
+    rows = db.execute(
+        "SELECT record_id FROM tombstones WHERE record_id >= ? AND record_id < ? LIMIT 2",
+        [prefix, prefix + "g"],
+    ).fetchall()
+    if len(prefix) < MIN_PREFIX or not rows:
+        raise UnknownRecord(f"no revoked record {prefix!r} on this node")
+    if len(rows) > 1:
+        raise AmbiguousRecordId(f"several revoked records start with {prefix}: type more of the id")
+    return str(rows[0][0])

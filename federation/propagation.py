@@ -1,0 +1,323 @@
+"""Revocation propagation: withdraw at the origin, purge at every holder, prove it.
+
+The origin revokes and queues the revocation for every peer its delivery ledger says got
+one of the records. A holder verifies it, purges, keeps the tombstone, queues it for the
+peers *it* passed the records on to, and answers with a signed purge receipt naming them.
+Receipts travel back hop by hop (each node relays what it gets towards the node that sent
+it the revocation) until they reach the origin. Everything is idempotent by revocation id,
+so duplicates and cycles end by themselves.
+
+What still has to go somewhere waits in the ``outbox`` table until the peer confirms; a
+peer that is offline gets it on the next contact, before anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from archive.db import transaction
+from archive.event_log import append_event
+from archive.purge import scrub_free_space
+from archive.queries import lineage
+from archive.tombstones import (
+    has_revocation,
+    revocation_envelope,
+    store_revocation,
+    tombstone_of,
+)
+from federation.errors import FederationError
+from federation.local import LocalNode
+from federation.peers import Peer, add_strike
+from federation.revocation import (
+    Actor,
+    InvalidRevocation,
+    Receipt,
+    Revocation,
+    issue_receipt,
+    issue_revocation,
+    open_receipt,
+    open_revocation,
+)
+
+
+class NotTheOrigin(FederationError):
+    """Only the node where a lesson was written can withdraw it. Ask its origin hub (shown
+    by ``rhizome lesson show``) to revoke it; they will reach every node that holds it."""
+
+    http_status = 403
+    code = "not_the_origin"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """(item id, envelope) pairs waiting for one peer."""
+
+    revocations: list[tuple[str, bytes]]
+    receipts: list[tuple[str, bytes]]
+
+    def __bool__(self) -> bool:
+        return bool(self.revocations or self.receipts)
+
+
+def holders_of(
+    db: sqlite_utils.Database, record_ids: tuple[str, ...], exclude: str | None = None
+) -> list[str]:
+    """Peers our delivery ledger says we sent any of these records to."""
+    marks = ", ".join("?" for _ in record_ids)
+    rows = db.execute(
+        "SELECT DISTINCT peer_id FROM deliveries "
+        f"WHERE direction = 'sent' AND record_id IN ({marks})",
+        list(record_ids),
+    )
+    return sorted(str(row[0]) for row in rows if row[0] != exclude)
+
+
+def queue(db: sqlite_utils.Database, kind: str, item_id: str, peers: list[str], now: int) -> None:
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO outbox (kind, item_id, peer_id, queued_at) VALUES (?, ?, ?, ?)",
+        [(kind, item_id, peer_id, now) for peer_id in peers],
+    )
+
+
+def revoke(
+    local: LocalNode, record_id: str, actor: Actor, reason: str, note: str | None
+) -> Revocation:
+    """Withdraw one of our own records, with every version and translation of it."""
+    db, now = local.db, local.now()
+    row = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
+    if row is None or row[0] != local.node_id:
+        raise NotTheOrigin("this lesson was written on another node; only its origin can revoke it")
+    covered = [rid for rid in lineage(db, record_id) if _origin(db, rid) in (None, local.node_id)]
+    revocation = issue_revocation(local.identity, actor, covered, reason, now)
+    with transaction(db):
+        purged = _store(local, revocation, received_from=None, note=note)
+        holders = holders_of(db, revocation.record_ids)
+        queue(db, "revocation", revocation.revocation_id, holders, now)
+        detail = {"revocation": revocation.revocation_id, "purged": len(purged), "reason": reason}
+        append_event(db, local.identity, "record.revoked", record_id, detail, now)
+    scrub_free_space(db)
+    return revocation
+
+
+def _origin(db: sqlite_utils.Database, record_id: str) -> str | None:
+    row = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _store(
+    local: LocalNode, revocation: Revocation, received_from: str | None, note: str | None
+) -> list[str]:
+    return store_revocation(
+        local.db, revocation.revocation_id, revocation.envelope, revocation.origin,
+        revocation.issued_at, revocation.reason, revocation.record_ids, received_from,
+        local.now(), note,
+    )  # fmt: skip
+
+
+def accept_revocation(local: LocalNode, raw: bytes, sender: Peer) -> Receipt:
+    """A peer tells us a record is withdrawn: verify, purge, forward, answer with a receipt."""
+    db, now = local.db, local.now()
+    try:
+        revocation = open_revocation(raw)
+        _check_authority(db, revocation)
+    except InvalidRevocation as error:
+        add_strike(db, sender.node_id, f"bad_revocation: {error}", now)
+        raise
+    if revocation.origin == local.node_id or has_revocation(db, revocation.revocation_id):
+        return _own_receipt(local, revocation)
+    with transaction(db):
+        purged = _store(local, revocation, received_from=sender.node_id, note=None)
+        onward = holders_of(db, revocation.record_ids, exclude=sender.node_id)
+        queue(db, "revocation", revocation.revocation_id, onward, now)
+        receipt = issue_receipt(local.identity, revocation.revocation_id, now, onward)
+        _keep_receipt(db, receipt, now)
+        detail = {
+            "revocation": revocation.revocation_id,
+            "purged": len(purged),
+            "from": sender.node_id,
+        }
+        append_event(db, local.identity, "record.purged", revocation.record_ids[0], detail, now)
+    scrub_free_space(db)
+    return receipt
+
+
+def _check_authority(db: sqlite_utils.Database, revocation: Revocation) -> None:
+    """Only the origin may withdraw: every copy we hold must come from the signer."""
+    for record_id in revocation.record_ids:
+        origin = _origin(db, record_id)
+        if origin is not None and origin != revocation.origin:
+            raise InvalidRevocation("the revocation names a record of another origin")
+
+
+def _own_receipt(local: LocalNode, revocation: Revocation) -> Receipt:
+    row = local.db.execute(
+        "SELECT envelope FROM receipts WHERE revocation_id = ? AND holder = ?",
+        [revocation.revocation_id, local.node_id],
+    ).fetchone()
+    if row is not None:
+        return open_receipt(bytes(row[0]))
+    receipt = issue_receipt(local.identity, revocation.revocation_id, local.now(), [])
+    if revocation.origin != local.node_id:
+        with transaction(local.db):
+            _keep_receipt(local.db, receipt, local.now())
+    return receipt
+
+
+def _keep_receipt(db: sqlite_utils.Database, receipt: Receipt, now: int) -> bool:
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO receipts "
+        "(revocation_id, holder, purged_at, receipt_id, envelope, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            receipt.revocation_id,
+            receipt.holder,
+            receipt.purged_at,
+            receipt.receipt_id,
+            receipt.envelope,
+            now,
+        ],
+    )
+    return bool(cursor.rowcount)
+
+
+def accept_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> int:
+    """Receipts coming back: keep them, and relay them towards the origin if we are not it."""
+    db, now = local.db, local.now()
+    kept = 0
+    with transaction(db):
+        for raw in raws:
+            try:
+                receipt = open_receipt(raw)
+            except InvalidRevocation as error:
+                add_strike(db, sender.node_id, f"bad_receipt: {error}", now)
+                continue
+            row = db.execute(
+                "SELECT origin, received_from FROM revocations WHERE revocation_id = ?",
+                [receipt.revocation_id],
+            ).fetchone()
+            if row is None or not _keep_receipt(db, receipt, now):
+                continue
+            kept += 1
+            origin, upstream = row
+            if origin != local.node_id and upstream:
+                queue(db, "receipt", receipt.receipt_id, [upstream], now)
+    return kept
+
+
+def outgoing_for(db: sqlite_utils.Database, peer_id: str, limit: int = 100) -> Outgoing:
+    """What waits in the outbox for ``peer_id``: revocations first, then receipts."""
+    found: dict[str, list[tuple[str, bytes]]] = {"revocation": [], "receipt": []}
+    rows = db.execute(
+        "SELECT kind, item_id FROM outbox WHERE peer_id = ? ORDER BY kind DESC, queued_at LIMIT ?",
+        [peer_id, limit],
+    )
+    for kind, item_id in rows:
+        lookup = revocation_envelope if kind == "revocation" else _receipt_envelope
+        envelope = lookup(db, item_id)
+        if envelope is not None:
+            found[kind].append((item_id, envelope))
+    return Outgoing(found["revocation"], found["receipt"])
+
+
+def _receipt_envelope(db: sqlite_utils.Database, receipt_id: str) -> bytes | None:
+    row = db.execute("SELECT envelope FROM receipts WHERE receipt_id = ?", [receipt_id]).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def delivered(db: sqlite_utils.Database, peer_id: str, kind: str, item_ids: list[str]) -> None:
+    with transaction(db):
+        db.conn.executemany(
+            "DELETE FROM outbox WHERE kind = ? AND item_id = ? AND peer_id = ?",
+            [(kind, item_id, peer_id) for item_id in item_ids],
+        )
+
+
+def peers_with_outbox(db: sqlite_utils.Database) -> list[str]:
+    return [str(row[0]) for row in db.execute("SELECT DISTINCT peer_id FROM outbox")]
+
+
+def queue_revocation_for(db: sqlite_utils.Database, record_id: str, peer_id: str, now: int) -> None:
+    """A stale peer offered a withdrawn record: send it the tombstone so it purges too."""
+    revocation_id = tombstone_of(db, record_id)
+    if revocation_id is not None:
+        with transaction(db):
+            queue(db, "revocation", revocation_id, [peer_id], now)
+
+
+def expired_records(db: sqlite_utils.Database, local_node: str, now: int) -> list[str]:
+    """Our own records whose consent, or one participant's, has expired (not yet revoked)."""
+    rows = db.execute(
+        """
+        SELECT id FROM records
+        WHERE origin = ? AND id NOT IN (SELECT record_id FROM tombstones) AND (
+            json_extract(consent, '$.expires') <= ?
+            OR EXISTS (
+                SELECT 1 FROM json_each(records.consent, '$.subjects') AS subject
+                WHERE json_extract(subject.value, '$.expires') <= ?
+            )
+        )
+        """,
+        [local_node, now, now],
+    )
+    return [str(row[0]) for row in rows]
+
+
+def revoke_expired(local: LocalNode) -> list[Revocation]:
+    """Withdraw every record whose consent expired: the node acts by itself, reason expired."""
+    revocations = []
+    for record_id in expired_records(local.db, local.node_id, local.now()):
+        if tombstone_of(local.db, record_id) is None:  # an earlier one may have covered it
+            revocations.append(revoke(local, record_id, Actor(), "expired", None))
+    return revocations
+
+
+@dataclass(frozen=True)
+class HolderStatus:
+    node: str
+    status: str  # "purged" or "pending"
+    at: int | None  # receipt time when purged; last contact when pending
+    direct: bool
+    verified: bool
+
+
+def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list[HolderStatus]]:
+    """The revocation covering ``record_id`` and, per holder we know of, purged or pending."""
+    revocation_id = tombstone_of(db, record_id)
+    if revocation_id is None:
+        raise FederationError(f"record {record_id[:12]} has not been revoked here")
+    covered = tuple(
+        str(row[0])
+        for row in db.execute(
+            "SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id]
+        )
+    )
+    direct = set(holders_of(db, covered))
+    receipts = {}
+    for (raw,) in db.execute(
+        "SELECT envelope FROM receipts WHERE revocation_id = ?", [revocation_id]
+    ):
+        receipt = open_receipt(bytes(raw))
+        receipts[receipt.holder] = receipt
+    transitive = {node for receipt in receipts.values() for node in receipt.forwarded_to}
+    holders = sorted((direct | transitive | set(receipts)) - {_own_id(db, revocation_id)})
+    return revocation_id, [
+        _holder_status(db, node, receipts.get(node), node in direct) for node in holders
+    ]
+
+
+def _own_id(db: sqlite_utils.Database, revocation_id: str) -> str:
+    row = db.execute(
+        "SELECT origin FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return str(row[0])
+
+
+def _holder_status(
+    db: sqlite_utils.Database, node: str, receipt: Receipt | None, direct: bool
+) -> HolderStatus:
+    if receipt is not None:
+        return HolderStatus(node, "purged", receipt.purged_at, direct, verified=True)
+    row = db.execute("SELECT last_sync FROM peers WHERE node_id = ?", [node]).fetchone()
+    return HolderStatus(node, "pending", None if row is None else row[0], direct, verified=False)

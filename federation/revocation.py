@@ -1,0 +1,160 @@
+"""Revocation statements and purge receipts, sans-IO: build them, open them, check them.
+
+A *revocation* is an envelope signed by the origin node (context ``rhizome/revocation/v1``)
+over the canonical array::
+
+    [1, origin node id, [record ids, 32 bytes each, sorted], reason, issued at,
+     member name, member certificate, member signature]
+
+The member signature covers ``[1, origin, ids, reason, issued at]`` with the member's own key
+(context ``rhizome/revocation-member/v1``), and the certificate (signed by the same origin
+node) proves that key is that member's: a holder can check both *which node* and *who*
+withdrew the record. Only when consent expired does the node revoke by itself, with an
+empty member name, certificate and signature. The revocation's id is the hash of its
+signed bytes.
+
+A *purge receipt* is an envelope signed by a holder node (context ``rhizome/receipt/v1``)
+over ``[1, revocation id, holder node id, purged at, [node ids it forwarded to]]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crypto.canonical import DecodeLimits, pack, unpack
+from crypto.envelope import open_envelope, seal
+from crypto.errors import CryptoError, InvalidNodeId
+from crypto.node_id import node_id_from_public_key, normalize_node_id
+from crypto.signing import SigningIdentity, verify_signature
+from federation.errors import PeerProtocolError
+from governance.members import MEMBER_CONTEXT
+
+REVOCATION_CONTEXT = b"rhizome/revocation/v1"
+MEMBER_REVOCATION_CONTEXT = b"rhizome/revocation-member/v1"
+RECEIPT_CONTEXT = b"rhizome/receipt/v1"
+REASONS = ("consent-withdrawn", "safety", "error", "expired", "other")
+MAX_IDS = 1_000
+_LIMITS = DecodeLimits(max_bytes=64 * 1024, max_bin_len=4096, max_array_len=MAX_IDS)
+
+
+class InvalidRevocation(PeerProtocolError):
+    """A revocation or receipt that is forged, malformed or not the origin's to give."""
+
+    code = "invalid_revocation"
+
+
+@dataclass(frozen=True)
+class Revocation:
+    revocation_id: str
+    origin: str
+    record_ids: tuple[str, ...]
+    reason: str
+    issued_at: int
+    member: str
+    envelope: bytes
+
+
+@dataclass(frozen=True)
+class Receipt:
+    receipt_id: str
+    revocation_id: str
+    holder: str
+    purged_at: int
+    forwarded_to: tuple[str, ...]
+    envelope: bytes
+
+
+def _core(origin: str, ids: list[bytes], reason: str, issued_at: int) -> bytes:
+    return pack([1, origin, ids, reason, issued_at])
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who withdraws: a member (name, key, certificate), or nobody when consent expired and
+    the node acts by itself (then name is empty and there is no member signature)."""
+
+    name: str = ""
+    key: SigningIdentity | None = None
+    certificate: bytes = b""
+
+
+def issue_revocation(
+    node: SigningIdentity, actor: Actor, record_ids: list[str], reason: str, issued_at: int
+) -> Revocation:
+    """Sign a revocation of ``record_ids`` (all versions and translations) by our node."""
+    if reason not in REASONS:
+        raise InvalidRevocation(f"unknown reason {reason!r} (reasons: {', '.join(REASONS)})")
+    if actor.key is None and reason != "expired":
+        raise InvalidRevocation("only an expired consent lets the node revoke by itself")
+    ids = sorted(bytes.fromhex(record_id) for record_id in set(record_ids))
+    core = _core(node.node_id, ids, reason, issued_at)
+    member_signature = actor.key.sign(MEMBER_REVOCATION_CONTEXT, core) if actor.key else b""
+    member, member_certificate = actor.name, actor.certificate
+    payload = pack(
+        [1, node.node_id, ids, reason, issued_at, member, member_certificate, member_signature]
+    )
+    return open_revocation(seal(node, REVOCATION_CONTEXT, payload).raw)
+
+
+def open_revocation(raw: bytes) -> Revocation:
+    """Verify a revocation: node signature, origin = signer, member certificate and signature."""
+    try:
+        envelope = open_envelope(raw, REVOCATION_CONTEXT, _LIMITS)
+        fields = unpack(envelope.payload, _LIMITS)
+        version, origin, ids, reason, issued_at, member, certificate, member_signature = fields
+        if version != 1 or normalize_node_id(origin) != origin:
+            raise InvalidRevocation("unsupported revocation format")
+        if node_id_from_public_key(envelope.signer) != origin:
+            raise InvalidRevocation("a revocation must be signed by the origin node it names")
+        _check_member(
+            origin, member, certificate, member_signature, _core(origin, ids, reason, issued_at)
+        )
+    except (CryptoError, InvalidNodeId, ValueError, TypeError) as error:
+        raise InvalidRevocation(f"revocation does not verify: {error}") from error
+    if reason not in REASONS or not ids or any(len(record_id) != 32 for record_id in ids):
+        raise InvalidRevocation("revocation names no valid record or reason")
+    return Revocation(
+        envelope.content_id.hex(),
+        origin,
+        tuple(i.hex() for i in ids),
+        reason,
+        issued_at,
+        member,
+        raw,
+    )
+
+
+def _check_member(
+    origin: str, member: str, certificate: bytes, signature: bytes, core: bytes
+) -> None:
+    cert = open_envelope(certificate, MEMBER_CONTEXT, _LIMITS)
+    if node_id_from_public_key(cert.signer) != origin:
+        raise InvalidRevocation("the member certificate is not from the origin node")
+    _, cert_node, cert_name, member_key, _roles, _ = unpack(cert.payload, _LIMITS)
+    if cert_node != origin or cert_name != member:
+        raise InvalidRevocation("the member certificate names another member or node")
+    verify_signature(member_key, MEMBER_REVOCATION_CONTEXT, core, signature)
+
+
+def issue_receipt(
+    node: SigningIdentity, revocation_id: str, purged_at: int, forwarded_to: list[str]
+) -> Receipt:
+    payload = pack([1, bytes.fromhex(revocation_id), node.node_id, purged_at, sorted(forwarded_to)])
+    return open_receipt(seal(node, RECEIPT_CONTEXT, payload).raw)
+
+
+def open_receipt(raw: bytes) -> Receipt:
+    """Verify a purge receipt: signed by the holder node it names."""
+    try:
+        envelope = open_envelope(raw, RECEIPT_CONTEXT, _LIMITS)
+        version, revocation_id, holder, purged_at, forwarded = unpack(envelope.payload, _LIMITS)
+        if version != 1 or node_id_from_public_key(envelope.signer) != holder:
+            raise InvalidRevocation("a receipt must be signed by the holder it names")
+        forwarded_to = tuple(normalize_node_id(node_id) for node_id in forwarded)
+        if not isinstance(purged_at, int) or len(revocation_id) != 32:
+            raise InvalidRevocation("malformed receipt")
+    except (CryptoError, InvalidNodeId, ValueError, TypeError) as error:
+        raise InvalidRevocation(f"receipt does not verify: {error}") from error
+    return Receipt(
+        envelope.content_id.hex(), revocation_id.hex(), holder, purged_at, forwarded_to, raw
+    )

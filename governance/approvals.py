@@ -1,0 +1,120 @@
+"""Curator approvals: a member's signature over one exact record id.
+
+An approval is an envelope signed by the *member's* key over
+``[1, record id (32 bytes), member name, node id, time]`` in context
+``rhizome/approval/v1``. It names one version: a new version needs new approvals. Whether
+it still counts (the member is still a curator, is not the author) is decided when the
+record is about to leave, by :mod:`governance.decisions`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from archive.db import transaction
+from archive.event_log import append_event
+from crypto.canonical import pack
+from crypto.envelope import open_envelope, seal
+from crypto.errors import CryptoError
+from crypto.signing import SigningIdentity
+from governance.members import Member
+from governance.roles import NotAllowed
+
+APPROVAL_CONTEXT = b"rhizome/approval/v1"
+
+
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What a decision needs to know of one approval."""
+
+    member: str
+    is_curator: bool
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    member: str
+    at: int
+    verified: bool
+    counts: bool
+
+
+def approve(
+    db: sqlite_utils.Database,
+    node: SigningIdentity,
+    member: Member,
+    member_key: SigningIdentity,
+    record_id: str,
+    self_approval: bool,
+    now: int,
+) -> bool:
+    """Sign and store ``member``'s approval of ``record_id``; False if they had already."""
+    if self_approval:
+        raise NotAllowed(f"{member.name} wrote this lesson and cannot approve it")
+    if db.execute(
+        "SELECT 1 FROM approvals WHERE record_id = ? AND member = ?", [record_id, member.name]
+    ).fetchone():
+        return False
+    payload = pack([1, bytes.fromhex(record_id), member.name, node.node_id, now])
+    envelope = seal(member_key, APPROVAL_CONTEXT, payload)
+    with transaction(db):
+        db.execute(
+            "INSERT INTO approvals (record_id, member, at, envelope) VALUES (?, ?, ?, ?)",
+            [record_id, member.name, now, envelope.raw],
+        )
+        append_event(db, node, "record.approved", record_id, {"member": member.name}, now)
+    return True
+
+
+def _facts(rows: Any) -> dict[str, tuple[ApprovalFacts, ...]]:
+    facts: dict[str, list[ApprovalFacts]] = {}
+    for record_id, member, roles, removed_at in rows:
+        is_curator = removed_at is None and "curator" in json.loads(roles)
+        facts.setdefault(record_id, []).append(ApprovalFacts(member, is_curator))
+    return {record_id: tuple(items) for record_id, items in facts.items()}
+
+
+_FACT_SQL = (
+    "SELECT a.record_id, a.member, coalesce(m.roles, '[]'), "
+    "CASE WHEN m.name IS NULL THEN 0 ELSE m.removed_at END "
+    "FROM approvals AS a LEFT JOIN members AS m ON m.name = a.member"
+)
+
+
+def all_approval_facts(db: sqlite_utils.Database) -> dict[str, tuple[ApprovalFacts, ...]]:
+    """Approval facts of every record (one query, for whole-archive decisions)."""
+    return _facts(db.execute(_FACT_SQL))
+
+
+def approval_facts(db: sqlite_utils.Database, record_id: str) -> tuple[ApprovalFacts, ...]:
+    return _facts(db.execute(_FACT_SQL + " WHERE a.record_id = ?", [record_id])).get(record_id, ())
+
+
+def approvals_of(
+    db: sqlite_utils.Database, record_id: str, author: str | None
+) -> list[ApprovalRecord]:
+    """Every approval of a record, its signature re-checked, and whether it counts now."""
+    rows = db.execute(
+        "SELECT a.member, a.at, a.envelope, m.public_key, m.roles, m.removed_at "
+        "FROM approvals AS a LEFT JOIN members AS m ON m.name = a.member "
+        "WHERE a.record_id = ? ORDER BY a.at",
+        [record_id],
+    )
+    result = []
+    for member, at, raw, public_key, roles, removed_at in rows:
+        verified = _verifies(raw, public_key)
+        is_curator = removed_at is None and "curator" in json.loads(roles or "[]")
+        counts = verified and is_curator and member != author
+        result.append(ApprovalRecord(member, at, verified, counts))
+    return result
+
+
+def _verifies(raw: bytes, public_key: bytes | None) -> bool:
+    try:
+        return public_key is not None and open_envelope(raw, APPROVAL_CONTEXT).signer == public_key
+    except CryptoError:
+        return False

@@ -1,0 +1,135 @@
+"""The decision log: every sharing decision with its reasons and the policy it was taken under.
+
+Entries hold record ids, peer ids, reason codes and the policy hash, never content or
+participants' names, and are hash-chained like the event log, so a changed or removed entry
+shows in ``rhizome verify``. Re-evaluating the same denial at every sync would flood the log,
+so :func:`log_denial_if_new` logs a denial only when its outcome changed since the last time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from crypto.canonical import pack
+from governance.decisions import Decision
+
+GENESIS = bytes(32)
+_COLUMNS = "seq, at, direction, record_id, peer_id, allowed, reasons, policy_hash, prev, hash"
+
+
+@dataclass(frozen=True)
+class LoggedDecision:
+    seq: int
+    at: int
+    direction: str
+    record_id: str
+    peer_id: str
+    allowed: bool
+    reasons: list[str]
+    policy_hash: str
+
+
+def entry_hash(fields: list[Any]) -> bytes:
+    return hashlib.sha256(pack(fields)).digest()
+
+
+def log_decision(
+    db: sqlite_utils.Database,
+    direction: str,
+    record_id: str,
+    peer_id: str,
+    decision: Decision,
+    at: int,
+) -> None:
+    """Append one decision; call inside the transaction that acts on it."""
+    last = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    reasons = json.dumps(list(decision.codes))
+    fields = [
+        seq,
+        at,
+        direction,
+        record_id,
+        peer_id,
+        int(decision.allowed),
+        reasons,
+        decision.policy_hash,
+        prev,
+    ]
+    db.execute(
+        f"INSERT INTO decisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [*fields, entry_hash(fields)],
+    )
+
+
+def outcome(decision: Decision) -> str:
+    return (
+        "allow"
+        if decision.allowed
+        else "deny:" + ",".join(reason.code for reason in decision.denials)
+    )
+
+
+def denial_states(db: sqlite_utils.Database, peer_id: str, direction: str) -> dict[str, str]:
+    rows = db.execute(
+        "SELECT record_id, outcome FROM decision_state WHERE peer_id = ? AND direction = ?",
+        [peer_id, direction],
+    )
+    return {str(record_id): str(state) for record_id, state in rows}
+
+
+def log_denial_if_new(
+    db: sqlite_utils.Database,
+    states: dict[str, str],
+    direction: str,
+    record_id: str,
+    peer_id: str,
+    decision: Decision,
+    at: int,
+) -> None:
+    """Log a denial the first time it happens (or when its reasons change)."""
+    now_outcome = outcome(decision)
+    if states.get(record_id) == now_outcome:
+        return
+    states[record_id] = now_outcome
+    db.execute(
+        "INSERT OR REPLACE INTO decision_state (record_id, peer_id, direction, outcome) "
+        "VALUES (?, ?, ?, ?)",
+        [record_id, peer_id, direction, now_outcome],
+    )
+    if not decision.allowed:
+        log_decision(db, direction, record_id, peer_id, decision, at)
+
+
+def recent_decisions(
+    db: sqlite_utils.Database, limit: int = 50, record_id: str | None = None
+) -> list[LoggedDecision]:
+    where, params = ("WHERE record_id = ?", [record_id]) if record_id else ("", [])
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM decisions {where} ORDER BY seq DESC LIMIT ?", [*params, limit]
+    )
+    return [
+        LoggedDecision(seq, at, direction, rid, peer, bool(allowed), json.loads(reasons), policy)
+        for seq, at, direction, rid, peer, allowed, reasons, policy, _, _ in rows
+    ]
+
+
+def decision_chain_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """Each break in the decision log's chain, in words."""
+    expected_prev, expected_seq = GENESIS, 1
+    for row in db.execute(f"SELECT {_COLUMNS} FROM decisions ORDER BY seq"):
+        *fields, digest = row
+        seq, prev = fields[0], fields[8]
+        if seq != expected_seq:
+            yield f"decision {seq}: expected entry {expected_seq} here, entries are missing"
+        if prev != expected_prev:
+            yield f"decision {seq}: does not link to the entry before it"
+        if entry_hash(list(fields)) != digest:
+            yield f"decision {seq}: content does not match its hash (the entry was changed)"
+        expected_prev, expected_seq = digest, seq + 1

@@ -1,0 +1,152 @@
+"""Members: people who act on this node, each with a key the node holds and certifies.
+
+A member certificate is a signed envelope by the *node* key over
+``[1, node id, member name, member public key, roles, issued]`` (context
+``rhizome/member/v1``), so a peer that trusts our node can check who approved or revoked
+something. It is issued again whenever the member's roles change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from archive.db import transaction
+from archive.event_log import append_event
+from crypto.canonical import pack
+from crypto.envelope import seal
+from crypto.errors import RhizomeError
+from crypto.signing import SigningIdentity
+from governance.roles import ROLES
+
+MEMBER_CONTEXT = b"rhizome/member/v1"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
+
+
+class MemberError(RhizomeError):
+    """A member name is unknown, taken or malformed, or a role does not exist.
+
+    ``rhizome member list`` shows the members; names are lower case letters, digits, . _ -.
+    """
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    public_key: bytes
+    roles: tuple[str, ...]
+    certificate: bytes
+    added_at: int
+    removed_at: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise MemberError(
+            f"{name!r} is not a member name: use 1 to 32 lower case letters, digits, . _ or -"
+        )
+    return name
+
+
+def check_roles(roles: list[str]) -> tuple[str, ...]:
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise MemberError(f"unknown role {unknown[0]!r} (roles: {', '.join(ROLES)})")
+    return tuple(role for role in ROLES if role in roles)
+
+
+def certificate(
+    node: SigningIdentity, name: str, public_key: bytes, roles: tuple[str, ...], now: int
+) -> bytes:
+    """The node's signed statement that ``public_key`` is member ``name`` with ``roles``."""
+    payload = pack([1, node.node_id, name, public_key, list(roles), now])
+    return seal(node, MEMBER_CONTEXT, payload).raw
+
+
+_COLUMNS = "name, public_key, roles, certificate, added_at, removed_at"
+
+
+def _member(row: Any) -> Member:
+    name, key, roles, cert, added, removed = row
+    return Member(name, key, tuple(json.loads(roles)), cert, added, removed)
+
+
+def get_member(db: sqlite_utils.Database, name: str) -> Member | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM members WHERE name = ?", [name]).fetchone()
+    return None if row is None else _member(row)
+
+
+def active_member(db: sqlite_utils.Database, name: str) -> Member:
+    """The member acting now; raise if unknown or removed."""
+    member = get_member(db, name)
+    if member is None or not member.active:
+        raise MemberError(f"no member {name!r} on this node (see `rhizome member list`)")
+    return member
+
+
+def list_members(db: sqlite_utils.Database, include_removed: bool = False) -> list[Member]:
+    where = "" if include_removed else "WHERE removed_at IS NULL"
+    rows = db.execute(f"SELECT {_COLUMNS} FROM members {where} ORDER BY name").fetchall()
+    return [_member(row) for row in rows]
+
+
+def add_member(
+    db: sqlite_utils.Database,
+    node: SigningIdentity,
+    name: str,
+    public_key: bytes,
+    roles: tuple[str, ...],
+    now: int,
+) -> Member:
+    """Record a new member (their key file is the caller's to write first)."""
+    check_name(name)
+    existing = get_member(db, name)
+    if existing is not None and existing.active:
+        raise MemberError(f"there is already a member named {name!r}")
+    with transaction(db):
+        db.execute("DELETE FROM members WHERE name = ?", [name])
+        db.execute(
+            f"INSERT INTO members ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL)",
+            [
+                name,
+                public_key,
+                json.dumps(list(roles)),
+                certificate(node, name, public_key, roles, now),
+                now,
+            ],
+        )
+        append_event(db, node, "member.added", name, {"roles": list(roles)}, now)
+    return active_member(db, name)
+
+
+def set_roles(
+    db: sqlite_utils.Database, node: SigningIdentity, name: str, roles: tuple[str, ...], now: int
+) -> Member:
+    """Change a member's roles and issue a new certificate."""
+    member = active_member(db, name)
+    with transaction(db):
+        db.execute(
+            "UPDATE members SET roles = ?, certificate = ? WHERE name = ?",
+            [json.dumps(list(roles)), certificate(node, name, member.public_key, roles, now), name],
+        )
+        append_event(db, node, "member.roles", name, {"roles": list(roles)}, now)
+    return active_member(db, name)
+
+
+def remove_member(db: sqlite_utils.Database, node: SigningIdentity, name: str, now: int) -> None:
+    """Mark a member removed: they can no longer act, and their approvals stop counting."""
+    active_member(db, name)
+    remaining_admins = [m for m in list_members(db) if "admin" in m.roles and m.name != name]
+    if not remaining_admins:
+        raise MemberError("refusing to remove the last admin: add another admin first")
+    with transaction(db):
+        db.execute("UPDATE members SET removed_at = ? WHERE name = ?", [now, name])
+        append_event(db, node, "member.removed", name, {}, now)

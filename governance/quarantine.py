@@ -1,0 +1,62 @@
+"""Inbound quarantine: records from peers that wait for a curator before they show.
+
+With ``[inbound] quarantine = true`` a received record is stored but hidden from list and
+search, and never passed on. A curator accepts it (it shows) or rejects it (it is purged,
+and its id is remembered so no sync fetches it again).
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from archive.db import transaction
+from archive.errors import ArchiveError
+from archive.event_log import append_event
+from archive.purge import delete_record, scrub_free_space
+from archive.queries import SUMMARY_COLUMNS, RecordSummary
+from crypto.signing import SigningIdentity
+
+
+class NotQuarantined(ArchiveError):
+    """The record is not waiting in quarantine (``rhizome lesson quarantine`` lists those)."""
+
+
+def quarantined_records(db: sqlite_utils.Database) -> list[RecordSummary]:
+    rows = db.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE quarantined = 1 ORDER BY stored_at"
+    )
+    return [RecordSummary.from_row(row) for row in rows]
+
+
+def is_quarantined(db: sqlite_utils.Database, record_id: str) -> bool:
+    row = db.execute("SELECT quarantined FROM records WHERE id = ?", [record_id]).fetchone()
+    return bool(row and row[0])
+
+
+def _require_quarantined(db: sqlite_utils.Database, record_id: str) -> None:
+    if not is_quarantined(db, record_id):
+        raise NotQuarantined(f"record {record_id[:12]} is not waiting in quarantine")
+
+
+def accept_quarantined(
+    db: sqlite_utils.Database, node: SigningIdentity, record_id: str, member: str, now: int
+) -> None:
+    _require_quarantined(db, record_id)
+    with transaction(db):
+        db.execute("UPDATE records SET quarantined = 0 WHERE id = ?", [record_id])
+        append_event(db, node, "record.accepted", record_id, {"member": member}, now)
+
+
+def reject_quarantined(
+    db: sqlite_utils.Database, node: SigningIdentity, record_id: str, member: str, now: int
+) -> None:
+    _require_quarantined(db, record_id)
+    with transaction(db):
+        row = db.execute("SELECT received_from FROM records WHERE id = ?", [record_id]).fetchone()
+        delete_record(db, record_id)
+        db.execute(
+            "INSERT OR REPLACE INTO rejected_records (record_id, peer_id, at) VALUES (?, ?, ?)",
+            [record_id, row[0], now],
+        )
+        append_event(db, node, "record.rejected", record_id, {"member": member}, now)
+    scrub_free_space(db)

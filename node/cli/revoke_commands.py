@@ -1,0 +1,88 @@
+"""``rhizome revoke`` and ``rhizome receipts``: withdraw a lesson everywhere, and see proof."""
+
+from __future__ import annotations
+
+import click
+import sqlite_utils
+
+from archive.queries import record_summary
+from archive.tombstones import resolve_revoked_id
+from federation.peers import get_peer
+from federation.propagation import receipt_status
+from federation.propagation import revoke as revoke_record
+from federation.revocation import REASONS, Actor
+from governance.roles import NotAllowed, may
+from node.cli.context import CliContext
+from node.cli.output import console, print_json, short
+from node.serialize import iso_time
+
+
+@click.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--reason", required=True, type=click.Choice(REASONS), help="Why it is withdrawn.")
+@click.option("--note", default=None, help="A note kept on this node only (it never travels).")
+@click.pass_obj
+def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> None:
+    """Withdraw lesson ID, with all its versions and translations, from every node.
+
+    Only the node where the lesson was written can revoke it, on behalf of its author, a
+    steward or an admin. It is purged here at once; `rhizome serve` sends the revocation to
+    every peer that got it, and `rhizome receipts ID` shows who has confirmed.
+    """
+    node = cli.node()
+    member = node.member(cli.member)
+    full_id = node.resolve_id(record_id)
+    summary = record_summary(node.db, full_id)
+    is_author = summary.origin == node.node_id and summary.author == member.name
+    if not (is_author or may(member.roles, "lesson.revoke")):
+        raise NotAllowed(
+            f"{member.name} may revoke only their own lessons (stewards and admins any)"
+        )
+    actor = Actor(member.name, node.member_identity(member.name), member.certificate)
+    revocation = revoke_record(node.local_node(), full_id, actor, reason, note)
+    console.print(
+        f"Revoked {summary.title} ({len(revocation.record_ids)} record(s)); purged here.",
+        markup=False,
+    )
+    console.print("Peers that got it are told by the running node; see `rhizome receipts ID`.")
+    click.echo(revocation.revocation_id)
+
+
+@click.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
+    """For a revoked lesson ID: every node that held it, purged (with a signed receipt) or
+    pending."""
+    node = cli.node()
+    full_id = resolve_revoked_id(node.db, record_id)
+    _, holders = receipt_status(node.db, full_id)
+    rows = [
+        {
+            "node": holder.node,
+            "name": _name(node.db, holder.node),
+            "status": holder.status,
+            "at": iso_time(holder.at),
+            "direct": holder.direct,
+            "verified": holder.verified,
+        }
+        for holder in holders
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No other node received this lesson.")
+    for row in rows:
+        when = row["at"] or "never seen"
+        how = "direct" if row["direct"] else "via a peer"
+        console.print(
+            f"{row['status']:8} {row['name'] or short(str(row['node']))}  {when}  ({how})",
+            markup=False,
+        )
+
+
+def _name(db: sqlite_utils.Database, node_id: str) -> str | None:
+    peer = get_peer(db, node_id)
+    return None if peer is None else peer.name
