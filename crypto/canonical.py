@@ -35,7 +35,16 @@ class DecodeLimits:
 DEFAULT_LIMITS = DecodeLimits()
 
 
-def _check_value(value: Any, path: str) -> None:
+MAX_DEPTH = 32
+
+
+class NestedTooDeep(MalformedData):
+    """Arrays or maps nested deeper than any Rhizome structure (a stack-exhaustion probe)."""
+
+
+def _check_value(value: Any, path: str, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise NestedTooDeep(f"{path}: nested more than {MAX_DEPTH} levels deep")
     if value is None or isinstance(value, bool | str | bytes):
         return
     if isinstance(value, int):
@@ -44,13 +53,13 @@ def _check_value(value: Any, path: str) -> None:
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_value(item, f"{path}[{index}]")
+            _check_value(item, f"{path}[{index}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise MalformedData(f"{path}: map keys must be strings")
-            _check_value(item, f"{path}.{key}")
+            _check_value(item, f"{path}.{key}", depth + 1)
         return
     raise MalformedData(f"{path}: {type(value).__name__} cannot be signed")
 
@@ -84,12 +93,16 @@ def unpack(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
         raise MalformedData("truncated msgpack") from error
     except (ValueError, TypeError, msgpack.UnpackException) as error:
         raise MalformedData(f"not valid msgpack ({error})") from error
+    except RecursionError as error:
+        raise NestedTooDeep("msgpack nested too deeply") from error
     if unpacker.tell() != len(data):
         raise MalformedData("trailing bytes after msgpack value")
     if isinstance(value, float):
         raise MalformedData("floats cannot be signed")
     try:
         again = pack(value)
+    except NestedTooDeep:
+        raise
     except MalformedData as error:
         raise NonCanonicalEncoding(f"not canonical: {error}") from error
     if again != data:
