@@ -98,6 +98,17 @@ def list_members(db: sqlite_utils.Database, include_removed: bool = False) -> li
     return [_member(row) for row in rows]
 
 
+def require_new_member_name(db: sqlite_utils.Database, name: str) -> None:
+    """A name no member has ever had here: a removed member's name is not reused, so their
+    past approvals and revocations keep naming them alone."""
+    check_name(name)
+    existing = get_member(db, name)
+    if existing is not None and existing.active:
+        raise MemberError(f"there is already a member named {name!r}")
+    if existing is not None:
+        raise MemberError(f"{name!r} belonged to a removed member; choose another name")
+
+
 def add_member(
     db: sqlite_utils.Database,
     node: SigningIdentity,
@@ -107,12 +118,8 @@ def add_member(
     now: int,
 ) -> Member:
     """Record a new member (their key file is the caller's to write first)."""
-    check_name(name)
-    existing = get_member(db, name)
-    if existing is not None and existing.active:
-        raise MemberError(f"there is already a member named {name!r}")
+    require_new_member_name(db, name)
     with transaction(db):
-        db.execute("DELETE FROM members WHERE name = ?", [name])
         db.execute(
             f"INSERT INTO members ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL)",
             [

@@ -23,7 +23,7 @@ import sqlite_utils
 from archive.db import connect
 from crypto.keyfile import write_key_file
 from crypto.signing import SigningIdentity
-from governance.members import Member, add_member, check_name
+from governance.members import Member, add_member, check_name, require_new_member_name
 from governance.policy_file import write_default_policy
 from node.config import NodeConfig, render_config
 from node.errors import HomeError
@@ -127,10 +127,13 @@ def create_member(
     now: int,
 ) -> Member:
     """A new member: a fresh key in members/NAME.key (sealed like the node key), certified."""
-    check_name(name)
+    require_new_member_name(db, name)  # before any key file is touched
     paths.members.mkdir(mode=0o700, exist_ok=True)
     member_key = SigningIdentity.generate()
     key_path = paths.member_key(name)
-    key_path.unlink(missing_ok=True)  # a removed member's old key, never reused
     write_key_file(key_path, member_key.seed, passphrase)
-    return add_member(db, node, name, member_key.public_key, roles, now)
+    try:
+        return add_member(db, node, name, member_key.public_key, roles, now)
+    except BaseException:
+        key_path.unlink(missing_ok=True)
+        raise

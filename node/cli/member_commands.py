@@ -52,8 +52,8 @@ def list_(cli: CliContext, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        console.print(f"{row['name']:20} {', '.join(row['roles'])}", markup=False)
+    for m in members:
+        console.print(f"{m.name:20} {', '.join(m.roles)}", markup=False)
 
 
 @member.command()

@@ -106,9 +106,10 @@ def log_(cli: CliContext, as_json: bool, limit: int, record_id: str | None) -> N
         return
     if not rows:
         console.print("No sharing decisions logged yet.")
-    for row in rows:
+    for entry in entries:
+        verdict = "allow" if entry.allowed else "deny"
         console.print(
-            f"{row['at']}  {row['direction']:8} {row['decision']:5} {short(str(row['record']))} "
-            f"peer {str(row['peer'])[:7]}  {', '.join(row['reasons'])}",
+            f"{iso_time(entry.at)}  {entry.direction:8} {verdict:5} {short(entry.record_id)} "
+            f"peer {entry.peer_id[:7]}  {', '.join(entry.reasons)}",
             markup=False,
         )

@@ -25,8 +25,8 @@ def verify(cli: CliContext, as_json: bool) -> None:
     with Progress(console=err_console, disable=not err_console.is_terminal or as_json) as bar:
         task = bar.add_task("Verifying", total=None)
         report = verify_archive(node.db, node.public_key, lambda n: bar.advance(task, n))
-    for problem in decision_chain_problems(node.db):
-        item, _, text = problem.partition(": ")
+    for broken in decision_chain_problems(node.db):
+        item, _, text = broken.partition(": ")
         report.problems.append({"item": item, "problem": text})
     if as_json:
         print_json(
@@ -42,9 +42,7 @@ def verify(cli: CliContext, as_json: bool) -> None:
         console.print(f"Intact: {counts} verified.")
     else:
         for problem in report.problems:
-            console.print(
-                f"[red]BROKEN[/] {problem['item']}: {problem['problem']}", highlight=False
-            )
+            console.print(f"BROKEN {problem['item']}: {problem['problem']}", markup=False)
         count = len(report.problems)
         console.print(f"{count} problem{'s' if count != 1 else ''} found.")
     if not report.intact:

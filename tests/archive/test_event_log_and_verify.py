@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from archive.event_log import GENESIS, entry_hash, recent_events
+from archive.event_log import GENESIS, Event, entry_hash, recent_events
 from archive.record import Lesson
 from archive.store import DERIVED_COLUMNS
 from archive.verify import VerifyReport, verify_archive
@@ -50,6 +50,27 @@ def three(node: Node, clock: FakeClock) -> list[str]:
     return added
 
 
+def logged(node: Node) -> list[Event]:
+    """Every entry of the event log, oldest first."""
+    return list(reversed(recent_events(node.db, limit=1_000)))
+
+
+def init_entry(node: Node) -> Event:
+    """The entry init logs before anything else: the operator member "admin" was added."""
+    first = logged(node)[0]
+    assert (first.kind, first.subject) == ("member.added", "admin")
+    return first
+
+
+def seq_of(node: Node, record_id: str) -> int:
+    """The seq of the entry that logged the arrival of ``record_id``."""
+    rows = node.db.execute(
+        "SELECT seq FROM events WHERE kind = 'record.added' AND subject = ?", [record_id]
+    ).fetchall()
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
 def tamper(node: Node, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
     """Change the database file through a connection of its own, as an intruder would."""
     with closing(sqlite3.connect(node.paths.database)) as conn:
@@ -73,9 +94,18 @@ def problems_of(report: VerifyReport, item: str) -> list[str]:
 # The event log
 
 
+def test_a_new_home_logs_only_that_the_operator_was_added(node: Node) -> None:
+    [entry] = logged(node)
+    assert (entry.seq, entry.kind, entry.subject) == (1, "member.added", "admin")
+    assert entry.detail == {"roles": ["admin"]}
+    assert entry.prev == GENESIS
+
+
 def test_each_add_appends_one_event_linked_to_the_one_before(node: Node, three: list[str]) -> None:
-    events = list(reversed(recent_events(node.db)))
-    assert [event.seq for event in events] == [1, 2, 3]
+    first, *events = logged(node)
+    assert first == init_entry(node)
+    assert first.prev == GENESIS
+    assert [event.seq for event in events] == [first.seq + 1, first.seq + 2, first.seq + 3]
     assert [event.subject for event in events] == three
     assert {event.kind for event in events} == {"record.added"}
     assert [event.detail for event in events] == [
@@ -83,8 +113,7 @@ def test_each_add_appends_one_event_linked_to_the_one_before(node: Node, three: 
         {"kind": "story"},
         {"kind": "case_study"},
     ]
-    assert events[0].prev == GENESIS
-    for before, after in itertools.pairwise(events):
+    for before, after in itertools.pairwise([first, *events]):
         assert after.prev == before.hash
     assert [event.at for event in events] == [
         events[0].at,
@@ -103,8 +132,10 @@ def test_each_event_is_hashed_and_signed_by_the_node(node: Node, three: list[str
 
 
 def test_an_event_adds_no_lesson_content(node: Node) -> None:
-    node.writer.add_lesson(make_lesson(node, title="Named participant Zawadi"))
-    [event] = recent_events(node.db)
+    record = node.writer.add_lesson(make_lesson(node, title="Named participant Zawadi"))
+    init, event = logged(node)
+    assert init == init_entry(node)
+    assert (event.kind, event.subject) == ("record.added", record.id_hex)
     row = node.db.execute("SELECT detail FROM events WHERE seq = ?", [event.seq]).fetchone()
     assert "Zawadi" not in row[0]
 
@@ -116,7 +147,9 @@ def test_an_intact_archive_verifies(node: Node, three: list[str]) -> None:
     report = verify(node)
     assert report.intact
     assert report.problems == []
-    assert (report.records_checked, report.events_checked) == (3, 3)
+    # init's entry, then one per record
+    assert (report.records_checked, report.events_checked) == (3, 1 + 3)
+    assert report.events_checked == len(logged(node))
 
 
 def test_an_empty_archive_verifies(node: Node) -> None:
@@ -133,7 +166,9 @@ def test_verify_with_another_nodes_key_flags_every_event(
     node: Node, three: list[str], identity_b: SigningIdentity
 ) -> None:
     report = verify_archive(node.db, identity_b.public_key)
-    assert items(report) == {"event 1", "event 2", "event 3"}
+    every = {f"event {event.seq}" for event in logged(node)}
+    assert len(every) == 1 + 3  # init's entry, then one per record
+    assert items(report) == every
 
 
 # Tampered records
@@ -246,12 +281,13 @@ def test_a_planted_search_index_row_is_caught(node: Node, three: list[str]) -> N
 
 
 def test_a_deleted_event_breaks_the_chain(node: Node, three: list[str]) -> None:
-    (logged,) = node.db.execute("SELECT subject FROM events WHERE seq = 2").fetchone()
-    tamper(node, "DELETE FROM events WHERE seq = 2")
+    seq, after = seq_of(node, three[1]), seq_of(node, three[2])
+    assert after == seq + 1
+    tamper(node, "DELETE FROM events WHERE seq = ?", [seq])
     report = verify(node)
     # The chain breaks at the next entry, and the record lost the entry of its arrival.
-    assert items(report) == {"event 3", f"record {logged}"}
-    [*words] = problems_of(report, "event 3")
+    assert items(report) == {f"event {after}", f"record {three[1]}"}
+    [*words] = problems_of(report, f"event {after}")
     assert any("missing" in problem for problem in words)
     assert any("link" in problem for problem in words)
 
@@ -259,15 +295,29 @@ def test_a_deleted_event_breaks_the_chain(node: Node, three: list[str]) -> None:
 def test_removing_the_newest_event_is_caught(node: Node, three: list[str]) -> None:
     # The event log promises that removing entries is caught by verify; the newest entry
     # has no successor to break, but the record it logged is still in the archive.
-    tamper(node, "DELETE FROM events WHERE seq = 3")
+    newest = seq_of(node, three[2])
+    assert newest == max(event.seq for event in logged(node))
+    tamper(node, "DELETE FROM events WHERE seq = ?", [newest])
     assert not verify(node).intact
 
 
-def test_an_edited_event_detail_is_caught(node: Node, three: list[str]) -> None:
-    tamper(node, """UPDATE events SET detail = '{"kind":"story"}' WHERE seq = 1""")
+def test_a_deleted_init_entry_breaks_the_chain(node: Node, three: list[str]) -> None:
+    first = init_entry(node)
+    tamper(node, "DELETE FROM events WHERE seq = ?", [first.seq])
     report = verify(node)
-    assert items(report) == {"event 1"}
-    assert any("changed" in problem for problem in problems_of(report, "event 1"))
+    after = f"event {first.seq + 1}"
+    assert items(report) == {after}
+    words = problems_of(report, after)
+    assert any("missing" in problem for problem in words)
+    assert any("link" in problem for problem in words)
+
+
+def test_an_edited_event_detail_is_caught(node: Node, three: list[str]) -> None:
+    seq = seq_of(node, three[0])
+    tamper(node, """UPDATE events SET detail = '{"kind":"story"}' WHERE seq = ?""", [seq])
+    report = verify(node)
+    assert items(report) == {f"event {seq}"}
+    assert any("changed" in problem for problem in problems_of(report, f"event {seq}"))
 
 
 @pytest.mark.parametrize(
@@ -277,39 +327,45 @@ def test_an_edited_event_detail_is_caught(node: Node, three: list[str]) -> None:
 def test_an_edited_event_field_is_caught(
     node: Node, three: list[str], column: str, value: Any
 ) -> None:
-    tamper(node, f"UPDATE events SET {column} = ? WHERE seq = 2", [value])
+    seq = seq_of(node, three[1])
+    if column == "seq":  # moved to a free number, not onto another entry
+        assert value not in {event.seq for event in logged(node)}
+    tamper(node, f"UPDATE events SET {column} = ? WHERE seq = ?", [value, seq])
     assert not verify(node).intact
 
 
 def test_an_edited_event_with_a_recomputed_hash_fails_its_signature(
     node: Node, three: list[str]
 ) -> None:
+    target, after = seq_of(node, three[1]), seq_of(node, three[2])
     row = node.db.execute(
-        "SELECT seq, at, kind, subject, prev FROM events WHERE seq = 2"
+        "SELECT seq, at, kind, subject, prev FROM events WHERE seq = ?", [target]
     ).fetchone()
     seq, at, kind, subject, prev = row
     detail = '{"kind":"story","note":"edited"}'
     digest = entry_hash(seq, at, kind, subject, detail, prev)
-    tamper(node, "UPDATE events SET detail = ?, hash = ? WHERE seq = 2", [detail, digest])
+    tamper(node, "UPDATE events SET detail = ?, hash = ? WHERE seq = ?", [detail, digest, seq])
     report = verify(node)
-    assert any("signature" in problem for problem in problems_of(report, "event 2"))
-    assert any("link" in problem for problem in problems_of(report, "event 3"))
+    assert any("signature" in problem for problem in problems_of(report, f"event {seq}"))
+    assert any("link" in problem for problem in problems_of(report, f"event {after}"))
 
 
 def test_an_event_signed_by_another_key_is_caught(
     node: Node, three: list[str], identity_b: SigningIdentity
 ) -> None:
-    digest = node.db.execute("SELECT hash FROM events WHERE seq = 2").fetchone()[0]
+    seq = seq_of(node, three[1])
+    digest = node.db.execute("SELECT hash FROM events WHERE seq = ?", [seq]).fetchone()[0]
     forged = identity_b.sign(EVENT_CONTEXT, digest)
-    tamper(node, "UPDATE events SET signature = ? WHERE seq = 2", [forged])
+    tamper(node, "UPDATE events SET signature = ? WHERE seq = ?", [forged, seq])
     report = verify(node)
-    assert items(report) == {"event 2"}
-    assert any("signature" in problem for problem in problems_of(report, "event 2"))
+    assert items(report) == {f"event {seq}"}
+    assert any("signature" in problem for problem in problems_of(report, f"event {seq}"))
 
 
 def test_swapped_events_are_caught(node: Node, three: list[str]) -> None:
-    tamper(node, "UPDATE events SET seq = 100 WHERE seq = 2")
-    tamper(node, "UPDATE events SET seq = 2 WHERE seq = 3")
-    tamper(node, "UPDATE events SET seq = 3 WHERE seq = 100")
+    one, two = seq_of(node, three[1]), seq_of(node, three[2])
+    tamper(node, "UPDATE events SET seq = 100 WHERE seq = ?", [one])
+    tamper(node, "UPDATE events SET seq = ? WHERE seq = ?", [one, two])
+    tamper(node, "UPDATE events SET seq = ? WHERE seq = 100", [two])
     report = verify(node)
-    assert {"event 2", "event 3"} <= items(report)
+    assert {f"event {one}", f"event {two}"} <= items(report)

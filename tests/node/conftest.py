@@ -39,12 +39,34 @@ def invoke() -> Invoke:
     return run
 
 
+# What `rhizome init` logs before anything else: the operator member "admin" was added.
+INIT_EVENT = ("member.added", "admin")
+
+
+def logged_events(home: Path) -> list[tuple[int, str, str | None]]:
+    """(seq, kind, subject) of every event-log entry, oldest first, read with plain sqlite3."""
+    with sqlite3.connect(home / "rhizome.db") as conn:
+        rows = conn.execute("SELECT seq, kind, subject FROM events ORDER BY seq").fetchall()
+    return [(int(seq), str(kind), subject) for seq, kind, subject in rows]
+
+
 def stored_counts(home: Path) -> tuple[int, int]:
-    """(records, events) in the home's database, read with plain sqlite3."""
+    """(records, events logged since init) in the home's database, read with plain sqlite3.
+
+    Init logs one entry of its own first (the operator member, :data:`INIT_EVENT`); every
+    entry after it counts, whatever its kind, so a fresh home is ``(0, 0)``.
+    """
+    events = logged_events(home)
+    assert events and events[0][1:] == INIT_EVENT, f"the log does not start with init: {events}"
     with sqlite3.connect(home / "rhizome.db") as conn:
         records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    return int(records), int(events)
+    return int(records), len(events) - 1
+
+
+def add_member(invoke: Invoke, home: Path, name: str, *roles: str) -> None:
+    """``rhizome member add NAME --role ROLE…`` as the operator (default: role author)."""
+    options = [item for role in roles or ("author",) for item in ("--role", role)]
+    assert_clean_exit(invoke(home, "member", "add", name, *options))
 
 
 def assert_clean_exit(result: Result) -> None:

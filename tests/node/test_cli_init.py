@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
 from pathlib import Path
 
-from crypto.keyfile import is_protected
+from crypto.keyfile import is_protected, read_key_file
 from crypto.node_id import normalize_node_id, public_key_from_node_id
+from crypto.signing import SigningIdentity
 from tests.conftest import write_lesson
 from tests.node.conftest import (
+    INIT_EVENT,
     Invoke,
     assert_clean_exit,
     assert_one_line_error,
     last_line,
+    logged_events,
     stored_counts,
 )
 
@@ -25,10 +29,19 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+def not_sealed() -> str:
+    raise AssertionError("asked for a passphrase, but no key was sealed")
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes | None, int, int]]:
+    """Every file and folder under ``folder`` (members/ too): content, mtime and mode."""
     return {
-        path.name: (path.read_bytes(), path.stat().st_mtime_ns, mode(path))
-        for path in sorted(folder.iterdir())
+        str(path.relative_to(folder)): (
+            None if path.is_dir() else path.read_bytes(),
+            path.stat().st_mtime_ns,
+            mode(path),
+        )
+        for path in sorted(folder.rglob("*"))
     }
 
 
@@ -40,7 +53,23 @@ def test_init_creates_a_private_home_with_every_file(tmp_path: Path, invoke: Inv
     assert mode(home / "node.key") == 0o600
     for name in ("config.toml", "policy.toml", "rhizome.db"):
         assert (home / name).is_file(), name
+    assert mode(home / "members") == 0o700
+    assert sorted(path.name for path in (home / "members").iterdir()) == ["admin.key"]
+    assert mode(home / "members" / "admin.key") == 0o600
     assert stored_counts(home) == (0, 0)
+    # The log holds one entry: the operator member "admin" was added.
+    assert logged_events(home) == [(1, *INIT_EVENT)]
+
+
+def test_init_makes_the_operator_an_admin_member(tmp_path: Path, invoke: Invoke) -> None:
+    home = tmp_path / "hub"
+    assert_clean_exit(invoke(home, *INIT))
+    listed = invoke(home, "member", "list", "--json")
+    assert_clean_exit(listed)
+    [operator] = json.loads(listed.stdout)
+    assert (operator["name"], operator["roles"]) == ("admin", ["admin"])
+    seed = read_key_file(home / "members" / "admin.key", not_sealed)
+    assert SigningIdentity.from_seed(seed).public_key.hex() == operator["key"]
 
 
 def test_init_prints_the_node_id_as_the_last_line(tmp_path: Path, invoke: Invoke) -> None:
@@ -80,12 +109,14 @@ def test_passphrase_from_environment_seals_the_key(tmp_path: Path, invoke: Invok
     assert_clean_exit(result)
     assert "NOT sealed" not in result.stdout
     assert is_protected((home / "node.key").read_bytes())
+    assert is_protected((home / "members" / "admin.key").read_bytes())
 
 
 def test_without_passphrase_the_key_is_not_sealed(tmp_path: Path, invoke: Invoke) -> None:
     home = tmp_path / "hub"
     assert_clean_exit(invoke(home, *INIT))
     assert not is_protected((home / "node.key").read_bytes())
+    assert not is_protected((home / "members" / "admin.key").read_bytes())
 
 
 def test_sealed_key_needs_the_right_passphrase_to_add(tmp_path: Path, invoke: Invoke) -> None:
@@ -155,6 +186,13 @@ def test_init_leaves_no_world_readable_file(tmp_path: Path, invoke: Invoke) -> N
     assert not mode(home) & (stat.S_IRWXG | stat.S_IRWXO)
     assert os.access(home / "node.key", os.R_OK)
     assert not mode(home / "node.key") & (stat.S_IRWXG | stat.S_IRWXO)
+    members = home / "members"
+    assert not mode(members) & (stat.S_IRWXG | stat.S_IRWXO)
+    keys = sorted(members.iterdir())
+    assert keys == [members / "admin.key"]
+    for key in keys:
+        assert os.access(key, os.R_OK)
+        assert not mode(key) & (stat.S_IRWXG | stat.S_IRWXO), key
 
 
 def test_hub_name_with_square_brackets_is_printed_as_written(

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import HomeFactory, write_lesson
 from tests.node.conftest import (
     Invoke,
+    add_member,
     assert_clean_exit,
     last_line,
     stored_counts,
@@ -331,11 +332,13 @@ def test_superseding_twice_is_refused(invoke: Invoke, home: Path, tmp_path: Path
 
 
 def test_as_option_sets_the_author(invoke: Invoke, home: Path, tmp_path: Path) -> None:
+    add_member(invoke, home, "amina")
     record_id = add(invoke, home, write_lesson(tmp_path, "one.md"), "--as", "amina")
     assert as_json(invoke, home, "show", record_id)["author"] == "amina"
 
 
 def test_member_environment_sets_the_author(invoke: Invoke, home: Path, tmp_path: Path) -> None:
+    add_member(invoke, home, "kofi")
     path = write_lesson(tmp_path, "one.md")
     result = invoke(home, "lesson", "add", str(path), env={"RHIZOME_MEMBER": "kofi"})
     assert_clean_exit(result)
@@ -348,6 +351,7 @@ def test_default_author_is_the_operator(invoke: Invoke, home: Path, tmp_path: Pa
 
 
 def test_import_as_member_sets_every_author(invoke: Invoke, home: Path, samples: Path) -> None:
+    add_member(invoke, home, "lucia")
     result = invoke(home, "lesson", "import", str(samples), before=("--as", "lucia"))
     assert_clean_exit(result)
     assert {item["author"] for item in as_json(invoke, home, "list")} == {"lucia"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HomeFactory
-from tests.node.conftest import Invoke, assert_clean_exit
+from tests.node.conftest import INIT_EVENT, Invoke, assert_clean_exit, logged_events
 
 
 @pytest.fixture
@@ -34,6 +34,15 @@ def flip_envelope_byte(home: Path, record_id: str, position: int) -> None:
         conn.execute("UPDATE records SET envelope = ? WHERE id = ?", [bytes(envelope), record_id])
 
 
+def record_event_seq(home: Path, position: int) -> int:
+    """The seq of the ``position``-th (from 0) record's arrival entry, after init's own."""
+    events = logged_events(home)
+    assert events[0][1:] == INIT_EVENT
+    arrivals = [seq for seq, kind, _ in events if kind == "record.added"]
+    assert arrivals == [seq for seq, _, _ in events[1:]], "only arrivals follow init"
+    return arrivals[position]
+
+
 def run_sql(home: Path, sql: str, *params: object) -> None:
     with sqlite3.connect(home / "rhizome.db") as conn:
         assert conn.execute(sql, params).rowcount == 1
@@ -46,9 +55,11 @@ def verify_json(invoke: Invoke, home: Path) -> tuple[int, dict[str, object]]:
 
 
 def test_intact_home_verifies(invoke: Invoke, home: Path) -> None:
+    # The log holds init's entry (the operator member) and one arrival per record.
+    assert [kind for _, kind, _ in logged_events(home)] == [INIT_EVENT[0]] + ["record.added"] * 12
     result = invoke(home, "verify")
     assert_clean_exit(result)
-    assert "Intact: 12 records and 12 log entries verified." in result.stdout
+    assert "Intact: 12 records and 13 log entries verified." in result.stdout
 
 
 def test_intact_home_json_report(invoke: Invoke, home: Path) -> None:
@@ -57,7 +68,7 @@ def test_intact_home_json_report(invoke: Invoke, home: Path) -> None:
     assert report == {
         "intact": True,
         "records_checked": 12,
-        "events_checked": 12,
+        "events_checked": 1 + 12,  # init's entry, then one per record
         "problems": [],
     }
 
@@ -122,20 +133,22 @@ def test_changed_search_index_is_caught(invoke: Invoke, home: Path) -> None:
 
 
 def test_changed_event_log_is_caught(invoke: Invoke, home: Path) -> None:
-    run_sql(home, 'UPDATE events SET detail = \'{"kind":"story"}\' WHERE seq = 4')
+    seq = record_event_seq(home, 3)  # the fourth record's entry
+    run_sql(home, 'UPDATE events SET detail = \'{"kind":"story"}\' WHERE seq = ?', seq)
     code, report = verify_json(invoke, home)
     assert code != 0
     assert report["intact"] is False
-    assert {problem["item"] for problem in report["problems"]} == {"event 4"}
+    assert {problem["item"] for problem in report["problems"]} == {f"event {seq}"}
 
 
 def test_deleted_event_is_caught(invoke: Invoke, home: Path) -> None:
+    seq = record_event_seq(home, 5)  # the sixth record's entry
     with sqlite3.connect(home / "rhizome.db") as conn:
-        (record_id,) = conn.execute("SELECT subject FROM events WHERE seq = 6").fetchone()
-    run_sql(home, "DELETE FROM events WHERE seq = 6")
+        (record_id,) = conn.execute("SELECT subject FROM events WHERE seq = ?", [seq]).fetchone()
+    run_sql(home, "DELETE FROM events WHERE seq = ?", seq)
     code, report = verify_json(invoke, home)
     assert code != 0
     assert report["intact"] is False
     # The chain breaks at the next entry, and the record lost the entry of its arrival.
     items = {problem["item"] for problem in report["problems"]}
-    assert items == {"event 7", f"record {record_id}"}
+    assert items == {f"event {seq + 1}", f"record {record_id}"}
