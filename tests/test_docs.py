@@ -11,6 +11,7 @@ from types import ModuleType
 
 import click
 import pytest
+from aiohttp import web
 
 from node.cli import main as rhizome
 
@@ -219,9 +220,137 @@ def test_http_api_page_lists_every_error_code() -> None:
             yield sub
             yield from subclasses(sub)
 
-    ours = ("archive.", "crypto.", "node.")
+    import federation.errors
+
+    assert federation.errors
+    ours = ("archive.", "crypto.", "node.", "federation.")
     codes = {RhizomeError.code, *_CODE_FOR_STATUS.values()}
     codes |= {cls.code for cls in subclasses(RhizomeError) if cls.__module__.startswith(ours)}
     text = (DOCS / "reference" / "http-api.md").read_text()
     missing = sorted(code for code in codes if f"`{code}`" not in text)
     assert not missing, f"docs/reference/http-api.md does not explain: {missing}"
+
+
+# -- the federation protocol ----------------------------------------------------------------
+
+PROTOCOL = DOCS / "reference" / "federation-protocol.md"
+
+
+def federation_limits() -> Iterator[tuple[str, str, int]]:
+    """(constant, file, value) of every federation limit: all MAX_* of the modules that check
+    peers' input, plus the named deadlines, windows and batch sizes."""
+    from crypto import http_signatures
+    from federation import client, invites, responder, routes, sync, wire
+    from node import config
+
+    named = {
+        wire: {"FRAME_SIZE_LIMIT"},
+        routes: {"REQUEST_DEADLINE"},
+        client: {"REQUEST_DEADLINE"},
+        responder: {"SESSION_SECONDS"},
+        sync: {"BATCH"},
+        http_signatures: {"DEFAULT_MAX_SKEW", "DEFAULT_MAX_ENTRIES"},
+        invites: {"DEFAULT_TTL", "SECRET_SIZE"},
+        config: {"DEFAULT_SYNC_INTERVAL"},
+    }
+    for module, names in named.items():
+        where = module.__name__.replace(".", "/") + ".py"
+        for name, value in vars(module).items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if name.startswith("MAX_") or name in names:
+                assert value == int(value), f"{where} {name} is not a whole number"
+                yield name, where, int(value)
+
+
+@pytest.mark.parametrize("page", ["limits.md", "federation-protocol.md"])
+def test_federation_limits_are_stated_with_their_values(page: str) -> None:
+    rows = (DOCS / "reference" / page).read_text(encoding="utf-8").splitlines()
+    wrong = []
+    for name, where, value in federation_limits():
+        mentions = " ".join(row for row in rows if f"`{name}`" in row and f"`{where}`" in row)
+        if f"{value:,}" not in mentions:
+            wrong.append(f"{where} {name} = {value:,}")
+    assert not wrong, f"docs/reference/{page} misses or misstates: {wrong}"
+
+
+@pytest.mark.parametrize("page", ["limits.md", "federation-protocol.md"])
+def test_federation_decoding_caps_are_stated(page: str) -> None:
+    from federation.wire import BODY_LIMITS
+
+    text = (DOCS / "reference" / page).read_text(encoding="utf-8")
+    mentions = " ".join(line for line in text.splitlines() if "`BODY_LIMITS`" in line)
+    for value in (BODY_LIMITS.max_bin_len, BODY_LIMITS.max_map_len):
+        assert f"{value:,}" in mentions
+
+
+def test_every_federation_route_and_field_is_documented() -> None:
+    from federation import routes, wire
+
+    text = PROTOCOL.read_text(encoding="utf-8")
+    headings = set(HEADING.findall(FENCE.sub("", text)))
+    paths = [route.path for route in routes.routes if isinstance(route, web.RouteDef)]
+    assert paths, "no federation routes found"
+    missing = [f"POST {path}" for path in paths if f"POST {path}" not in headings]
+    schemas = [
+        value
+        for value in vars(wire).values()
+        if isinstance(value, dict) and all(isinstance(spec, wire.Field) for spec in value.values())
+    ]
+    fields = {name for schema in schemas for name in schema}
+    missing += [f"field {name}" for name in sorted(fields) if f"`{name}`" not in text]
+    assert not missing, f"docs/reference/federation-protocol.md does not describe: {missing}"
+
+
+def test_federation_protocol_constants_match_the_code() -> None:
+    from crypto import http_signatures
+    from federation import invites
+    from federation.negentropy import PROTOCOL_VERSION
+
+    text = PROTOCOL.read_text(encoding="utf-8")
+    for word in (
+        http_signatures.TAG,
+        http_signatures.LABEL,
+        http_signatures.RECIPIENT_HEADER,
+        invites.PREFIX,
+        invites.PROOF_CONTEXT.decode(),
+        invites.ACCEPT_CONTEXT.decode(),
+        f"0x{PROTOCOL_VERSION:02x}",
+        " ".join(f'"{component}"' for component in http_signatures.COVERED_COMPONENTS),
+    ):
+        assert word in text, f"federation-protocol.md does not say {word!r}"
+
+
+def test_federation_signature_worked_example_matches_the_code() -> None:
+    from crypto.http_signatures import sign_request
+    from crypto.signing import SigningIdentity
+    from federation import wire
+
+    sender = SigningIdentity.from_seed(bytes(range(32)))
+    recipient = SigningIdentity.from_seed(bytes(range(32, 64)))
+    headers = sign_request(
+        sender,
+        "POST",
+        "http://127.0.0.1:18502/federation/v1/notify",
+        wire.encode(wire.NOTIFY, {}),
+        created=1_780_000_000,
+        recipient=recipient.node_id,
+        nonce="AAECAwQFBgcICQoLDA0ODw",
+    )
+    text = PROTOCOL.read_text(encoding="utf-8")
+    for name, value in headers.items():
+        assert f"{name}: {value}" in text, f"federation-protocol.md: {name} differs from the code"
+
+
+def test_federation_pairing_worked_example_matches_the_code() -> None:
+    from crypto.signing import SigningIdentity
+    from federation.invites import InviteCode, encode_invite, pairing_proof, sign_acceptance
+
+    inviter = SigningIdentity.from_seed(bytes(range(32)))
+    joiner = SigningIdentity.from_seed(bytes(range(32, 64)))
+    code = InviteCode(inviter.node_id, "http://127.0.0.1:18501", bytes(range(16)), 1_780_086_400)
+    proof = pairing_proof(code.secret, inviter.node_id, joiner.node_id)
+    signature = sign_acceptance(inviter, joiner.node_id, proof)
+    text = re.sub(r"\s", "", PROTOCOL.read_text(encoding="utf-8"))
+    for value in (encode_invite(code), code.invite_id.hex(), proof.hex(), signature.hex()):
+        assert value in text, f"federation-protocol.md: the pairing example differs: {value}"
