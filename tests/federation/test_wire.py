@@ -1,0 +1,347 @@
+"""Federation messages on the wire: what each schema accepts, and that nothing else decodes.
+
+Every body a peer sends is capped, decoded and checked against its schema at the edge
+(STYLE point 3). Whatever is wrong with it, the answer is a ``PeerProtocolError`` whose
+message says what, never another exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from federation import wire
+from federation.errors import PeerProtocolError
+
+ID = bytes(range(32))
+NODE_ID = "AEAQCAI-DAQEAQC-..."  # decode checks the schema only; ids are checked by the layer above
+
+SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
+    "pair_request": (
+        wire.PAIR_REQUEST,
+        {
+            "invite": b"\x01" * 32,
+            "proof": b"\x02" * 32,
+            "node_id": NODE_ID,
+            "name": "Lima Hub",
+            "region": "Andes",
+            "url": "http://127.0.0.1:8471",
+        },
+    ),
+    "pair_response": (
+        wire.PAIR_RESPONSE,
+        {
+            "node_id": NODE_ID,
+            "name": "Nairobi Hub",
+            "region": "East Africa",
+            "url": "http://127.0.0.1:8470",
+            "signature": b"\x03" * 64,
+        },
+    ),
+    "reconcile_request": (wire.RECONCILE_REQUEST, {"session": "a1b2c3", "msg": b"\x61\x00"}),
+    "reconcile_response": (wire.RECONCILE_RESPONSE, {"msg": b"\x61"}),
+    "fetch_request": (wire.FETCH_REQUEST, {"ids": [ID, bytes(32)]}),
+    "fetch_request_empty": (wire.FETCH_REQUEST, {"ids": []}),
+    "records": (wire.RECORDS, {"records": [b"envelope one", b"envelope two"]}),
+    "push_response": (wire.PUSH_RESPONSE, {"stored": 3, "duplicates": 0, "rejected": 1}),
+    "notify": (wire.NOTIFY, {}),
+    "revocations": (wire.REVOCATIONS, {"revocations": [b"statement"]}),
+    "receipts": (wire.RECEIPTS, {"receipts": [b"receipt one", b"receipt two"]}),
+    "accepted": (wire.ACCEPTED, {"accepted": 2}),
+    "outbox": (wire.OUTBOX, {"revocations": [], "receipts": [b"receipt"]}),
+}
+# Every message schema the module defines (a dict of Field), by name.
+SCHEMAS: dict[str, wire.Schema] = {
+    name: value
+    for name, value in vars(wire).items()
+    if name.isupper()
+    and isinstance(value, dict)
+    and all(isinstance(spec, wire.Field) for spec in value.values())
+}
+
+
+def raw(value: Any) -> bytes:
+    """Bytes as a peer could send them, bypassing our own encoder's checks."""
+    data: bytes = msgpack.packb(value, use_bin_type=True)
+    return data
+
+
+def refused(schema: wire.Schema, body: bytes, match: str) -> None:
+    with pytest.raises(PeerProtocolError, match=match):
+        wire.decode(schema, body)
+
+
+# --- Round trips ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_message_round_trips(name: str) -> None:
+    schema, values = SAMPLES[name]
+    body = wire.encode(schema, values)
+    assert wire.decode(schema, body) == values
+    assert list(wire.decode(schema, body)) == list(schema), "fields in schema order"
+
+
+def test_every_schema_has_a_sample() -> None:
+    sampled = {id(schema) for schema, _ in SAMPLES.values()}
+    assert "NOTIFY" in SCHEMAS and "RECORDS" in SCHEMAS
+    assert [name for name, schema in SCHEMAS.items() if id(schema) not in sampled] == []
+
+
+def test_the_notify_body_is_an_empty_map() -> None:
+    assert wire.encode(wire.NOTIFY, {}) == b"\x80"
+
+
+def test_encode_checks_our_own_output() -> None:
+    with pytest.raises(PeerProtocolError, match="'stored' must be int"):
+        wire.encode(wire.PUSH_RESPONSE, {"stored": "3", "duplicates": 0, "rejected": 0})
+    with pytest.raises(PeerProtocolError, match="'proof' is out of bounds"):
+        wire.encode(wire.PAIR_REQUEST, {**SAMPLES["pair_request"][1], "proof": b"short"})
+
+
+def test_the_largest_allowed_values_pass() -> None:
+    ids = [bytes([n % 256]) * 32 for n in range(wire.MAX_IDS_PER_MESSAGE)]
+    assert wire.decode(wire.FETCH_REQUEST, wire.encode(wire.FETCH_REQUEST, {"ids": ids})) == {
+        "ids": ids
+    }
+    message = {"session": "s" * 64, "msg": b"\x61" * wire.MAX_RECONCILE_BYTES}
+    assert wire.decode(wire.RECONCILE_REQUEST, raw(message)) == message
+    counts = {"stored": 1 << 31, "duplicates": 0, "rejected": 0}
+    assert wire.decode(wire.PUSH_RESPONSE, raw(counts)) == counts
+
+
+# --- Refusals ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\xc1", b"\xff\xff\xff", b"GET / HTTP/1.1\r\n\r\n", b"\x81\xa3ids\xc7\x01\x05x"],
+    ids=["empty", "never-used-byte", "negative-ints", "http-text", "extension-type"],
+)
+def test_junk_is_refused(body: bytes) -> None:
+    refused(wire.FETCH_REQUEST, body, "not a valid message|must be a msgpack map")
+
+
+def test_a_truncated_body_is_refused() -> None:
+    body = wire.encode(wire.FETCH_REQUEST, {"ids": [ID, ID]})
+    for end in range(len(body)):
+        refused(wire.FETCH_REQUEST, body[:end], "truncated msgpack")
+
+
+def test_trailing_bytes_are_refused() -> None:
+    body = wire.encode(wire.RECONCILE_RESPONSE, {"msg": b"\x61"})
+    refused(wire.RECONCILE_RESPONSE, body + b"\x00", "trailing bytes")
+    refused(wire.RECONCILE_RESPONSE, body + body, "trailing bytes")
+
+
+@pytest.mark.parametrize("value", [[b"\x61"], "msg", 7, None, True, b"\x80"])
+def test_the_body_must_be_a_map(value: Any) -> None:
+    refused(wire.RECONCILE_RESPONSE, raw(value), "must be a msgpack map")
+
+
+def test_a_float_is_refused() -> None:
+    refused(wire.PUSH_RESPONSE, raw({"stored": 1.0, "duplicates": 0, "rejected": 0}), "float")
+
+
+def test_a_non_canonical_encoding_is_refused() -> None:
+    wide_zero = b"\x83\xa6stored\xcc\x00\xaaduplicates\x00\xa8rejected\x00"
+    refused(wire.PUSH_RESPONSE, wide_zero, "not a valid message.*canonical")
+
+
+def test_map_keys_must_be_text() -> None:
+    refused(wire.RECONCILE_RESPONSE, raw({b"msg": b"\x61"}), "not a valid message")
+    refused(wire.RECONCILE_RESPONSE, raw({1: b"\x61"}), "not a valid message")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_a_missing_field_is_refused(name: str) -> None:
+    schema, values = SAMPLES[name]
+    for field in schema:
+        partial = {key: value for key, value in values.items() if key != field}
+        refused(schema, raw(partial), "message fields must be exactly")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_an_extra_field_is_refused(name: str) -> None:
+    schema, values = SAMPLES[name]
+    refused(schema, raw({**values, "admin": True}), "message fields must be exactly")
+
+
+def test_the_error_names_the_expected_fields() -> None:
+    refused(wire.NOTIFY, raw({"x": 1}), "exactly: no fields")
+    refused(wire.PUSH_RESPONSE, raw({}), "exactly: stored, duplicates, rejected")
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "value", "match"),
+    [
+        (wire.PUSH_RESPONSE, "stored", True, "'stored' must be int"),
+        (wire.PUSH_RESPONSE, "rejected", "1", "'rejected' must be int"),
+        (wire.RECONCILE_RESPONSE, "msg", "61", "'msg' must be bytes"),
+        (wire.RECONCILE_RESPONSE, "msg", [1], "'msg' must be bytes"),
+        (wire.RECONCILE_REQUEST, "session", b"s1", "'session' must be str"),
+        (wire.PAIR_REQUEST, "invite", "a" * 32, "'invite' must be bytes"),
+        (wire.PAIR_RESPONSE, "url", None, "'url' must be str"),
+        (wire.FETCH_REQUEST, "ids", ID, "'ids' must be list"),
+        (wire.FETCH_REQUEST, "ids", {"a": ID}, "'ids' must be list"),
+        (wire.FETCH_REQUEST, "ids", ["ab" * 16], "'ids' holds an item of the wrong type"),
+        (wire.RECORDS, "records", [b"ok", 5], "'records' holds an item of the wrong type"),
+        (wire.RECORDS, "records", [[b"nested"]], "'records' holds an item of the wrong type"),
+    ],
+)
+def test_a_wrong_type_is_refused(schema: wire.Schema, field: str, value: Any, match: str) -> None:
+    name = next(name for name, (sample, _) in SAMPLES.items() if sample is schema)
+    refused(schema, raw({**SAMPLES[name][1], field: value}), match)
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "size"),
+    [
+        (wire.PAIR_REQUEST, "invite", 31),
+        (wire.PAIR_REQUEST, "invite", 33),
+        (wire.PAIR_REQUEST, "proof", 0),
+        (wire.PAIR_REQUEST, "proof", 64),
+        (wire.PAIR_RESPONSE, "signature", 63),
+        (wire.PAIR_RESPONSE, "signature", 65),
+    ],
+)
+def test_bytes_of_the_wrong_exact_size_are_refused(
+    schema: wire.Schema, field: str, size: int
+) -> None:
+    name = next(name for name, (sample, _) in SAMPLES.items() if sample is schema)
+    refused(schema, raw({**SAMPLES[name][1], field: b"\x07" * size}), f"'{field}' is out of bounds")
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "value"),
+    [
+        (wire.PUSH_RESPONSE, "stored", -1),
+        (wire.PUSH_RESPONSE, "duplicates", (1 << 31) + 1),
+        (wire.RECONCILE_REQUEST, "session", "s" * 65),
+        (wire.PAIR_REQUEST, "node_id", "N" * 81),
+        (wire.PAIR_REQUEST, "name", "n" * 201),
+        (wire.PAIR_RESPONSE, "url", "http://" + "u" * 494),
+        (wire.RECONCILE_RESPONSE, "msg", b"\x61" * (wire.MAX_RECONCILE_BYTES + 1)),
+    ],
+)
+def test_values_out_of_bounds_are_refused(schema: wire.Schema, field: str, value: Any) -> None:
+    name = next(name for name, (sample, _) in SAMPLES.items() if sample is schema)
+    refused(schema, raw({**SAMPLES[name][1], field: value}), f"'{field}' is out of bounds")
+
+
+def test_too_many_ids_are_refused() -> None:
+    ids = [ID] * (wire.MAX_IDS_PER_MESSAGE + 1)
+    refused(wire.FETCH_REQUEST, raw({"ids": ids}), "not a valid message")
+
+
+def test_too_many_records_are_refused() -> None:
+    records = [b"r"] * (wire.MAX_RECORDS_PER_MESSAGE + 1)
+    refused(wire.RECORDS, raw({"records": records}), "'records' is out of bounds")
+
+
+def test_an_id_longer_than_32_bytes_is_refused() -> None:
+    refused(wire.FETCH_REQUEST, raw({"ids": [ID, ID + b"\x00"]}), "'ids' holds an item")
+
+
+def test_an_oversized_record_is_refused() -> None:
+    refused(wire.RECORDS, raw({"records": [b"r" * ((1 << 20) + 1)]}), "not a valid message")
+
+
+def test_a_text_field_over_the_decoder_cap_is_refused() -> None:
+    refused(wire.PAIR_REQUEST, raw({"url": "u" * (wire.MAX_TEXT + 1)}), "not a valid message")
+
+
+def test_a_body_over_the_limit_is_refused_before_decoding() -> None:
+    body = b"\xc0" * (wire.MAX_BODY_BYTES + 1)
+    refused(wire.NOTIFY, body, f"over the limit of {wire.MAX_BODY_BYTES}")
+
+
+def test_a_map_with_too_many_keys_is_refused() -> None:
+    refused(wire.NOTIFY, raw({f"k{n}": n for n in range(17)}), "not a valid message")
+
+
+def outcome(schema: wire.Schema, body: bytes) -> str:
+    """The name of what decoding raised (kept short: a RecursionError's trace is huge)."""
+    try:
+        wire.decode(schema, body)
+    except Exception as error:
+        return type(error).__name__
+    return "decoded"
+
+
+@pytest.mark.parametrize("depth", [200, 1000])
+def test_deeply_nested_junk_is_refused(depth: int) -> None:
+    """One kilobyte of nested one-item arrays is a peer's junk like any other: msgpack
+    accepts up to 1024 levels, so the check after decoding must not recurse past the stack."""
+    as_field = b"\x81\xa3msg" + b"\x91" * depth + b"\xc0"
+    assert outcome(wire.RECONCILE_RESPONSE, as_field) == "PeerProtocolError"
+    assert outcome(wire.RECONCILE_RESPONSE, b"\x91" * depth + b"\xc0") == "PeerProtocolError"
+
+
+# --- Anything at all --------------------------------------------------------------------
+
+
+def check_only_protocol_errors(schema: wire.Schema, body: bytes) -> None:
+    try:
+        decoded = wire.decode(schema, body)
+    except PeerProtocolError as error:
+        assert str(error)
+    else:
+        assert set(decoded) == set(schema)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(SCHEMAS)), st.binary(max_size=300))
+def test_arbitrary_bytes_raise_only_protocol_errors(name: str, body: bytes) -> None:
+    check_only_protocol_errors(SCHEMAS[name], body)
+
+
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.binary(max_size=70)
+    | st.text(max_size=20)
+)
+trees = st.recursive(
+    leaves,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["ids", "msg", "session", "x"]) | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150)
+@given(
+    st.sampled_from(sorted(SCHEMAS)),
+    st.dictionaries(
+        st.sampled_from(["ids", "msg", "records", "session", "stored"]), trees, max_size=3
+    ),
+)
+def test_arbitrary_msgpack_maps_raise_only_protocol_errors(
+    name: str, value: dict[str, Any]
+) -> None:
+    check_only_protocol_errors(SCHEMAS[name], raw(value))
+
+
+@settings(max_examples=150)
+@given(st.sampled_from(sorted(SAMPLES)), st.data())
+def test_a_damaged_valid_message_raises_only_protocol_errors(
+    name: str, data: st.DataObject
+) -> None:
+    schema, values = SAMPLES[name]
+    body = bytearray(wire.encode(schema, values))
+    index = data.draw(st.integers(0, len(body) - 1))
+    body[index] = data.draw(st.integers(0, 255))
+    check_only_protocol_errors(schema, bytes(body))
