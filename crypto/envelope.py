@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from crypto.canonical import DEFAULT_LIMITS, DecodeLimits, unpack
 from crypto.canonical import pack as pack_canonical
-from crypto.errors import MalformedData
+from crypto.errors import CryptoError, MalformedData
 from crypto.signing import SIGNATURE_SIZE, SigningIdentity, content_id, verify_signature
 
 ENVELOPE_VERSION = 1
@@ -52,3 +52,17 @@ def open_envelope(raw: bytes, context: bytes, limits: DecodeLimits = DEFAULT_LIM
         raise MalformedData(f"envelope signature must be {SIGNATURE_SIZE} bytes")
     verify_signature(signer, context, payload, signature)
     return Envelope(signer, payload, signature, content_id(context, payload), raw)
+
+
+def claimed_content_id(
+    raw: bytes, context: bytes, limits: DecodeLimits = DEFAULT_LIMITS
+) -> bytes | None:
+    """The id an envelope's payload would have, *without* checking the signature (None if the
+    bytes are no envelope). For matching answers to requests; verify before trusting."""
+    try:
+        value = unpack(raw, limits)
+    except CryptoError:
+        return None
+    if not isinstance(value, list) or len(value) != 4 or not isinstance(value[2], bytes):
+        return None
+    return content_id(context, value[2])

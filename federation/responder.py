@@ -75,15 +75,16 @@ class FederationResponder:
     def fetch(self, peer: Peer, body: bytes) -> bytes:
         """Send the requested records the decision lets this peer have (others are skipped)."""
         request = wire.decode(wire.FETCH_REQUEST, body)
-        if len(request["ids"]) > wire.MAX_RECORDS_PER_MESSAGE:
-            raise PeerProtocolError(
-                f"ask for at most {wire.MAX_RECORDS_PER_MESSAGE} records at once"
-            )
+        if not request["ids"]:
+            raise PeerProtocolError("ask for at least one record")
         db, now = self.local.db, self.local.now()
-        found = Sharing.of(self.local).envelopes_for(request["ids"], peer)
+        found, handled = Sharing.of(self.local).envelopes_for(
+            request["ids"], peer, wire.BATCH_BYTES
+        )
         with transaction(db):
             record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
-        return wire.encode(wire.RECORDS, {"records": [envelope for _, envelope in found]})
+        answer = {"records": [envelope for _, envelope in found], "handled": handled}
+        return wire.encode(wire.FETCHED, answer)
 
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)

@@ -20,17 +20,30 @@ import sqlite_utils
 from archive.db import transaction
 from archive.event_log import append_event
 from archive.record import consent_from_json
-from archive.signed_record import SignedRecord, open_record
+from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
 from archive.store import has_record, insert_record
 from archive.tombstones import is_tombstoned, tombstone_of
+from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
-from crypto.signing import SigningIdentity
+from crypto.signing import RECORD_CONTEXT, SigningIdentity
 from federation.local import LocalNode
 from federation.peers import Peer, add_strike, record_deliveries
 from federation.propagation import queue
 from governance.approvals import all_approval_facts, approval_facts
-from governance.decision_log import denial_states, log_decision, log_denial_if_new
-from governance.decisions import Decision, Reason, RecordFacts, decide_inbound, decide_outbound
+from governance.decision_log import (
+    denial_states,
+    log_decision,
+    log_denial_if_new,
+    remember_refusal,
+)
+from governance.decisions import (
+    STRIKE_CODES,
+    Decision,
+    Reason,
+    RecordFacts,
+    decide_inbound,
+    decide_outbound,
+)
 from governance.policy_file import Policy
 
 Item = tuple[int, bytes]
@@ -55,17 +68,21 @@ class Sharing:
         policy: Policy,
         now: int,
         identity: SigningIdentity | None = None,
+        region: str = "",
     ) -> None:
         self.db = db
         self.node_id = node_id
         self.policy = policy
         self.now = now
         self.identity = identity  # needed only to log what we receive
+        self.region = region
 
     @classmethod
     def of(cls, local: LocalNode) -> Sharing:
         """One evaluation for ``local``, under the policy in force now."""
-        return cls(local.db, local.node_id, local.policy(), local.now(), local.identity)
+        return cls(
+            local.db, local.node_id, local.policy(), local.now(), local.identity, local.region
+        )
 
     # -- outbound -----------------------------------------------------------------------
 
@@ -101,26 +118,33 @@ class Sharing:
                     items.append((created, bytes.fromhex(record_id)))
         return items
 
-    def envelopes_for(self, record_ids: list[bytes], peer: Peer) -> list[tuple[str, bytes]]:
-        """(id, envelope) of each requested record the decision lets ``peer`` have, logged."""
-        found = []
+    def envelopes_for(
+        self, record_ids: list[bytes], peer: Peer, budget: int
+    ) -> tuple[list[tuple[str, bytes]], int]:
+        """(id, envelope) of the requested records the decision lets ``peer`` have, logged,
+        and how many of ``record_ids`` were handled: we stop before ``budget`` bytes."""
+        found: list[tuple[str, bytes]] = []
+        size = 0
+        handled = 0
         with transaction(self.db):
             for raw_id in record_ids:
                 record_id = raw_id.hex()
+                row = self.db.execute(
+                    "SELECT envelope FROM records WHERE id = ?", [record_id]
+                ).fetchone()
+                if row is not None and found and size + len(row[0]) > budget:
+                    break
+                handled += 1
                 decision = self.explain(record_id, peer)
-                if decision is None:
+                if row is None or decision is None:
                     continue
                 log_decision(self.db, "outbound", record_id, peer.node_id, decision, self.now)
                 if decision.allowed:
-                    row = self.db.execute(
-                        "SELECT envelope FROM records WHERE id = ?", [record_id]
-                    ).fetchone()
                     found.append((record_id, bytes(row[0])))
-        return found
+                    size += len(row[0])
+        return found, handled
 
     def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
-        if row[9]:  # quarantined: not ours to pass on until a curator accepts it
-            return Decision(False, (), self.policy.hash)
         facts = _facts(row, approvals)
         return decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
@@ -135,6 +159,18 @@ class Sharing:
             for raw in envelopes:
                 self._receive_one(raw, sender, result)
         return result
+
+    def _refuse(
+        self, record_id: str, sender: Peer, decision: Decision, result: ReceiveResult
+    ) -> None:
+        """Refuse a record; remember it (so no sync fetches it again under this policy) and
+        strike the sender only if it broke the rules, not when our own policy says no."""
+        codes = [reason.code for reason in decision.denials]
+        reason = "not_allowed: " + ",".join(codes)
+        result.rejected.append((record_id, reason))
+        remember_refusal(self.db, record_id, sender.node_id, decision)
+        if STRIKE_CODES & set(codes):
+            add_strike(self.db, sender.node_id, reason, self.now, record_id)
 
     def _refuse_revoked(self, record_id: str, sender: Peer) -> None:
         """A stale copy: refuse it, log the refusal, and send the sender the tombstone."""
@@ -172,12 +208,11 @@ class Sharing:
             self.policy,
             local_node=self.node_id,
             now=self.now,
+            local_region=self.region,
         )
         log_decision(self.db, "inbound", record_id, sender.node_id, decision, self.now)
         if not decision.allowed:
-            reason = "not_allowed: " + ",".join(reason.code for reason in decision.denials)
-            result.rejected.append((record_id, reason))
-            add_strike(self.db, sender.node_id, reason, self.now, record_id)
+            self._refuse(record_id, sender, decision, result)
             return
         insert_record(self.db, record, sender.node_id, self.now, quarantined=decision.quarantine)
         record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
@@ -209,7 +244,7 @@ def _was_rejected(db: Any, record_id: str) -> bool:
 
 
 def _facts(row: Any, approvals: Any) -> RecordFacts:
-    _, record_id, origin, consent, sensitivity, kind, tags, author, received_from, _ = row
+    _, record_id, origin, consent, sensitivity, kind, tags, author, received_from, held = row
     return RecordFacts(
         record_id=record_id,
         origin=origin,
@@ -220,6 +255,7 @@ def _facts(row: Any, approvals: Any) -> RecordFacts:
         author=author,
         received_from=received_from,
         approvals=tuple(approvals),
+        quarantined=bool(held),
     )
 
 
@@ -235,3 +271,8 @@ def _received_facts(record: SignedRecord, sender: Peer) -> RecordFacts:
         author=lesson.author,
         received_from=sender.node_id,
     )
+
+
+def content_id_of_envelope(raw: bytes) -> bytes | None:
+    """The record id an envelope claims, unverified (``receive`` verifies it)."""
+    return claimed_content_id(raw, RECORD_CONTEXT, RECORD_LIMITS)

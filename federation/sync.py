@@ -24,7 +24,8 @@ from federation.negentropy import Initiator, Storage
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import queue_revocation_for
 from federation.revocation_client import exchange_revocations, push_outbox
-from federation.sharing import Sharing
+from federation.sharing import Sharing, content_id_of_envelope
+from governance.decision_log import denial_states, refused_under
 
 RECONCILE_PATH = "/federation/v1/reconcile"
 FETCH_PATH = "/federation/v1/fetch"
@@ -81,18 +82,38 @@ async def fetch_missing(
     for record_id in withdrawn:  # it holds a revoked record: refuse it, send the tombstone
         queue_revocation_for(local.db, record_id, peer.node_id, local.now())
     report.refused_revoked += len(withdrawn)
-    wanted = [record_id for record_id in need if not _held_or_refused(local.db, record_id.hex())]
-    for start in range(0, len(wanted), BATCH):
-        batch = wanted[start : start + BATCH]
+    refused = denial_states(local.db, peer.node_id, "inbound")
+    policy_hash = local.policy().hash
+    wanted = [
+        record_id
+        for record_id in need
+        if not _held_or_refused(local.db, record_id.hex())
+        and not refused_under(refused, record_id.hex(), policy_hash)
+    ]
+    while wanted:
+        batch, wanted = wanted[:BATCH], wanted[BATCH:]
         answer = await client.call(
-            peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.RECORDS
+            peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.FETCHED
         )
-        envelopes = answer["records"]
+        handled = answer["handled"]
+        if not 0 < handled <= len(batch):
+            raise PeerProtocolError("the peer's fetch answer handled no requested id")
+        wanted = batch[handled:] + wanted  # what did not fit in this answer comes next
+        envelopes = _only_requested(answer["records"], batch[:handled])
         result = Sharing.of(local).receive(envelopes, peer)
         report.received += len(result.stored) + len(result.quarantined)
         report.rejected += len(result.rejected)
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+
+
+def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[bytes]:
+    """Refuse an answer that slips in records we did not ask for."""
+    asked = set(requested)
+    for envelope in envelopes:
+        if content_id_of_envelope(envelope) not in asked:
+            raise PeerProtocolError("the peer answered with a record we did not ask for")
+    return envelopes
 
 
 def _held_or_refused(db: Any, record_id: str) -> bool:
@@ -109,24 +130,20 @@ async def push_missing(
     client: PeerClient, peer: Peer, have: list[bytes], report: SyncReport, progress: Progress | None
 ) -> None:
     local = client.local
-    for start in range(0, len(have), BATCH):
+    while have:
         now = local.now()
-        found = Sharing.of(local).envelopes_for(have[start : start + BATCH], peer)
+        found, handled = Sharing.of(local).envelopes_for(have[:BATCH], peer, wire.BATCH_BYTES)
+        have = have[handled:]
         if not found:
             continue
         envelopes = [envelope for _, envelope in found]
         answer = await client.call(
-            peer.node_id,
-            peer.url,
-            PUSH_PATH,
-            wire.RECORDS,
-            {"records": envelopes},
+            peer.node_id, peer.url, PUSH_PATH, wire.RECORDS, {"records": envelopes},
             wire.PUSH_RESPONSE,
-        )
+        )  # fmt: skip
         with transaction(local.db):
-            record_deliveries(
-                local.db, peer.node_id, [record_id for record_id, _ in found], "sent", now
-            )
+            sent = [record_id for record_id, _ in found]
+            record_deliveries(local.db, peer.node_id, sent, "sent", now)
         report.sent += int(answer["stored"])
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
@@ -138,6 +155,9 @@ async def sync_with_peer(
     """One full exchange; errors are reported, not raised, so one bad peer stops nothing."""
     report = SyncReport(peer=peer.node_id)
     local = client.local
+    if peer.status != "active":
+        report.errors.append(f"{peer.name} is {peer.status}; resume it to sync")
+        return report
     try:
         # Withdrawals first: a peer back from offline purges before anything else moves.
         exchanged = await exchange_revocations(client, peer)

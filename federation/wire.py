@@ -40,6 +40,7 @@ class Field:
     bound: int
     exact: bool = False
     item_bound: int = 0
+    exact_items: bool = False
 
 
 Schema = dict[str, Field]
@@ -64,7 +65,16 @@ RECONCILE_REQUEST: Schema = {
     "msg": Field(bytes, MAX_RECONCILE_BYTES),
 }
 RECONCILE_RESPONSE: Schema = {"msg": Field(bytes, MAX_RECONCILE_BYTES)}
-FETCH_REQUEST: Schema = {"ids": Field(list, MAX_IDS_PER_MESSAGE, item_bound=32)}
+FETCH_REQUEST: Schema = {
+    "ids": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=32, exact_items=True)
+}
+# Records leave in answers of at most BATCH_BYTES, well under the body limit whatever the
+# records' sizes; ``handled`` says how many of the asked ids this answer covers.
+BATCH_BYTES = MAX_BODY_BYTES // 2
+FETCHED: Schema = {
+    "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
+    "handled": Field(int, MAX_RECORDS_PER_MESSAGE),
+}
 RECORDS: Schema = {
     "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
 }
@@ -123,5 +133,6 @@ def _check_field(name: str, spec: Field, value: Any) -> None:
         raise PeerProtocolError(f"field '{name}' is out of bounds")
     if spec.kind is list:
         for element in item:
-            if not isinstance(element, bytes) or len(element) > spec.item_bound:
+            too_long = len(element) > spec.item_bound if isinstance(element, bytes) else True
+            if too_long or (spec.exact_items and len(element) != spec.item_bound):
                 raise PeerProtocolError(f"field '{name}' holds an item of the wrong type or size")

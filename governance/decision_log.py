@@ -69,11 +69,16 @@ def log_decision(
 
 
 def outcome(decision: Decision) -> str:
-    return (
-        "allow"
-        if decision.allowed
-        else "deny:" + ",".join(reason.code for reason in decision.denials)
-    )
+    """A decision's result under one policy: a changed policy makes every outcome new."""
+    codes = ",".join(reason.code for reason in decision.denials)
+    verdict = "allow" if decision.allowed else f"deny:{codes}"
+    return f"{verdict}@{decision.policy_hash}"
+
+
+def refused_under(states: dict[str, str], record_id: str, policy_hash: str) -> bool:
+    """Whether we already refused this record from this peer under this very policy."""
+    state = states.get(record_id, "")
+    return state.startswith("deny:") and state.endswith("@" + policy_hash)
 
 
 def denial_states(db: sqlite_utils.Database, peer_id: str, direction: str) -> dict[str, str]:
@@ -105,6 +110,17 @@ def log_denial_if_new(
     )
     if not decision.allowed:
         log_decision(db, direction, record_id, peer_id, decision, at)
+
+
+def remember_refusal(
+    db: sqlite_utils.Database, record_id: str, peer_id: str, decision: Decision
+) -> None:
+    """Note an inbound refusal (already logged) so the next sync does not fetch it again."""
+    db.execute(
+        "INSERT OR REPLACE INTO decision_state (record_id, peer_id, direction, outcome) "
+        "VALUES (?, ?, 'inbound', ?)",
+        [record_id, peer_id, outcome(decision)],
+    )
 
 
 def recent_decisions(

@@ -8,11 +8,18 @@ any one deny wins. Sync, push, bundles, the web UI and the API all go through th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from archive.record import SENSITIVITIES, Consent
 from governance.approvals import ApprovalFacts
 from governance.policy_file import PeerRules, Policy
+
+# Inbound denials that mean the sender broke the rules (it must never send such a record),
+# as opposed to our own policy refusing it or timing (an expiry passed on the way).
+STRIKE_CODES = frozenset(
+    {"own_origin", "no_reshare", "no_consent", "scope_local", "not_named_peer", "subject_withheld"}
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class RecordFacts:
     author: str = ""
     received_from: str | None = None
     approvals: tuple[ApprovalFacts, ...] = ()
+    quarantined: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,8 @@ def decide_outbound(
     """May ``record`` be offered and sent to ``peer``?"""
     reasons = _Reasons()
     _check_peer_active(peer, reasons)
+    if record.quarantined:
+        reasons.deny("quarantined", "it waits in quarantine for a curator; nothing passes it on")
     if record.origin == peer.node_id:
         reasons.deny("peer_is_origin", "the peer is the record's origin and already holds it")
     if record.origin != local_node:
@@ -96,7 +106,13 @@ def decide_outbound(
 
 
 def decide_inbound(
-    record: RecordFacts, sender: PeerFacts, policy: Policy, *, local_node: str, now: int
+    record: RecordFacts,
+    sender: PeerFacts,
+    policy: Policy,
+    *,
+    local_node: str,
+    now: int,
+    local_region: str = "",
 ) -> Decision:
     """May ``record``, sent by ``sender``, be stored here (and must it wait in quarantine)?"""
     reasons = _Reasons()
@@ -118,6 +134,8 @@ def decide_inbound(
         reasons.deny("scope_local", "the record's consent keeps it on its origin node")
     elif consent.scope == "peers" and local_node not in consent.peers:
         reasons.deny("not_named_peer", "the record's consent names other peers, not this node")
+    if local_region:
+        _check_consent_regions(consent, local_region, reasons)
     _check_expiry(consent, reasons, now)
     if record.kind in policy.inbound_kinds_deny:
         reasons.deny("kind_refused", f"our policy takes in no {record.kind}")
@@ -162,6 +180,21 @@ def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons
             "region_not_allowed", f"consent allows only {', '.join(consent.regions_allow)}"
         )
     _check_expiry(consent, reasons, now)
+
+
+def same_region(region: str, regions: Iterable[str]) -> bool:
+    """Regions compare without regard to case or outer spaces: "East Africa" = "east africa"."""
+    wanted = region.strip().casefold()
+    return any(wanted == other.strip().casefold() for other in regions)
+
+
+def _check_consent_regions(consent: Consent, region: str, reasons: _Reasons) -> None:
+    if same_region(region, consent.regions_deny):
+        reasons.deny("region_denied", f"consent excludes the region {region}")
+    if consent.regions_allow and not same_region(region, consent.regions_allow):
+        reasons.deny(
+            "region_not_allowed", f"consent allows only {', '.join(consent.regions_allow)}"
+        )
 
 
 def _check_expiry(consent: Consent, reasons: _Reasons, now: int) -> None:
