@@ -22,7 +22,7 @@ DEFAULT_PORT = 8470
 DEFAULT_SYNC_INTERVAL = 300
 _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
-    "server": {"host": str, "port": int},
+    "server": {"host": str, "port": int, "public_read": bool},
     "federation": {"sync_interval": int},
 }
 
@@ -36,6 +36,7 @@ class NodeConfig:
     url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    public_read: bool = False
     sync_interval: int = DEFAULT_SYNC_INTERVAL
 
 
@@ -62,6 +63,9 @@ url = {q(config.url)}
 # 127.0.0.1 keeps the node private to this machine; expose it on purpose only.
 host = {q(config.host)}
 port = {config.port}
+# The read API (/api/v1/) answers only this machine unless this is true. Peers never need
+# it: federation has its own signed routes. Turn it on only behind sign-in or a trusted net.
+public_read = {str(config.public_read).lower()}
 
 [federation]
 # Seconds between background syncs with every active peer (news is pushed at once anyway).
@@ -106,7 +110,9 @@ def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
             expected = _SCHEMA[section].get(key)
             if expected is None:
                 raise ConfigError(f"{path}: [{section}] unknown key '{key}'")
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (
+                isinstance(value, bool) and expected is not bool
+            ):
                 raise ConfigError(f"{path}: [{section}] {key} must be {expected.__name__}")
             values[f"{section}.{key}"] = value
     for required in ("node.id", "node.name", "node.region"):

@@ -35,10 +35,10 @@ def serve(cli: CliContext, host: str | None, port: int | None) -> None:
     port = node.config.port if port is None else port
     app = create_app(node)
     configure_logging()
-    if not is_loopback(host):
+    if not is_loopback(host) and node.config.public_read:
         err_console.print(
-            f"Warning: listening on {host}, beyond this machine. The read API has no sign-in "
-            "yet: anyone who can reach this address can read every lesson, local ones included.",
+            f"Warning: listening on {host} with public_read on: anyone who can reach this "
+            "address can read every lesson, local ones included.",
             markup=False,
         )
     console.print(

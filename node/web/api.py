@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from aiohttp import web
 
 from archive.queries import (
@@ -10,6 +12,7 @@ from archive.queries import (
     latest_records,
 )
 from archive.search import search
+from crypto.errors import RhizomeError
 from node import __version__
 from node.node import Node
 from node.serialize import hit_json, lesson_detail, summary_json
@@ -38,10 +41,35 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "version": __version__})
 
 
+class ReadNotOpen(RhizomeError):
+    """The read API answers only the node's own machine (``[server] public_read``)."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+def readable_node(request: web.Request) -> Node:
+    """The node, if this client may read: this machine always, others only when opened."""
+    node = request.app[NODE]
+    if not node.config.public_read and not is_loopback_address(request.remote):
+        raise ReadNotOpen(
+            "the read API answers only this machine; an operator can open it with "
+            "[server] public_read = true in config.toml"
+        )
+    return node
+
+
+def is_loopback_address(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 @routes.get("/api/v1/lessons", name="api_lessons")
 async def list_lessons(request: web.Request) -> web.Response:
     """Newest versions, or ranked search results with ``?q=``; ``limit`` and ``offset`` page."""
-    node = request.app[NODE]
+    node = readable_node(request)
     limit = _int_param(request, "limit", 50, 1, MAX_PAGE)
     offset = _int_param(request, "offset", 0, 0, 10**9)
     query = request.query.get("q", "").strip()
@@ -63,6 +91,6 @@ async def list_lessons(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/lessons/{id}", name="api_lesson")
 async def show_lesson(request: web.Request) -> web.Response:
-    node = request.app[NODE]
+    node = readable_node(request)
     record_id = node.resolve_id(request.match_info["id"])
     return web.json_response(lesson_detail(node.db, record_id, node.node_id))
