@@ -25,6 +25,7 @@ from federation.errors import FederationError
 from federation.peers import Peer, get_peer, list_peers
 from federation.propagation import peers_with_outbox, revoke_expired
 from federation.revocation_client import ExchangeReport, push_outbox
+from federation.sharing import Sharing
 from federation.sync import NOTIFY_PATH, SyncReport, sync_with_peer
 
 log = logging.getLogger("rhizome.federation")
@@ -90,9 +91,14 @@ class SyncService:
         peers = [peer for peer in list_peers(self.client.local.db) if peer.status == "active"]
         return [await self.sync_peer(peer) for peer in peers]
 
-    async def notify_peers(self) -> None:
+    async def notify_peers(self, record_ids: list[str]) -> None:
+        """Tell each active peer that may receive one of ``record_ids`` that there is news.
+
+        Peers that may receive none of them hear nothing: even "something new" is metadata.
+        """
+        sharing = Sharing.of(self.client.local)
         for peer in list_peers(self.client.local.db):
-            if peer.status != "active":
+            if peer.status != "active" or not _any_allowed(sharing, record_ids, peer):
                 continue
             try:
                 await self.client.call(
@@ -109,8 +115,8 @@ class SyncService:
     async def _watch_loop(self) -> None:
         while True:
             await asyncio.sleep(WATCH_SECONDS)
-            if self._new_local_records():
-                await self.notify_peers()
+            if news := self._new_records():
+                await self.notify_peers(news)
 
     async def _pull_loop(self) -> None:
         while True:
@@ -164,11 +170,21 @@ class SyncService:
         row = self.client.local.db.execute("SELECT max(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
-    def _new_local_records(self) -> bool:
+    def _new_records(self) -> list[str]:
+        """Ids of records stored since we last looked (by us, the CLI, or from peers)."""
         placeholders = ", ".join("?" for _ in NEWS_KINDS)
-        row = self.client.local.db.execute(
-            f"SELECT max(seq), count(*) FROM events WHERE seq > ? AND kind IN ({placeholders})",
-            [self._last_seq, *NEWS_KINDS],
-        ).fetchone()
-        self._last_seq = max(self._last_seq, self._current_seq())
-        return bool(row[1])
+        last_seen = self._last_seq
+        self._last_seq = self._current_seq()
+        rows = self.client.local.db.execute(
+            f"SELECT subject FROM events WHERE seq > ? AND seq <= ? AND kind IN ({placeholders})",
+            [last_seen, self._last_seq, *NEWS_KINDS],
+        )
+        return [str(row[0]) for row in rows]
+
+
+def _any_allowed(sharing: Sharing, record_ids: list[str], peer: Peer) -> bool:
+    for record_id in record_ids:
+        decision = sharing.explain(record_id, peer)
+        if decision is not None and decision.allowed:
+            return True
+    return False

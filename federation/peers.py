@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -62,10 +63,29 @@ def resolve_peer(db: sqlite_utils.Database, text: str) -> Peer:
     raise UnknownPeer(f"no peer {text!r}; `rhizome peer list` shows your peers")
 
 
+def is_peer_url(url: str) -> bool:
+    """An address we may call back: http(s), a host, nothing else."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+
+
+def unique_name(db: sqlite_utils.Database, node_id: str, name: str) -> str:
+    """The name a peer chose, unless another peer has it: then with its short id added.
+
+    Names are chosen by the peers themselves; policy sections and commands find peers by
+    name, so a newcomer must never take over the name of a peer we already trust.
+    """
+    taken = db.execute(
+        "SELECT 1 FROM peers WHERE name = ? COLLATE NOCASE AND node_id != ?", [name, node_id]
+    ).fetchone()
+    return f"{name} ({node_id.split('-', 1)[0]})" if taken else name
+
+
 def save_peer(
     db: sqlite_utils.Database, node_id: str, name: str, region: str, url: str, now: int
 ) -> None:
     """Add a peer as active, or re-activate and update one we knew."""
+    name = unique_name(db, node_id, name.strip())
     db.execute(
         "INSERT INTO peers (node_id, name, region, url, status, added_at) "
         "VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT (node_id) DO UPDATE SET "

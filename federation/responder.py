@@ -18,13 +18,14 @@ from federation.errors import PeerProtocolError, TooBusy
 from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder, Storage
-from federation.peers import Peer, record_deliveries, save_peer
+from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
 from federation.propagation import accept_receipts, accept_revocation, delivered, outgoing_for
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
 
 SESSION_SECONDS = 120
 MAX_SESSIONS = 64
+SESSIONS_PER_PEER = 2  # so one peer cannot take every session from the others
 
 
 @dataclass
@@ -45,6 +46,10 @@ class FederationResponder:
         request = wire.decode(wire.PAIR_REQUEST, body)
         if request["node_id"] != joiner_id:
             raise PeerProtocolError("the pairing request is signed by another node than it names")
+        if not is_peer_url(request["url"]):
+            raise PeerProtocolError(
+                "the joining node's URL must be http:// or https:// with a host"
+            )
         db, now = self.local.db, self.local.now()
         with transaction(db):
             redeem_invite(
@@ -139,6 +144,11 @@ class FederationResponder:
         if session is None:
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")
+            if (
+                sum(1 for node_id, _ in self.sessions if node_id == peer.node_id)
+                >= SESSIONS_PER_PEER
+            ):
+                raise TooBusy("your node has too many sync sessions open here; finish one first")
             items = Sharing.of(self.local).offer_items(peer)
             responder = Responder(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)

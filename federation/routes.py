@@ -1,21 +1,24 @@
 """Federation routes under ``/federation/v1/``: thin aiohttp adapters.
 
-Each request is checked at the edge, in this order: media type (415), size (413, before the
-body is read whole), signature (401), that the signer is an active peer (403), then the
-per-peer concurrency limit (429) and the deadline (503). Only then does the sans-IO
-:class:`FederationResponder` see the body. Errors use the node's one JSON error shape.
+Each request is checked at the edge, cheapest first: media type (415); when the signature
+claims a node id, that it is an active peer (403), before anything is read or remembered;
+the concurrency limit of that peer and address (429); the size (413, checked as the body
+arrives) within the deadline (503); the signature (401); and that the verified signer is an
+active peer (403). Only then does the sans-IO :class:`FederationResponder` see the body.
+Strangers may only call ``pair``, a few at a time. Errors use the node's one JSON error shape.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from crypto.errors import InvalidNodeId
 from crypto.http_signatures import ReplayGuard, verify_request
+from crypto.node_id import normalize_node_id
 from federation import wire
 from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import (
@@ -31,6 +34,9 @@ from federation.responder import FederationResponder
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
 MAX_CONCURRENT_PER_PEER = 4
+MAX_SLOTS = 1_000
+MAX_PAIRING = 4
+MAX_PAIRING_REMEMBERED = 10_000
 
 
 @dataclass
@@ -39,17 +45,31 @@ class FederationGate:
 
     responder: FederationResponder
     replay_guard: ReplayGuard = field(default_factory=ReplayGuard)
-    slots: dict[str, asyncio.Semaphore] = field(
-        default_factory=lambda: defaultdict(lambda: asyncio.Semaphore(MAX_CONCURRENT_PER_PEER))
+    slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    # Strangers may only try to pair: few at once, and with a replay memory of their own so
+    # they can never crowd out the one peers use.
+    pairing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_PAIRING))
+    pairing_replay_guard: ReplayGuard = field(
+        default_factory=lambda: ReplayGuard(max_entries=MAX_PAIRING_REMEMBERED)
     )
     on_news: Callable[[str], None] = lambda node_id: None
+
+    def slot(self, key: str) -> asyncio.Semaphore:
+        """The concurrency slot of a (claimed peer, address); idle ones are dropped."""
+        if key not in self.slots and len(self.slots) >= MAX_SLOTS:
+            idle = [name for name, slot in self.slots.items() if not slot.locked()]
+            for name in idle:
+                del self.slots[name]
+        return self.slots.setdefault(key, asyncio.Semaphore(MAX_CONCURRENT_PER_PEER))
 
 
 GATE: web.AppKey[FederationGate] = web.AppKey("federation_gate", FederationGate)
 routes = web.RouteTableDef()
 
 
-async def _signed_body(request: web.Request, gate: FederationGate) -> tuple[str, bytes]:
+async def _signed_body(
+    request: web.Request, gate: FederationGate, replay_guard: ReplayGuard | None = None
+) -> tuple[str, bytes]:
     if request.content_type != MSGPACK:
         raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
     if (request.content_length or 0) > wire.MAX_BODY_BYTES:
@@ -69,7 +89,7 @@ async def _signed_body(request: web.Request, gate: FederationGate) -> tuple[str,
         request.headers,
         body,
         now=gate.responder.local.now(),
-        replay_guard=gate.replay_guard,
+        replay_guard=replay_guard or gate.replay_guard,
         recipient=gate.responder.local.node_id,
     )
     return signer, body
@@ -85,7 +105,12 @@ def _claimed_signer(request: web.Request) -> str:
     start = signature_input.find('keyid="')
     if start < 0:
         return ""
-    return signature_input[start + 7 : signature_input.find('"', start + 7)][:80]
+    try:
+        return normalize_node_id(
+            signature_input[start + 7 : signature_input.find('"', start + 7)][:80]
+        )
+    except InvalidNodeId:
+        return ""  # the signature check will say what is wrong
 
 
 def _active_peer(gate: FederationGate, node_id: str) -> Peer:
@@ -99,7 +124,12 @@ def _active_peer(gate: FederationGate, node_id: str) -> Peer:
 
 async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], bytes]) -> web.Response:
     gate = request.app[GATE]
-    slot = gate.slots[f"{_claimed_signer(request)}@{request.remote}"]
+    if request.content_type != MSGPACK:
+        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
+    claimed = _claimed_signer(request)
+    if claimed:
+        _active_peer(gate, claimed)  # strangers stop here, before a body read or the replay memory
+    slot = gate.slot(f"{claimed}@{request.remote}")
     if slot.locked():
         raise TooBusy("too many requests from your node at once; retry shortly")
     async with slot:
@@ -112,8 +142,11 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
 async def pair(request: web.Request) -> web.Response:
     """The one route a stranger may call: it must prove it holds our invite secret."""
     gate = request.app[GATE]
-    signer, body = await _signed_body(request, gate)
-    return web.Response(body=gate.responder.pair(signer, body), content_type=MSGPACK)
+    if gate.pairing.locked():
+        raise TooBusy("too many pairing attempts at once; try again shortly")
+    async with gate.pairing:
+        signer, body = await _signed_body(request, gate, gate.pairing_replay_guard)
+        return web.Response(body=gate.responder.pair(signer, body), content_type=MSGPACK)
 
 
 @routes.post("/federation/v1/reconcile", name="federation_reconcile")
