@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 import sqlite_utils
 
 from archive.queries import record_summary
 from archive.tombstones import resolve_revoked_id
-from federation.peers import get_peer
-from federation.propagation import receipt_status
+from federation.client import PeerClient
+from federation.errors import FederationError
+from federation.peers import Peer, get_peer
+from federation.propagation import peers_with_outbox, receipt_status
 from federation.propagation import revoke as revoke_record
 from federation.revocation import REASONS, Actor
+from federation.revocation_client import ExchangeReport, push_outbox
 from governance.roles import NotAllowed, may
 from node.cli.context import CliContext
+from node.cli.network import run_with_client
 from node.cli.output import console, print_json, short
 from node.serialize import iso_time
+
+IMMEDIATE_DEADLINE = 5.0
 
 
 @click.command()
@@ -44,8 +52,33 @@ def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> No
         f"Revoked {summary.title} ({len(revocation.record_ids)} record(s)); purged here.",
         markup=False,
     )
-    console.print("Peers that got it are told by the running node; see `rhizome receipts ID`.")
+    told, waiting = run_with_client(node, tell_holders_now)
+    console.print(
+        f"Told {told} holder(s) at once; {waiting} unreachable now will be told by the running "
+        "node as soon as they are back. See `rhizome receipts ID`.",
+        markup=False,
+    )
     click.echo(revocation.revocation_id)
+
+
+async def tell_holders_now(client: PeerClient) -> tuple[int, int]:
+    """Push what waits in the outbox to every holder at once (the running node retries the
+    ones that do not answer). Returns (told, still waiting)."""
+    db = client.local.db
+    peers = [p for p in (get_peer(db, node_id) for node_id in peers_with_outbox(db)) if p]
+    results = await asyncio.gather(
+        *(_tell(client, peer) for peer in peers if peer.status == "active")
+    )
+    return sum(results), len(peers) - sum(results)
+
+
+async def _tell(client: PeerClient, peer: Peer) -> bool:
+    try:
+        async with asyncio.timeout(IMMEDIATE_DEADLINE):
+            await push_outbox(client, peer, ExchangeReport())
+    except (FederationError, TimeoutError):
+        return False
+    return True
 
 
 @click.command()

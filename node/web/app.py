@@ -15,6 +15,7 @@ from federation.routes import GATE, FederationGate
 from node.node import Node
 from node.web import api
 from node.web.errors import json_errors
+from node.web.metrics import install_metrics, measure
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 SYNC: web.AppKey[SyncService] = web.AppKey("sync_service", SyncService)
@@ -26,7 +27,9 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     The node key must be openable (federation signs with it) and the policy valid.
     """
     node.policy()
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
+    # measure is outermost, so it counts the status json_errors answers with.
+    app = web.Application(middlewares=[measure, json_errors], client_max_size=MAX_REQUEST_BYTES)
+    install_metrics(app, node)
     app[api.NODE] = node
     app.add_routes(api.routes)
     app[GATE] = FederationGate(FederationResponder(node.local_node()))
