@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["bench.bench_import", "bench.bench_sync", "bench.bench_negentropy"]
+BENCHMARKS = [
+    "bench.bench_import",
+    "bench.bench_sync",
+    "bench.bench_negentropy",
+    "bench.bench_revocation",
+]
 
 
 def main() -> None:

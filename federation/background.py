@@ -133,10 +133,11 @@ class SyncService:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_waiting.wait(), OUTBOX_POLL_SECONDS)
             self._outbox_waiting.clear()
-            await self.flush_outbox()
+            while await self.flush_outbox():
+                pass  # delivering may queue more (receipts to relay): go again at once
 
-    async def flush_outbox(self) -> None:
-        """Deliver what waits for every reachable peer, all peers at once."""
+    async def flush_outbox(self) -> bool:
+        """Deliver what waits for every reachable peer, all peers at once; True if any went."""
         loop = asyncio.get_running_loop()
         due = []
         for node_id in peers_with_outbox(self.client.local.db):
@@ -144,9 +145,10 @@ class SyncService:
             retry_at, _ = self._retry_at.get(node_id, (0.0, 0.0))
             if peer is not None and peer.status == "active" and retry_at <= loop.time():
                 due.append(peer)
-        await asyncio.gather(*(self._deliver(peer) for peer in due))
+        results = await asyncio.gather(*(self._deliver(peer) for peer in due))
+        return any(results)
 
-    async def _deliver(self, peer: Peer) -> None:
+    async def _deliver(self, peer: Peer) -> bool:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(OUTBOX_DEADLINE):
@@ -156,8 +158,9 @@ class SyncService:
             pause = min(pause * 2, MAX_RETRY_SECONDS)
             self._retry_at[peer.node_id] = (loop.time() + pause, pause)
             log.info("revocations for %s wait (%s); retry in %.1f s", peer.name, error, pause)
-        else:
-            self._retry_at.pop(peer.node_id, None)
+            return False
+        self._retry_at.pop(peer.node_id, None)
+        return True
 
     async def _expiry_loop(self) -> None:
         while True:
