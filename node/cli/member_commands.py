@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
+from archive.db import transaction
+from archive.event_log import append_event
 from governance.members import check_roles, list_members, remove_member, set_roles
 from governance.roles import ROLES
 from node.cli.context import CliContext
 from node.cli.output import console, print_json
 from node.home import create_member
 from node.serialize import iso_time
+from node.web.auth import hash_password
 
 
 @click.group()
@@ -102,3 +105,30 @@ def role_add(cli: CliContext, name: str, role_name: str) -> None:
 def role_remove(cli: CliContext, name: str, role_name: str) -> None:
     """Take the role ROLE from member NAME."""
     _change_roles(cli, name, role_name, give=False)
+
+
+@member.command()
+@click.argument("name")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def password(cli: CliContext, name: str, from_stdin: bool) -> None:
+    """Set member NAME's password for signing in to the web UI (admins, or the member).
+
+    Asked twice on the terminal; at least ten characters.
+    """
+    node = cli.node()
+    actor = node.member(cli.member)
+    if actor.name != name:
+        node.require(cli.member, "member.manage")
+    target = node.member(name)
+    if from_stdin:
+        secret = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with transaction(node.db):
+        node.db.execute(
+            "UPDATE members SET password_hash = ? WHERE name = ?",
+            [hash_password(secret), target.name],
+        )
+        append_event(node.db, node.identity, "member.password", target.name, {}, node.now())
+    console.print(f"Password set for {target.name}.", markup=False)
