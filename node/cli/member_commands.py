@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from archive.db import transaction
@@ -122,7 +124,7 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
         node.require(cli.member, "member.manage")
     target = node.member(name)
     if from_stdin:
-        secret = click.get_text_stream("stdin").readline().rstrip("\n")
+        secret = sys.stdin.readline().rstrip("\n")
     else:
         secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     with transaction(node.db):
