@@ -252,7 +252,28 @@ def m004_revocation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_records, m002_federation, m003_governance, m004_revocation]
+def m005_bundles(db: sqlite_utils.Database) -> None:
+    """Bundles we exported, so ``--since`` can name an earlier bundle file."""
+    db.execute(
+        """
+        CREATE TABLE bundles_sent (
+            file_hash TEXT PRIMARY KEY,
+            bundle_id TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            records INTEGER NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_records,
+    m002_federation,
+    m003_governance,
+    m004_revocation,
+    m005_bundles,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -6,7 +6,12 @@ the change out of the write-ahead log, so the text is gone from the files, not j
 
 from __future__ import annotations
 
+import time
+
 import sqlite_utils
+
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE = 0.05
 
 
 def delete_record(db: sqlite_utils.Database, record_id: str) -> bool:
@@ -20,6 +25,17 @@ def delete_record(db: sqlite_utils.Database, record_id: str) -> bool:
 
 
 def scrub_free_space(db: sqlite_utils.Database) -> None:
-    """After a purge: merge the search index (dropping deleted terms) and checkpoint the WAL."""
+    """After a purge: merge the search index (dropping deleted terms) and checkpoint the WAL.
+
+    Inside a larger transaction (a bundle import) this waits: the outer caller scrubs once
+    it has committed. Another process reading the database can hold the checkpoint back for
+    a moment, so we retry briefly; the next purge or checkpoint finishes the job otherwise.
+    """
+    if db.conn.in_transaction:
+        return
     db.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for _ in range(CHECKPOINT_TRIES):
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(CHECKPOINT_PAUSE)

@@ -53,6 +53,7 @@ def main(ctx: click.Context, home: Path | None, member: str) -> None:
 
 def _register() -> None:
     from node.cli import (
+        bundle_commands,
         init_command,
         lesson_commands,
         member_commands,
@@ -69,6 +70,7 @@ def _register() -> None:
     main.add_command(policy_commands.policy)
     main.add_command(peer_commands.peer)
     main.add_command(peer_commands.sync)
+    main.add_command(bundle_commands.bundle)
     main.add_command(revoke_commands.revoke)
     main.add_command(revoke_commands.receipts)
     main.add_command(verify_command.verify)

@@ -1,0 +1,266 @@
+"""Offline bundles: records carried by hand between two paired hubs.
+
+A bundle file is ``RHZBNDL1`` followed by a sealed box (``crypto.sealing``) to the receiving
+node, holding an envelope signed by the sending node (context ``rhizome/bundle/v1``) over::
+
+    [1, from node id, to node id, bundle id (16 bytes), created, since or nil,
+     [revocations], [receipts], [member certificates], [approvals], [records]]
+
+Tombstones come first, so an old bundle can never bring back a revoked record. What goes in
+is what the outbound decision lets that peer have; what comes out passes the same checks as
+sync (signatures, tombstones, the inbound decision), all in one transaction. The format is
+documented in docs/reference/bundle-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.db import transaction
+from archive.lesson_file import parse_timestamp
+from archive.purge import scrub_free_space
+from crypto.canonical import DecodeLimits, pack, unpack
+from crypto.envelope import open_envelope, seal
+from crypto.errors import CryptoError, RhizomeError
+from crypto.node_id import node_id_from_public_key
+from crypto.sealing import NotForThisNode, open_sealed, seal_to
+from federation.errors import FederationError
+from federation.local import LocalNode
+from federation.peers import Peer, get_peer, record_deliveries
+from federation.propagation import accept_receipts, accept_revocation, outgoing_for
+from federation.revocation import InvalidRevocation
+from federation.sharing import Sharing
+
+MAGIC = b"RHZBNDL1"
+BUNDLE_CONTEXT = b"rhizome/bundle/v1"
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+MAX_BUNDLE_RECORDS = 1_000_000
+_OUTER_LIMITS = DecodeLimits(
+    max_bytes=MAX_BUNDLE_BYTES, max_bin_len=MAX_BUNDLE_BYTES, max_array_len=8
+)
+_INNER_LIMITS = DecodeLimits(
+    max_bytes=MAX_BUNDLE_BYTES, max_bin_len=1 << 20, max_array_len=MAX_BUNDLE_RECORDS, max_map_len=4
+)
+Progress = Callable[[int], None]
+
+
+class BadBundle(FederationError):
+    """The file is not a bundle this node can use: damaged, truncated, not a bundle, made for
+    another node or by a node we do not trust. Nothing from it was stored."""
+
+    code = "bad_bundle"
+
+
+@dataclass
+class BundleContents:
+    sender: str
+    recipient: str
+    bundle_id: str
+    created: int
+    since: int | None
+    left_out: int = 0  # records that did not fit: export again with --since this bundle
+    revocations: list[bytes] = field(default_factory=list)
+    receipts: list[bytes] = field(default_factory=list)
+    certificates: list[bytes] = field(default_factory=list)
+    approvals: list[bytes] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    sender: str
+    records: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    revocations: int = 0
+    dry_run: bool = False
+
+
+# -- the file format (sans-IO) -----------------------------------------------------------
+
+
+def write_bundle(local: LocalNode, contents: BundleContents) -> bytes:
+    payload = pack(
+        [
+            1, contents.sender, contents.recipient, bytes.fromhex(contents.bundle_id),
+            contents.created, contents.since, contents.revocations, contents.receipts,
+            contents.certificates, contents.approvals, contents.records,
+        ]
+    )  # fmt: skip
+    signed = seal(local.identity, BUNDLE_CONTEXT, payload).raw
+    return MAGIC + seal_to(contents.recipient, signed)
+
+
+def read_bundle(local: LocalNode, data: bytes) -> BundleContents:
+    """Open, verify and decode a bundle meant for us; :class:`BadBundle` otherwise."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BadBundle(f"the file is larger than the bundle limit of {MAX_BUNDLE_BYTES} bytes")
+    if not data.startswith(MAGIC):
+        raise BadBundle("this file is not a Rhizome bundle")
+    try:
+        signed = open_sealed(local.identity, data[len(MAGIC) :])
+    except NotForThisNode as error:
+        raise BadBundle("this bundle was made for another node, or the file is damaged") from error
+    try:
+        envelope = open_envelope(signed, BUNDLE_CONTEXT, _OUTER_LIMITS)
+        fields = unpack(envelope.payload, _INNER_LIMITS)
+        return _contents(fields, node_id_from_public_key(envelope.signer), local.node_id)
+    except (CryptoError, ValueError, TypeError) as error:
+        raise BadBundle(f"the bundle does not verify ({error})") from error
+
+
+def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
+    version, sender, recipient, bundle_id, created, since, *lists = fields
+    if version != 1 or len(lists) != 5:
+        raise BadBundle("unsupported bundle version")
+    if sender != signer:
+        raise BadBundle("the bundle is not signed by the node it names")
+    if recipient != our_id:
+        raise BadBundle("this bundle was made for another node")
+    if not all(
+        isinstance(items, list) and all(isinstance(i, bytes) for i in items) for items in lists
+    ):
+        raise BadBundle("the bundle's lists hold something other than signed statements")
+    revocations, receipts, certificates, approvals, records = lists
+    return BundleContents(
+        sender, recipient, bytes(bundle_id).hex(), int(created), since,
+        revocations=revocations, receipts=receipts, certificates=certificates,
+        approvals=approvals, records=records,
+    )  # fmt: skip
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def export_bundle(local: LocalNode, peer: Peer, since: int | None) -> tuple[bytes, BundleContents]:
+    """What ``peer`` may have (since ``since``), signed and sealed to it; the ledger notes it."""
+    db, now = local.db, local.now()
+    sharing = Sharing.of(local)
+    record_ids = _records_for(sharing, peer, since)
+    contents = BundleContents(local.node_id, peer.node_id, os.urandom(16).hex(), now, since)
+    contents.revocations = _revocations_for(db, peer.node_id)
+    contents.receipts = [
+        envelope for _, envelope in outgoing_for(db, peer.node_id, 100_000).receipts
+    ]
+    found, _ = sharing.envelopes_for(
+        [bytes.fromhex(i) for i in record_ids], peer, MAX_BUNDLE_BYTES // 2
+    )
+    contents.records = [envelope for _, envelope in found]
+    contents.approvals, contents.certificates = _approvals_for(db, [i for i, _ in found])
+    data = write_bundle(local, contents)
+    with transaction(db):
+        record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
+        db.execute(
+            "INSERT OR REPLACE INTO bundles_sent (file_hash, bundle_id, peer_id, created, records) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [hashlib.sha256(data).hexdigest(), contents.bundle_id, peer.node_id, now, len(found)],
+        )
+    return data, contents
+
+
+def _records_for(sharing: Sharing, peer: Peer, since: int | None) -> list[str]:
+    rows = sharing.db.execute(
+        "SELECT id FROM records WHERE stored_at > ? AND origin != ? ORDER BY created, id",
+        [-1 if since is None else since, peer.node_id],
+    )
+    return [str(row[0]) for row in rows]
+
+
+def _revocations_for(db: Any, peer_id: str) -> list[bytes]:
+    """Every revocation covering a record this peer got from us or gave us."""
+    rows = db.execute(
+        "SELECT DISTINCT r.envelope FROM revocations AS r JOIN tombstones AS t "
+        "ON t.revocation_id = r.revocation_id JOIN deliveries AS d ON d.record_id = t.record_id "
+        "WHERE d.peer_id = ? ORDER BY r.issued_at",
+        [peer_id],
+    )
+    return [bytes(row[0]) for row in rows]
+
+
+def _approvals_for(db: Any, record_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
+    approvals, certificates = [], {}
+    for record_id in record_ids:
+        for member, envelope, certificate in db.execute(
+            "SELECT a.member, a.envelope, m.certificate FROM approvals AS a "
+            "JOIN members AS m ON m.name = a.member WHERE a.record_id = ?",
+            [record_id],
+        ):
+            approvals.append(bytes(envelope))
+            certificates[member] = bytes(certificate)
+    return approvals, list(certificates.values())
+
+
+def since_of(db: Any, text: str) -> int:
+    """``--since``: an earlier bundle file we exported, or an ISO 8601 time."""
+    if os.path.isfile(text):
+        with open(text, "rb") as handle:
+            file_hash = hashlib.sha256(handle.read()).hexdigest()
+        row = db.execute(
+            "SELECT created FROM bundles_sent WHERE file_hash = ?", [file_hash]
+        ).fetchone()
+        if row is None:
+            raise BadBundle(f"{text}: not a bundle this node exported")
+        return int(row[0])
+    return parse_timestamp(text, "--since", "time")
+
+
+# -- import ------------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Raised to roll the import back after counting what it would do."""
+
+
+def import_bundle(
+    local: LocalNode, data: bytes, *, dry_run: bool = False, progress: Progress | None = None
+) -> ImportReport:
+    """Apply a bundle exactly as a sync would, in one transaction (rolled back for a dry run)."""
+    contents = read_bundle(local, data)
+    sender = get_peer(local.db, contents.sender)
+    if sender is None or sender.status != "active":
+        raise BadBundle("this bundle comes from a node that is not an active peer here")
+    report = ImportReport(sender.node_id, records=len(contents.records), dry_run=dry_run)
+    try:
+        with transaction(local.db):
+            _apply(local, contents, sender, report, progress)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except (RhizomeError, ValueError) as error:
+        raise BadBundle(f"the bundle could not be applied, nothing was stored ({error})") from error
+    if not dry_run:
+        scrub_free_space(local.db)
+    return report
+
+
+def _apply(
+    local: LocalNode,
+    contents: BundleContents,
+    sender: Peer,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    for raw in contents.revocations:  # tombstones first: they beat every copy below
+        try:
+            accept_revocation(local, raw, sender)
+            report.revocations += 1
+        except InvalidRevocation as error:
+            raise BadBundle(f"a revocation in it does not verify ({error})") from error
+    accept_receipts(local, contents.receipts, sender)
+    sharing = Sharing.of(local)
+    for start in range(0, len(contents.records), 500):
+        batch = contents.records[start : start + 500]
+        result = sharing.receive(batch, sender)
+        report.stored += len(result.stored)
+        report.quarantined += len(result.quarantined)
+        report.duplicates += result.duplicates
+        report.rejected += len(result.rejected)
+        if progress:
+            progress(len(batch))

@@ -1,0 +1,90 @@
+"""``rhizome bundle …``: carry records on a USB stick where the network is down or watched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from federation.bundles import BadBundle, export_bundle, import_bundle, since_of
+from federation.peers import resolve_peer
+from node.cli.context import CliContext
+from node.cli.output import console, err_console, print_json
+
+
+@click.group()
+def bundle() -> None:
+    """Export records for one peer to a file, or import a file a peer gave you."""
+
+
+@bundle.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--for", "peer_ref", required=True, metavar="PEER", help="The peer it is for.")
+@click.option(
+    "--since",
+    default=None,
+    metavar="BUNDLE_OR_TIME",
+    help="Only what is new since an earlier bundle file (or an ISO 8601 time).",
+)
+@click.pass_obj
+def export_(cli: CliContext, file: Path, peer_ref: str, since: str | None) -> None:
+    """Write what PEER may have to FILE: signed by this node, readable only by PEER."""
+    node, _ = cli.acting("sync")
+    peer = resolve_peer(node.db, peer_ref)
+    if peer.status != "active":
+        raise BadBundle(f"{peer.name} is {peer.status}; resume it first")
+    since_time = since_of(node.db, since) if since else None
+    data, contents = export_bundle(node.local_node(), peer, since_time)
+    _write_new(file, data)
+    console.print(
+        f"Wrote {file}: {len(contents.records)} records and {len(contents.revocations)} "
+        f"withdrawals for {peer.name}, {len(data):,} bytes, sealed to their key.",
+        markup=False,
+    )
+    if contents.left_out:
+        console.print(
+            f"{contents.left_out} records did not fit: export again with --since {file}",
+            markup=False,
+        )
+
+
+def _write_new(file: Path, data: bytes) -> None:
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise BadBundle(f"{file}: already exists; choose another name") from error
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+@bundle.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.pass_obj
+def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Apply a bundle FILE from a peer, all or nothing, with the same checks as sync."""
+    node, _ = cli.acting("sync")
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise BadBundle(f"{file}: cannot read it ({error.strerror})") from error
+    columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn())
+    disable = as_json or not err_console.is_terminal
+    with Progress(*columns, console=err_console, disable=disable) as bar:
+        task = bar.add_task("import", total=None)
+        report = import_bundle(
+            node.local_node(), data, dry_run=dry_run, progress=lambda n: bar.advance(task, n)
+        )
+    if as_json:
+        print_json(vars(report))
+        return
+    verb = "Would store" if dry_run else "Stored"
+    console.print(
+        f"{verb} {report.stored} records ({report.quarantined} to quarantine), "
+        f"{report.duplicates} already here, {report.rejected} refused; "
+        f"{report.revocations} withdrawals applied.",
+        markup=False,
+    )
