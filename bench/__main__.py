@@ -6,6 +6,7 @@ import argparse
 import importlib
 
 BENCHMARKS = [
+    "bench.bench_bundle",
     "bench.bench_import",
     "bench.bench_sync",
     "bench.bench_negentropy",

@@ -173,12 +173,7 @@ def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons
             reasons.deny("not_named_peer", f"consent names only other peers, not {peer.name}")
     else:
         reasons.allow("scope_" + consent.scope, f"consent scope is {consent.scope}")
-    if peer.region in consent.regions_deny:
-        reasons.deny("region_denied", f"consent excludes the region {peer.region}")
-    if consent.regions_allow and peer.region not in consent.regions_allow:
-        reasons.deny(
-            "region_not_allowed", f"consent allows only {', '.join(consent.regions_allow)}"
-        )
+    _check_consent_regions(consent, peer.region, reasons)
     _check_expiry(consent, reasons, now)
 
 
@@ -241,11 +236,11 @@ def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: _Reason
 
 
 def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
-    if peer.region in policy.regions_deny:
+    if same_region(peer.region, policy.regions_deny):
         reasons.deny(
             "peer_region_denied", f"the policy shares nothing with the region {peer.region}"
         )
-    elif policy.regions_allow and peer.region not in policy.regions_allow:
+    elif policy.regions_allow and not same_region(peer.region, policy.regions_allow):
         reasons.deny(
             "peer_region_not_allowed",
             f"the policy shares only with {', '.join(sorted(policy.regions_allow))}",

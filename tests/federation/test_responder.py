@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,12 +35,15 @@ from federation.invites import (
 from federation.negentropy import Initiator, Storage
 from federation.peers import get_peer, list_peers, record_deliveries, save_peer
 from federation.responder import FederationResponder
+from federation.sharing import content_id_of_envelope
+from governance.decision_log import recent_decisions
 from node.node import Node
 from tests.conftest import SEED_A, SEED_B, FakeClock, HomeFactory
 from tests.federation.test_sharing import (
     FEDERATION,
     SEED_C,
     add,
+    change_policy,
     count,
     flip_signature,
     hold,
@@ -132,19 +136,32 @@ def sync_by_hand(here: Hub, there: Hub, session: str) -> Exchange:
     assert message is None, "reconciliation did not converge"
 
     wanted = [rid for rid in exchange.need if not has_record(here.node.db, rid.hex())]
-    if wanted:
-        body = wire.encode(wire.FETCH_REQUEST, {"ids": wanted})
+    while wanted:
+        batch = wanted[: wire.MAX_RECORDS_PER_MESSAGE]
+        body = wire.encode(wire.FETCH_REQUEST, {"ids": batch})
         answer = there.responder.fetch(us, body)
         exchange.messages += [body, answer]
-        envelopes = wire.decode(wire.RECORDS, answer)["records"]
-        exchange.received = sharing_of(here.node).receive(envelopes, them).stored
+        fetched = wire.decode(wire.FETCHED, answer)
+        handled = fetched["handled"]
+        assert 0 < handled <= len(batch), "every fetch answer makes progress"
+        assert {content_id_of_envelope(e) for e in fetched["records"]} <= set(batch[:handled])
+        wanted = wanted[handled:]
+        exchange.received += sharing_of(here.node).receive(fetched["records"], them).stored
 
-    found = sharing_of(here.node).envelopes_for(exchange.have, them)
-    if found:
+    have = exchange.have
+    while have:
+        found, handled = sharing_of(here.node).envelopes_for(
+            have[: wire.MAX_RECORDS_PER_MESSAGE], them, wire.BATCH_BYTES
+        )
+        assert handled > 0
+        have = have[handled:]
+        if not found:
+            continue
         body = wire.encode(wire.RECORDS, {"records": [envelope for _, envelope in found]})
         answer = there.responder.push(us, body)
         exchange.messages += [body, answer]
-        exchange.pushed = wire.decode(wire.PUSH_RESPONSE, answer)
+        counts = wire.decode(wire.PUSH_RESPONSE, answer)
+        exchange.pushed = {k: exchange.pushed.get(k, 0) + v for k, v in counts.items()}
         with transaction(here.node.db):
             now = int(here.node.clock())
             record_deliveries(here.node.db, them.node_id, [rid for rid, _ in found], "sent", now)
@@ -344,10 +361,20 @@ def test_a_reshareable_record_travels_along_a_chain_with_its_origin(
     assert tuple(row) == (quito.node_id, nairobi.node_id)
 
 
-def fetch(there: Hub, here: Hub, ids: list[bytes]) -> list[bytes]:
-    body = wire.encode(wire.FETCH_REQUEST, {"ids": ids})
+def fetch_answer(there: Hub, here: Hub, body: bytes) -> tuple[list[bytes], int]:
+    """What ``there`` answers ``here``'s fetch body: the records and how many ids it handled."""
     answer = there.responder.fetch(peer_of(there.node, here.node), body)
-    records: list[bytes] = wire.decode(wire.RECORDS, answer)["records"]
+    assert len(answer) <= wire.MAX_BODY_BYTES
+    fetched = wire.decode(wire.FETCHED, answer)
+    records: list[bytes] = fetched["records"]
+    assert sum(len(record) for record in records) <= wire.BATCH_BYTES or len(records) == 1
+    return records, int(fetched["handled"])
+
+
+def fetch(there: Hub, here: Hub, ids: list[bytes]) -> list[bytes]:
+    """The records a fetch of a few small records returns (all ids handled at once)."""
+    records, handled = fetch_answer(there, here, wire.encode(wire.FETCH_REQUEST, {"ids": ids}))
+    assert handled == len(ids)
     return records
 
 
@@ -376,7 +403,13 @@ def test_fetch_never_returns_a_record_the_decision_denies_even_by_id(
     sent_before = count(nairobi.node.db, "deliveries")
 
     assert fetch(nairobi, lima, asked) == []
-    assert fetch(nairobi, lima, [bytes(32), b"", asked[0][:31]]) == []
+    assert fetch(nairobi, lima, [bytes(32), bytes(range(32))]) == []
+    for malformed in (b"", asked[0][:31], asked[0] + b"\x00"):
+        body = msgpack.packb({"ids": [asked[1], malformed]}, use_bin_type=True)
+        with pytest.raises(
+            PeerProtocolError, match="'ids' holds an item of the wrong type or size"
+        ):
+            nairobi.responder.fetch(peer_of(nairobi.node, lima.node), body)
     assert count(nairobi.node.db, "deliveries") == sent_before
 
 
@@ -395,10 +428,7 @@ def test_fetch_never_passes_on_a_record_waiting_in_quarantine(paired: dict[str, 
     """docs/reference/policy.md: with ``quarantine = true``, records received from peers
     "do not show in list or search and are never passed on" until a curator accepts them."""
     nairobi, lima, quito = paired["nairobi"], paired["lima"], paired["quito"]
-    policy_file = nairobi.node.paths.policy
-    policy_file.write_text(
-        policy_file.read_text().replace("quarantine = false", "quarantine = true")
-    )
+    change_policy(nairobi.node, "quarantine = false", "quarantine = true")
     reshareable = add(quito.node, "Pass it on", consent=RESHAREABLE)
     received = sharing_of(nairobi.node).receive(
         [reshareable.envelope], peer_of(nairobi.node, quito.node)
@@ -410,35 +440,79 @@ def test_fetch_never_passes_on_a_record_waiting_in_quarantine(paired: dict[str, 
         open_record(envelope).id_hex for envelope in fetch(nairobi, lima, [reshareable.record_id])
     ]
     assert fetched == [], "a quarantined record was handed out when asked for by id"
+    decision = sharing_of(nairobi.node).explain(
+        reshareable.id_hex, peer_of(nairobi.node, lima.node)
+    )
+    assert decision is not None and not decision.allowed
+    assert [reason.code for reason in decision.denials] == ["quarantined"]
+    logged = recent_decisions(nairobi.node.db, limit=1, record_id=reshareable.id_hex)[0]
+    assert (logged.direction, logged.peer_id, logged.allowed) == ("outbound", lima.node_id, False)
+    assert "quarantined" in logged.reasons
+    sent = nairobi.node.db.execute("SELECT count(*) FROM deliveries WHERE direction = 'sent'")
+    assert sent.fetchone()[0] == 0
 
 
 def test_fetch_refuses_to_be_asked_for_too_much_at_once(paired: dict[str, Hub]) -> None:
     nairobi, lima = paired["nairobi"], paired["lima"]
     ids = [bytes([n % 256, n // 256]) * 16 for n in range(wire.MAX_RECORDS_PER_MESSAGE + 1)]
-    with pytest.raises(PeerProtocolError, match=f"at most {wire.MAX_RECORDS_PER_MESSAGE}"):
-        fetch(nairobi, lima, ids)
+    peer = peer_of(nairobi.node, lima.node)
+    too_many = msgpack.packb({"ids": ids}, use_bin_type=True)
+    with pytest.raises(PeerProtocolError, match="'ids' is out of bounds"):
+        nairobi.responder.fetch(peer, too_many)
+    as_many_as_allowed = wire.encode(wire.FETCH_REQUEST, {"ids": ids[:-1]})
+    assert fetch_answer(nairobi, lima, as_many_as_allowed) == ([], wire.MAX_RECORDS_PER_MESSAGE)
+
+
+def test_fetch_refuses_to_be_asked_for_nothing(paired: dict[str, Hub]) -> None:
+    """An answer to an empty request could handle no id, and a client would loop on it."""
+    nairobi, lima = paired["nairobi"], paired["lima"]
+    add(nairobi.node, "Open to all peers")
+    with pytest.raises(PeerProtocolError, match="at least one record"):
+        nairobi.responder.fetch(
+            peer_of(nairobi.node, lima.node), wire.encode(wire.FETCH_REQUEST, {"ids": []})
+        )
+    assert count(nairobi.node.db, "deliveries") == 0
 
 
 def test_a_fetch_answer_always_fits_the_body_limit(paired: dict[str, Hub]) -> None:
     """Lessons may carry 256 KiB of text each, so 65 of them are more than one body may hold
     (wire.MAX_BODY_BYTES, 16 MiB). Whatever was asked, the answer must be one the peer can
-    decode; otherwise those records can never be synced."""
+    decode; otherwise those records can never be synced. ``handled`` says how far the answer
+    got, and the client asks again for the rest until it has every record."""
     nairobi, lima = paired["nairobi"], paired["lima"]
     text = ("field notes " * (MAX_LESSON_BODY // 12))[: MAX_LESSON_BODY - 1] + "\n"
     lessons = [
         (f"big-{n}", lesson_of(nairobi.node, f"Big lesson {n}", body=text)) for n in range(65)
     ]
     records = [record for _, record in nairobi.node.writer.add_lessons(lessons)]
-    ids = [record.record_id for record in records if isinstance(record, SignedRecord)]
+    signed = [record for record in records if isinstance(record, SignedRecord)]
+    ids = [record.record_id for record in signed]
     assert len(ids) == 65
+    assert sum(len(record.envelope) for record in signed) > wire.MAX_BODY_BYTES
 
-    answer = nairobi.responder.fetch(
-        peer_of(nairobi.node, lima.node), wire.encode(wire.FETCH_REQUEST, {"ids": ids})
-    )
+    peer = peer_of(nairobi.node, lima.node)
+    wanted, got, answers = list(ids), [], 0
+    while wanted:
+        answers += 1
+        assert answers <= len(ids), "the answers stopped making progress"
+        answer = nairobi.responder.fetch(peer, wire.encode(wire.FETCH_REQUEST, {"ids": wanted}))
+        size = len(answer)
+        assert size <= wire.MAX_BODY_BYTES, f"a {size}-byte answer no peer will accept"
+        fetched = wire.decode(wire.FETCHED, answer)
+        handled, envelopes = fetched["handled"], fetched["records"]
+        assert 0 < handled <= len(wanted)
+        if answers == 1:
+            assert handled < len(ids), "65 big records cannot all fit in one answer"
+        assert sum(len(envelope) for envelope in envelopes) <= wire.BATCH_BYTES
+        assert [content_id_of_envelope(e) for e in envelopes] == wanted[:handled]
+        got += envelopes
+        wanted = wanted[handled:]
 
-    size = len(answer)
-    assert size <= wire.MAX_BODY_BYTES, f"a {size}-byte answer no peer will accept"
-    assert wire.decode(wire.RECORDS, answer)["records"]
+    assert answers > 1
+    assert [open_record(envelope).record_id for envelope in got] == ids
+    stored = sharing_of(lima.node).receive(got, peer_of(lima.node, nairobi.node)).stored
+    assert stored == [record_id.hex() for record_id in ids]
+    assert count(nairobi.node.db, "deliveries") == 65
 
 
 def push(there: Hub, here: Hub, body: bytes) -> dict[str, int]:

@@ -3,12 +3,15 @@
 ``offer_items`` is the set a node reconciles with a peer: exactly the records the outbound
 decision allows for that peer, plus those the peer already holds. ``receive_records`` is the
 one way in: verify, decide, store, all in one transaction; a peer that sends a bad record or
-one it had no right to send gets a strike (issue 3, "Sync engine").
+one it had no right to send gets a strike (issue 3, "Sync engine"), while a record our own
+policy, our region or the time refuses costs it nothing. Every refusal is remembered under
+the policy's hash, so a sync does not fetch it again until the policy changes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +29,21 @@ from crypto.signing import RECORD_CONTEXT, SigningIdentity
 from federation import sharing
 from federation.peers import Peer, get_peer, record_deliveries, save_peer, set_status
 from federation.sharing import ReceiveResult, Sharing
+from governance.decision_log import denial_states, recent_decisions, refused_under
+from governance.decisions import STRIKE_CODES
+from governance.quarantine import accept_quarantined
 from node.node import Node
 from tests.conftest import SEED_A, SEED_B, START, FakeClock, HomeFactory, write_lesson
 
 SEED_C = bytes(range(64, 96))
 FEDERATION = Consent(basis="consent", scope="federation")
+WITHDRAWN = dataclasses.replace(FEDERATION, subjects=(Subject("Amani", True, withdrawn=True),))
+# Lines of the default policy.toml, as ``init`` writes it.
+INBOUND_DENIES_NOTHING = "# Kinds and tags we never take in.\nkinds_deny = []\ntags_deny = []\n"
+INBOUND_DENIES_CASE_STUDIES_AND_LEGAL = (
+    '# Kinds and tags we never take in.\nkinds_deny = ["case_study"]\ntags_deny = ["legal"]\n'
+)
+OUTBOUND_TAGS_DENY = "tags_deny = []\n# Regions"
 
 
 # --- Three hubs on real homes -----------------------------------------------------------
@@ -113,6 +126,21 @@ def sharing_of(node: Node) -> Sharing:
 def offered_ids(node: Node, to: Node) -> set[str]:
     items = sharing_of(node).offer_items(peer_of(node, to))
     return {record_id.hex() for _, record_id in items}
+
+
+def change_policy(node: Node, old: str, new: str) -> str:
+    """Edit ``node``'s policy.toml as an operator would; the hash of the policy now in force."""
+    path = node.paths.policy
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    before = node.policy().hash
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    stat = path.stat()  # a coarse file-system clock must not hide the edit from the node
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    after = node.policy().hash
+    assert after != before
+    assert sharing_of(node).policy.hash == after
+    return after
 
 
 def count(db: sqlite_utils.Database, table: str) -> int:
@@ -266,6 +294,101 @@ def test_a_lesson_naming_its_peer_by_name_is_offered_to_that_peer(
     assert receive(lima, nairobi, record.envelope).stored == [record.id_hex]
 
 
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"regions_deny": ("andes",)}, "region_denied"),
+        ({"regions_deny": (" ANDES ",)}, "region_denied"),
+        ({"regions_allow": ("east africa",)}, "region_not_allowed"),
+        ({"regions_allow": ("andes",)}, None),
+        ({"regions_deny": ("east africa",)}, None),
+    ],
+    ids=["deny-lower", "deny-upper-spaced", "allow-other", "allow-lower", "deny-other"],
+)
+def test_outbound_consent_regions_compare_without_regard_to_case(
+    hubs: dict[str, Node], changes: dict[str, Any], code: str | None
+) -> None:
+    """Regions compare like ``same_region`` both ways: a consent that keeps a record out of
+    "andes" keeps it from Lima (region "Andes"), as Lima's own inbound check would."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    record = add(nairobi, "Regional", consent=dataclasses.replace(FEDERATION, **changes))
+    decision = sharing_of(nairobi).explain(record.id_hex, peer_of(nairobi, lima))
+    assert decision is not None
+    denied = [reason.code for reason in decision.denials]
+    assert denied == ([code] if code else [])
+    assert (record.id_hex in offered_ids(nairobi, lima)) is (code is None)
+
+
+# --- envelopes_for ----------------------------------------------------------------------
+
+
+def test_envelopes_for_stops_before_the_budget_and_says_how_many_ids_it_handled(
+    hubs: dict[str, Node],
+) -> None:
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    allowed = [add(nairobi, f"Open {n}", body=f"{'notes ' * 40 * (n + 1)}\n") for n in range(4)]
+    local = add(nairobi, "Stays home", consent=Consent("consent", "local"))
+    unknown = bytes(32)
+    first, second, third, fourth = allowed
+    asked = [
+        first.record_id, unknown, local.record_id,
+        second.record_id, third.record_id, fourth.record_id,
+    ]  # fmt: skip
+    budget = sum(len(record.envelope) for record in allowed[:3])
+    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+
+    found, handled = evaluation.envelopes_for(asked, peer, budget)
+
+    assert found == [(r.id_hex, r.envelope) for r in allowed[:3]]
+    assert handled == 5, "the unknown and denied ids count as handled; the fourth is left"
+    assert sum(len(envelope) for _, envelope in found) <= budget
+    rest, handled_rest = evaluation.envelopes_for(asked[handled:], peer, budget)
+    assert (rest, handled_rest) == ([(fourth.id_hex, fourth.envelope)], 1)
+
+    logged = {(d.record_id, d.allowed) for d in recent_decisions(nairobi.db, limit=100)}
+    assert (local.id_hex, False) in logged
+    assert {(r.id_hex, True) for r in allowed} <= logged
+    assert unknown.hex() not in {record_id for record_id, _ in logged}
+
+
+def test_envelopes_for_hands_out_one_record_even_over_the_budget(hubs: dict[str, Node]) -> None:
+    """Each answer makes progress: a record larger than the budget goes out alone."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    first, second = add(nairobi, "First"), add(nairobi, "Second")
+    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+    ids = [first.record_id, second.record_id]
+
+    assert evaluation.envelopes_for(ids, peer, 1) == ([(first.id_hex, first.envelope)], 1)
+    exact = len(first.envelope) + len(second.envelope)
+    found, handled = evaluation.envelopes_for(ids, peer, exact)
+    assert (len(found), handled) == (2, 2)
+    found, handled = evaluation.envelopes_for(ids, peer, exact - 1)
+    assert (len(found), handled) == (1, 1)
+    assert evaluation.envelopes_for([], peer, exact) == ([], 0)
+    assert evaluation.envelopes_for([bytes(32), bytes(range(32))], peer, 1) == ([], 2)
+
+
+def test_a_quarantined_record_is_explained_as_quarantined_until_a_curator_accepts_it(
+    hubs: dict[str, Node],
+) -> None:
+    nairobi, lima, quito = hubs["nairobi"], hubs["lima"], hubs["quito"]
+    change_policy(nairobi, "quarantine = false", "quarantine = true")
+    record = signed_by(quito, "Pass it on", consent=dataclasses.replace(FEDERATION, reshare=True))
+    assert receive(nairobi, quito, record.envelope).quarantined == [record.id_hex]
+    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+
+    decision = evaluation.explain(record.id_hex, peer)
+    assert decision is not None and not decision.allowed
+    assert [reason.code for reason in decision.denials] == ["quarantined"]
+    assert evaluation.envelopes_for([record.record_id], peer, 1 << 20) == ([], 1)
+    assert record.id_hex not in offered_ids(nairobi, lima)
+
+    accept_quarantined(nairobi.db, nairobi.identity, record.id_hex, "admin", int(nairobi.clock()))
+    decision = sharing_of(nairobi).explain(record.id_hex, peer)
+    assert decision is not None and decision.allowed
+    assert record.id_hex in offered_ids(nairobi, lima)
+
+
 # --- receive_records --------------------------------------------------------------------
 
 
@@ -356,26 +479,173 @@ def test_a_record_the_sender_had_no_right_to_send_is_rejected_with_a_strike(
     )
     not_reshareable = signed_by(quito, "Only for Nairobi")
     lima_own = signed_by(lima, "Lima's own, which Lima no longer holds")
-    expired = add(nairobi, "Expired", consent=dataclasses.replace(FEDERATION, expires=START))
+    notice = signed_by(nairobi, "Only a notice", consent=Consent("notice", "federation"))
+    withdrawn = signed_by(nairobi, "A participant withdrew", consent=WITHDRAWN)
+    refused = [local, for_quito, not_reshareable, lima_own, notice, withdrawn]
 
-    result = receive(
-        lima, nairobi,
-        local.envelope, for_quito.envelope, not_reshareable.envelope, lima_own.envelope,
-        expired.envelope,
-    )  # fmt: skip
+    result = receive(lima, nairobi, *(record.envelope for record in refused))
 
-    assert result.stored == []
+    assert (result.stored, result.quarantined, result.duplicates) == ([], [], 0)
     assert result.rejected == [
         (local.id_hex, "not_allowed: scope_local"),
         (for_quito.id_hex, "not_allowed: not_named_peer"),
         (not_reshareable.id_hex, "not_allowed: no_reshare"),
         (lima_own.id_hex, "not_allowed: own_origin"),
-        (expired.id_hex, "not_allowed: consent_expired"),
+        (notice.id_hex, "not_allowed: no_consent"),
+        (withdrawn.id_hex, "not_allowed: subject_withheld"),
     ]
+    assert {reason.removeprefix("not_allowed: ") for _, reason in result.rejected} == STRIKE_CODES
     assert strikes(lima, nairobi) == [(reason, rid) for rid, reason in result.rejected]
-    assert not any(
-        has_record(lima.db, r.id_hex) for r in (local, for_quito, not_reshareable, expired)
+    assert not any(has_record(lima.db, record.id_hex) for record in refused)
+
+
+def test_a_refusal_for_timing_or_our_region_gives_no_strike(
+    hubs: dict[str, Node], clock: FakeClock
+) -> None:
+    """An expiry can pass while a record travels, and the consent's regions are checked
+    against *our* region, which the sender may not know: refused, but not the sender's fault.
+    Lima is in the Andes; regions compare without regard to case."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+
+    def consent(**changes: Any) -> Consent:
+        return dataclasses.replace(FEDERATION, **changes)
+
+    refused = {
+        "consent_expired": signed_by(nairobi, "Expired", consent=consent(expires=START)),
+        "subject_expired": signed_by(
+            nairobi,
+            "A participant's consent ran out",
+            consent=consent(subjects=(Subject("Amani", True, expires=START),)),
+        ),
+        "region_denied": signed_by(
+            nairobi, "Not the Andes", consent=consent(regions_deny=("andes",))
+        ),
+        "region_not_allowed": signed_by(
+            nairobi, "East Africa only", consent=consent(regions_allow=("EAST AFRICA",))
+        ),
+    }
+    taken = [
+        signed_by(nairobi, "For the Andes", consent=consent(regions_allow=("ANDES",))),
+        signed_by(nairobi, "Not East Africa", consent=consent(regions_deny=("east africa",))),
+    ]
+    clock.advance(1)
+
+    result = receive(lima, nairobi, *(r.envelope for r in [*refused.values(), *taken]))
+
+    assert result.rejected == [
+        (record.id_hex, f"not_allowed: {code}") for code, record in refused.items()
+    ]
+    assert result.stored == [record.id_hex for record in taken]
+    assert not STRIKE_CODES & set(refused)
+    assert strikes(lima, nairobi) == []
+    assert peer_of(lima, nairobi).strikes == 0
+    assert not any(has_record(lima.db, record.id_hex) for record in refused.values())
+
+
+def test_a_policy_refusal_gives_no_strike_but_a_rule_breaking_one_does(
+    hubs: dict[str, Node],
+) -> None:
+    """Our own ``[inbound]`` kinds_deny and tags_deny are ours: a peer may send what they
+    refuse without breaking any rule. A record that breaks a rule still costs a strike, even
+    when our policy would have refused it anyway."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    change_policy(lima, INBOUND_DENIES_NOTHING, INBOUND_DENIES_CASE_STUDIES_AND_LEGAL)
+    by_kind = signed_by(nairobi, "A case study", kind="case_study")
+    by_tag = signed_by(nairobi, "Court dates", tags=("legal",))
+    by_both = signed_by(nairobi, "A legal case study", kind="case_study", tags=("legal",))
+    breaks_the_rules = signed_by(
+        nairobi, "Legal, and stays home", tags=("legal",), consent=Consent("consent", "local")
     )
+    good = signed_by(nairobi, "Fine to take in", tags=("training",))
+
+    result = receive(
+        lima, nairobi, by_kind.envelope, by_tag.envelope, by_both.envelope,
+        breaks_the_rules.envelope, good.envelope,
+    )  # fmt: skip
+
+    assert result.stored == [good.id_hex]
+    assert result.rejected == [
+        (by_kind.id_hex, "not_allowed: kind_refused"),
+        (by_tag.id_hex, "not_allowed: tag_refused"),
+        (by_both.id_hex, "not_allowed: kind_refused,tag_refused"),
+        (breaks_the_rules.id_hex, "not_allowed: scope_local,tag_refused"),
+    ]
+    assert strikes(lima, nairobi) == [
+        ("not_allowed: scope_local,tag_refused", breaks_the_rules.id_hex)
+    ]
+
+
+def test_a_refused_record_is_not_fetched_again_until_the_policy_changes(
+    hubs: dict[str, Node],
+) -> None:
+    """Every inbound refusal is remembered as "deny:codes@policy hash", so a sync does not
+    fetch the record again (``refused_under``) while the same policy is in force; once the
+    policy changes, the record is worth asking for again, and may now come in."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    first_hash = change_policy(lima, INBOUND_DENIES_NOTHING, INBOUND_DENIES_CASE_STUDIES_AND_LEGAL)
+    by_tag = signed_by(nairobi, "Court dates", tags=("legal",))
+    local = signed_by(nairobi, "Stays home", consent=Consent("consent", "local"))
+    good = signed_by(nairobi, "Fine to take in")
+
+    first = receive(lima, nairobi, by_tag.envelope, local.envelope, good.envelope)
+
+    assert first.stored == [good.id_hex]
+    states = denial_states(lima.db, nairobi.node_id, "inbound")
+    assert states == {
+        by_tag.id_hex: f"deny:tag_refused@{first_hash}",
+        local.id_hex: f"deny:scope_local@{first_hash}",
+    }
+    assert refused_under(states, by_tag.id_hex, first_hash)
+    assert refused_under(states, local.id_hex, first_hash)
+    assert not refused_under(states, good.id_hex, first_hash)
+    assert not refused_under(states, "00" * 32, first_hash)
+    assert denial_states(lima.db, hubs["quito"].node_id, "inbound") == {}, "per peer"
+    assert denial_states(lima.db, nairobi.node_id, "outbound") == {}, "per direction"
+
+    # Asked again under the same policy (a stale sync), the answer and the memory stay.
+    again = receive(lima, nairobi, by_tag.envelope)
+    assert again.rejected == [(by_tag.id_hex, "not_allowed: tag_refused")]
+    assert denial_states(lima.db, nairobi.node_id, "inbound") == states
+
+    second_hash = change_policy(lima, INBOUND_DENIES_CASE_STUDIES_AND_LEGAL, INBOUND_DENIES_NOTHING)
+    assert not refused_under(states, by_tag.id_hex, second_hash)
+    assert not refused_under(states, local.id_hex, second_hash)
+
+    after = receive(lima, nairobi, by_tag.envelope, local.envelope)
+
+    assert after.stored == [by_tag.id_hex]
+    assert after.rejected == [(local.id_hex, "not_allowed: scope_local")]
+    now_states = denial_states(lima.db, nairobi.node_id, "inbound")
+    assert now_states[local.id_hex] == f"deny:scope_local@{second_hash}"
+    assert refused_under(now_states, local.id_hex, second_hash)
+    assert has_record(lima.db, by_tag.id_hex)
+
+
+def test_outbound_denials_are_remembered_under_the_policy_hash(hubs: dict[str, Node]) -> None:
+    """decision_state outcomes end in "@<policy hash>": a changed policy makes each denial
+    new, so it is logged again under the policy that took it."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    local = add(nairobi, "Stays home", consent=Consent("consent", "local"))
+    allowed = add(nairobi, "Open to all peers")
+    first_hash = nairobi.policy().hash
+
+    assert offered_ids(nairobi, lima) == {allowed.id_hex}
+    states = denial_states(nairobi.db, lima.node_id, "outbound")
+    assert states[local.id_hex] == f"deny:scope_local@{first_hash}"
+    assert all(state.endswith("@" + first_hash) for state in states.values())
+    logged = count(nairobi.db, "decisions")
+    offered_ids(nairobi, lima)
+    assert count(nairobi.db, "decisions") == logged, "the same denial is logged once"
+
+    second_hash = change_policy(nairobi, OUTBOUND_TAGS_DENY, 'tags_deny = ["unused"]\n# Regions')
+    offered_ids(nairobi, lima)
+    states = denial_states(nairobi.db, lima.node_id, "outbound")
+    assert states[local.id_hex] == f"deny:scope_local@{second_hash}"
+    assert count(nairobi.db, "decisions") == logged + 1
+    last = recent_decisions(nairobi.db, limit=1)[0]
+    assert (last.record_id, last.direction, last.policy_hash) == (
+        local.id_hex, "outbound", second_hash,
+    )  # fmt: skip
 
 
 def test_a_reshareable_record_comes_in_through_a_third_node_with_its_origin(

@@ -45,8 +45,11 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "reconcile_request": (wire.RECONCILE_REQUEST, {"session": "a1b2c3", "msg": b"\x61\x00"}),
     "reconcile_response": (wire.RECONCILE_RESPONSE, {"msg": b"\x61"}),
     "fetch_request": (wire.FETCH_REQUEST, {"ids": [ID, bytes(32)]}),
+    # The schema takes an empty list; the responder refuses it (test_responder).
     "fetch_request_empty": (wire.FETCH_REQUEST, {"ids": []}),
     "records": (wire.RECORDS, {"records": [b"envelope one", b"envelope two"]}),
+    "fetched": (wire.FETCHED, {"records": [b"envelope one"], "handled": 2}),
+    "fetched_none": (wire.FETCHED, {"records": [], "handled": 1}),
     "push_response": (wire.PUSH_RESPONSE, {"stored": 3, "duplicates": 0, "rejected": 1}),
     "notify": (wire.NOTIFY, {}),
     "revocations": (wire.REVOCATIONS, {"revocations": [b"statement"]}),
@@ -104,10 +107,13 @@ def test_encode_checks_our_own_output() -> None:
 
 
 def test_the_largest_allowed_values_pass() -> None:
-    ids = [bytes([n % 256]) * 32 for n in range(wire.MAX_IDS_PER_MESSAGE)]
+    ids = [bytes([n % 256, n // 256]) * 16 for n in range(wire.MAX_RECORDS_PER_MESSAGE)]
     assert wire.decode(wire.FETCH_REQUEST, wire.encode(wire.FETCH_REQUEST, {"ids": ids})) == {
         "ids": ids
     }
+    records = [b"r" * (1 << 20)] + [b"r"] * (wire.MAX_RECORDS_PER_MESSAGE - 1)
+    fetched = {"records": records, "handled": wire.MAX_RECORDS_PER_MESSAGE}
+    assert wire.decode(wire.FETCHED, wire.encode(wire.FETCHED, fetched)) == fetched
     message = {"session": "s" * 64, "msg": b"\x61" * wire.MAX_RECONCILE_BYTES}
     assert wire.decode(wire.RECONCILE_REQUEST, raw(message)) == message
     counts = {"stored": 1 << 31, "duplicates": 0, "rejected": 0}
@@ -189,6 +195,11 @@ def test_the_error_names_the_expected_fields() -> None:
         (wire.FETCH_REQUEST, "ids", ID, "'ids' must be list"),
         (wire.FETCH_REQUEST, "ids", {"a": ID}, "'ids' must be list"),
         (wire.FETCH_REQUEST, "ids", ["ab" * 16], "'ids' holds an item of the wrong type"),
+        (wire.FETCH_REQUEST, "ids", [ID, None], "'ids' holds an item of the wrong type"),
+        (wire.FETCHED, "handled", True, "'handled' must be int"),
+        (wire.FETCHED, "handled", "2", "'handled' must be int"),
+        (wire.FETCHED, "records", b"envelope", "'records' must be list"),
+        (wire.FETCHED, "records", [b"ok", 5], "'records' holds an item of the wrong type"),
         (wire.RECORDS, "records", [b"ok", 5], "'records' holds an item of the wrong type"),
         (wire.RECORDS, "records", [[b"nested"]], "'records' holds an item of the wrong type"),
     ],
@@ -226,6 +237,8 @@ def test_bytes_of_the_wrong_exact_size_are_refused(
         (wire.PAIR_REQUEST, "name", "n" * 201),
         (wire.PAIR_RESPONSE, "url", "http://" + "u" * 494),
         (wire.RECONCILE_RESPONSE, "msg", b"\x61" * (wire.MAX_RECONCILE_BYTES + 1)),
+        (wire.FETCHED, "handled", -1),
+        (wire.FETCHED, "handled", wire.MAX_RECORDS_PER_MESSAGE + 1),
     ],
 )
 def test_values_out_of_bounds_are_refused(schema: wire.Schema, field: str, value: Any) -> None:
@@ -234,21 +247,42 @@ def test_values_out_of_bounds_are_refused(schema: wire.Schema, field: str, value
 
 
 def test_too_many_ids_are_refused() -> None:
-    ids = [ID] * (wire.MAX_IDS_PER_MESSAGE + 1)
-    refused(wire.FETCH_REQUEST, raw({"ids": ids}), "not a valid message")
+    """A fetch asks for at most as many records as one answer may hold."""
+    ids = [ID] * (wire.MAX_RECORDS_PER_MESSAGE + 1)
+    refused(wire.FETCH_REQUEST, raw({"ids": ids}), "'ids' is out of bounds")
+    with pytest.raises(PeerProtocolError, match="'ids' is out of bounds"):
+        wire.encode(wire.FETCH_REQUEST, {"ids": ids})
+    too_many_to_decode = [ID] * (wire.MAX_IDS_PER_MESSAGE + 1)
+    refused(wire.FETCH_REQUEST, raw({"ids": too_many_to_decode}), "not a valid message")
 
 
-def test_too_many_records_are_refused() -> None:
+@pytest.mark.parametrize("schema", [wire.RECORDS, wire.FETCHED], ids=["records", "fetched"])
+def test_too_many_records_are_refused(schema: wire.Schema) -> None:
+    name = next(name for name, (sample, _) in SAMPLES.items() if sample is schema)
     records = [b"r"] * (wire.MAX_RECORDS_PER_MESSAGE + 1)
-    refused(wire.RECORDS, raw({"records": records}), "'records' is out of bounds")
+    refused(schema, raw({**SAMPLES[name][1], "records": records}), "'records' is out of bounds")
 
 
-def test_an_id_longer_than_32_bytes_is_refused() -> None:
-    refused(wire.FETCH_REQUEST, raw({"ids": [ID, ID + b"\x00"]}), "'ids' holds an item")
+@pytest.mark.parametrize("size", [0, 1, 31, 33, 64])
+def test_an_id_of_any_size_but_32_bytes_is_refused(size: int) -> None:
+    match = "'ids' holds an item of the wrong type or size"
+    refused(wire.FETCH_REQUEST, raw({"ids": [ID, b"\x07" * size]}), match)
+    with pytest.raises(PeerProtocolError, match=match):
+        wire.encode(wire.FETCH_REQUEST, {"ids": [b"\x07" * size]})
 
 
-def test_an_oversized_record_is_refused() -> None:
-    refused(wire.RECORDS, raw({"records": [b"r" * ((1 << 20) + 1)]}), "not a valid message")
+@pytest.mark.parametrize("schema", [wire.RECORDS, wire.FETCHED], ids=["records", "fetched"])
+def test_an_oversized_record_is_refused(schema: wire.Schema) -> None:
+    name = next(name for name, (sample, _) in SAMPLES.items() if sample is schema)
+    oversized = {**SAMPLES[name][1], "records": [b"r" * ((1 << 20) + 1)]}
+    refused(schema, raw(oversized), "not a valid message")
+
+
+def test_a_fetch_answer_batch_leaves_room_in_the_body() -> None:
+    """Records in one fetch answer stay under BATCH_BYTES, half the body limit, so the
+    msgpack framing around them can never push the answer over MAX_BODY_BYTES."""
+    assert wire.BATCH_BYTES == wire.MAX_BODY_BYTES // 2
+    assert wire.FETCHED["handled"].bound == wire.FETCH_REQUEST["ids"].bound
 
 
 def test_a_text_field_over_the_decoder_cap_is_refused() -> None:
@@ -326,7 +360,9 @@ trees = st.recursive(
 @given(
     st.sampled_from(sorted(SCHEMAS)),
     st.dictionaries(
-        st.sampled_from(["ids", "msg", "records", "session", "stored"]), trees, max_size=3
+        st.sampled_from(["ids", "msg", "records", "session", "stored", "handled"]),
+        trees,
+        max_size=3,
     ),
 )
 def test_arbitrary_msgpack_maps_raise_only_protocol_errors(
