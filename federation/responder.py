@@ -136,19 +136,24 @@ class FederationResponder:
             },
         )
 
+    def _make_room_for(self, node_id: str) -> None:
+        """A peer opening more sessions than its share drops its own oldest one: it can only
+        crowd out itself, never the other peers."""
+        own = sorted(
+            (session.expires, key) for key, session in self.sessions.items() if key[0] == node_id
+        )
+        for _, key in own[: max(0, len(own) - SESSIONS_PER_PEER + 1)]:
+            del self.sessions[key]
+
     def _session(self, peer: Peer, session_id: str) -> _Session:
         now = self.local.clock()
         self.sessions = {key: s for key, s in self.sessions.items() if s.expires > now}
         key = (peer.node_id, session_id)
         session = self.sessions.get(key)
         if session is None:
+            self._make_room_for(peer.node_id)
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")
-            if (
-                sum(1 for node_id, _ in self.sessions if node_id == peer.node_id)
-                >= SESSIONS_PER_PEER
-            ):
-                raise TooBusy("your node has too many sync sessions open here; finish one first")
             items = Sharing.of(self.local).offer_items(peer)
             responder = Responder(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)

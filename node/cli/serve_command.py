@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import tempfile
-from pathlib import Path
 
 import click
 from aiohttp import web
 
 from node.cli.context import CliContext
 from node.cli.output import console, err_console
-from node.demo import run_demo_node
+from node.demo.run import run_demo
 from node.web.app import create_app
 
 
@@ -68,9 +66,13 @@ def configure_logging() -> None:
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Set up the demo, print what it holds, and exit.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8470, show_default=True)
+@click.option("--once", is_flag=True, help="Tell the story, then stop and delete everything.")
+@click.option(
+    "--port", type=click.IntRange(0, 65533), default=8470, show_default=True,
+    help="First port of the three hubs (0: any free ports).",
+)  # fmt: skip
 def demo(once: bool, port: int) -> None:
-    """Start a throwaway demo node loaded with the sample lessons (deleted on exit)."""
-    with tempfile.TemporaryDirectory(prefix="rhizome-demo-") as folder:
-        run_demo_node(Path(folder) / "nairobi", port=port, serve=not once)
+    """Start three demo hubs on this machine (Nairobi, Manila, São Paulo) and tell their
+    story: consent, approval, one-peer sharing, a reshare, a lesson that stays home, and a
+    revocation with its receipts. They serve until Ctrl-C; everything is deleted after."""
+    run_demo(port, once)

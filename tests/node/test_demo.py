@@ -1,4 +1,4 @@
-"""``rhizome demo --once``: a throwaway node with every sample lesson, gone afterwards."""
+"""``rhizome demo --once``: three hubs tell the whole story, then leave nothing behind."""
 
 from __future__ import annotations
 
@@ -6,47 +6,43 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-
-import pytest
-
-from tests.node.conftest import Invoke, assert_clean_exit
 
 RHIZOME = Path(sys.executable).parent / "rhizome"
 
 
-def sample_count(samples: Path) -> int:
-    return len(list(samples.glob("*.md")))
-
-
-def test_demo_once_as_a_process(tmp_path: Path, samples: Path) -> None:
+def run_demo(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith("RHIZOME_")}
     env["TMPDIR"] = str(scratch)
     done = subprocess.run(
-        [str(RHIZOME), "demo", "--once"], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Traceback" not in done.stdout + done.stderr
-    loaded = re.search(r"(\d+) sample lessons loaded", done.stdout)
-    assert loaded, done.stdout
-    assert int(loaded.group(1)) == sample_count(samples) == 12
-    assert "rejected" not in done.stdout
-    assert str(scratch) in done.stdout  # the demo really used the temp folder
-    assert list(scratch.iterdir()) == []
+        [str(RHIZOME), "demo", "--once", "--port", "0"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    return done, scratch
 
 
-def test_demo_once_in_process_cleans_up(
-    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    result = invoke(None, "demo", "--once")
-    assert_clean_exit(result)
-    assert "12 sample lessons loaded" in result.stdout
+def test_the_story_runs_and_cleans_up(tmp_path: Path, samples: Path) -> None:
+    done, scratch = run_demo(tmp_path)
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "Traceback" not in out + done.stderr
+    assert len(re.findall(r"http://127\.0\.0\.1:\d+/", out)) == 3
+    loaded = re.search(r"Nairobi's archive: (\d+) sample lessons", out)
+    assert loaded and int(loaded.group(1)) == len(list(samples.glob("*.md")))
+    # Consent and approval: denied before the curator approves, allowed after, then shared.
+    assert "To Manila: DENY — needs 1 curator approval, has 0" in out
+    assert re.search(r"approves it\. To Manila: ALLOW", out)
+    assert "Manila holds it." in out
+    # One peer only, a reshare along the chain, a lesson that stays home.
+    assert "Manila holds it; São Paulo does not hold it." in out
+    assert "Manila holds it, São Paulo holds it" in out
+    assert "consent basis is 'none'" in out
+    # The revocation: two signed receipts back at the origin, no copy left anywhere.
+    assert "Manila Hub: purged, signed receipt (direct)" in out
+    assert "São Paulo Hub: purged, signed receipt (via a peer)" in out
+    assert out.rstrip().endswith("everything is deleted.")
     assert list(scratch.iterdir()) == []
 
 
