@@ -261,10 +261,13 @@ def m005_bundles(db: sqlite_utils.Database) -> None:
             bundle_id TEXT NOT NULL,
             peer_id TEXT NOT NULL,
             created INTEGER NOT NULL,
+            resume_seq INTEGER NOT NULL,
             records INTEGER NOT NULL
         )
         """
     )
+    # Finding records by their arrival entry in the event log (what --since a bundle means).
+    db.execute("CREATE INDEX events_by_subject ON events (subject)")
 
 
 MIGRATIONS: list[Migration] = [

@@ -1,26 +1,78 @@
-"""``python -m bench [--quick]``: run every benchmark and write JSON to bench/results/."""
+"""``python -m bench [--quick] [--only NAME ...]``: run the benchmarks, write JSON to
+bench/results/, then docs/benchmarks.md and its plots (bench/report.py).
+
+Each benchmark runs in a process of its own, one after the other, so that none inherits
+another's memory and the big ones (negentropy at 1M items, 50 revocation nodes, a node
+serving 1M lessons) never overlap: the light ones first, the memory benchmark last.
+``--quick`` runs a subset in about a minute and still writes the report.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
-BENCHMARKS = [
-    "bench.bench_bundle",
-    "bench.bench_import",
-    "bench.bench_sync",
-    "bench.bench_negentropy",
-    "bench.bench_revocation",
-]
+from bench import report
+from bench.common import RESULTS
+
+BENCHMARKS = (
+    "bundle",
+    "import",
+    "sync",
+    "search",
+    "negentropy",
+    "revocation",
+    "memory",
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_one(name: str, quick: bool) -> tuple[bool, float]:
+    """Run ``bench.bench_NAME`` in a child process; (succeeded, seconds)."""
+    command = [sys.executable, "-m", f"bench.bench_{name}", *(["--quick"] if quick else [])]
+    started = time.perf_counter()
+    returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
+    return returncode == 0, time.perf_counter() - started
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a one-minute subset")
-    quick = parser.parse_args().quick
-    for name in BENCHMARKS:
-        print(f"== {name}")
-        importlib.import_module(name).run(quick)
+    parser.add_argument(
+        "--only", nargs="+", choices=BENCHMARKS, metavar="NAME",
+        help=f"run only these ({', '.join(BENCHMARKS)}); the report uses every result there is",
+    )  # fmt: skip
+    arguments = parser.parse_args()
+    names = [name for name in BENCHMARKS if not arguments.only or name in arguments.only]
+    started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    failed: list[str] = []
+    for name in names:
+        print(f"== {name}", flush=True)
+        succeeded, seconds[name] = run_one(name, arguments.quick)
+        print(f"   ({seconds[name]:.1f} s)", flush=True)
+        if not succeeded:
+            failed.append(name)
+    run = {
+        "quick": arguments.quick,
+        "started": started_at,
+        "seconds": round(time.perf_counter() - started, 1),
+        "benchmarks": {name: round(value, 1) for name, value in seconds.items()},
+        "failed": failed,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{report.RUN}.json").write_text(json.dumps(run, indent=2))
+    print("== report", flush=True)
+    report.main()
+    print(f"all done in {run['seconds'] / 60:.1f} minutes", flush=True)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)} (see above)")
 
 
 if __name__ == "__main__":

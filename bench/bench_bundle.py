@@ -32,7 +32,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         peer = get_peer(sender.db, receiver.node_id)
         assert peer is not None
         started = time.perf_counter()
-        data, contents = export_bundle(sender.local_node(), peer, None)
+        export = export_bundle(sender.local_node(), peer, None)
+        data, contents = export.data, export.contents
         export_seconds = time.perf_counter() - started
         started = time.perf_counter()
         report = import_bundle(receiver.local_node(), data)

@@ -1,11 +1,14 @@
 """Negentropy reconciliation of two large sets that differ in a few items.
 
-Two sets of n items each that share all but 10 (5 only on each side), reconciled by an
-in-memory Initiator/Responder pair. Reported per n: round trips, bytes each way, CPU time of
+Two sets of n items each that share all but d, reconciled by an in-memory
+Initiator/Responder pair. The n-sweep keeps d = 10 (5 only on each side) and grows n; the
+d-sweep keeps n = 1M (100k with --quick) and tries d = 1, 10, 100 and 1,000 (half, rounded
+up, only on the responder's side). Reported per run: round trips, bytes each way, CPU time of
 each side's protocol calls only (``time.process_time`` around ``initiate``/``reconcile``, best
-of a few runs), the time to build a storage (from sorted rows, and by insert + seal), and
-memory. Targets from the issue, for n = 1,000,000: at most 3 round trips, under 250 ms of CPU
-per side, about 20 KB on the wire, and a node serving 1M records in under 300 MB RSS.
+of a few runs); for the n-sweep also the time to build a storage (from sorted rows, and by
+insert + seal) and memory. Targets from the issue, for n = 1,000,000 and d = 10: at most 3
+round trips, under 250 ms of CPU per side, about 20 KB on the wire, and a node serving 1M
+records in under 300 MB RSS.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ TARGET_CPU_SECONDS = 0.250
 TARGET_TOTAL_BYTES = 20_000
 TARGET_NODE_RSS_MB = 300
 ONLY_ON_EACH_SIDE = 5
+TARGET_ITEMS = 1_000_000
+D_SWEEP = (1, 10, 100, 1_000)
 REPEATS = 3
 _BASE_TIMESTAMP = 1_700_000_000
 _ITEMS_PER_TIMESTAMP = 3  # some records share a second, so bounds need id prefixes
@@ -133,11 +138,17 @@ def _status_field_kb(name: str) -> int:
     raise RuntimeError(f"{name} missing from /proc/self/status")
 
 
-def measure(size: int) -> dict[str, Any]:
-    positions = size + ONLY_ON_EACH_SIDE
-    chosen = random.Random(size).sample(range(positions), 2 * ONLY_ON_EACH_SIDE)
-    only_ours = frozenset(chosen[:ONLY_ON_EACH_SIDE])
-    only_theirs = frozenset(chosen[ONLY_ON_EACH_SIDE:])
+def measure(
+    size: int, differences: int = 2 * ONLY_ON_EACH_SIDE, extras: bool = True
+) -> dict[str, Any]:
+    """One reconciliation of ``size`` items per side, ``differences`` of them on one side only
+    (half, rounded down, on the initiator's side); ``extras`` adds build times and memory."""
+    only_ours_count = differences // 2
+    only_theirs_count = differences - only_ours_count
+    positions = size + only_theirs_count
+    chosen = random.Random(size + differences).sample(range(positions), differences)
+    only_ours = frozenset(chosen[:only_ours_count])
+    only_theirs = frozenset(chosen[only_ours_count:])
     ours, build_seconds = timed(
         lambda: Storage.from_sorted(sorted_items(positions, size, only_theirs))
     )
@@ -146,18 +157,19 @@ def measure(size: int) -> dict[str, Any]:
     session = best_of_runs(ours, theirs)
     assert set(session.pop("have")) == ids_at(positions, size, only_ours)
     assert set(session.pop("need")) == ids_at(positions, size, only_theirs)
-    _, seal_seconds = timed(lambda: _insert_and_seal(sorted_items(positions, size, only_theirs)))
     total_bytes = session["bytes_initiator_to_responder"] + session["bytes_responder_to_initiator"]
-    row = {
-        "items": size,
-        **session,
-        "total_bytes": total_bytes,
-        "build_from_sorted_s": build_seconds,
-        "insert_and_seal_s": seal_seconds,
-        "storage_mb": ours.nbytes / 2**20,
-        "rss_with_both_sides_mb": rss_both_mb,
-        "single_node_peak_rss_mb": single_node_peak_rss_mb(size),
-    }
+    row = {"items": size, "differences": differences, **session, "total_bytes": total_bytes}
+    if extras:
+        _, seal_seconds = timed(
+            lambda: _insert_and_seal(sorted_items(positions, size, only_theirs))
+        )
+        row |= {
+            "build_from_sorted_s": build_seconds,
+            "insert_and_seal_s": seal_seconds,
+            "storage_mb": ours.nbytes / 2**20,
+            "rss_with_both_sides_mb": rss_both_mb,
+            "single_node_peak_rss_mb": single_node_peak_rss_mb(size),
+        }
     return {
         name: round(value, 6) if isinstance(value, float) else value for name, value in row.items()
     }
@@ -203,13 +215,30 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     )
 
 
+def print_d_sweep(rows: list[dict[str, Any]]) -> None:
+    print(f"d-sweep at {rows[0]['items']:,} items:")
+    print(f"{'d':>6} {'rtt':>3} {'I->R B':>8} {'R->I B':>8} {'cpu I ms':>8} {'cpu R ms':>8}")
+    for row in rows:
+        print(
+            f"{row['differences']:>6,} {row['round_trips']:>3} "
+            f"{row['bytes_initiator_to_responder']:>8,} "
+            f"{row['bytes_responder_to_initiator']:>8,} "
+            f"{row['cpu_initiator_s'] * 1000:>8.1f} {row['cpu_responder_s'] * 1000:>8.1f}"
+        )
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
     rows = [measure(size) for size in sizes]
     print_table(rows)
+    d_items = sizes[-1]
+    d_rows = [measure(d_items, differences, extras=False) for differences in D_SWEEP]
+    print_d_sweep(d_rows)
     result = {
         "only_on_each_side": ONLY_ON_EACH_SIDE,
         "targets": {
+            "items": TARGET_ITEMS,
+            "differences": 2 * ONLY_ON_EACH_SIDE,
             "round_trips": TARGET_ROUND_TRIPS,
             "cpu_per_side_s": TARGET_CPU_SECONDS,
             "total_bytes": TARGET_TOTAL_BYTES,
@@ -217,6 +246,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         },
         "results": rows,
         "ratios_at_largest": ratios(rows[-1]),
+        "target_size_measured": rows[-1]["items"] >= TARGET_ITEMS,
+        "d_sweep": {"items": d_items, "results": d_rows},
         "bench_process_peak_rss_mb": peak_rss_mb(),
     }
     print(f"wrote {write_result('negentropy', result)}")
@@ -225,5 +256,5 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="only 10k and 100k items")
+    parser.add_argument("--quick", action="store_true", help="only up to 100k items")
     run(parser.parse_args().quick)

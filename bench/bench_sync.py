@@ -4,6 +4,10 @@ Node A serves in its own process (``rhizome serve``); node B, in this process, p
 and runs one sync. The bare limit is measured in the same run on the same envelopes:
 decode, Ed25519-verify and insert into SQLite in one transaction, in one process, with
 nothing else. Target from the issue: sync within 2x of that limit.
+
+For comparison, what a hub might use instead: the same lessons as Markdown files in a git
+repository (init, add, commit and repack, untimed), fetched with ``git clone --no-local
+file://...`` into a fresh directory (timed: packing, transfer, index and checkout).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -71,6 +76,30 @@ def wait_for(url: str, seconds: float = 20) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def git(*args: str, cwd: Path | None = None) -> None:
+    """Run git with no user or system configuration (and a fixed author)."""
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(
+        ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.org", *args],
+        cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def git_clone_seconds(folder: Path, destination: Path) -> tuple[float, float]:
+    """Commit ``folder``'s files to a new repository, then time a clone of it over the git
+    protocol (``--no-local``: packed and sent, not hard-linked). Seconds, and the pack's MB."""
+    git("init", "--quiet", cwd=folder)
+    git("add", "--all", cwd=folder)
+    git("commit", "--quiet", "-m", "lessons", cwd=folder)
+    git("repack", "-a", "-d", "--quiet", cwd=folder)  # a hub's repository is packed
+    pack_bytes = sum(path.stat().st_size for path in (folder / ".git").rglob("*.pack"))
+    started = time.perf_counter()
+    git("clone", "--quiet", "--no-local", f"file://{folder}", str(destination))
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(destination)
+    return elapsed, pack_bytes / 1e6
+
+
 async def pair_and_sync(node_b: Node, code: str) -> tuple[float, int]:
     async with aiohttp.ClientSession() as session:
         client = PeerClient(node_b.local_node(), session)
@@ -110,6 +139,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             server.terminate()
             server.wait(timeout=20)
         bare_seconds = bare_limit(envelopes, root / "bare.db")
+        git_seconds, pack_megabytes = git_clone_seconds(root / "lessons", root / "clone")
     ratio = sync_seconds / bare_seconds
     result = {
         "lessons": count,
@@ -120,11 +150,16 @@ def run(quick: bool = False) -> dict[str, Any]:
         "sync_over_bare": round(ratio, 2),
         "target_ratio": TARGET_RATIO,
         "sync_records_per_second": round(received / sync_seconds),
+        "git_clone_seconds": round(git_seconds, 3),
+        "git_pack_megabytes": round(pack_megabytes, 2),
+        "sync_over_git_clone": round(sync_seconds / git_seconds, 2),
     }
     print(
         f"sync: {received} lessons ({payload_bytes / 1e6:.1f} MB) in {sync_seconds:.2f} s; "
         f"bare decode+verify+insert {bare_seconds:.2f} s; sync = {ratio:.2f}x bare "
-        f"(target <= {TARGET_RATIO}x)"
+        f"(target <= {TARGET_RATIO}x); git clone of the same lessons as Markdown "
+        f"{git_seconds:.2f} s ({pack_megabytes:.1f} MB pack); sync = "
+        f"{sync_seconds / git_seconds:.2f}x git clone"
     )
     write_result("sync", result)
     return result

@@ -34,6 +34,7 @@ OUTBOX_POLL_SECONDS = 0.5
 EXPIRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 30.0
 OUTBOX_DEADLINE = 10.0
+NOTIFY_DEADLINE = 5.0
 NEWS_KINDS = ("record.added", "record.received", "record.accepted")
 
 
@@ -89,7 +90,8 @@ class SyncService:
 
     async def sync_all(self) -> list[SyncReport]:
         peers = [peer for peer in list_peers(self.client.local.db) if peer.status == "active"]
-        return [await self.sync_peer(peer) for peer in peers]
+        # All at once: one slow or hung peer must not hold up the others.
+        return list(await asyncio.gather(*(self.sync_peer(peer) for peer in peers)))
 
     async def notify_peers(self, record_ids: list[str]) -> None:
         """Tell each active peer that may receive one of ``record_ids`` that there is news.
@@ -97,15 +99,21 @@ class SyncService:
         Peers that may receive none of them hear nothing: even "something new" is metadata.
         """
         sharing = Sharing.of(self.client.local)
-        for peer in list_peers(self.client.local.db):
-            if peer.status != "active" or not _any_allowed(sharing, record_ids, peer):
-                continue
-            try:
+        interested = [
+            peer
+            for peer in list_peers(self.client.local.db)
+            if peer.status == "active" and _any_allowed(sharing, record_ids, peer)
+        ]
+        await asyncio.gather(*(self._notify(peer) for peer in interested))
+
+    async def _notify(self, peer: Peer) -> None:
+        try:
+            async with asyncio.timeout(NOTIFY_DEADLINE):
                 await self.client.call(
                     peer.node_id, peer.url, NOTIFY_PATH, wire.NOTIFY, {}, wire.NOTIFY
                 )
-            except FederationError as error:
-                log.info("could not notify %s: %s", peer.name, error)
+        except (FederationError, TimeoutError) as error:
+            log.info("could not notify %s: %s", peer.name, error)
 
     async def _schedule_loop(self) -> None:
         while True:
@@ -123,10 +131,9 @@ class SyncService:
             await self._news_arrived.wait()
             self._news_arrived.clear()
             pending, self._news = self._news, set()
-            for node_id in pending:
-                peer = get_peer(self.client.local.db, node_id)
-                if peer is not None and peer.status == "active":
-                    await self.sync_peer(peer)
+            peers = [get_peer(self.client.local.db, node_id) for node_id in pending]
+            active = [peer for peer in peers if peer is not None and peer.status == "active"]
+            await asyncio.gather(*(self.sync_peer(peer) for peer in active))
 
     async def _outbox_loop(self) -> None:
         while True:

@@ -31,7 +31,12 @@ from crypto.sealing import NotForThisNode, open_sealed, seal_to
 from federation.errors import FederationError
 from federation.local import LocalNode
 from federation.peers import Peer, get_peer, record_deliveries
-from federation.propagation import accept_receipts, accept_revocation, outgoing_for
+from federation.propagation import (
+    accept_receipts,
+    accept_revocation,
+    outgoing_for,
+    queue_receipt,
+)
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
 
@@ -127,6 +132,12 @@ def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
         isinstance(items, list) and all(isinstance(i, bytes) for i in items) for items in lists
     ):
         raise BadBundle("the bundle's lists hold something other than signed statements")
+    if not (isinstance(sender, str) and isinstance(recipient, str)):
+        raise BadBundle("the bundle names its nodes wrongly")
+    if not (isinstance(bundle_id, bytes) and len(bundle_id) == 16 and type(created) is int):
+        raise BadBundle("the bundle's id or time is malformed")
+    if since is not None and type(since) is not int:
+        raise BadBundle("the bundle's since time is malformed")
     revocations, receipts, certificates, approvals, records = lists
     return BundleContents(
         sender, recipient, bytes(bundle_id).hex(), int(created), since,
@@ -138,38 +149,82 @@ def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
 # -- export ------------------------------------------------------------------------------
 
 
-def export_bundle(local: LocalNode, peer: Peer, since: int | None) -> tuple[bytes, BundleContents]:
-    """What ``peer`` may have (since ``since``), signed and sealed to it; the ledger notes it."""
+@dataclass(frozen=True)
+class Since:
+    """Where an incremental bundle starts: records stored at or after ``time`` (an operator's
+    ISO time), or that arrived after event-log entry ``after_seq`` (an earlier bundle: the
+    log's sequence never repeats, so nothing is sent twice and nothing stored in the same
+    second is missed)."""
+
+    time: int | None = None
+    after_seq: int | None = None
+
+
+@dataclass
+class Export:
+    """A bundle ready to write; :func:`record_export` notes it once the file exists."""
+
+    data: bytes
+    contents: BundleContents
+    sent_ids: list[str]
+    resume_seq: int  # what ``--since`` this bundle means: where a later bundle picks up
+
+
+def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
+    """What ``peer`` may have (stored since ``since``), signed and sealed to it."""
     db, now = local.db, local.now()
     sharing = Sharing.of(local)
-    record_ids = _records_for(sharing, peer, since)
-    contents = BundleContents(local.node_id, peer.node_id, os.urandom(16).hex(), now, since)
+    since = since or Since()
+    last_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    rows = _records_for(sharing, peer, since)
+    bundle_id = os.urandom(16).hex()
+    contents = BundleContents(local.node_id, peer.node_id, bundle_id, now, since.time)
     contents.revocations = _revocations_for(db, peer.node_id)
     contents.receipts = [
         envelope for _, envelope in outgoing_for(db, peer.node_id, 100_000).receipts
     ]
-    found, _ = sharing.envelopes_for(
-        [bytes.fromhex(i) for i in record_ids], peer, MAX_BUNDLE_BYTES // 2
-    )
+    wanted = [bytes.fromhex(record_id) for record_id, _ in rows]
+    found, handled = sharing.envelopes_for(wanted, peer, MAX_BUNDLE_BYTES // 2)
     contents.records = [envelope for _, envelope in found]
+    contents.left_out = len(wanted) - handled
     contents.approvals, contents.certificates = _approvals_for(db, [i for i, _ in found])
-    data = write_bundle(local, contents)
+    # Records that did not fit wait for the next bundle: it starts at the first of them.
+    resume_seq = rows[handled][1] - 1 if contents.left_out else last_seq
+    return Export(write_bundle(local, contents), contents, [i for i, _ in found], resume_seq)
+
+
+def record_export(local: LocalNode, peer: Peer, export: Export) -> None:
+    """Note in the delivery ledger what the written bundle carries (for revocation)."""
+    db, now = local.db, local.now()
     with transaction(db):
-        record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
+        record_deliveries(db, peer.node_id, export.sent_ids, "sent", now)
         db.execute(
-            "INSERT OR REPLACE INTO bundles_sent (file_hash, bundle_id, peer_id, created, records) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [hashlib.sha256(data).hexdigest(), contents.bundle_id, peer.node_id, now, len(found)],
+            "INSERT OR REPLACE INTO bundles_sent "
+            "(file_hash, bundle_id, peer_id, created, resume_seq, records) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                hashlib.sha256(export.data).hexdigest(),
+                export.contents.bundle_id,
+                peer.node_id,
+                export.contents.created,
+                export.resume_seq,
+                len(export.sent_ids),
+            ],
         )
-    return data, contents
 
 
-def _records_for(sharing: Sharing, peer: Peer, since: int | None) -> list[str]:
+def _records_for(sharing: Sharing, peer: Peer, since: Since) -> list[tuple[str, int]]:
+    """(id, arrival entry in the event log) of the records since ``since``, in arrival order."""
+    after = since.after_seq or 0
     rows = sharing.db.execute(
-        "SELECT id FROM records WHERE stored_at > ? AND origin != ? ORDER BY created, id",
-        [-1 if since is None else since, peer.node_id],
+        "SELECT r.id, coalesce(min(e.seq), 0) AS arrived FROM records AS r "
+        "LEFT JOIN events AS e ON e.subject = r.id "
+        "AND e.kind IN ('record.added', 'record.received') "
+        "WHERE r.origin != ? AND r.stored_at >= ? GROUP BY r.id "
+        "HAVING ? = 0 OR arrived > ? ORDER BY arrived, r.id",
+        [peer.node_id, since.time or -1, after, after],
     )
-    return [str(row[0]) for row in rows]
+    return [(str(record_id), int(arrived)) for record_id, arrived in rows]
 
 
 def _revocations_for(db: Any, peer_id: str) -> list[bytes]:
@@ -196,18 +251,20 @@ def _approvals_for(db: Any, record_ids: list[str]) -> tuple[list[bytes], list[by
     return approvals, list(certificates.values())
 
 
-def since_of(db: Any, text: str) -> int:
-    """``--since``: an earlier bundle file we exported, or an ISO 8601 time."""
+def since_of(db: Any, text: str, peer: Peer) -> Since:
+    """``--since``: an earlier bundle file we exported for this peer, or an ISO 8601 time."""
     if os.path.isfile(text):
         with open(text, "rb") as handle:
             file_hash = hashlib.sha256(handle.read()).hexdigest()
         row = db.execute(
-            "SELECT created FROM bundles_sent WHERE file_hash = ?", [file_hash]
+            "SELECT resume_seq, peer_id FROM bundles_sent WHERE file_hash = ?", [file_hash]
         ).fetchone()
         if row is None:
             raise BadBundle(f"{text}: not a bundle this node exported")
-        return int(row[0])
-    return parse_timestamp(text, "--since", "time")
+        if row[1] != peer.node_id:
+            raise BadBundle(f"{text}: that bundle was made for another peer")
+        return Since(after_seq=int(row[0]))
+    return Since(time=parse_timestamp(text, "--since", "time"))
 
 
 # -- import ------------------------------------------------------------------------------
@@ -249,10 +306,12 @@ def _apply(
 ) -> None:
     for raw in contents.revocations:  # tombstones first: they beat every copy below
         try:
-            accept_revocation(local, raw, sender)
-            report.revocations += 1
+            receipt = accept_revocation(local, raw, sender)
         except InvalidRevocation as error:
             raise BadBundle(f"a revocation in it does not verify ({error})") from error
+        report.revocations += 1
+        # Our receipt goes back to the sender: by network, or in the next bundle for it.
+        queue_receipt(local.db, receipt.receipt_id, sender.node_id, local.now())
     accept_receipts(local, contents.receipts, sender)
     sharing = Sharing.of(local)
     for start in range(0, len(contents.records), 500):

@@ -8,7 +8,7 @@ from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
 from federation import wire
 from federation.client import PeerClient
-from federation.errors import InvalidInvite, PeerProtocolError
+from federation.errors import InvalidInvite, PeerProtocolError, PeerRefused
 from federation.invites import decode_invite, pairing_proof, verify_acceptance
 from federation.peers import Peer, get_peer, save_peer
 
@@ -32,9 +32,17 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
         "region": local.region,
         "url": local.url,
     }
-    answer = await client.call(
-        code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE
-    )
+    try:
+        answer = await client.call(
+            code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE
+        )
+    except PeerRefused as error:
+        # A node that is not the one named refuses a request signed for another recipient.
+        if error.status == 401 and "wrong_recipient" in str(error):
+            raise InvalidInvite(
+                "the node at that URL is not the one the invite names; do not pair"
+            ) from error
+        raise
     try:
         answered_by = normalize_node_id(answer["node_id"])
     except InvalidNodeId as error:

@@ -238,6 +238,24 @@ def peers_with_outbox(db: sqlite_utils.Database) -> list[str]:
     return [str(row[0]) for row in db.execute("SELECT DISTINCT peer_id FROM outbox")]
 
 
+def queue_receipt(db: sqlite_utils.Database, receipt_id: str, peer_id: str, now: int) -> None:
+    """Send one of our kept receipts to a peer (our own revocations keep none: skip those)."""
+    if _receipt_envelope(db, receipt_id) is not None:
+        queue(db, "receipt", receipt_id, [peer_id], now)
+
+
+def revocations_covering(db: sqlite_utils.Database, record_ids: list[str | None]) -> list[bytes]:
+    """The signed revocations behind these tombstoned ids, each once."""
+    found: dict[str, bytes] = {}
+    for record_id in record_ids:
+        revocation_id = tombstone_of(db, record_id) if record_id else None
+        if revocation_id and revocation_id not in found:
+            envelope = revocation_envelope(db, revocation_id)
+            if envelope is not None:
+                found[revocation_id] = envelope
+    return list(found.values())
+
+
 def queue_revocation_for(db: sqlite_utils.Database, record_id: str, peer_id: str, now: int) -> None:
     """A stale peer offered a withdrawn record: send it the tombstone so it purges too."""
     revocation_id = tombstone_of(db, record_id)

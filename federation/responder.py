@@ -19,7 +19,13 @@ from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder, Storage
 from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
-from federation.propagation import accept_receipts, accept_revocation, delivered, outgoing_for
+from federation.propagation import (
+    accept_receipts,
+    accept_revocation,
+    delivered,
+    outgoing_for,
+    revocations_covering,
+)
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
 
@@ -94,13 +100,17 @@ class FederationResponder:
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)
         result = Sharing.of(self.local).receive(request["records"], peer)
-        self.on_outbox()  # a stale copy among them earns the sender its tombstone
+        self.on_outbox()
+        withdrawn = [record_id for record_id, reason in result.rejected if reason == "revoked"]
         return wire.encode(
             wire.PUSH_RESPONSE,
             {
                 "stored": len(result.stored) + len(result.quarantined),
                 "duplicates": result.duplicates,
                 "rejected": len(result.rejected),
+                "revocations": revocations_covering(self.local.db, withdrawn)[
+                    : wire.MAX_REVOCATIONS_PER_MESSAGE
+                ],
             },
         )
 

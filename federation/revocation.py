@@ -20,6 +20,7 @@ over ``[1, revocation id, holder node id, purged at, [node ids it forwarded to]]
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
@@ -102,17 +103,14 @@ def open_revocation(raw: bytes) -> Revocation:
         envelope = open_envelope(raw, REVOCATION_CONTEXT, _LIMITS)
         fields = unpack(envelope.payload, _LIMITS)
         version, origin, ids, reason, issued_at, member, certificate, member_signature = fields
-        if version != 1 or normalize_node_id(origin) != origin:
-            raise InvalidRevocation("unsupported revocation format")
+        _check_shape(version, origin, ids, reason, issued_at, member, certificate, member_signature)
         if node_id_from_public_key(envelope.signer) != origin:
             raise InvalidRevocation("a revocation must be signed by the origin node it names")
-        _check_member(
-            origin, member, certificate, member_signature, _core(origin, ids, reason, issued_at)
-        )
+        core = _core(origin, ids, reason, issued_at)
+        if member or reason != "expired":  # only an expired consent lets the node act alone
+            _check_member(origin, member, certificate, member_signature, core)
     except (CryptoError, InvalidNodeId, ValueError, TypeError) as error:
         raise InvalidRevocation(f"revocation does not verify: {error}") from error
-    if reason not in REASONS or not ids or any(len(record_id) != 32 for record_id in ids):
-        raise InvalidRevocation("revocation names no valid record or reason")
     return Revocation(
         envelope.content_id.hex(),
         origin,
@@ -122,6 +120,25 @@ def open_revocation(raw: bytes) -> Revocation:
         member,
         raw,
     )
+
+
+def _check_shape(
+    version: Any, origin: Any, ids: Any, reason: Any, issued_at: Any,
+    member: Any, certificate: Any, signature: Any,
+) -> None:  # fmt: skip
+    """Every field of the right type before anything is computed from it."""
+    if version != 1 or not isinstance(origin, str) or normalize_node_id(origin) != origin:
+        raise InvalidRevocation("unsupported revocation format")
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_IDS:
+        raise InvalidRevocation("a revocation names between 1 and 1000 records")
+    if not all(isinstance(record_id, bytes) and len(record_id) == 32 for record_id in ids):
+        raise InvalidRevocation("record ids in a revocation are 32 bytes each")
+    if reason not in REASONS or type(issued_at) is not int:
+        raise InvalidRevocation("a revocation needs a known reason and an integer time")
+    if not (
+        isinstance(member, str) and isinstance(certificate, bytes) and isinstance(signature, bytes)
+    ):
+        raise InvalidRevocation("malformed member fields")
 
 
 def _check_member(

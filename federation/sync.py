@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,9 @@ from federation.client import PeerClient
 from federation.errors import PeerProtocolError
 from federation.negentropy import Initiator, Storage
 from federation.peers import Peer, note_sync, record_deliveries
-from federation.propagation import queue_revocation_for
-from federation.revocation_client import exchange_revocations, push_outbox
+from federation.propagation import accept_revocation, queue_revocation_for
+from federation.revocation import InvalidRevocation
+from federation.revocation_client import RECEIPTS_PATH, exchange_revocations, push_outbox
 from federation.sharing import Sharing, content_id_of_envelope
 from governance.decision_log import denial_states, refused_under
 
@@ -145,8 +147,24 @@ async def push_missing(
             sent = [record_id for record_id, _ in found]
             record_deliveries(local.db, peer.node_id, sent, "sent", now)
         report.sent += int(answer["stored"])
+        await _purge_what_the_peer_says_was_withdrawn(client, peer, answer["revocations"])
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+
+
+async def _purge_what_the_peer_says_was_withdrawn(
+    client: PeerClient, peer: Peer, revocations: list[bytes]
+) -> None:
+    """We offered a record the peer knows was revoked: purge it too, and send our receipt."""
+    receipts = []
+    for raw in revocations:
+        with suppress(InvalidRevocation):  # a strike is already recorded for it
+            receipts.append(accept_revocation(client.local, raw, peer).envelope)
+    if receipts:
+        await client.call(
+            peer.node_id, peer.url, RECEIPTS_PATH, wire.RECEIPTS, {"receipts": receipts},
+            wire.ACCEPTED,
+        )  # fmt: skip
 
 
 async def sync_with_peer(

@@ -78,15 +78,18 @@ FETCHED: Schema = {
 RECORDS: Schema = {
     "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
 }
+MAX_REVOCATIONS_PER_MESSAGE = 100
+MAX_STATEMENT_BYTES = 64 * 1024
+# A push answer carries the revocations of any withdrawn record the sender offered, so a
+# stale copy purges in the same exchange, whichever address its node id is known by.
 PUSH_RESPONSE: Schema = {
     "stored": Field(int, 1 << 31),
     "duplicates": Field(int, 1 << 31),
     "rejected": Field(int, 1 << 31),
+    "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES),
 }
 NOTIFY: Schema = {}
-MAX_REVOCATIONS_PER_MESSAGE = 100
 MAX_RECEIPTS_PER_MESSAGE = 1_000
-MAX_STATEMENT_BYTES = 64 * 1024
 REVOCATIONS: Schema = {
     "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
 }

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from federation.bundles import BadBundle, export_bundle, import_bundle, since_of
+from federation.bundles import (
+    MAX_BUNDLE_BYTES,
+    BadBundle,
+    export_bundle,
+    import_bundle,
+    record_export,
+    since_of,
+)
 from federation.peers import resolve_peer
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json
@@ -35,9 +42,12 @@ def export_(cli: CliContext, file: Path, peer_ref: str, since: str | None) -> No
     peer = resolve_peer(node.db, peer_ref)
     if peer.status != "active":
         raise BadBundle(f"{peer.name} is {peer.status}; resume it first")
-    since_time = since_of(node.db, since) if since else None
-    data, contents = export_bundle(node.local_node(), peer, since_time)
+    since_time = since_of(node.db, since, peer) if since else None
+    local = node.local_node()
+    export = export_bundle(local, peer, since_time)
+    data, contents = export.data, export.contents
     _write_new(file, data)
+    record_export(local, peer, export)  # only once the file exists
     console.print(
         f"Wrote {file}: {len(contents.records)} records and {len(contents.revocations)} "
         f"withdrawals for {peer.name}, {len(data):,} bytes, sealed to their key.",
@@ -55,8 +65,16 @@ def _write_new(file: Path, data: bytes) -> None:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:
         raise BadBundle(f"{file}: already exists; choose another name") from error
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    except OSError as error:
+        raise BadBundle(f"{file}: cannot create it ({error.strerror})") from error
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        file.unlink(missing_ok=True)
+        raise BadBundle(
+            f"{file}: cannot write it ({error.strerror}); nothing was exported"
+        ) from error
 
 
 @bundle.command(name="import")
@@ -68,6 +86,8 @@ def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
     """Apply a bundle FILE from a peer, all or nothing, with the same checks as sync."""
     node, _ = cli.acting("sync")
     try:
+        if file.stat().st_size > MAX_BUNDLE_BYTES:
+            raise BadBundle(f"{file}: larger than the bundle limit of {MAX_BUNDLE_BYTES} bytes")
         data = file.read_bytes()
     except OSError as error:
         raise BadBundle(f"{file}: cannot read it ({error.strerror})") from error

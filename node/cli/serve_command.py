@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 
 import click
 from aiohttp import web
@@ -12,6 +11,7 @@ from node.cli.context import CliContext
 from node.cli.output import console, err_console
 from node.demo.run import run_demo
 from node.web.app import create_app
+from node.web.json_logs import configure_logging
 
 
 @click.command()
@@ -19,20 +19,25 @@ from node.web.app import create_app
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port [default: config, 8470]."
 )
+@click.option(
+    "--log-json", is_flag=True,
+    help="Log one JSON object per line (time, level, logger, message, ids) on stderr.",
+)  # fmt: skip
 @click.pass_obj
-def serve(cli: CliContext, host: str | None, port: int | None) -> None:
+def serve(cli: CliContext, host: str | None, port: int | None, log_json: bool) -> None:
     """Run the node: JSON API, federation with peers, background sync and health check,
     until Ctrl-C or SIGTERM.
 
     It listens on 127.0.0.1 unless you pass --host on purpose. The node key is opened first
-    (asking for its passphrase), because the node signs what it sends to peers.
+    (asking for its passphrase), because the node signs what it sends to peers. Logs name
+    ids and counts, never what a lesson says.
     """
+    configure_logging(as_json=log_json)
     node = cli.node()
     node.policy()  # refuse to start with a policy we cannot read, and say why
     host = host or node.config.host
     port = node.config.port if port is None else port
     app = create_app(node)
-    configure_logging()
     if not is_loopback(host) and node.config.public_read:
         err_console.print(
             f"Warning: listening on {host} with public_read on: anyone who can reach this "
@@ -53,16 +58,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
-
-
-def configure_logging() -> None:
-    """Readable log lines on stderr; they name ids and counts, never record content."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 @click.command()

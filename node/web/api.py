@@ -1,24 +1,45 @@
-"""The read-only JSON API under ``/api/v1/`` and ``/healthz``."""
+"""The JSON API's reads under ``/api/v1/``, and ``/healthz``.
+
+Lessons are readable by whoever may read (:func:`readable_node`: this machine, or everyone
+when ``[server] public_read`` is on). What only concerns the hub's operators (peers, members,
+the logs, the policy and the quarantine queue) also needs a signed-in member when the client
+is on another machine (:func:`operator_node`). Writes live in :mod:`node.web.api_writes`.
+"""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from typing import Any
 
 from aiohttp import web
 
+from archive.event_log import Event, recent_events
 from archive.queries import (
     RecordFilters,
     count_records,
     latest_records,
 )
 from archive.search import search
+from archive.tombstones import resolve_revoked_id
 from crypto.errors import RhizomeError
+from federation.peers import Peer, delivery_counts, get_peer, list_peers, resolve_peer
+from federation.propagation import HolderStatus, receipt_status
+from federation.sharing import Sharing
+from governance.decision_log import LoggedDecision, recent_decisions
+from governance.decisions import Decision
+from governance.members import Member, list_members
+from governance.quarantine import quarantined_records
 from node import __version__
 from node.node import Node
-from node.serialize import hit_json, lesson_detail, summary_json
+from node.serialize import hit_json, iso_time, lesson_detail, summary_json
+from node.web.auth import NotSignedIn, current_member
+from node.web.errors import Handler, error_response
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
 MAX_PAGE = 500
+MAX_LOG_PAGE = 10_000
+BASIC_CHALLENGE = 'Basic realm="rhizome", charset="UTF-8"'
 routes = web.RouteTableDef()
 
 
@@ -59,6 +80,30 @@ def readable_node(request: web.Request) -> Node:
     return node
 
 
+async def operator_node(request: web.Request) -> Node:
+    """The node, for data only its operators need: readable, and from another machine only
+    for a signed-in member (peers, members, logs and quarantine are not for the public)."""
+    node = readable_node(request)
+    if not is_loopback_address(request.remote) and await current_member(request, node) is None:
+        raise NotSignedIn("sign in (or send HTTP Basic credentials) to read this from afar")
+    return node
+
+
+def challenge_basic(handler: Handler) -> Handler:
+    """Answer a 401 with ``WWW-Authenticate`` (RFC 9110), so HTTP clients offer Basic."""
+
+    @functools.wraps(handler)
+    async def challenged(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except NotSignedIn as error:
+            response = error_response(error.http_status, error.code, str(error))
+            response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+            return response
+
+    return challenged
+
+
 def is_loopback_address(address: str | None) -> bool:
     try:
         return address is not None and ipaddress.ip_address(address).is_loopback
@@ -94,3 +139,172 @@ async def show_lesson(request: web.Request) -> web.Response:
     node = readable_node(request)
     record_id = node.resolve_id(request.match_info["id"])
     return web.json_response(lesson_detail(node.db, record_id, node.node_id))
+
+
+# ---- operator data ------------------------------------------------------------------------
+
+
+def _required_param(request: web.Request, name: str) -> str:
+    value = request.query.get(name, "").strip()
+    if not value:
+        raise web.HTTPBadRequest(reason=f"query parameter '{name}' is required")
+    return value
+
+
+@routes.get("/api/v1/lessons/{id}/receipts", name="api_lesson_receipts")
+async def lesson_receipts(request: web.Request) -> web.Response:
+    """For a revoked lesson: every node that held it, purged (signed receipt) or pending."""
+    node = readable_node(request)
+    record_id = resolve_revoked_id(node.db, request.match_info["id"])
+    revocation_id, holders = receipt_status(node.db, record_id)
+    rows = [holder_json(node, holder) for holder in holders]
+    return web.json_response(
+        {
+            "record": record_id,
+            "revocation": revocation_id,
+            "purged": sum(1 for row in rows if row["status"] == "purged"),
+            "pending": sum(1 for row in rows if row["status"] == "pending"),
+            "holders": rows,
+        }
+    )
+
+
+@routes.get("/api/v1/peers", name="api_peers")
+@challenge_basic
+async def peers(request: web.Request) -> web.Response:
+    node = await operator_node(request)
+    return web.json_response({"peers": [peer_json(node, peer) for peer in list_peers(node.db)]})
+
+
+@routes.get("/api/v1/policy", name="api_policy")
+@challenge_basic
+async def policy(request: web.Request) -> web.Response:
+    """The policy in force: its hash and the text of policy.toml."""
+    node = await operator_node(request)
+    in_force = node.policy()
+    text = node.paths.policy.read_text(encoding="utf-8")
+    return web.json_response({"hash": in_force.hash, "text": text})
+
+
+@routes.get("/api/v1/policy/explain", name="api_policy_explain")
+@challenge_basic
+async def explain(request: web.Request) -> web.Response:
+    """Whether ``record`` may go to ``peer`` under the policy in force, and why."""
+    node = await operator_node(request)
+    record_id = node.resolve_id(_required_param(request, "record"))
+    peer = resolve_peer(node.db, _required_param(request, "peer"))
+    decision = Sharing(node.db, node.node_id, node.policy(), node.now()).explain(record_id, peer)
+    assert decision is not None  # resolve_id found the record
+    return web.json_response(explanation_json(record_id, peer, decision))
+
+
+@routes.get("/api/v1/decisions", name="api_decisions")
+@challenge_basic
+async def decisions(request: web.Request) -> web.Response:
+    """The latest sharing decisions, newest first; ``record`` narrows to one record."""
+    node = await operator_node(request)
+    limit = _int_param(request, "limit", 50, 1, MAX_LOG_PAGE)
+    record = request.query.get("record", "").strip()
+    record_id = node.resolve_id(record) if record else None
+    entries = recent_decisions(node.db, limit, record_id)
+    return web.json_response({"decisions": [decision_json(entry) for entry in entries]})
+
+
+@routes.get("/api/v1/events", name="api_events")
+@challenge_basic
+async def events(request: web.Request) -> web.Response:
+    """The latest entries of the signed event log, newest first (ids and counts only)."""
+    node = await operator_node(request)
+    limit = _int_param(request, "limit", 50, 1, MAX_LOG_PAGE)
+    return web.json_response({"events": [event_json(e) for e in recent_events(node.db, limit)]})
+
+
+@routes.get("/api/v1/members", name="api_members")
+@challenge_basic
+async def members(request: web.Request) -> web.Response:
+    node = await operator_node(request)
+    return web.json_response({"members": [member_json(m) for m in list_members(node.db)]})
+
+
+@routes.get("/api/v1/quarantine", name="api_quarantine")
+@challenge_basic
+async def quarantine(request: web.Request) -> web.Response:
+    """Lessons from peers that wait for a curator to accept or reject them."""
+    node = await operator_node(request)
+    records = quarantined_records(node.db)
+    return web.json_response({"lessons": [summary_json(record) for record in records]})
+
+
+# ---- JSON shapes (the same as the CLI's --json output) -------------------------------------
+
+
+def peer_json(node: Node, peer: Peer) -> dict[str, Any]:
+    counts = delivery_counts(node.db, peer.node_id)
+    return {
+        "id": peer.node_id,
+        "name": peer.name,
+        "region": peer.region,
+        "url": peer.url,
+        "status": peer.status,
+        "added": iso_time(peer.added_at),
+        "last_sync": iso_time(peer.last_sync),
+        "last_error": peer.last_error,
+        "sent": counts["sent"],
+        "received": counts["received"],
+        "strikes": peer.strikes,
+    }
+
+
+def holder_json(node: Node, holder: HolderStatus) -> dict[str, Any]:
+    peer = get_peer(node.db, holder.node)
+    return {
+        "node": holder.node,
+        "name": None if peer is None else peer.name,
+        "status": holder.status,
+        "at": iso_time(holder.at),
+        "direct": holder.direct,
+        "verified": holder.verified,
+    }
+
+
+def explanation_json(record_id: str, peer: Peer, decision: Decision) -> dict[str, Any]:
+    return {
+        "record": record_id,
+        "peer": peer.node_id,
+        "decision": "allow" if decision.allowed else "deny",
+        "reasons": [{"code": r.code, "text": r.text, "allows": r.allows} for r in decision.reasons],
+        "policy_hash": decision.policy_hash,
+    }
+
+
+def decision_json(entry: LoggedDecision) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": iso_time(entry.at),
+        "direction": entry.direction,
+        "record": entry.record_id,
+        "peer": entry.peer_id,
+        "decision": "allow" if entry.allowed else "deny",
+        "reasons": entry.reasons,
+        "policy_hash": entry.policy_hash,
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": iso_time(event.at),
+        "kind": event.kind,
+        "subject": event.subject,
+        "detail": event.detail,
+        "hash": event.hash.hex(),
+    }
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    return {
+        "name": member.name,
+        "roles": list(member.roles),
+        "key": member.public_key.hex(),
+        "added": iso_time(member.added_at),
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from federation import routes as federation_routes
@@ -13,7 +15,8 @@ from federation.client import PeerClient
 from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
 from node.node import Node
-from node.web import api
+from node.web import api, api_writes, openapi, pages
+from node.web.auth import session_layer
 from node.web.errors import json_errors
 from node.web.metrics import install_metrics, measure
 
@@ -28,10 +31,22 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     """
     node.policy()
     # measure is outermost, so it counts the status json_errors answers with.
-    app = web.Application(middlewares=[measure, json_errors], client_max_size=MAX_REQUEST_BYTES)
+    middlewares = [measure, session_layer(node), json_errors]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_REQUEST_BYTES)
     install_metrics(app, node)
     app[api.NODE] = node
     app.add_routes(api.routes)
+    app.add_routes(api_writes.routes)
+    app.add_routes(openapi.routes)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(pages.TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        filters=pages.FILTERS,
+    )
+    app.router.add_static("/static/", pages.STATIC, name="static")
+    app.add_routes(pages.routes)
     app[GATE] = FederationGate(FederationResponder(node.local_node()))
     app.add_routes(federation_routes.routes)
     if background_sync:

@@ -1,0 +1,223 @@
+"""One lesson: its page, approving it, withdrawing it, and the receipts of a withdrawal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from archive.errors import UnknownRecord
+from archive.queries import history, load_record, record_summary, translations
+from archive.tombstones import resolve_revoked_id
+from federation.peers import list_peers
+from federation.propagation import receipt_status
+from federation.propagation import revoke as revoke_record
+from federation.revocation import REASONS, Actor, open_revocation
+from federation.sharing import Sharing
+from governance.approvals import approvals_of
+from governance.approvals import approve as approve_record
+from governance.members import Member
+from governance.quarantine import is_quarantined
+from governance.roles import NotAllowed, may
+from node.node import Node
+from node.web.auth import acting_member, current_member
+from node.web.pages.common import (
+    field,
+    flash,
+    form_of,
+    html_page,
+    local_path,
+    node_of,
+    peer_names,
+    readable,
+    render,
+    see_other,
+    sync_service,
+)
+from node.web.pages.markdown import render_body
+from node.web.pages.words import LABEL_WORDS, consent_terms, reason_words, subject_words
+
+routes = web.RouteTableDef()
+MAX_NOTE = 1_000
+REFRESH_SECONDS = 2
+
+
+@routes.get("/lessons/{id}", name="page_lesson")
+@html_page
+async def lesson_page(request: web.Request) -> web.Response:
+    node = await readable(request)
+    text = request.match_info["id"]
+    try:
+        record_id = node.resolve_id(text)
+    except UnknownRecord:
+        revoked = _revoked(node, text)
+        if revoked is None:
+            raise
+        return see_other(f"/revocations/{revoked}")
+    member = await current_member(request, node)
+    return await render(request, "lesson.html", lesson_context(node, record_id, member))
+
+
+def _revoked(node: Node, text: str) -> str | None:
+    try:
+        return resolve_revoked_id(node.db, text)
+    except UnknownRecord:
+        return None
+
+
+def lesson_context(
+    node: Node, record_id: str, member: Member | None, **form: Any
+) -> dict[str, Any]:
+    """Everything the lesson page shows, read fresh (the record verified again)."""
+    db = node.db
+    summary = record_summary(db, record_id)
+    lesson = load_record(db, record_id).lesson
+    own = summary.origin == node.node_id
+    names = peer_names(node)
+    versions = history(db, record_id)
+    newest = not versions or versions[-1].id == record_id
+    approvals = approvals_of(db, record_id, summary.author if own else None)
+    is_author = own and member is not None and member.name == summary.author
+    roles = member.roles if member else ()
+    return {
+        "record": summary,
+        "lesson": lesson,
+        "body": Markup(render_body(lesson.body)),  # sanitized by nh3
+        "label_words": LABEL_WORDS,
+        "own": own,
+        "origin_name": "this hub" if own else names.get(summary.origin, summary.origin),
+        "received_from": names.get(summary.received_from or "", summary.received_from),
+        "consent_terms": consent_terms(lesson.consent, names),
+        "subjects": [(s.pseudonym, subject_words(s)) for s in lesson.consent.subjects],
+        "versions": versions,
+        "newest": newest,
+        "translations": translations(db, record_id),
+        "approvals": approvals,
+        "approvals_counted": sum(1 for approval in approvals if approval.counts),
+        "approvals_needed": node.policy().approvals_needed(summary.sensitivity),
+        "quarantined": is_quarantined(db, record_id),
+        "deliveries": _deliveries(node, record_id, names),
+        "sharing": _sharing(node, record_id),
+        "can_edit": own and newest and may(roles, "lesson.add"),
+        "can_approve": may(roles, "lesson.approve")
+        and not is_author
+        and not any(member and approval.member == member.name for approval in approvals),
+        "can_revoke": own and (is_author or may(roles, "lesson.revoke")),
+        "reasons": [(code, reason_words(code)) for code in REASONS],
+        "revoke_error": form.get("revoke_error"),
+        "revoke_reason": form.get("revoke_reason", ""),
+        "revoke_note": form.get("revoke_note", ""),
+    }
+
+
+def _deliveries(node: Node, record_id: str, names: dict[str, str]) -> list[tuple[str, int]]:
+    """(peer, when) for each peer this hub sent the lesson to."""
+    rows = node.db.execute(
+        "SELECT peer_id, at FROM deliveries WHERE record_id = ? AND direction = 'sent' ORDER BY at",
+        [record_id],
+    )
+    return [(names.get(peer_id, peer_id), int(at)) for peer_id, at in rows]
+
+
+def _sharing(node: Node, record_id: str) -> list[tuple[str, Any]]:
+    """The outbound decision for each active peer, with its reasons."""
+    sharing = Sharing(node.db, node.node_id, node.policy(), node.now())
+    return [
+        (peer.name, sharing.explain(record_id, peer))
+        for peer in list_peers(node.db)
+        if peer.status == "active"
+    ]
+
+
+@routes.post("/lessons/{id}/approve", name="page_approve")
+@html_page
+async def approve(request: web.Request) -> web.Response:
+    """A curator's signed approval of this exact version (as ``rhizome lesson approve``)."""
+    node = node_of(request)
+    member = await acting_member(request, node, "lesson.approve")
+    full_id = node.resolve_id(request.match_info["id"])
+    summary = record_summary(node.db, full_id)
+    self_approval = summary.origin == node.node_id and summary.author == member.name
+    new = approve_record(
+        node.db, node.identity, member, node.member_identity(member.name), full_id,
+        self_approval, node.now(),
+    )  # fmt: skip
+    verb = "Approved" if new else "You had already approved"
+    await flash(request, f"{verb} “{summary.title}” as {member.name}.")
+    form = await form_of(request)
+    return see_other(local_path(field(form, "next", 500), f"/lessons/{full_id}"))
+
+
+@routes.post("/lessons/{id}/revoke", name="page_revoke")
+@html_page
+async def revoke(request: web.Request) -> web.Response:
+    """Withdraw the lesson everywhere (as ``rhizome revoke``): its author, a steward or an
+    admin, on the node where it was written."""
+    node = node_of(request)
+    member = await _revoking_member(request, node)
+    full_id = node.resolve_id(request.match_info["id"])
+    summary = record_summary(node.db, full_id)
+    is_author = summary.origin == node.node_id and summary.author == member.name
+    if not (is_author or may(member.roles, "lesson.revoke")):
+        raise NotAllowed(
+            f"{member.name} may revoke only their own lessons (stewards and admins any)"
+        )
+    form = await form_of(request)
+    reason, note = field(form, "reason", 100), field(form, "note", MAX_NOTE).strip()
+    if reason not in REASONS:
+        context = lesson_context(
+            node, full_id, member, revoke_error="Choose why the lesson is withdrawn.",
+            revoke_reason=reason, revoke_note=note,
+        )  # fmt: skip
+        return await render(request, "lesson.html", context, status=400)
+    actor = Actor(member.name, node.member_identity(member.name), member.certificate)
+    revocation = revoke_record(node.local_node(), full_id, actor, reason, note or None)
+    service = sync_service(request)
+    if service is not None:
+        service.on_outbox()  # tell every holder now, not at the next poll
+    count = len(revocation.record_ids)
+    await flash(request, f"Withdrawn “{summary.title}” ({count} record(s)); purged here.")
+    return see_other(f"/revocations/{full_id}")
+
+
+async def _revoking_member(request: web.Request, node: Node) -> Member:
+    """The signed-in member with a good CSRF token; their role is checked against the lesson.
+
+    ``acting_member`` checks sign-in, then the token, then the role: when only the role is
+    missing, the member may still withdraw a lesson they wrote themselves.
+    """
+    try:
+        return await acting_member(request, node, "lesson.revoke")
+    except NotAllowed:
+        member = await current_member(request, node)
+        assert member is not None  # acting_member raised NotSignedIn otherwise
+        return member
+
+
+@routes.get("/revocations/{id}", name="page_revocation")
+@html_page
+async def revocation_page(request: web.Request) -> web.Response:
+    """Per holder, purged (signed receipt) or still pending; reloads itself until done."""
+    node = await readable(request)
+    record_id = resolve_revoked_id(node.db, request.match_info["id"])
+    revocation_id, holders = receipt_status(node.db, record_id)
+    envelope, stored_note = node.db.execute(
+        "SELECT envelope, note FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    revocation = open_revocation(bytes(envelope))
+    names = peer_names(node)
+    pending = sum(1 for holder in holders if holder.status == "pending")
+    auto = request.query.get("auto") != "off"
+    context = {
+        "record_id": record_id,
+        "revocation": revocation,
+        "revocation_id": revocation_id,
+        "note": stored_note,
+        "holders": [(names.get(h.node, h.node), h) for h in holders],
+        "pending": pending,
+        "own": revocation.origin == node.node_id,
+        "refresh": REFRESH_SECONDS if pending and auto else None,
+        "auto": auto,
+    }
+    return await render(request, "revocation.html", context)

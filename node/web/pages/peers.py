@@ -1,0 +1,115 @@
+"""Peers: the list, pairing by invite code (also as a QR code), suspend, resume, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import segno
+from aiohttp import web
+from markupsafe import Markup
+
+from archive.db import transaction
+from archive.event_log import append_event
+from federation.client import PeerClient
+from federation.errors import FederationError
+from federation.invites import DEFAULT_TTL, create_invite, encode_invite
+from federation.pairing import join_with_invite
+from federation.peers import Peer, delivery_counts, list_peers, resolve_peer, set_status
+from node.node import Node
+from node.web.auth import acting_member
+from node.web.pages.common import (
+    field,
+    flash,
+    form_of,
+    html_page,
+    node_of,
+    readable,
+    render,
+    see_other,
+    sync_service,
+)
+
+routes = web.RouteTableDef()
+MAX_CODE = 2_000
+STATUS_FOR = {"suspend": "suspended", "resume": "active", "remove": "removed"}
+DONE = {"suspend": "Suspended", "resume": "Resumed", "remove": "Removed"}
+
+
+@routes.get("/peers", name="page_peers")
+@html_page
+async def peers_page(request: web.Request) -> web.Response:
+    node = await readable(request)
+    return await render(request, "peers.html", peers_context(node))
+
+
+def peers_context(node: Node, **extra: Any) -> dict[str, Any]:
+    rows = [(peer, delivery_counts(node.db, peer.node_id)) for peer in list_peers(node.db)]
+    return {
+        "peers": rows,
+        "node_id": node.node_id,
+        "invite": None,
+        "pair_error": None,
+        "code": "",
+        **extra,
+    }
+
+
+@routes.post("/peers/invite", name="page_invite")
+@html_page
+async def invite(request: web.Request) -> web.Response:
+    """A one-time invite code for another hub (as ``rhizome peer invite``), shown once."""
+    node = node_of(request)
+    await acting_member(request, node, "peer.manage")
+    code = create_invite(node.db, node.node_id, node.config.url, node.now(), DEFAULT_TTL)
+    text = encode_invite(code)
+    qr = segno.make(text, error="m").svg_inline(
+        scale=4, border=4, dark="#000", light="#fff", title="Invite code as a QR code"
+    )
+    invite_shown = {"code": text, "expires": code.expires, "url": code.url, "qr": Markup(qr)}
+    return await render(request, "peers.html", peers_context(node, invite=invite_shown))
+
+
+@routes.post("/peers/pair", name="page_pair")
+@html_page
+async def pair(request: web.Request) -> web.Response:
+    """Pair with the hub whose invite code was pasted (as ``rhizome peer add CODE``)."""
+    node = node_of(request)
+    await acting_member(request, node, "peer.manage")
+    code = field(await form_of(request), "code", MAX_CODE).strip()
+    try:
+        peer = await _join(request, node, code)
+    except FederationError as error:
+        context = peers_context(node, pair_error=str(error), code=code)
+        return await render(request, "peers.html", context, status=400)
+    await flash(
+        request,
+        f"Paired with {peer.name} ({peer.region}). Their node id is {peer.node_id}: compare "
+        "it with the id their operator reads out to you.",
+    )
+    return see_other("/peers")
+
+
+async def _join(request: web.Request, node: Node, code: str) -> Peer:
+    """Join with the running node's own federation client, or a short-lived one."""
+    service = sync_service(request)
+    if service is not None:
+        return await join_with_invite(service.client, code)
+    async with aiohttp.ClientSession() as session:
+        return await join_with_invite(PeerClient(node.local_node(), session), code)
+
+
+@routes.post("/peers/{peer}/{action:suspend|resume|remove}", name="page_peer_status")
+@html_page
+async def change_status(request: web.Request) -> web.Response:
+    """Suspend, resume or remove a peer (as ``rhizome peer suspend|resume|remove``)."""
+    node = node_of(request)
+    await acting_member(request, node, "peer.manage")
+    action = request.match_info["action"]
+    found = resolve_peer(node.db, request.match_info["peer"])
+    status = STATUS_FOR[action]
+    with transaction(node.db):
+        set_status(node.db, found.node_id, status)
+        append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
+    await flash(request, f"{DONE[action]} {found.name}.")
+    return see_other("/peers")
