@@ -141,9 +141,10 @@ def test_lesson_examples_in_the_docs_are_valid(where: str, text: str) -> None:
 def limit_constants() -> Iterator[tuple[str, int]]:
     """Every MAX_* size limit of the modules that check input, plus a few named ones."""
     from archive import db, lesson_file, queries, record, search, signed_record
+    from governance import policy_file
     from node.web import api, app
 
-    for module in (record, lesson_file, search, signed_record, app, api):
+    for module in (record, lesson_file, search, signed_record, app, api, policy_file):
         for name, value in vars(module).items():
             if name.startswith("MAX_") and isinstance(value, int):
                 yield name, value
@@ -223,7 +224,14 @@ def test_http_api_page_lists_every_error_code() -> None:
     import federation.errors
 
     assert federation.errors
-    ours = ("archive.", "crypto.", "node.", "federation.")
+    import governance.members
+    import governance.policy_file
+    import governance.quarantine
+    import governance.roles
+
+    assert governance.members and governance.policy_file and governance.quarantine
+    assert governance.roles
+    ours = ("archive.", "crypto.", "node.", "federation.", "governance.")
     codes = {RhizomeError.code, *_CODE_FOR_STATUS.values()}
     codes |= {cls.code for cls in subclasses(RhizomeError) if cls.__module__.startswith(ours)}
     text = (DOCS / "reference" / "http-api.md").read_text()
@@ -240,15 +248,19 @@ def federation_limits() -> Iterator[tuple[str, str, int]]:
     """(constant, file, value) of every federation limit: all MAX_* of the modules that check
     peers' input, plus the named deadlines, windows and batch sizes."""
     from crypto import http_signatures
-    from federation import client, invites, responder, routes, sync, wire
+    from federation import background, client, invites, responder, revocation, routes, sync, wire
     from node import config
+    from node.cli import revoke_commands
 
     named = {
-        wire: {"FRAME_SIZE_LIMIT"},
+        wire: {"FRAME_SIZE_LIMIT", "BATCH_BYTES"},
         routes: {"REQUEST_DEADLINE"},
         client: {"REQUEST_DEADLINE"},
-        responder: {"SESSION_SECONDS"},
+        responder: {"SESSION_SECONDS", "SESSIONS_PER_PEER"},
         sync: {"BATCH"},
+        revocation: set(),
+        background: {"NOTIFY_DEADLINE", "OUTBOX_DEADLINE", "EXPIRY_SECONDS"},
+        revoke_commands: {"IMMEDIATE_DEADLINE"},
         http_signatures: {"DEFAULT_MAX_SKEW", "DEFAULT_MAX_ENTRIES"},
         invites: {"DEFAULT_TTL", "SECRET_SIZE"},
         config: {"DEFAULT_SYNC_INTERVAL"},
@@ -354,3 +366,120 @@ def test_federation_pairing_worked_example_matches_the_code() -> None:
     text = re.sub(r"\s", "", PROTOCOL.read_text(encoding="utf-8"))
     for value in (encode_invite(code), code.invite_id.hex(), proof.hex(), signature.hex()):
         assert value in text, f"federation-protocol.md: the pairing example differs: {value}"
+
+
+# -- governance and withdrawal --------------------------------------------------------------
+
+GOVERNANCE = DOCS / "explanation" / "governance-and-consent.md"
+
+
+def table_rows(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
+    """The header and body rows of the Markdown table whose first header cell is given."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_header:
+            rows = []
+            for row in lines[number + 2 :]:
+                if not row.startswith("|"):
+                    break
+                rows.append([cell.strip() for cell in row.strip().strip("|").split("|")])
+            return cells, rows
+    raise AssertionError(f"no table starting with '| {first_header} |'")
+
+
+def decision_reason_codes() -> set[str]:
+    """Every reason code the decision functions (and the stale-copy refusal) can give."""
+    import ast
+
+    from archive.record import SCOPES
+
+    codes: set[str] = set()
+    for source in (ROOT / "governance" / "decisions.py", ROOT / "federation" / "sharing.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in ("allow", "deny", "Reason"):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                codes.add(first.value)
+            elif isinstance(first, ast.BinOp) and isinstance(first.left, ast.Constant):
+                # "scope_" + consent.scope: only reached for scopes other than local and peers
+                assert first.left.value == "scope_", f"{source.name}: a new kind of dynamic code"
+                codes |= {f"scope_{scope}" for scope in SCOPES if scope not in ("local", "peers")}
+            elif not (isinstance(first, ast.Name) and first.id == "code"):  # passed through
+                raise AssertionError(
+                    f"{source.name}:{node.lineno}: a code the docs test cannot read"
+                )
+    return codes
+
+
+def test_every_decision_reason_is_explained() -> None:
+    _, rows = table_rows(GOVERNANCE.read_text(encoding="utf-8"), "Code")
+    documented = {row[0].strip("`") for row in rows}
+    codes = decision_reason_codes()
+    assert codes, "no reason codes found in governance/decisions.py"
+    assert not codes - documented, (
+        f"{GOVERNANCE.name} does not explain: {sorted(codes - documented)}"
+    )
+    assert not documented - codes, (
+        f"{GOVERNANCE.name} explains unknown codes: {sorted(documented - codes)}"
+    )
+
+
+def test_roles_table_matches_the_permissions() -> None:
+    from governance.roles import PERMISSIONS, ROLES
+
+    header, rows = table_rows(GOVERNANCE.read_text(encoding="utf-8"), "Permission")
+    columns = {
+        cell.strip("`"): index for index, cell in enumerate(header) if cell.strip("`") in ROLES
+    }
+    assert set(columns) == set(ROLES), f"the roles table needs one column per role: {ROLES}"
+    table = {row[0].strip("`"): row for row in rows}
+    assert set(table) == set(PERMISSIONS), (
+        f"the roles table lists {sorted(table)}, governance/roles.py has {sorted(PERMISSIONS)}"
+    )
+    for permission, roles in PERMISSIONS.items():
+        granted = {role for role, index in columns.items() if table[permission][index] == "yes"}
+        assert granted == set(roles), f"{permission}: the table says {sorted(granted)}"
+
+
+def test_strike_codes_are_named_where_strikes_are_explained() -> None:
+    from governance.decisions import STRIKE_CODES
+
+    for page in (GOVERNANCE, PROTOCOL):
+        text = page.read_text(encoding="utf-8")
+        missing = sorted(code for code in STRIKE_CODES if f"`{code}`" not in text)
+        assert not missing, f"{page.name} does not name the strike codes {missing}"
+
+
+def test_every_revocation_reason_is_documented() -> None:
+    from federation.revocation import REASONS
+
+    _, rows = table_rows(
+        (DOCS / "how-to" / "withdraw-a-lesson.md").read_text(encoding="utf-8"), "Reason"
+    )
+    assert {row[0].strip("`") for row in rows} == set(REASONS)
+    promises = (DOCS / "explanation" / "revocation-promises.md").read_text(encoding="utf-8")
+    assert all(f"`{reason}`" in promises for reason in REASONS)
+
+
+def test_signing_contexts_are_documented() -> None:
+    from federation.revocation import (
+        MEMBER_REVOCATION_CONTEXT,
+        RECEIPT_CONTEXT,
+        REVOCATION_CONTEXT,
+    )
+    from governance.approvals import APPROVAL_CONTEXT
+    from governance.members import MEMBER_CONTEXT
+
+    record_format = (DOCS / "reference" / "record-format.md").read_text(encoding="utf-8")
+    protocol = PROTOCOL.read_text(encoding="utf-8")
+    contexts = (MEMBER_CONTEXT, APPROVAL_CONTEXT, REVOCATION_CONTEXT, MEMBER_REVOCATION_CONTEXT)
+    for context in (*contexts, RECEIPT_CONTEXT):
+        assert f"`{context.decode()}`" in record_format, f"record-format.md: {context!r}"
+    for context in (MEMBER_CONTEXT, REVOCATION_CONTEXT, MEMBER_REVOCATION_CONTEXT, RECEIPT_CONTEXT):
+        assert f"`{context.decode()}`" in protocol, f"federation-protocol.md: {context!r}"
