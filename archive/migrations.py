@@ -218,8 +218,9 @@ def m004_revocation(db: sqlite_utils.Database) -> None:
     db.execute(
         """
         CREATE TABLE tombstones (
-            record_id TEXT PRIMARY KEY,
-            revocation_id TEXT NOT NULL REFERENCES revocations (revocation_id)
+            record_id TEXT NOT NULL,
+            revocation_id TEXT NOT NULL REFERENCES revocations (revocation_id),
+            PRIMARY KEY (record_id, revocation_id)
         ) WITHOUT ROWID
         """
     )

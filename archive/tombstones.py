@@ -14,17 +14,33 @@ from archive.purge import delete_record
 from archive.queries import MIN_PREFIX
 
 
-def is_tombstoned(db: sqlite_utils.Database, record_id: str) -> bool:
-    return (
-        db.execute("SELECT 1 FROM tombstones WHERE record_id = ?", [record_id]).fetchone()
-        is not None
-    )
+def tombstone_for(db: sqlite_utils.Database, record_id: str, origin: str) -> str | None:
+    """The revocation withdrawing ``record_id``, if its origin issued one.
+
+    Bound to the origin: a revocation only ever withdraws its signer's own records, so a
+    node cannot block another hub's lesson by naming its id in a revocation of its own.
+    """
+    row = db.execute(
+        "SELECT t.revocation_id FROM tombstones AS t JOIN revocations AS r "
+        "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? AND r.origin = ?",
+        [record_id, origin],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def is_tombstoned(db: sqlite_utils.Database, record_id: str, origin: str) -> bool:
+    """Whether the record's own origin withdrew it (then no copy is ever stored again)."""
+    return tombstone_for(db, record_id, origin) is not None
 
 
 def tombstone_of(db: sqlite_utils.Database, record_id: str) -> str | None:
-    """The id of the revocation that withdrew ``record_id``, if any."""
+    """The revocation to show for ``record_id`` when its origin is not at hand (the record
+    is purged): ours if we issued one, else the first we learned of."""
     row = db.execute(
-        "SELECT revocation_id FROM tombstones WHERE record_id = ?", [record_id]
+        "SELECT t.revocation_id FROM tombstones AS t JOIN revocations AS r "
+        "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? "
+        "ORDER BY r.received_from IS NULL DESC, r.stored_at LIMIT 1",
+        [record_id],
     ).fetchone()
     return None if row is None else str(row[0])
 
@@ -48,8 +64,8 @@ def store_revocation(
     now: int,
     note: str | None = None,
 ) -> list[str]:
-    """Keep the revocation, tombstone its ids and purge every copy we hold (caller's
-    transaction). Returns the ids that were actually purged here."""
+    """Keep the revocation, tombstone its ids and purge every copy of *its origin's* we hold
+    (caller's transaction). Returns the ids that were actually purged here."""
     db.execute(
         "INSERT OR IGNORE INTO revocations (revocation_id, envelope, origin, issued_at, reason, "
         "received_from, stored_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -61,6 +77,9 @@ def store_revocation(
             "INSERT OR IGNORE INTO tombstones (record_id, revocation_id) VALUES (?, ?)",
             [record_id, revocation_id],
         )
+        held = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
+        if held is None or held[0] != origin:
+            continue  # not a copy of this origin's: a revocation withdraws only its own
         if delete_record(db, record_id):
             purged.append(record_id)
         db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from federation import wire
@@ -35,7 +36,8 @@ EXPIRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 30.0
 OUTBOX_DEADLINE = 10.0
 NOTIFY_DEADLINE = 5.0
-NEWS_KINDS = ("record.added", "record.received", "record.accepted")
+RESTART_PAUSE = 2.0
+NEWS_KINDS = ("record.added", "record.received", "record.accepted", "record.approved")
 
 
 class SyncService:
@@ -52,13 +54,13 @@ class SyncService:
 
     def start(self) -> None:
         loops = (
-            self._schedule_loop(),
-            self._watch_loop(),
-            self._pull_loop(),
-            self._outbox_loop(),
-            self._expiry_loop(),
+            self._schedule_loop,
+            self._watch_loop,
+            self._pull_loop,
+            self._outbox_loop,
+            self._expiry_loop,
         )
-        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self._tasks = [asyncio.create_task(_kept_alive(loop)) for loop in loops]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -190,6 +192,20 @@ class SyncService:
             [last_seen, self._last_seq, *NEWS_KINDS],
         )
         return [str(row[0]) for row in rows]
+
+
+async def _kept_alive(loop: Callable[[], Awaitable[None]]) -> None:
+    """Run a loop forever: an unexpected error is logged with its traceback and the loop
+    starts again after a pause, instead of dying silently and leaving the node half-working
+    (a policy.toml saved with a mistake, a database busy for too long)."""
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background loop %s failed; restarting it", loop.__name__)
+            await asyncio.sleep(RESTART_PAUSE)
 
 
 def _any_allowed(sharing: Sharing, record_ids: list[str], peer: Peer) -> bool:

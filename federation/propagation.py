@@ -25,6 +25,7 @@ from archive.tombstones import (
     has_revocation,
     revocation_envelope,
     store_revocation,
+    tombstone_for,
     tombstone_of,
 )
 from federation.errors import FederationError
@@ -125,7 +126,21 @@ def accept_revocation(local: LocalNode, raw: bytes, sender: Peer) -> Receipt:
     except InvalidRevocation as error:
         add_strike(db, sender.node_id, f"bad_revocation: {error}", now)
         raise
-    if revocation.origin == local.node_id or has_revocation(db, revocation.revocation_id):
+    if has_revocation(db, revocation.revocation_id):
+        return _own_receipt(local, revocation)
+    if revocation.origin == local.node_id:
+        # Our own revocation, signed by our key, that we no longer know (a home restored
+        # from a backup older than it): take it back, purge, and tell whoever we told since.
+        with transaction(db):
+            _store(local, revocation, received_from=None, note=None)
+            queue(
+                db,
+                "revocation",
+                revocation.revocation_id,
+                holders_of(db, revocation.record_ids),
+                now,
+            )
+        scrub_free_space(db)
         return _own_receipt(local, revocation)
     with transaction(db):
         purged = _store(local, revocation, received_from=sender.node_id, note=None)
@@ -244,24 +259,14 @@ def queue_receipt(db: sqlite_utils.Database, receipt_id: str, peer_id: str, now:
         queue(db, "receipt", receipt_id, [peer_id], now)
 
 
-def revocations_covering(db: sqlite_utils.Database, record_ids: list[str | None]) -> list[bytes]:
-    """The signed revocations behind these tombstoned ids, each once."""
+def revocation_envelopes(db: sqlite_utils.Database, revocation_ids: list[str]) -> list[bytes]:
+    """The signed revocations with these ids, each once."""
     found: dict[str, bytes] = {}
-    for record_id in record_ids:
-        revocation_id = tombstone_of(db, record_id) if record_id else None
-        if revocation_id and revocation_id not in found:
-            envelope = revocation_envelope(db, revocation_id)
-            if envelope is not None:
-                found[revocation_id] = envelope
+    for revocation_id in revocation_ids:
+        envelope = revocation_envelope(db, revocation_id)
+        if envelope is not None:
+            found.setdefault(revocation_id, envelope)
     return list(found.values())
-
-
-def queue_revocation_for(db: sqlite_utils.Database, record_id: str, peer_id: str, now: int) -> None:
-    """A stale peer offered a withdrawn record: send it the tombstone so it purges too."""
-    revocation_id = tombstone_of(db, record_id)
-    if revocation_id is not None:
-        with transaction(db):
-            queue(db, "revocation", revocation_id, [peer_id], now)
 
 
 def expired_records(db: sqlite_utils.Database, local_node: str, now: int) -> list[str]:
@@ -286,7 +291,7 @@ def revoke_expired(local: LocalNode) -> list[Revocation]:
     """Withdraw every record whose consent expired: the node acts by itself, reason expired."""
     revocations = []
     for record_id in expired_records(local.db, local.node_id, local.now()):
-        if tombstone_of(local.db, record_id) is None:  # an earlier one may have covered it
+        if tombstone_for(local.db, record_id, local.node_id) is None:  # already covered?
             revocations.append(revoke(local, record_id, Actor(), "expired", None))
     return revocations
 

@@ -24,7 +24,7 @@ from federation.propagation import (
     accept_revocation,
     delivered,
     outgoing_for,
-    revocations_covering,
+    revocation_envelopes,
 )
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
@@ -101,14 +101,13 @@ class FederationResponder:
         request = wire.decode(wire.RECORDS, body)
         result = Sharing.of(self.local).receive(request["records"], peer)
         self.on_outbox()
-        withdrawn = [record_id for record_id, reason in result.rejected if reason == "revoked"]
         return wire.encode(
             wire.PUSH_RESPONSE,
             {
                 "stored": len(result.stored) + len(result.quarantined),
                 "duplicates": result.duplicates,
                 "rejected": len(result.rejected),
-                "revocations": revocations_covering(self.local.db, withdrawn)[
+                "revocations": revocation_envelopes(self.local.db, result.revoked)[
                     : wire.MAX_REVOCATIONS_PER_MESSAGE
                 ],
             },

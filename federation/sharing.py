@@ -22,7 +22,7 @@ from archive.event_log import append_event
 from archive.record import consent_from_json
 from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
 from archive.store import has_record, insert_record
-from archive.tombstones import is_tombstoned, tombstone_of
+from archive.tombstones import is_tombstoned, tombstone_for
 from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
@@ -58,6 +58,7 @@ class ReceiveResult:
     quarantined: list[str] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[tuple[str | None, str]] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)  # revocations behind refused stale copies
 
 
 class Sharing:
@@ -172,7 +173,7 @@ class Sharing:
         if STRIKE_CODES & set(codes):
             add_strike(self.db, sender.node_id, reason, self.now, record_id)
 
-    def _refuse_revoked(self, record_id: str, sender: Peer) -> None:
+    def _refuse_revoked(self, record_id: str, origin: str, sender: Peer) -> str:
         """A stale copy: refuse it, log the refusal, and send the sender the tombstone."""
         log_decision(
             self.db,
@@ -182,9 +183,10 @@ class Sharing:
             _revoked_decision(self.policy.hash),
             self.now,
         )
-        revocation_id = tombstone_of(self.db, record_id)
-        if revocation_id is not None:
-            queue(self.db, "revocation", revocation_id, [sender.node_id], self.now)
+        revocation_id = tombstone_for(self.db, record_id, origin)
+        assert revocation_id is not None  # the caller found it
+        queue(self.db, "revocation", revocation_id, [sender.node_id], self.now)
+        return revocation_id
 
     def _receive_one(self, raw: bytes, sender: Peer, result: ReceiveResult) -> None:
         try:
@@ -194,8 +196,8 @@ class Sharing:
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
             return
         record_id = record.id_hex
-        if is_tombstoned(self.db, record_id):
-            self._refuse_revoked(record_id, sender)
+        if is_tombstoned(self.db, record_id, record.lesson.origin_id):
+            result.revoked.append(self._refuse_revoked(record_id, record.lesson.origin_id, sender))
             result.rejected.append((record_id, "revoked"))
             return
         if has_record(self.db, record_id) or _was_rejected(self.db, record_id):

@@ -16,14 +16,13 @@ from typing import Any
 
 from archive.db import transaction
 from archive.store import has_record
-from archive.tombstones import is_tombstoned
 from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
 from federation.errors import PeerProtocolError
 from federation.negentropy import Initiator, Storage
 from federation.peers import Peer, note_sync, record_deliveries
-from federation.propagation import accept_revocation, queue_revocation_for
+from federation.propagation import accept_revocation
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import RECEIPTS_PATH, exchange_revocations, push_outbox
 from federation.sharing import Sharing, content_id_of_envelope
@@ -80,10 +79,6 @@ async def fetch_missing(
     client: PeerClient, peer: Peer, need: list[bytes], report: SyncReport, progress: Progress | None
 ) -> None:
     local = client.local
-    withdrawn = [record_id.hex() for record_id in need if is_tombstoned(local.db, record_id.hex())]
-    for record_id in withdrawn:  # it holds a revoked record: refuse it, send the tombstone
-        queue_revocation_for(local.db, record_id, peer.node_id, local.now())
-    report.refused_revoked += len(withdrawn)
     refused = denial_states(local.db, peer.node_id, "inbound")
     policy_hash = local.policy().hash
     wanted = [
@@ -103,6 +98,7 @@ async def fetch_missing(
         wanted = batch[handled:] + wanted  # what did not fit in this answer comes next
         envelopes = _only_requested(answer["records"], batch[:handled])
         result = Sharing.of(local).receive(envelopes, peer)
+        report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
         report.received += len(result.stored) + len(result.quarantined)
         report.rejected += len(result.rejected)
         if progress:
@@ -119,8 +115,10 @@ def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[byte
 
 
 def _held_or_refused(db: Any, record_id: str) -> bool:
-    """Ids a peer offers that we hold already, that were revoked, or that a curator rejected."""
-    if has_record(db, record_id) or is_tombstoned(db, record_id):
+    """Ids a peer offers that we hold already, or that a curator rejected. A withdrawn id is
+    still fetched: only its signed origin tells whether our tombstone applies, and refusing
+    it there sends the stale peer the revocation."""
+    if has_record(db, record_id):
         return True
     return (
         db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id]).fetchone()

@@ -165,7 +165,7 @@ def parse_policy(text: str, source: str) -> Policy:
         ),
         quarantine=bool(sections["inbound"].get("quarantine", False)),
         inbound_kinds_deny=_kinds(sections["inbound"], "kinds_deny", where, "inbound"),
-        inbound_tags_deny=_strings(sections["inbound"], "tags_deny"),
+        inbound_tags_deny=_tags(sections["inbound"], "tags_deny"),
         peers=_peer_rules(data.get("peers", {}), defaults, where),
     )
 
@@ -237,6 +237,11 @@ def _strings(section: dict[str, Any], key: str) -> frozenset[str]:
     return frozenset(section.get(key, []))
 
 
+def _tags(section: dict[str, Any], key: str) -> frozenset[str]:
+    """Tags in lower case, as lessons store them: "Legal" in a policy matches "legal"."""
+    return frozenset(tag.strip().lower() for tag in section.get(key, []))
+
+
 def _kinds(section: dict[str, Any], key: str, where: _Locator, name: str) -> frozenset[str]:
     values = _strings(section, key)
     if unknown := sorted(values - set(KINDS)):
@@ -260,7 +265,7 @@ def _rules(section: dict[str, Any], base: PeerRules, where: _Locator, name: str)
             overrides[key] = _kinds(section, key, where, name)
     for key in ("tags_allow", "tags_deny"):
         if key in section:
-            overrides[key] = _strings(section, key)
+            overrides[key] = _tags(section, key)
     return replace(base, **overrides)
 
 

@@ -548,7 +548,7 @@ def test_an_old_bundle_cannot_bring_back_a_revoked_record_but_brings_the_others(
     clock.advance(60)
     revocation = revoke(nairobi.local_node(), r2.id_hex, admin_of(nairobi), "safety", None)
     accept_revocation(lima.local_node(), revocation.envelope, peer_of(lima, nairobi))
-    assert is_tombstoned(lima.db, r2.id_hex)
+    assert is_tombstoned(lima.db, r2.id_hex, nairobi.node_id)
     clock.advance(60)
 
     report = import_bundle(lima.local_node(), old)
@@ -580,7 +580,7 @@ def test_a_newer_bundle_carries_the_revocation_and_the_old_one_then_brings_only_
 
     first = import_bundle(lima.local_node(), newer)
     assert (first.revocations, first.stored) == (1, 0)
-    assert is_tombstoned(lima.db, r2.id_hex)
+    assert is_tombstoned(lima.db, r2.id_hex, nairobi.node_id)
 
     second = import_bundle(lima.local_node(), old_path.read_bytes())
     assert (second.stored, second.rejected) == (2, 1)
@@ -604,7 +604,7 @@ def test_a_newer_bundle_purges_a_record_the_recipient_already_holds(
 
     assert (report.revocations, report.stored, report.duplicates) == (1, 1, 2)
     assert held(lima, r1, r2, r3, r4) == [True, False, True, True]
-    assert is_tombstoned(lima.db, r2.id_hex)
+    assert is_tombstoned(lima.db, r2.id_hex, nairobi.node_id)
     assert [hit.record.id for hit in search(lima.db, "Record")] != []
     assert r2.id_hex not in {hit.record.id for hit in search(lima.db, "Record")}
     purged = lima.db.execute("SELECT subject FROM events WHERE kind = 'record.purged'")
@@ -631,7 +631,7 @@ def test_tombstones_come_first_whatever_the_order_in_the_file(
 
     assert (report.revocations, report.stored, report.rejected) == (1, 1, 1)
     assert held(quito, r1, r2) == [True, False]
-    assert is_tombstoned(quito.db, r2.id_hex)
+    assert is_tombstoned(quito.db, r2.id_hex, nairobi.node_id)
     received = quito.db.execute(
         "SELECT count(*) FROM events WHERE kind = 'record.received' AND subject = ?", [r2.id_hex]
     ).fetchone()[0]
@@ -759,7 +759,7 @@ def test_a_dry_run_reports_what_would_change_and_stores_nothing(
 
     assert state(lima) == before
     assert held(lima, r1, r2, r3, r4, local) == [True, True, True, False, False]
-    assert not is_tombstoned(lima.db, r2.id_hex)
+    assert not is_tombstoned(lima.db, r2.id_hex, nairobi.node_id)
     assert not lima.db.conn.in_transaction
     assert (dry.dry_run, dry.revocations, dry.stored, dry.duplicates, dry.rejected) == (
         True, 1, 1, 2, 0,

@@ -161,7 +161,9 @@ def sync_by_hand(here: Hub, there: Hub, session: str) -> Exchange:
         answer = there.responder.push(us, body)
         exchange.messages += [body, answer]
         counts = wire.decode(wire.PUSH_RESPONSE, answer)
+        withdrawn = counts.pop("revocations")
         exchange.pushed = {k: exchange.pushed.get(k, 0) + v for k, v in counts.items()}
+        exchange.pushed["revocations"] = [*exchange.pushed.get("revocations", []), *withdrawn]
         with transaction(here.node.db):
             now = int(here.node.clock())
             record_deliveries(here.node.db, them.node_id, [rid for rid, _ in found], "sent", now)
@@ -304,7 +306,12 @@ def test_a_full_sync_by_hand_converges(paired: dict[str, Hub]) -> None:
     moved_in = {record.id_hex for record in from_lima}
     moved_out = {record.id_hex for record in [*shared, for_lima]}
     assert set(first.received) == moved_in
-    assert first.pushed == {"stored": len(moved_out), "duplicates": 0, "rejected": 0}
+    assert first.pushed == {
+        "stored": len(moved_out),
+        "duplicates": 0,
+        "rejected": 0,
+        "revocations": [],
+    }
     assert ids_held(lima) == moved_out | moved_in | {lima_keeps.id_hex}
     assert ids_held(nairobi) == moved_out | moved_in | {record.id_hex for record in kept}
     assert strikes(nairobi.node, lima.node) == strikes(lima.node, nairobi.node) == []
@@ -525,8 +532,18 @@ def test_push_stores_and_counts(paired: dict[str, Hub]) -> None:
     nairobi, lima = paired["nairobi"], paired["lima"]
     first, second = add(lima.node, "First"), add(lima.node, "Second")
     body = wire.encode(wire.RECORDS, {"records": [first.envelope, second.envelope]})
-    assert push(nairobi, lima, body) == {"stored": 2, "duplicates": 0, "rejected": 0}
-    assert push(nairobi, lima, body) == {"stored": 0, "duplicates": 2, "rejected": 0}
+    assert push(nairobi, lima, body) == {
+        "stored": 2,
+        "duplicates": 0,
+        "rejected": 0,
+        "revocations": [],
+    }
+    assert push(nairobi, lima, body) == {
+        "stored": 0,
+        "duplicates": 2,
+        "rejected": 0,
+        "revocations": [],
+    }
     assert {first.id_hex, second.id_hex} <= ids_held(nairobi)
 
 
@@ -536,7 +553,12 @@ def test_push_rejects_bad_records_with_strikes_and_keeps_good_ones(paired: dict[
     forged = flip_signature(add(lima.node, "Changed on the way").envelope)
     local = add(lima.node, "Stays home", consent=Consent("consent", "local"))
     body = wire.encode(wire.RECORDS, {"records": [forged, good.envelope, local.envelope]})
-    assert push(nairobi, lima, body) == {"stored": 1, "duplicates": 0, "rejected": 2}
+    assert push(nairobi, lima, body) == {
+        "stored": 1,
+        "duplicates": 0,
+        "rejected": 2,
+        "revocations": [],
+    }
     assert ids_held(nairobi) == {good.id_hex}
     assert len(strikes(nairobi.node, lima.node)) == 2
 

@@ -50,7 +50,10 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "records": (wire.RECORDS, {"records": [b"envelope one", b"envelope two"]}),
     "fetched": (wire.FETCHED, {"records": [b"envelope one"], "handled": 2}),
     "fetched_none": (wire.FETCHED, {"records": [], "handled": 1}),
-    "push_response": (wire.PUSH_RESPONSE, {"stored": 3, "duplicates": 0, "rejected": 1}),
+    "push_response": (
+        wire.PUSH_RESPONSE,
+        {"stored": 3, "duplicates": 0, "rejected": 1, "revocations": [b"signed revocation"]},
+    ),
     "notify": (wire.NOTIFY, {}),
     "revocations": (wire.REVOCATIONS, {"revocations": [b"statement"]}),
     "receipts": (wire.RECEIPTS, {"receipts": [b"receipt one", b"receipt two"]}),
@@ -101,7 +104,9 @@ def test_the_notify_body_is_an_empty_map() -> None:
 
 def test_encode_checks_our_own_output() -> None:
     with pytest.raises(PeerProtocolError, match="'stored' must be int"):
-        wire.encode(wire.PUSH_RESPONSE, {"stored": "3", "duplicates": 0, "rejected": 0})
+        wire.encode(
+            wire.PUSH_RESPONSE, {"stored": "3", "duplicates": 0, "rejected": 0, "revocations": []}
+        )
     with pytest.raises(PeerProtocolError, match="'proof' is out of bounds"):
         wire.encode(wire.PAIR_REQUEST, {**SAMPLES["pair_request"][1], "proof": b"short"})
 
@@ -116,7 +121,8 @@ def test_the_largest_allowed_values_pass() -> None:
     assert wire.decode(wire.FETCHED, wire.encode(wire.FETCHED, fetched)) == fetched
     message = {"session": "s" * 64, "msg": b"\x61" * wire.MAX_RECONCILE_BYTES}
     assert wire.decode(wire.RECONCILE_REQUEST, raw(message)) == message
-    counts = {"stored": 1 << 31, "duplicates": 0, "rejected": 0}
+    statements = [b"s" * wire.MAX_STATEMENT_BYTES] * wire.MAX_REVOCATIONS_PER_MESSAGE
+    counts = {"stored": 1 << 31, "duplicates": 0, "rejected": 0, "revocations": statements}
     assert wire.decode(wire.PUSH_RESPONSE, raw(counts)) == counts
 
 
@@ -150,11 +156,12 @@ def test_the_body_must_be_a_map(value: Any) -> None:
 
 
 def test_a_float_is_refused() -> None:
-    refused(wire.PUSH_RESPONSE, raw({"stored": 1.0, "duplicates": 0, "rejected": 0}), "float")
+    message = {"stored": 1.0, "duplicates": 0, "rejected": 0, "revocations": []}
+    refused(wire.PUSH_RESPONSE, raw(message), "float")
 
 
 def test_a_non_canonical_encoding_is_refused() -> None:
-    wide_zero = b"\x83\xa6stored\xcc\x00\xaaduplicates\x00\xa8rejected\x00"
+    wide_zero = b"\x84\xa6stored\xcc\x00\xaaduplicates\x00\xa8rejected\x00\xabrevocations\x90"
     refused(wire.PUSH_RESPONSE, wide_zero, "not a valid message.*canonical")
 
 
@@ -179,7 +186,7 @@ def test_an_extra_field_is_refused(name: str) -> None:
 
 def test_the_error_names_the_expected_fields() -> None:
     refused(wire.NOTIFY, raw({"x": 1}), "exactly: no fields")
-    refused(wire.PUSH_RESPONSE, raw({}), "exactly: stored, duplicates, rejected")
+    refused(wire.PUSH_RESPONSE, raw({}), "exactly: stored, duplicates, rejected, revocations")
 
 
 @pytest.mark.parametrize(

@@ -291,7 +291,7 @@ async def test_unknown_route(client: Client) -> None:
 
 
 async def test_method_not_allowed(client: Client) -> None:
-    error = await assert_error(client, "/api/v1/lessons", 405, "method_not_allowed", "POST")
+    error = await assert_error(client, "/api/v1/lessons", 405, "method_not_allowed", "DELETE")
     assert error["status"] == 405
     await assert_error(client, "/healthz", 405, "method_not_allowed", "DELETE")
 

@@ -121,6 +121,8 @@ def local_path(text: str | None, default: str = "/") -> str:
     """``text`` if it is a path on this site (never another host), else ``default``."""
     if not text or not text.startswith("/") or text.startswith("//") or "\\" in text:
         return default
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        return default  # no line breaks into the Location header
     parts = urlsplit(text)
     if parts.scheme or parts.netloc:
         return default

@@ -36,7 +36,13 @@ from node.web.pages.common import (
     sync_service,
 )
 from node.web.pages.markdown import render_body
-from node.web.pages.words import LABEL_WORDS, consent_terms, reason_words, subject_words
+from node.web.pages.words import (
+    LABEL_WORDS,
+    consent_terms,
+    peer_label,
+    reason_words,
+    subject_words,
+)
 
 routes = web.RouteTableDef()
 MAX_NOTE = 1_000
@@ -86,8 +92,8 @@ def lesson_context(
         "body": Markup(render_body(lesson.body)),  # sanitized by nh3
         "label_words": LABEL_WORDS,
         "own": own,
-        "origin_name": "this hub" if own else names.get(summary.origin, summary.origin),
-        "received_from": names.get(summary.received_from or "", summary.received_from),
+        "origin_name": "this hub" if own else peer_label(summary.origin, names),
+        "received_from": summary.received_from and peer_label(summary.received_from, names),
         "consent_terms": consent_terms(lesson.consent, names),
         "subjects": [(s.pseudonym, subject_words(s)) for s in lesson.consent.subjects],
         "versions": versions,
@@ -214,7 +220,7 @@ async def revocation_page(request: web.Request) -> web.Response:
         "revocation": revocation,
         "revocation_id": revocation_id,
         "note": stored_note,
-        "holders": [(names.get(h.node, h.node), h) for h in holders],
+        "holders": [(peer_label(holder.node, names), holder) for holder in holders],
         "pending": pending,
         "own": revocation.origin == node.node_id,
         "refresh": REFRESH_SECONDS if pending and auto else None,

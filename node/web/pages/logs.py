@@ -13,6 +13,7 @@ from federation.sharing import Sharing
 from governance.decision_log import recent_decisions
 from node.node import Node
 from node.web.pages.common import html_page, peer_names, readable, render
+from node.web.pages.words import detail_words
 
 routes = web.RouteTableDef()
 LOG_LENGTH = 100
@@ -26,10 +27,10 @@ async def policy_page(request: web.Request) -> web.Response:
     node = await readable(request)
     record_text = request.query.get("record", "").strip()
     peer_text = request.query.get("peer", "").strip()
+    in_force = node.policy()  # a policy that cannot be read says why, first
     context: dict[str, Any] = {
         "policy_text": node.paths.policy.read_text(encoding="utf-8"),
-        "policy_hash": node.policy().hash,
-        "policy_path": str(node.paths.policy),
+        "policy_hash": in_force.hash,
         "peers": list_peers(node.db),
         "record_text": record_text,
         "peer_text": peer_text,
@@ -59,8 +60,12 @@ def explain(node: Node, record_text: str, peer_text: str) -> dict[str, Any]:
 @html_page
 async def events_page(request: web.Request) -> web.Response:
     node = await readable(request)
-    events = recent_events(node.db, _limit(request))
-    return await render(request, "events.html", {"events": events, "names": peer_names(node)})
+    names = peer_names(node)
+    rows = [
+        (event, detail_words(event.detail, names))
+        for event in recent_events(node.db, _limit(request))
+    ]
+    return await render(request, "events.html", {"events": rows, "names": names})
 
 
 @routes.get("/decisions", name="page_decisions")

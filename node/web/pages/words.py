@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from archive.record import Consent, Subject
 
@@ -98,6 +99,20 @@ def short(record_id: str) -> str:
 def peer_label(node_id: str, names: Mapping[str, str]) -> str:
     """A peer's name, or the start of its node id when we do not know it by name."""
     return names.get(node_id) or f"node {node_id.split('-', 1)[0]}"
+
+
+def detail_words(detail: Mapping[str, Any], names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """An event's details for reading: peers by name, yes and no, lists as lists."""
+    words = []
+    for key, value in detail.items():
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif isinstance(value, list):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = names.get(str(value), str(value))
+        words.append((key, text))
+    return words
 
 
 def consent_terms(consent: Consent, names: Mapping[str, str]) -> list[tuple[str, str]]:
