@@ -17,8 +17,9 @@ from federation.routes import GATE, FederationGate
 from node.node import Node
 from node.web import api, api_writes, openapi, pages
 from node.web.auth import session_layer
-from node.web.errors import json_errors
+from node.web.errors import HTML_ERROR_PAGE, json_errors
 from node.web.metrics import install_metrics, measure
+from node.web.pages.common import error_page
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 SYNC: web.AppKey[SyncService] = web.AppKey("sync_service", SyncService)
@@ -47,6 +48,7 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     )
     app.router.add_static("/static/", pages.STATIC, name="static")
     app.add_routes(pages.routes)
+    app[HTML_ERROR_PAGE] = error_page
     app[GATE] = FederationGate(FederationResponder(node.local_node()))
     app.add_routes(federation_routes.routes)
     if background_sync:

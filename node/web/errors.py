@@ -36,6 +36,18 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     )
 
 
+# Machines get the JSON shape; a person's browser asking for a page gets a page.
+MACHINE_PREFIXES = ("/api/", "/federation/", "/healthz", "/metrics")
+HtmlErrorPage = Callable[[web.Request, int, str], Awaitable[web.Response]]
+HTML_ERROR_PAGE: web.AppKey[HtmlErrorPage] = web.AppKey("html_error_page")
+
+
+def wants_a_page(request: web.Request) -> bool:
+    return not request.path.startswith(MACHINE_PREFIXES) and "text/html" in request.headers.get(
+        "Accept", ""
+    )
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -43,6 +55,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as error:
         if error.status < 400:
             raise
+        if wants_a_page(request) and HTML_ERROR_PAGE in request.app:
+            return await request.app[HTML_ERROR_PAGE](request, error.status, error.reason)
         code = _CODE_FOR_STATUS.get(error.status, "http_error")
         return error_response(error.status, code, error.reason)
     except RhizomeError as error:
