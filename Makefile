@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy crypto federation governance
 
 bench: $(STAMP)
+	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -51,26 +51,34 @@ def main() -> None:
     names = [name for name in BENCHMARKS if not arguments.only or name in arguments.only]
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.perf_counter()
-    seconds: dict[str, float] = {}
+    run_file = RESULTS / f"{report.RUN}.json"
+    # A partial run (--only) keeps what the run file says of the others' results.
+    earlier = json.loads(run_file.read_text()) if arguments.only and run_file.exists() else {}
+    benchmarks: dict[str, dict[str, object]] = dict(earlier.get("benchmarks", {}))
     failed: list[str] = []
     for name in names:
         print(f"== {name}", flush=True)
-        succeeded, seconds[name] = run_one(name, arguments.quick)
-        print(f"   ({seconds[name]:.1f} s)", flush=True)
+        succeeded, seconds = run_one(name, arguments.quick)
+        print(f"   ({seconds:.1f} s)", flush=True)
         if not succeeded:
             failed.append(name)
+        benchmarks[name] = {
+            "seconds": round(seconds, 1),
+            "quick": arguments.quick,
+            "started": started_at,
+            "ok": succeeded,
+        }
     run = {
         "quick": arguments.quick,
         "started": started_at,
         "seconds": round(time.perf_counter() - started, 1),
-        "benchmarks": {name: round(value, 1) for name, value in seconds.items()},
-        "failed": failed,
+        "benchmarks": benchmarks,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{report.RUN}.json").write_text(json.dumps(run, indent=2))
+    run_file.write_text(json.dumps(run, indent=2))
     print("== report", flush=True)
     report.main()
-    print(f"all done in {run['seconds'] / 60:.1f} minutes", flush=True)
+    print(f"all done in {float(run['seconds']) / 60:.1f} minutes", flush=True)
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)} (see above)")
 

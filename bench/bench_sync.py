@@ -5,6 +5,10 @@ and runs one sync. The bare limit is measured in the same run on the same envelo
 decode, Ed25519-verify and insert into SQLite in one transaction, in one process, with
 nothing else. Target from the issue: sync within 2x of that limit.
 
+To say where the time goes, the receiving side's share is measured alone too: the same
+envelopes handed to ``Sharing.receive`` in batches of 250 (as a sync stores them: verify,
+inbound decision, decision log, delivery ledger, event log, insert), without HTTP or a server.
+
 For comparison, what a hub might use instead: the same lessons as Markdown files in a git
 repository (init, add, commit and repack, untimed), fetched with ``git clone --no-local
 file://...`` into a fresh directory (timed: packing, transfer, index and checkout).
@@ -34,7 +38,9 @@ from bench.common import write_corpus, write_result
 from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.sync import sync_with_peer
+from federation.peers import get_peer, save_peer
+from federation.sharing import Sharing
+from federation.sync import BATCH, sync_with_peer
 from node.home import create_home
 from node.importer import import_folder
 from node.node import Node
@@ -74,6 +80,43 @@ def wait_for(url: str, seconds: float = 20) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+def receive_only(root: Path, sender_id: str, envelopes: list[bytes]) -> float:
+    """Seconds for a fresh node to store ``envelopes`` from a peer as sync does, in batches,
+    with no HTTP and no server."""
+    node = make_node(root, "receive-only", free_port())
+    save_peer(node.db, sender_id, "a", "Lab", "http://127.0.0.1:9", int(time.time()))
+    peer = get_peer(node.db, sender_id)
+    assert peer is not None
+    sharing = Sharing.of(node.local_node())
+    stored = 0
+    started = time.perf_counter()
+    for first in range(0, len(envelopes), BATCH):
+        result = sharing.receive(envelopes[first : first + BATCH], peer)
+        stored += len(result.stored) + len(result.quarantined)
+    elapsed = time.perf_counter() - started
+    node.close()
+    assert stored == len(envelopes), stored
+    return elapsed
+
+
+def notes(sync_seconds: float, bare_seconds: float, receive_seconds: float) -> str:
+    """Where the sync's time went beyond the bare limit, when the target is missed."""
+    if sync_seconds <= TARGET_RATIO * bare_seconds:
+        return ""
+    rest = max(0.0, sync_seconds - receive_seconds)
+    return (
+        f"Sync took {sync_seconds:.2f} s, {sync_seconds / bare_seconds:.2f}x the bare "
+        f"{bare_seconds:.2f} s ({sync_seconds - TARGET_RATIO * bare_seconds:.2f} s over the "
+        f"target). Storing the records as sync does, without HTTP or a server "
+        f"(Sharing.receive in batches of {BATCH}: verify, inbound decision, decision log, "
+        f"delivery ledger, event log, insert) took {receive_seconds:.2f} s on its own, "
+        f"{receive_seconds / bare_seconds:.2f}x the bare limit; the other {rest:.2f} s are "
+        "the serving node's work (its offer set, an outbound decision and a decision-log row "
+        "per record it sends, in fetch answers it builds between requests) and the round "
+        "trips, which this one-peer sync does not overlap with storing."
+    )
 
 
 def git(*args: str, cwd: Path | None = None) -> None:
@@ -139,6 +182,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             server.terminate()
             server.wait(timeout=20)
         bare_seconds = bare_limit(envelopes, root / "bare.db")
+        receive_seconds = receive_only(root, node_a.node_id, envelopes)
         git_seconds, pack_megabytes = git_clone_seconds(root / "lessons", root / "clone")
     ratio = sync_seconds / bare_seconds
     result = {
@@ -150,9 +194,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         "sync_over_bare": round(ratio, 2),
         "target_ratio": TARGET_RATIO,
         "sync_records_per_second": round(received / sync_seconds),
+        "receive_only_seconds": round(receive_seconds, 3),
         "git_clone_seconds": round(git_seconds, 3),
         "git_pack_megabytes": round(pack_megabytes, 2),
         "sync_over_git_clone": round(sync_seconds / git_seconds, 2),
+        "notes": notes(sync_seconds, bare_seconds, receive_seconds),
     }
     print(
         f"sync: {received} lessons ({payload_bytes / 1e6:.1f} MB) in {sync_seconds:.2f} s; "
@@ -161,6 +207,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         f"{git_seconds:.2f} s ({pack_megabytes:.1f} MB pack); sync = "
         f"{sync_seconds / git_seconds:.2f}x git clone"
     )
+    if result["notes"]:
+        print(result["notes"])
     write_result("sync", result)
     return result
 

@@ -144,8 +144,11 @@ def sync_section(data: dict[str, Any]) -> Section:
     if "git_clone_seconds" in data:
         headers += ["git clone s", "sync/git clone"]
         row += [data["git_clone_seconds"], data["sync_over_git_clone"]]
+    if "receive_only_seconds" in data:
+        headers.insert(4, "receive only s")
+        row.insert(4, data["receive_only_seconds"])
     ratio = data["sync_over_bare"] / data["target_ratio"]
-    why = (
+    why = data.get("notes") or (
         f"Sync took {data['sync_over_bare']:.2f}x the bare decode+verify+insert time. The "
         "difference is what sync does that the bare limit leaves out: HTTP and request "
         "signatures per batch of 250, the outbound decision for every record on the "
@@ -165,7 +168,8 @@ def sync_section(data: dict[str, Any]) -> Section:
         "Initial sync",
         "Node B pairs with node A (`rhizome serve` in its own process, loopback) and runs one "
         "sync of every lesson; the bare limit decodes, verifies and inserts the same envelopes "
-        "in one transaction in one process.",
+        "in one transaction in one process; *receive only* stores them as sync does "
+        "(`Sharing.receive`, batches of 250) without HTTP or a server.",
         [table(headers, [row])],
         [Verdict(f"within {data['target_ratio']}x the bare limit", ratio, True, why)],
         [("sync.png", "Seconds for the same lessons: bare limit, sync, git clone.")],
@@ -623,6 +627,30 @@ def make_plots(results: Results, folder: Path) -> set[str] | None:
 # -- the page -------------------------------------------------------------------------------
 
 
+def provenance(run: dict[str, Any], name: str) -> list[str]:
+    """A line for results that do not come from the run named at the top of the page."""
+    entry = run.get("benchmarks", {}).get(name)
+    if isinstance(entry, int | float):  # the older run file: seconds only, and a failed list
+        entry = {
+            "seconds": entry,
+            "quick": run.get("quick"),
+            "started": run.get("started"),
+            "ok": name not in run.get("failed", ()),
+        }
+    if entry is None:
+        return ["*These results are from an earlier run than the one above.*", ""]
+    if not entry.get("ok", True):
+        return [
+            f"*This benchmark failed in the run started {entry.get('started')}: these results "
+            "are from an earlier run.*",
+            "",
+        ]
+    if entry.get("started") != run.get("started") or entry.get("quick") != run.get("quick"):
+        kind = "quick run" if entry.get("quick") else "full run"
+        return [f"*Measured in a separate {kind} started {entry.get('started')}.*", ""]
+    return []
+
+
 def render(results: Results, plots: set[str] | None, plot_prefix: str) -> str:
     run = results.get(RUN, {})
     machines = {json.dumps(data.get("machine"), sort_keys=True) for data in results.values()}
@@ -645,9 +673,14 @@ def render(results: Results, plots: set[str] | None, plot_prefix: str) -> str:
         lines.append("**Machines:** the results come from more than one machine; see each section.")
     if run:
         kind = "quick run (`--quick`)" if run.get("quick") else "full run"
+        entries = run.get("benchmarks", {}).values()
+        total = sum(
+            float(entry.get("seconds", 0) if isinstance(entry, dict) else entry)
+            for entry in entries
+        )
         lines.append(
-            f"**Run:** {kind}, started {run.get('started', '?')}, "
-            f"{run.get('seconds', 0) / 60:.1f} minutes in all."
+            f"**Run:** {kind} started {run.get('started', '?')}; the benchmarks took "
+            f"{total / 60:.1f} minutes in all."
         )
     if plots is None:
         lines += ["", "Plots need matplotlib: `pip install -e .[bench]`, then `python -m bench`."]
@@ -689,12 +722,8 @@ def render(results: Results, plots: set[str] | None, plot_prefix: str) -> str:
         lines += [f"## {section.title}", ""]
         if section.intro:
             lines += [section.intro, ""]
-        if run and (name in run.get("failed", ()) or name not in run.get("benchmarks", {})):
-            lines += [
-                "*These results are from an earlier run: in the run above this benchmark "
-                + ("failed.*" if name in run.get("failed", ()) else "did not run.*"),
-                "",
-            ]
+        if run:
+            lines += provenance(run, name)
         if len(machines) > 1 and data.get("machine"):
             lines += [f"Machine: {machine_text(data['machine'])}.", ""]
         for text in section.tables:

@@ -3,8 +3,9 @@ functions, with the same role checks.
 
 Every write is checked at the edge, in this order: who is asking (401 without credentials,
 403 ``csrf`` for a session without its ``X-CSRF-Token`` header, 403 when the member's roles
-do not allow the action), then the body's media type (415), its size (413, before and while
-it is read, never past :data:`MAX_JSON_BYTES`), its syntax (400) and each field's type
+do not allow the action), then the media type (415: every write says ``application/json``,
+even one without a body, which no cross-site form can), the body's size (413, before and
+while it is read, never past :data:`MAX_JSON_BYTES`), its syntax (400) and each field's type
 (400 naming the field). Only then does the action run; a refused request stores nothing.
 Log lines name ids and counts, never a lesson's title or text.
 """
@@ -94,12 +95,15 @@ class BadInput(RhizomeError):
 async def json_object(request: web.Request, *, required: bool = True) -> dict[str, Any]:
     """The request's JSON object, checked cheapest first: media type, size, syntax.
 
-    Routes whose fields are all optional pass ``required=False``: no body at all is ``{}``.
+    Every write must say ``Content-Type: application/json``, even with no body: a page on
+    another site can make a browser post a form (with any credentials the browser holds for
+    this node) but cannot set that type without a CORS preflight, which we never allow.
+    Routes whose fields are all optional pass ``required=False``: then no body is ``{}``.
     """
-    if not required and not request.body_exists:
-        return {}
     if request.content_type != JSON_TYPE:
         raise NotJson(f"send a JSON object with Content-Type: {JSON_TYPE}")
+    if not required and not request.body_exists:
+        return {}
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise JsonTooLarge(f"the body is larger than the limit of {MAX_JSON_BYTES:,} bytes")
     try:

@@ -35,8 +35,9 @@ CSRF token in the `{CSRF_HEADER}` header. Without credentials a write gets 401
 (`unauthenticated`); a session without its token gets 403 (`csrf`); a member whose roles do
 not allow the action gets 403 (`forbidden`).
 
-Write bodies are JSON objects (`Content-Type: application/json`, at most {MAX_JSON_BYTES:,}
-bytes). Every error has one shape: `{{"error": {{"status", "code", "message"}}}}`.
+Every write says `Content-Type: application/json`, even when it sends no body (then `{{}}` is
+meant); bodies are JSON objects of at most {MAX_JSON_BYTES:,} bytes. Every error has one
+shape: `{{"error": {{"status", "code", "message"}}}}`.
 """
 
 
