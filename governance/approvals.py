@@ -17,7 +17,7 @@ import sqlite_utils
 
 from archive.db import transaction
 from archive.event_log import append_event
-from crypto.canonical import pack
+from crypto.canonical import pack, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError
 from crypto.signing import SigningIdentity
@@ -71,16 +71,31 @@ def approve(
 
 
 def _facts(rows: Any) -> dict[str, tuple[ApprovalFacts, ...]]:
+    """An approval counts only if its signature verifies with the member's certified key,
+    over this record id and this member: a row written into the database by hand counts
+    for nothing."""
     facts: dict[str, list[ApprovalFacts]] = {}
-    for record_id, member, roles, removed_at in rows:
+    for record_id, member, roles, removed_at, raw, public_key in rows:
         is_curator = removed_at is None and "curator" in json.loads(roles)
-        facts.setdefault(record_id, []).append(ApprovalFacts(member, is_curator))
+        genuine = _binds(raw, public_key, record_id, member)
+        facts.setdefault(record_id, []).append(ApprovalFacts(member, is_curator and genuine))
     return {record_id: tuple(items) for record_id, items in facts.items()}
+
+
+def _binds(raw: bytes, public_key: bytes | None, record_id: str, member: str) -> bool:
+    if public_key is None:
+        return False
+    try:
+        envelope = open_envelope(raw, APPROVAL_CONTEXT)
+        _, approved, name, _, _ = unpack(envelope.payload)
+    except (CryptoError, ValueError, TypeError):
+        return False
+    return envelope.signer == public_key and approved == bytes.fromhex(record_id) and name == member
 
 
 _FACT_SQL = (
     "SELECT a.record_id, a.member, coalesce(m.roles, '[]'), "
-    "CASE WHEN m.name IS NULL THEN 0 ELSE m.removed_at END "
+    "CASE WHEN m.name IS NULL THEN 0 ELSE m.removed_at END, a.envelope, m.public_key "
     "FROM approvals AS a LEFT JOIN members AS m ON m.name = a.member"
 )
 
@@ -106,15 +121,8 @@ def approvals_of(
     )
     result = []
     for member, at, raw, public_key, roles, removed_at in rows:
-        verified = _verifies(raw, public_key)
+        verified = _binds(raw, public_key, record_id, member)
         is_curator = removed_at is None and "curator" in json.loads(roles or "[]")
         counts = verified and is_curator and member != author
         result.append(ApprovalRecord(member, at, verified, counts))
     return result
-
-
-def _verifies(raw: bytes, public_key: bytes | None) -> bool:
-    try:
-        return public_key is not None and open_envelope(raw, APPROVAL_CONTEXT).signer == public_key
-    except CryptoError:
-        return False
