@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from archive.tombstones import is_tombstoned
+from archive.tombstones import tombstone_of
 from archive.verify import verify_archive
 from crypto.http_signatures import sign_request
 from federation.local import Clock
@@ -159,7 +159,7 @@ def files_with(home: Path, needle: str) -> list[str]:
 def statuses(running: RunningNode, record_id: str) -> dict[str, str]:
     """Holder node id -> "purged" or "pending", as the origin sees it (nothing before the
     origin revoked it)."""
-    if not is_tombstoned(running.node.db, record_id):
+    if tombstone_of(running.node.db, record_id) is None:
         return {}
     _, holders = receipt_status(running.node.db, record_id)
     return {holder.node: holder.status for holder in holders}
