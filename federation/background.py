@@ -37,6 +37,7 @@ MAX_RETRY_SECONDS = 30.0
 OUTBOX_DEADLINE = 10.0
 NOTIFY_DEADLINE = 5.0
 RESTART_PAUSE = 2.0
+TASK_PREFIX = "rhizome-sync:"  # how the background tasks are named (tests find them by it)
 NEWS_KINDS = ("record.added", "record.received", "record.accepted", "record.approved")
 
 
@@ -60,7 +61,10 @@ class SyncService:
             self._outbox_loop,
             self._expiry_loop,
         )
-        self._tasks = [asyncio.create_task(_kept_alive(loop)) for loop in loops]
+        self._tasks = [
+            asyncio.create_task(_kept_alive(loop), name=f"{TASK_PREFIX}{loop.__name__}")
+            for loop in loops
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

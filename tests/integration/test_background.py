@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archive.signed_record import SignedRecord
-from federation.background import SyncService
+from federation.background import TASK_PREFIX, SyncService
 from node.node import Node
 from node.web.app import SYNC
 from tests.conftest import write_lesson
@@ -45,12 +45,11 @@ async def background_pair(cluster: Cluster) -> tuple[RunningNode, RunningNode]:
 
 
 def loop_tasks() -> list[asyncio.Task[object]]:
-    """Unfinished tasks running a method of any :class:`SyncService`."""
+    """Unfinished background tasks of any :class:`SyncService` (named with its prefix)."""
     return [
         task
         for task in asyncio.all_tasks()
-        if not task.done()
-        and getattr(task.get_coro(), "__qualname__", "").startswith("SyncService.")
+        if not task.done() and task.get_name().startswith(TASK_PREFIX)
     ]
 
 
