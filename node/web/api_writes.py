@@ -50,6 +50,7 @@ from node.web.auth import (
     sign_in,
     sign_out,
 )
+from node.web.keys import SYNC
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_NOTE_CHARS = 2_000
@@ -374,7 +375,6 @@ async def add_peer(request: web.Request) -> web.Response:
 
 async def with_peer_client(request: web.Request, work: Callable[[PeerClient], Awaitable[T]]) -> T:
     """Run ``work`` with the background sync's client, or one made for this request."""
-    from node.web.app import SYNC  # app.py imports this module, so not at the top
 
     service = request.app.get(SYNC)
     if service is not None:

@@ -18,11 +18,11 @@ from node.node import Node
 from node.web import api, api_writes, openapi, pages
 from node.web.auth import session_layer
 from node.web.errors import HTML_ERROR_PAGE, json_errors
+from node.web.keys import SYNC
 from node.web.metrics import install_metrics, measure
 from node.web.pages.common import error_page
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
-SYNC: web.AppKey[SyncService] = web.AppKey("sync_service", SyncService)
 
 
 def create_app(node: Node, *, background_sync: bool = True) -> web.Application:

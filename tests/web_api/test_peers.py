@@ -10,7 +10,8 @@ import pytest
 from federation.invites import create_invite, decode_invite, encode_invite
 from federation.peers import get_peer, save_peer
 from node.node import Node
-from node.web.app import SYNC, create_app
+from node.web.app import create_app
+from node.web.keys import SYNC
 from tests.conftest import START
 from tests.web_api.conftest import (
     Client,

@@ -26,6 +26,7 @@ from governance.roles import may
 from node.node import Node
 from node.web.api import NODE, ReadNotOpen, readable_node
 from node.web.auth import CSRF_FIELD, BadCsrfToken, NotSignedIn, csrf_token, current_member
+from node.web.keys import SYNC
 
 log = logging.getLogger("rhizome.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -194,6 +195,5 @@ def peer_names(node: Node) -> dict[str, str]:
 
 def sync_service(request: web.Request) -> SyncService | None:
     """The app's background sync, when it runs (``rhizome serve``; not in most tests)."""
-    from node.web.app import SYNC  # the app module imports the pages: look it up late
 
     return request.app.get(SYNC)
