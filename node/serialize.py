@@ -7,10 +7,16 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.event_log import Event
 from archive.queries import RecordSummary, history, load_record, record_summary, translations
 from archive.record import Consent, Label
 from archive.search import SearchHit, mark_hits
+from federation.peers import Peer, delivery_counts, get_peer
+from federation.propagation import HolderStatus
 from governance.approvals import approvals_of
+from governance.decision_log import LoggedDecision
+from governance.decisions import Decision
+from governance.members import Member
 from governance.quarantine import is_quarantined
 
 
@@ -96,4 +102,79 @@ def lesson_detail(db: sqlite_utils.Database, record_id: str, local_node: str) ->
             {"member": a.member, "at": iso_time(a.at), "verified": a.verified, "counts": a.counts}
             for a in approvals_of(db, record_id, author)
         ],
+    }
+
+
+# ---- federation and governance: the CLI's --json output and the API share these ----------
+
+
+def peer_json(db: sqlite_utils.Database, peer: Peer) -> dict[str, Any]:
+    counts = delivery_counts(db, peer.node_id)
+    return {
+        "id": peer.node_id,
+        "name": peer.name,
+        "region": peer.region,
+        "url": peer.url,
+        "status": peer.status,
+        "added": iso_time(peer.added_at),
+        "last_sync": iso_time(peer.last_sync),
+        "last_error": peer.last_error,
+        "sent": counts["sent"],
+        "received": counts["received"],
+        "strikes": peer.strikes,
+    }
+
+
+def holder_json(db: sqlite_utils.Database, holder: HolderStatus) -> dict[str, Any]:
+    peer = get_peer(db, holder.node)
+    return {
+        "node": holder.node,
+        "name": None if peer is None else peer.name,
+        "status": holder.status,
+        "at": iso_time(holder.at),
+        "direct": holder.direct,
+        "verified": holder.verified,
+    }
+
+
+def explanation_json(record_id: str, peer: Peer, decision: Decision) -> dict[str, Any]:
+    return {
+        "record": record_id,
+        "peer": peer.node_id,
+        "decision": "allow" if decision.allowed else "deny",
+        "reasons": [{"code": r.code, "text": r.text, "allows": r.allows} for r in decision.reasons],
+        "policy_hash": decision.policy_hash,
+    }
+
+
+def decision_json(entry: LoggedDecision) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": iso_time(entry.at),
+        "direction": entry.direction,
+        "record": entry.record_id,
+        "peer": entry.peer_id,
+        "decision": "allow" if entry.allowed else "deny",
+        "reasons": entry.reasons,
+        "policy_hash": entry.policy_hash,
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": iso_time(event.at),
+        "kind": event.kind,
+        "subject": event.subject,
+        "detail": event.detail,
+        "hash": event.hash.hex(),
+    }
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    return {
+        "name": member.name,
+        "roles": list(member.roles),
+        "key": member.public_key.hex(),
+        "added": iso_time(member.added_at),
     }

@@ -13,7 +13,7 @@ from governance.roles import ROLES
 from node.cli.context import CliContext
 from node.cli.output import console, print_json
 from node.home import create_member
-from node.serialize import iso_time
+from node.serialize import member_json
 from node.web.auth import hash_password
 
 
@@ -45,17 +45,8 @@ def add(cli: CliContext, name: str, roles: tuple[str, ...]) -> None:
 def list_(cli: CliContext, as_json: bool) -> None:
     """List the members and their roles."""
     members = list_members(cli.node().db)
-    rows = [
-        {
-            "name": m.name,
-            "roles": list(m.roles),
-            "key": m.public_key.hex(),
-            "added": iso_time(m.added_at),
-        }
-        for m in members
-    ]
     if as_json:
-        print_json(rows)
+        print_json([member_json(m) for m in members])
         return
     for m in members:
         console.print(f"{m.name:20} {', '.join(m.roles)}", markup=False)

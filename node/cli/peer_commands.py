@@ -15,14 +15,14 @@ from archive.event_log import append_event
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, delivery_counts, list_peers, resolve_peer, set_status
+from federation.peers import Peer, list_peers, resolve_peer, set_status
 from federation.sync import Progress as SyncProgress
 from federation.sync import SyncReport, sync_with_peer
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, print_json
 from node.node import Node
-from node.serialize import iso_time
+from node.serialize import iso_time, peer_json
 
 
 @click.group()
@@ -82,7 +82,7 @@ def add(cli: CliContext, code: str) -> None:
 def list_(cli: CliContext, as_json: bool) -> None:
     """List peers with their status, last sync, records sent and received, and strikes."""
     node = cli.node()
-    peers = [peer_json(node, p) for p in list_peers(node.db)]
+    peers = [peer_json(node.db, p) for p in list_peers(node.db)]
     if as_json:
         print_json(peers)
         return
@@ -97,23 +97,6 @@ def list_(cli: CliContext, as_json: bool) -> None:
             + (f"\n  last error: {p['last_error']}" if p["last_error"] else ""),
             markup=False,
         )
-
-
-def peer_json(node: Node, p: Peer) -> dict[str, object]:
-    counts = delivery_counts(node.db, p.node_id)
-    return {
-        "id": p.node_id,
-        "name": p.name,
-        "region": p.region,
-        "url": p.url,
-        "status": p.status,
-        "added": iso_time(p.added_at),
-        "last_sync": iso_time(p.last_sync),
-        "last_error": p.last_error,
-        "sent": counts["sent"],
-        "received": counts["received"],
-        "strikes": p.strikes,
-    }
 
 
 def _change_status(cli: CliContext, text: str, status: str, verb: str) -> None:

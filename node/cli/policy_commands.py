@@ -12,7 +12,7 @@ from governance.decision_log import recent_decisions
 from governance.policy_file import PolicyError, load_policy, unknown_peer_keys
 from node.cli.context import CliContext
 from node.cli.output import console, print_json, short
-from node.serialize import iso_time
+from node.serialize import decision_json, explanation_json, iso_time
 
 
 @click.group()
@@ -59,17 +59,7 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
     assert decision is not None  # resolve_id found it
     verdict = "allow" if decision.allowed else "deny"
     if as_json:
-        print_json(
-            {
-                "record": full_id,
-                "peer": peer.node_id,
-                "decision": verdict,
-                "reasons": [
-                    {"code": r.code, "text": r.text, "allows": r.allows} for r in decision.reasons
-                ],
-                "policy_hash": decision.policy_hash,
-            }
-        )
+        print_json(explanation_json(full_id, peer, decision))
         return
     console.print(f"{verdict.upper()}: {short(full_id)} to {peer.name}", markup=False)
     for reason in decision.reasons:
@@ -88,23 +78,10 @@ def log_(cli: CliContext, as_json: bool, limit: int, record_id: str | None) -> N
     node = cli.node()
     full_id = node.resolve_id(record_id) if record_id else None
     entries = recent_decisions(node.db, limit, full_id)
-    rows = [
-        {
-            "seq": entry.seq,
-            "at": iso_time(entry.at),
-            "direction": entry.direction,
-            "record": entry.record_id,
-            "peer": entry.peer_id,
-            "decision": "allow" if entry.allowed else "deny",
-            "reasons": entry.reasons,
-            "policy_hash": entry.policy_hash,
-        }
-        for entry in entries
-    ]
     if as_json:
-        print_json(rows)
+        print_json([decision_json(entry) for entry in entries])
         return
-    if not rows:
+    if not entries:
         console.print("No sharing decisions logged yet.")
     for entry in entries:
         verdict = "allow" if entry.allowed else "deny"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import click
-import sqlite_utils
 
 from archive.queries import record_summary
 from archive.tombstones import resolve_revoked_id
@@ -20,7 +19,7 @@ from governance.roles import NotAllowed, may
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, print_json, short
-from node.serialize import iso_time
+from node.serialize import holder_json
 
 IMMEDIATE_DEADLINE = 5.0
 
@@ -91,17 +90,7 @@ def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
     node = cli.node()
     full_id = resolve_revoked_id(node.db, record_id)
     _, holders = receipt_status(node.db, full_id)
-    rows = [
-        {
-            "node": holder.node,
-            "name": _name(node.db, holder.node),
-            "status": holder.status,
-            "at": iso_time(holder.at),
-            "direct": holder.direct,
-            "verified": holder.verified,
-        }
-        for holder in holders
-    ]
+    rows = [holder_json(node.db, holder) for holder in holders]
     if as_json:
         print_json(rows)
         return
@@ -114,8 +103,3 @@ def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
             f"{row['status']:8} {row['name'] or short(str(row['node']))}  {when}  ({how})",
             markup=False,
         )
-
-
-def _name(db: sqlite_utils.Database, node_id: str) -> str | None:
-    peer = get_peer(db, node_id)
-    return None if peer is None else peer.name

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from typing import Any
 
 from aiohttp import web
 
-from archive.event_log import Event, recent_events
+from archive.event_log import recent_events
 from archive.queries import (
     RecordFilters,
     count_records,
@@ -23,16 +22,25 @@ from archive.queries import (
 from archive.search import search
 from archive.tombstones import resolve_revoked_id
 from crypto.errors import RhizomeError
-from federation.peers import Peer, delivery_counts, get_peer, list_peers, resolve_peer
-from federation.propagation import HolderStatus, receipt_status
+from federation.peers import list_peers, resolve_peer
+from federation.propagation import receipt_status
 from federation.sharing import Sharing
-from governance.decision_log import LoggedDecision, recent_decisions
-from governance.decisions import Decision
-from governance.members import Member, list_members
+from governance.decision_log import recent_decisions
+from governance.members import list_members
 from governance.quarantine import quarantined_records
 from node import __version__
 from node.node import Node
-from node.serialize import hit_json, iso_time, lesson_detail, summary_json
+from node.serialize import (
+    decision_json,
+    event_json,
+    explanation_json,
+    hit_json,
+    holder_json,
+    lesson_detail,
+    member_json,
+    peer_json,
+    summary_json,
+)
 from node.web.auth import NotSignedIn, current_member
 from node.web.errors import Handler, error_response
 
@@ -157,7 +165,7 @@ async def lesson_receipts(request: web.Request) -> web.Response:
     node = readable_node(request)
     record_id = resolve_revoked_id(node.db, request.match_info["id"])
     revocation_id, holders = receipt_status(node.db, record_id)
-    rows = [holder_json(node, holder) for holder in holders]
+    rows = [holder_json(node.db, holder) for holder in holders]
     return web.json_response(
         {
             "record": record_id,
@@ -173,7 +181,7 @@ async def lesson_receipts(request: web.Request) -> web.Response:
 @challenge_basic
 async def peers(request: web.Request) -> web.Response:
     node = await operator_node(request)
-    return web.json_response({"peers": [peer_json(node, peer) for peer in list_peers(node.db)]})
+    return web.json_response({"peers": [peer_json(node.db, peer) for peer in list_peers(node.db)]})
 
 
 @routes.get("/api/v1/policy", name="api_policy")
@@ -233,78 +241,3 @@ async def quarantine(request: web.Request) -> web.Response:
     node = await operator_node(request)
     records = quarantined_records(node.db)
     return web.json_response({"lessons": [summary_json(record) for record in records]})
-
-
-# ---- JSON shapes (the same as the CLI's --json output) -------------------------------------
-
-
-def peer_json(node: Node, peer: Peer) -> dict[str, Any]:
-    counts = delivery_counts(node.db, peer.node_id)
-    return {
-        "id": peer.node_id,
-        "name": peer.name,
-        "region": peer.region,
-        "url": peer.url,
-        "status": peer.status,
-        "added": iso_time(peer.added_at),
-        "last_sync": iso_time(peer.last_sync),
-        "last_error": peer.last_error,
-        "sent": counts["sent"],
-        "received": counts["received"],
-        "strikes": peer.strikes,
-    }
-
-
-def holder_json(node: Node, holder: HolderStatus) -> dict[str, Any]:
-    peer = get_peer(node.db, holder.node)
-    return {
-        "node": holder.node,
-        "name": None if peer is None else peer.name,
-        "status": holder.status,
-        "at": iso_time(holder.at),
-        "direct": holder.direct,
-        "verified": holder.verified,
-    }
-
-
-def explanation_json(record_id: str, peer: Peer, decision: Decision) -> dict[str, Any]:
-    return {
-        "record": record_id,
-        "peer": peer.node_id,
-        "decision": "allow" if decision.allowed else "deny",
-        "reasons": [{"code": r.code, "text": r.text, "allows": r.allows} for r in decision.reasons],
-        "policy_hash": decision.policy_hash,
-    }
-
-
-def decision_json(entry: LoggedDecision) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": iso_time(entry.at),
-        "direction": entry.direction,
-        "record": entry.record_id,
-        "peer": entry.peer_id,
-        "decision": "allow" if entry.allowed else "deny",
-        "reasons": entry.reasons,
-        "policy_hash": entry.policy_hash,
-    }
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "at": iso_time(event.at),
-        "kind": event.kind,
-        "subject": event.subject,
-        "detail": event.detail,
-        "hash": event.hash.hex(),
-    }
-
-
-def member_json(member: Member) -> dict[str, Any]:
-    return {
-        "name": member.name,
-        "roles": list(member.roles),
-        "key": member.public_key.hex(),
-        "added": iso_time(member.added_at),
-    }

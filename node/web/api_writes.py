@@ -39,8 +39,8 @@ from governance.members import Member
 from governance.quarantine import accept_quarantined, reject_quarantined
 from governance.roles import NotAllowed
 from node.node import Node
-from node.serialize import iso_time
-from node.web.api import NODE, challenge_basic, peer_json
+from node.serialize import iso_time, peer_json
+from node.web.api import NODE, challenge_basic
 from node.web.auth import (
     NotSignedIn,
     acting_member,
@@ -370,7 +370,7 @@ async def add_peer(request: web.Request) -> web.Response:
     assert code is not None
     peer = await with_peer_client(request, lambda client: join_with_invite(client, code))
     log.info("peer paired", extra={"peer": peer.node_id})
-    return web.json_response(peer_json(node, peer), status=201)
+    return web.json_response(peer_json(node.db, peer), status=201)
 
 
 async def with_peer_client(request: web.Request, work: Callable[[PeerClient], Awaitable[T]]) -> T:
@@ -414,4 +414,4 @@ async def _change_status(request: web.Request, status: str) -> web.Response:
     log.info("peer status", extra={"peer": found.node_id, "status": status, "member": member.name})
     changed = get_peer(node.db, found.node_id)
     assert changed is not None
-    return web.json_response(peer_json(node, changed))
+    return web.json_response(peer_json(node.db, changed))
