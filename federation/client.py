@@ -41,8 +41,11 @@ class PeerClient:
         request: wire.Schema,
         values: dict[str, Any],
         answer: wire.Schema,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """POST one message to the node ``recipient`` at ``base_url``; the decoded answer."""
+        """POST one message to the node ``recipient`` at ``base_url``; the decoded answer.
+
+        ``deadline`` overrides the client's for one call that is known to take longer."""
         body = wire.encode(request, values)
         url = base_url.rstrip("/") + path
         headers = sign_request(
@@ -50,7 +53,7 @@ class PeerClient:
         )
         headers["Content-Type"] = MSGPACK
         try:
-            async with asyncio.timeout(self.deadline):
+            async with asyncio.timeout(deadline or self.deadline):
                 # encoded=True: send the URL exactly as signed, without yarl re-encoding it.
                 target = URL(url, encoded=True)
                 async with self.session.post(target, data=body, headers=headers) as response:

@@ -33,7 +33,10 @@ FETCH_PATH = "/federation/v1/fetch"
 PUSH_PATH = "/federation/v1/push"
 NOTIFY_PATH = "/federation/v1/notify"
 BATCH = 250
-MAX_ROUNDS = 64
+# A guard against a peer that never lets reconciliation end, not a size limit: each round
+# settles up to a frame of ids (about 4,000), so this allows archives of millions.
+MAX_ROUNDS = 4_096
+FIRST_ROUND_DEADLINE = 180.0
 # (records, bytes) moved so far: the CLI draws its progress bar from this.
 Progress = Callable[[int, int], None]
 
@@ -65,9 +68,11 @@ async def reconcile(
         report.rounds += 1
         if report.rounds > MAX_ROUNDS:
             raise PeerProtocolError("reconciliation did not converge")
+        # The first message makes the peer build its whole offer set: give it longer.
         answer = await client.call(
             peer.node_id, peer.url, RECONCILE_PATH, wire.RECONCILE_REQUEST,
             {"session": session, "msg": message}, wire.RECONCILE_RESPONSE,
+            deadline=FIRST_ROUND_DEADLINE if report.rounds == 1 else None,
         )  # fmt: skip
         message, more_have, more_need = initiator.reconcile(answer["msg"])
         have += more_have

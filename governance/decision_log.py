@@ -98,7 +98,18 @@ def log_denial_if_new(
     decision: Decision,
     at: int,
 ) -> None:
-    """Log a denial the first time it happens (or when its reasons change)."""
+    """Log a denial the first time it happens (or when its reasons or the policy change).
+
+    Only denials are remembered: an allowed record leaves no state (it is logged when it is
+    actually sent), so a large archive shared freely costs no writes at all here.
+    """
+    if decision.allowed:
+        if states.pop(record_id, None) is not None:
+            db.execute(
+                "DELETE FROM decision_state WHERE record_id = ? AND peer_id = ? AND direction = ?",
+                [record_id, peer_id, direction],
+            )
+        return
     now_outcome = outcome(decision)
     if states.get(record_id) == now_outcome:
         return
@@ -108,8 +119,7 @@ def log_denial_if_new(
         "VALUES (?, ?, ?, ?)",
         [record_id, peer_id, direction, now_outcome],
     )
-    if not decision.allowed:
-        log_decision(db, direction, record_id, peer_id, decision, at)
+    log_decision(db, direction, record_id, peer_id, decision, at)
 
 
 def remember_refusal(
