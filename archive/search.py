@@ -8,6 +8,7 @@ query. Results are ranked by BM25 with the title weighing most.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ HIT_START = "\ue000"
 HIT_END = "\ue001"
 MAX_QUERY = 500
 MAX_TERMS = 20
+MIN_POOL = 200  # the best matches ranked first; grown when filters or versions thin them out
 # Column weights for bm25(): title, summary, body, tags.
 WEIGHTS = (10.0, 4.0, 1.0, 6.0)
 _WORD = re.compile(r"[\w][\w'’-]*\*?", re.UNICODE)
@@ -63,19 +65,65 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> list[SearchHit]:
-    """Ranked hits with a snippet around the matched words."""
-    conditions, params = (filters or RecordFilters()).sql()
+    """Ranked hits with a snippet around the matched words.
+
+    Ranking happens inside the full-text index first, over a pool of the best matches;
+    only that pool is joined with the records (newest versions, filters), and snippets are
+    made for the page shown alone. A word nearly every lesson contains then costs a ranking,
+    not a join with the whole archive. The pool grows until the page is full or the matches
+    run out, so the results are the same as ranking everything.
+    """
+    expression = match_expression(query)
+    wanted = offset + limit
+    pool = max(4 * wanted, MIN_POOL)
+    while True:
+        ranked = _ranked_rowids(db, expression, pool)
+        kept = _visible(db, [rowid for rowid, _ in ranked], filters or RecordFilters())
+        hits = [(rowid, rank) for rowid, rank in ranked if rowid in kept]
+        if len(hits) >= wanted or len(ranked) < pool:
+            break
+        pool *= 4
+    page = hits[offset:wanted]
+    snippets = _snippets(db, expression, [rowid for rowid, _ in page])
+    return [SearchHit(kept[rowid], snippets.get(rowid, ""), rank) for rowid, rank in page]
+
+
+def _ranked_rowids(
+    db: sqlite_utils.Database, expression: str, pool: int
+) -> list[tuple[int, float]]:
     weights = ", ".join(str(weight) for weight in WEIGHTS)
-    columns = ", ".join(f"records.{name.strip()}" for name in SUMMARY_COLUMNS.split(","))
-    sql = (
-        f"SELECT {columns}, snippet(records_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16), "
-        f"bm25(records_fts, {weights}) AS rank "
-        "FROM records_fts JOIN records ON records.rowid = records_fts.rowid "
-        f"WHERE records_fts MATCH ? AND {' AND '.join([LATEST, *conditions])} "
-        "ORDER BY rank LIMIT ? OFFSET ?"
+    rows = db.execute(
+        f"SELECT rowid, bm25(records_fts, {weights}) AS rank FROM records_fts "
+        "WHERE records_fts MATCH ? ORDER BY rank LIMIT ?",
+        [expression, pool],
     )
-    rows = db.execute(sql, [match_expression(query), *params, limit, offset]).fetchall()
-    return [SearchHit(RecordSummary.from_row(row[:-2]), row[-2], row[-1]) for row in rows]
+    return [(int(rowid), float(rank)) for rowid, rank in rows]
+
+
+def _visible(
+    db: sqlite_utils.Database, rowids: list[int], filters: RecordFilters
+) -> dict[int, RecordSummary]:
+    """The rows among ``rowids`` that list and search show (newest, not held back, filtered)."""
+    conditions, params = filters.sql()
+    columns = ", ".join(f"records.{name.strip()}" for name in SUMMARY_COLUMNS.split(","))
+    rows = db.execute(
+        f"SELECT records.rowid, {columns} FROM records "
+        "WHERE records.rowid IN (SELECT value FROM json_each(?)) "
+        f"AND {' AND '.join([LATEST, *conditions])}",
+        [json.dumps(rowids), *params],
+    )
+    return {int(row[0]): RecordSummary.from_row(row[1:]) for row in rows}
+
+
+def _snippets(db: sqlite_utils.Database, expression: str, rowids: list[int]) -> dict[int, str]:
+    if not rowids:
+        return {}
+    rows = db.execute(
+        f"SELECT rowid, snippet(records_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) "
+        "FROM records_fts WHERE records_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+        [expression, json.dumps(rowids)],
+    )
+    return {int(rowid): str(text) for rowid, text in rows}
 
 
 def mark_hits(snippet: str, start: str, end: str) -> str:

@@ -232,7 +232,6 @@ def notes(rows: list[dict[str, Any]]) -> str:
         return ""
     slow, split = largest["slowest"][0], largest["slowest_breakdown"]
     ranking, joined, whole = split["ranking_only_ms"], split["with_join_ms"], split["search_ms"]
-    snippets = f"{whole - joined:.0f} ms" if whole - joined > 0.05 * whole else "hardly any"
     return (
         f"p95 is {largest['p95_ms']:.0f} ms, {largest['p95_ms'] / TARGET_P95_MS:.1f}x the "
         f"{TARGET_P95_MS:.0f} ms target at {largest['lessons']:,} lessons (p50 "
@@ -241,13 +240,11 @@ def notes(rows: list[dict[str, Any]]) -> str:
         f"{slow['query']!r}, matches {slow['matches']:,} lessons "
         f"({slow['matches'] / largest['lessons']:.0%}). Its time grows with the number of "
         f"matches: of {whole:.0f} ms (best of three), FTS5 scoring every match with bm25() "
-        f"to keep 20 takes {ranking:.0f} ms on its own, joining each match with records and "
-        f"the LATEST check (not superseded, not quarantined) add {max(0.0, joined - ranking):.0f} "
-        f"ms, and the snippets {snippets}. Ranking in the FTS table "
-        "first (a LIMIT a little above the page), then joining, checking LATEST and making "
-        "snippets for those rows only, would bring it down to about the ranking time; for "
-        "words in nearly every lesson that alone is above the target at this size, so it "
-        "also needs fewer rows scored (e.g. rank only the newest matches of very common "
+        f"to keep the best takes {ranking:.0f} ms on its own. Search already ranks inside "
+        "the index first and joins, checks versions and makes snippets for the page only "
+        f"(a full join would add {max(0.0, joined - ranking):.0f} ms more); what is left is "
+        "the scoring of every match, so words in nearly every lesson need fewer rows scored "
+        "to meet the target at this size (e.g. rank only the newest matches of very common "
         "words, or search titles and tags first)."
     )
 
