@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from node.cli import main as rhizome
+from tests.conftest import HomeFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -142,14 +143,18 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     """Every MAX_* size limit of the modules that check input, plus a few named ones."""
     from archive import db, lesson_file, queries, record, search, signed_record
     from governance import policy_file
-    from node.web import api, app
+    from node.web import api, api_writes, app, auth
 
-    for module in (record, lesson_file, search, signed_record, app, api, policy_file):
+    modules = (record, lesson_file, search, signed_record, app, api, api_writes, policy_file)
+    for module in modules:
         for name, value in vars(module).items():
             if name.startswith("MAX_") and isinstance(value, int):
                 yield name, value
     yield "MIN_PREFIX", queries.MIN_PREFIX
     yield "BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS
+    yield "MIN_INVITE_TTL", api_writes.MIN_INVITE_TTL
+    yield "SESSION_SECONDS", auth.SESSION_SECONDS
+    yield "MIN_PASSWORD", auth.MIN_PASSWORD
 
 
 def test_limits_page_states_every_limit_with_its_value() -> None:
@@ -205,6 +210,37 @@ def test_record_format_worked_example_matches_the_code() -> None:
     assert f"envelope is {len(record.envelope)} bytes" in text
     assert record.id_hex in text
     assert event.hex() in text
+
+
+def test_http_api_page_names_every_api_route(make_home: HomeFactory) -> None:
+    """Every route the app serves under /api/v1/ (and /healthz, /metrics) is on the page as
+    "METHOD /path", as the router spells the path; HEAD, which aiohttp adds to every GET, is
+    left out."""
+    from node.node import Node
+    from node.web.app import create_app
+
+    node = Node(make_home())
+    try:
+        app = create_app(node, background_sync=False)
+        served = {
+            f"{route.method} {route.resource.canonical}"
+            for route in app.router.routes()
+            if route.resource is not None
+            and route.method != "HEAD"
+            and (
+                route.resource.canonical.startswith("/api/v1/")
+                or route.resource.canonical in ("/healthz", "/metrics")
+            )
+        }
+    finally:
+        node.close()
+    assert any(route.startswith("POST /api/v1/") for route in served), served
+    text = (DOCS / "reference" / "http-api.md").read_text(encoding="utf-8")
+    # Whole paths only: "GET /api/v1/lessons" inside "GET /api/v1/lessons/{id}" does not count.
+    missing = sorted(
+        route for route in served if not re.search(re.escape(route) + r"(?![\w/{.-])", text)
+    )
+    assert not missing, f"docs/reference/http-api.md does not name: {missing}"
 
 
 def test_http_api_page_lists_every_error_code() -> None:
