@@ -67,14 +67,15 @@ def insert_record(
     quarantined: bool = False,
 ) -> bool:
     """Insert a verified record and its index entry; False if we already hold it."""
-    if has_record(db, record.id_hex):
-        return False
     row = {"id": record.id_hex, "envelope": record.envelope, **derived_columns(record)}
     row.update(received_from=received_from, stored_at=stored_at, quarantined=int(quarantined))
     names = ", ".join(row)
     cursor = db.execute(
-        f"INSERT INTO records ({names}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        f"INSERT OR IGNORE INTO records ({names}) VALUES ({', '.join('?' for _ in row)})",
+        list(row.values()),
     )
+    if cursor.rowcount == 0:  # the same id is here already: one statement, not two
+        return False
     db.execute(
         "INSERT INTO records_fts (rowid, title, summary, body, tags) VALUES (?, ?, ?, ?, ?)",
         [cursor.lastrowid, *search_columns(record.lesson)],
