@@ -17,7 +17,7 @@ from federation import wire
 from federation.errors import PeerProtocolError, TooBusy
 from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
-from federation.negentropy import NegentropyError, Responder, Storage
+from federation.negentropy import NegentropyError, Responder
 from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
 from federation.propagation import (
     accept_receipts,
@@ -163,8 +163,7 @@ class FederationResponder:
             self._make_room_for(peer.node_id)
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")
-            items = Sharing.of(self.local).offer_items(peer)
-            responder = Responder(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
+            responder = Responder(Sharing.of(self.local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
         session.expires = now + SESSION_SECONDS
         return session

@@ -20,7 +20,7 @@ from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
 from federation.errors import PeerProtocolError
-from federation.negentropy import Initiator, Storage
+from federation.negentropy import Initiator
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.revocation import InvalidRevocation
@@ -58,8 +58,7 @@ async def reconcile(
 ) -> tuple[list[bytes], list[bytes]]:
     """Ids we hold that the peer lacks (have) and ids it holds that we lack (need)."""
     local = client.local
-    items = Sharing.of(local).offer_items(peer)
-    initiator = Initiator(Storage.from_sorted(items), wire.FRAME_SIZE_LIMIT)
+    initiator = Initiator(Sharing.of(local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
     session = os.urandom(12).hex()
     message: bytes | None = initiator.initiate()
     have: list[bytes] = []
