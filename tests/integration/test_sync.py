@@ -227,7 +227,9 @@ class DroppingClient(PeerClient):
         self.asked: list[bytes] = []
         self.dropped = asyncio.Event()
 
-    async def call(self, recipient: str, base_url: str, path: str, *rest: Any) -> dict[str, Any]:
+    async def call(
+        self, recipient: str, base_url: str, path: str, *rest: Any, **options: Any
+    ) -> dict[str, Any]:
         if path == FETCH_PATH:
             if self.fetches_left == 0:
                 self.dropped.set()
@@ -235,7 +237,7 @@ class DroppingClient(PeerClient):
             if self.fetches_left is not None:
                 self.fetches_left -= 1
             self.asked += rest[1]["ids"]
-        return await super().call(recipient, base_url, path, *rest)
+        return await super().call(recipient, base_url, path, *rest, **options)
 
     async def on_drop(self, base_url: str) -> None:
         raise PeerUnreachable(f"{base_url}: no answer (ConnectionResetError)")
