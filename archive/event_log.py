@@ -47,6 +47,20 @@ def encode_detail(detail: dict[str, Any]) -> str:
     return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass
+class ChainTail:
+    """The last entry of a chain, kept by a caller that appends many entries in one
+    transaction (nobody else can append meanwhile), to spare a lookup per entry."""
+
+    seq: int
+    hash: bytes
+
+
+def chain_tail(db: sqlite_utils.Database, table: str) -> ChainTail:
+    last = db.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1").fetchone()
+    return ChainTail(int(last[0]), bytes(last[1])) if last else ChainTail(0, GENESIS)
+
+
 def append_event(
     db: sqlite_utils.Database,
     identity: SigningIdentity,
@@ -54,10 +68,11 @@ def append_event(
     subject: str | None,
     detail: dict[str, Any],
     at: int,
+    tail: ChainTail | None = None,
 ) -> int:
     """Append an entry; call inside the transaction that makes the change it records."""
-    last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    tail = tail or chain_tail(db, "events")
+    seq, prev = tail.seq + 1, tail.hash
     detail_text = encode_detail(detail)
     digest = entry_hash(seq, at, kind, subject, detail_text, prev)
     db.execute(
@@ -65,7 +80,8 @@ def append_event(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [seq, at, kind, subject, detail_text, prev, digest, identity.sign(EVENT_CONTEXT, digest)],
     )
-    return int(seq)
+    tail.seq, tail.hash = seq, digest
+    return seq
 
 
 def _event(row: tuple[Any, ...]) -> Event:

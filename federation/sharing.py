@@ -19,10 +19,10 @@ from typing import Any
 import sqlite_utils
 
 from archive.db import transaction
-from archive.event_log import append_event
+from archive.event_log import append_event, chain_tail
 from archive.record import consent_from_json
 from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
-from archive.store import has_record, insert_record
+from archive.store import insert_record
 from archive.tombstones import is_tombstoned, tombstone_for
 from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
@@ -166,6 +166,11 @@ class Sharing:
         """Verify each envelope, decide, store the allowed ones; strike the sender for the rest."""
         result = ReceiveResult()
         with transaction(self.db):
+            # This transaction is the only writer: keep the chains' tails, look nothing up
+            # twice, and skip the tombstone lookup while nothing was ever revoked here.
+            self._events = chain_tail(self.db, "events")
+            self._decisions = chain_tail(self.db, "decisions")
+            self._any_tombstone = self.db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone()
             for raw in envelopes:
                 self._receive_one(raw, sender, result)
         return result
@@ -191,6 +196,7 @@ class Sharing:
             sender.node_id,
             _revoked_decision(self.policy.hash),
             self.now,
+            self._decisions,
         )
         revocation_id = tombstone_for(self.db, record_id, origin)
         assert revocation_id is not None  # the caller found it
@@ -205,11 +211,11 @@ class Sharing:
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
             return
         record_id = record.id_hex
-        if is_tombstoned(self.db, record_id, record.lesson.origin_id):
+        if self._any_tombstone and is_tombstoned(self.db, record_id, record.lesson.origin_id):
             result.revoked.append(self._refuse_revoked(record_id, record.lesson.origin_id, sender))
             result.rejected.append((record_id, "revoked"))
             return
-        if has_record(self.db, record_id) or _was_rejected(self.db, record_id):
+        if _held_or_rejected(self.db, record_id):
             result.duplicates += 1
             record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
             return
@@ -221,7 +227,9 @@ class Sharing:
             now=self.now,
             local_region=self.region,
         )
-        log_decision(self.db, "inbound", record_id, sender.node_id, decision, self.now)
+        log_decision(
+            self.db, "inbound", record_id, sender.node_id, decision, self.now, self._decisions
+        )
         if not decision.allowed:
             self._refuse(record_id, sender, decision, result)
             return
@@ -230,7 +238,9 @@ class Sharing:
         if self.identity is None:
             raise RuntimeError("receiving needs the node identity to log the arrival")
         detail = {"from": sender.node_id, "quarantined": decision.quarantine}
-        append_event(self.db, self.identity, "record.received", record_id, detail, self.now)
+        append_event(
+            self.db, self.identity, "record.received", record_id, detail, self.now, self._events
+        )
         (result.quarantined if decision.quarantine else result.stored).append(record_id)
 
 
@@ -247,11 +257,13 @@ def known_held(db: Any, peer_id: str) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def _was_rejected(db: Any, record_id: str) -> bool:
-    return (
-        db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id]).fetchone()
-        is not None
-    )
+def _held_or_rejected(db: Any, record_id: str) -> bool:
+    row = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?) "
+        "OR EXISTS (SELECT 1 FROM rejected_records WHERE record_id = ?)",
+        [record_id, record_id],
+    ).fetchone()
+    return bool(row[0])
 
 
 def _facts(row: Any, approvals: Any) -> RecordFacts:

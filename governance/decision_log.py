@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.event_log import ChainTail, chain_tail
 from crypto.canonical import pack
 from governance.decisions import Decision
 
@@ -46,10 +47,11 @@ def log_decision(
     peer_id: str,
     decision: Decision,
     at: int,
+    tail: ChainTail | None = None,
 ) -> None:
     """Append one decision; call inside the transaction that acts on it."""
-    last = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    tail = tail or chain_tail(db, "decisions")
+    seq, prev = tail.seq + 1, tail.hash
     reasons = json.dumps(list(decision.codes))
     fields = [
         seq,
@@ -62,10 +64,12 @@ def log_decision(
         decision.policy_hash,
         prev,
     ]
+    digest = entry_hash(fields)
     db.execute(
         f"INSERT INTO decisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [*fields, entry_hash(fields)],
+        [*fields, digest],
     )
+    tail.seq, tail.hash = seq, digest
 
 
 def outcome(decision: Decision) -> str:
