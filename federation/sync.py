@@ -8,6 +8,7 @@ finds what is still missing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from contextlib import suppress
@@ -37,6 +38,7 @@ BATCH = 250
 # settles up to a frame of ids (about 4,000), so this allows archives of millions.
 MAX_ROUNDS = 4_096
 FIRST_ROUND_DEADLINE = 180.0
+SEND_TURNS = 8
 # (records, bytes) moved so far: the CLI draws its progress bar from this.
 Progress = Callable[[int, int], None]
 
@@ -91,22 +93,63 @@ async def fetch_missing(
         if not _held_or_refused(local.db, record_id.hex())
         and not refused_under(refused, record_id.hex(), policy_hash)
     ]
-    while wanted:
-        batch, wanted = wanted[:BATCH], wanted[BATCH:]
-        answer = await client.call(
-            peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.FETCHED
-        )
-        handled = answer["handled"]
-        if not 0 < handled <= len(batch):
-            raise PeerProtocolError("the peer's fetch answer handled no requested id")
-        wanted = batch[handled:] + wanted  # what did not fit in this answer comes next
-        envelopes = _only_requested(answer["records"], batch[:handled])
-        result = Sharing.of(local).receive(envelopes, peer)
-        report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
-        report.received += len(result.stored) + len(result.quarantined)
-        report.rejected += len(result.rejected)
-        if progress:
-            progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+    # One request is always in flight while we store the previous answer: the peer prepares
+    # the next batch on its own core while this one is verified and stored here.
+    inflight: tuple[list[bytes], asyncio.Task[dict[str, Any]]] | None = None
+    if wanted:
+        inflight = _fetch(client, peer, wanted[:BATCH])
+        wanted = wanted[BATCH:]
+    try:
+        while inflight is not None:
+            batch, task = inflight
+            answer = await task
+            handled = answer["handled"]
+            if not 0 < handled <= len(batch):
+                raise PeerProtocolError("the peer's fetch answer handled no requested id")
+            wanted = batch[handled:] + wanted  # what did not fit in this answer comes next
+            inflight = _fetch(client, peer, wanted[:BATCH]) if wanted else None
+            wanted = wanted[BATCH:]
+            envelopes = _only_requested(answer["records"], batch[:handled])
+            try:
+                await _let_it_leave()
+            finally:  # even if the sync is cancelled right here, what arrived is kept
+                _store(client, peer, envelopes, report, progress)
+    finally:
+        if inflight is not None and not inflight[1].done():  # an error left one in flight
+            inflight[1].cancel()
+            with suppress(asyncio.CancelledError, RhizomeError):
+                await inflight[1]
+
+
+def _store(
+    client: PeerClient,
+    peer: Peer,
+    envelopes: list[bytes],
+    report: SyncReport,
+    progress: Progress | None,
+) -> None:
+    result = Sharing.of(client.local).receive(envelopes, peer)
+    report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
+    report.received += len(result.stored) + len(result.quarantined)
+    report.rejected += len(result.rejected)
+    if progress:
+        progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+
+
+def _fetch(
+    client: PeerClient, peer: Peer, batch: list[bytes]
+) -> tuple[list[bytes], asyncio.Task[dict[str, Any]]]:
+    call = client.call(
+        peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.FETCHED
+    )
+    return batch, asyncio.ensure_future(call)
+
+
+async def _let_it_leave() -> None:
+    """Give the request just started a few turns of the loop to go out on the wire before
+    storing blocks the loop (the peer then works on it meanwhile)."""
+    for _ in range(SEND_TURNS):
+        await asyncio.sleep(0)
 
 
 def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[bytes]:
