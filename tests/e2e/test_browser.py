@@ -49,7 +49,6 @@ def sign_out(page: Page) -> None:
 
 
 def test_sign_in_add_search_approve_pair_sync_revoke(hubs: Hubs, browsers: Browsers) -> None:
-    started = time.monotonic()
     nairobi, manila = hubs.a, hubs.b
     word = unique_word()
     title = f"Buddy pairs at the march {word[-4:]}"
@@ -151,7 +150,7 @@ def test_sign_in_add_search_approve_pair_sync_revoke(hubs: Hubs, browsers: Brows
     b.get_by_role("link", name=title).click()
     expect(b).to_have_url(f"{manila.url}/lessons/{record_id}")
     expect(b.locator("#lesson-body")).to_contain_text(word)
-    expect(b.locator("#facts")).to_contain_text(f"Received from{nairobi.name}")
+    expect(b.locator("#facts dt:text-is('Received from') + dd")).to_have_text(nairobi.name)
     a.goto(f"{nairobi.url}/lessons/{record_id}")
     expect(a.locator("#deliveries")).to_contain_text(f"Sent to {manila.name}")
 
@@ -179,6 +178,3 @@ def test_sign_in_add_search_approve_pair_sync_revoke(hubs: Hubs, browsers: Brows
     expect(b.locator("#revocation-facts")).to_contain_text("its content is gone")
     a.goto(f"{nairobi.url}/search?q={word}")
     expect(a.locator("#result-count")).to_have_text("No lesson matches.")
-
-    elapsed = time.monotonic() - started
-    assert elapsed < 90, f"the browser journey took {elapsed:.0f} s"
