@@ -215,7 +215,7 @@ class Sharing:
             result.revoked.append(self._refuse_revoked(record_id, record.lesson.origin_id, sender))
             result.rejected.append((record_id, "revoked"))
             return
-        if _held_or_rejected(self.db, record_id):
+        if held_or_rejected(self.db, record_id):
             result.duplicates += 1
             record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
             return
@@ -257,7 +257,12 @@ def known_held(db: Any, peer_id: str) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def _held_or_rejected(db: Any, record_id: str) -> bool:
+def held_or_rejected(db: Any, record_id: str) -> bool:
+    """Whether we hold this record already, or a curator rejected it: never fetch it again.
+
+    A withdrawn id is still fetched: only its signed origin tells whether our tombstone
+    applies, and refusing it then sends the stale peer the revocation.
+    """
     row = db.execute(
         "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?) "
         "OR EXISTS (SELECT 1 FROM rejected_records WHERE record_id = ?)",

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.db import transaction
-from archive.store import has_record
 from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
@@ -26,7 +25,7 @@ from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import RECEIPTS_PATH, exchange_revocations, push_outbox
-from federation.sharing import Sharing, content_id_of_envelope
+from federation.sharing import Sharing, content_id_of_envelope, held_or_rejected
 from governance.decision_log import denial_states, refused_under
 
 RECONCILE_PATH = "/federation/v1/reconcile"
@@ -90,7 +89,7 @@ async def fetch_missing(
     wanted = [
         record_id
         for record_id in need
-        if not _held_or_refused(local.db, record_id.hex())
+        if not held_or_rejected(local.db, record_id.hex())
         and not refused_under(refused, record_id.hex(), policy_hash)
     ]
     # One request is always in flight while we store the previous answer: the peer prepares
@@ -159,18 +158,6 @@ def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[byte
         if content_id_of_envelope(envelope) not in asked:
             raise PeerProtocolError("the peer answered with a record we did not ask for")
     return envelopes
-
-
-def _held_or_refused(db: Any, record_id: str) -> bool:
-    """Ids a peer offers that we hold already, or that a curator rejected. A withdrawn id is
-    still fetched: only its signed origin tells whether our tombstone applies, and refusing
-    it there sends the stale peer the revocation."""
-    if has_record(db, record_id):
-        return True
-    return (
-        db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id]).fetchone()
-        is not None
-    )
 
 
 async def push_missing(
