@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import logging
 
 import click
 from aiohttp import web
@@ -10,8 +12,12 @@ from aiohttp import web
 from node.cli.context import CliContext
 from node.cli.output import console, err_console
 from node.demo.run import run_demo
+from node.node import Node
+from node.serve_lock import serving
 from node.web.app import create_app
-from node.web.json_logs import configure_logging
+from node.web.json_logs import LOG_LEVELS, configure_logging
+
+log = logging.getLogger("rhizome.serve")
 
 
 @click.command()
@@ -23,20 +29,35 @@ from node.web.json_logs import configure_logging
     "--log-json", is_flag=True,
     help="Log one JSON object per line (time, level, logger, message, ids) on stderr.",
 )  # fmt: skip
+@click.option(
+    "--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default="info",
+    show_default=True, help="Log this level and above.",
+)  # fmt: skip
 @click.pass_obj
-def serve(cli: CliContext, host: str | None, port: int | None, log_json: bool) -> None:
+def serve(
+    cli: CliContext, host: str | None, port: int | None, log_json: bool, log_level: str
+) -> None:
     """Run the node: JSON API, federation with peers, background sync and health check,
     until Ctrl-C or SIGTERM.
 
-    It listens on 127.0.0.1 unless you pass --host on purpose. The node key is opened first
-    (asking for its passphrase), because the node signs what it sends to peers. Logs name
-    ids and counts, never what a lesson says.
+    It listens on 127.0.0.1 unless you pass --host on purpose. One server per node home:
+    a second `serve` on the same home says which process serves it. The node key is opened
+    first (asking for its passphrase), because the node signs what it sends to peers. Logs
+    name ids and counts, never what a lesson says.
     """
-    configure_logging(as_json=log_json)
+    configure_logging(as_json=log_json, level=log_level)
     node = cli.node()
     node.policy()  # refuse to start with a policy we cannot read, and say why
     host = host or node.config.host
     port = node.config.port if port is None else port
+    with serving(node.paths.root, node.now()):
+        try:
+            _run(node, host, port)
+        finally:
+            node.close()
+
+
+def _run(node: Node, host: str, port: int) -> None:
     app = create_app(node)
     if not is_loopback(host) and node.config.public_read:
         err_console.print(
@@ -44,13 +65,33 @@ def serve(cli: CliContext, host: str | None, port: int | None, log_json: bool) -
             "address can read every lesson, local ones included.",
             markup=False,
         )
-    console.print(
-        f"Serving {node.config.name} on http://{host}:{port}/  (Ctrl-C to stop)", markup=False
-    )
+
+    def announce(_: str) -> None:  # called by aiohttp once the port is bound
+        log.info("started", extra={"node": node.node_id, "host": host, "port": port})
+        console.print(
+            f"Serving {node.config.name} on http://{host}:{port}/  (Ctrl-C to stop)",
+            markup=False,
+        )
+
     try:
-        web.run_app(app, host=host, port=port, print=None, handle_signals=True)
-    finally:
-        node.close()
+        web.run_app(app, host=host, port=port, print=announce, handle_signals=True)
+    except OSError as error:
+        raise click.ClickException(listen_error(error, host, port)) from error
+    log.info("stopped", extra={"node": node.node_id})
+
+
+def listen_error(error: OSError, host: str, port: int) -> str:
+    """One line for an address we cannot listen on, naming what to do."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another `rhizome serve`?); "
+            "stop that program or pick another port with --port"
+        )
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port}; ports below 1024 need privileges, use --port"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine; use --host with one of its addresses"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
 
 
 def is_loopback(host: str) -> bool:

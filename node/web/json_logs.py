@@ -19,6 +19,7 @@ TEXT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Every attribute a plain LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 _BASE_KEYS = ("time", "level", "logger", "message")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -67,8 +68,10 @@ class _NodeHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Ours, so configuring again replaces it instead of doubling every line."""
 
 
-def configure_logging(*, as_json: bool = False, stream: TextIO | None = None) -> None:
-    """Log INFO and above to ``stream`` (standard error), as text or as JSON lines.
+def configure_logging(
+    *, as_json: bool = False, stream: TextIO | None = None, level: str = "info"
+) -> None:
+    """Log ``level`` and above to ``stream`` (standard error), as text or as JSON lines.
 
     aiohttp's access log stays quiet: it would name every URL, search queries included.
     """
@@ -78,5 +81,5 @@ def configure_logging(*, as_json: bool = False, stream: TextIO | None = None) ->
     for old in [h for h in root.handlers if isinstance(h, _NodeHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
