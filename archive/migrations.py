@@ -271,12 +271,31 @@ def m005_bundles(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX events_by_subject ON events (subject)")
 
 
+def m006_peer_exchanges(db: sqlite_utils.Database) -> None:
+    """Each peer's last exchanges with us, both directions (federation.exchanges keeps 20)."""
+    db.execute(
+        """
+        CREATE TABLE peer_exchanges (
+            id INTEGER PRIMARY KEY,
+            peer_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+            received INTEGER NOT NULL DEFAULT 0,
+            sent INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX peer_exchanges_by_peer ON peer_exchanges (peer_id, direction, id)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
     m003_governance,
     m004_revocation,
     m005_bundles,
+    m006_peer_exchanges,
 ]
 
 
