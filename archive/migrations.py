@@ -289,6 +289,20 @@ def m006_peer_exchanges(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX peer_exchanges_by_peer ON peer_exchanges (peer_id, direction, id)")
 
 
+def m007_policy_bindings(db: sqlite_utils.Database) -> None:
+    """Which node a ``[peers."NAME"]`` policy section means, as the operator confirmed it
+    (governance.policy_binding): a name is a label, the node id is what policy follows."""
+    db.execute(
+        """
+        CREATE TABLE policy_bindings (
+            label TEXT PRIMARY KEY COLLATE NOCASE,
+            node_id TEXT NOT NULL,
+            bound_at INTEGER NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -296,6 +310,7 @@ MIGRATIONS: list[Migration] = [
     m004_revocation,
     m005_bundles,
     m006_peer_exchanges,
+    m007_policy_bindings,
 ]
 
 
