@@ -4,32 +4,85 @@ The CLI and a running ``rhizome serve`` use the same file at the same time, so t
 runs in WAL mode with a busy timeout, and every write happens inside :func:`transaction`
 (``BEGIN IMMEDIATE``: writers queue up instead of failing half-way). ``secure_delete`` is on
 so that freed pages are zeroed: what we purge is gone from the file, not just unlinked.
+
+A full disk is reported in one place: every statement runs through :class:`_Connection`,
+which turns SQLite's "database or disk is full" into :class:`~archive.errors.StorageFull`,
+so every caller (CLI, web, federation, background loops) sees the same clear error and the
+transaction is rolled back whole.
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
-from archive.errors import DatabaseError
+from archive.errors import DatabaseError, StorageFull
 from archive.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
 _savepoints = itertools.count(1)
+STORAGE_FULL_MESSAGE = (
+    "the disk is full: nothing of this change was stored; free some space on the disk of "
+    "the node home and try again"
+)
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error`` means the disk is full (SQLITE_FULL from SQLite, ENOSPC or EDQUOT
+    from a file write)."""
+    if isinstance(error, StorageFull):
+        return True
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+            "database or disk is full" in str(error)
+        )
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full(error: BaseException) -> StorageFull:
+    """The one error every layer shows for a full disk, chained to its cause."""
+    full = StorageFull(STORAGE_FULL_MESSAGE)
+    full.__cause__ = error
+    return full
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements report a full disk as :class:`StorageFull`."""
+
+    def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)  # type: ignore[arg-type]
+        except sqlite3.OperationalError as error:
+            if is_storage_full(error):
+                raise storage_full(error) from error
+            raise
+
+    def executemany(self, sql: str, parameters: Iterable[object], /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)  # type: ignore[arg-type]
+        except sqlite3.OperationalError as error:
+            if is_storage_full(error):
+                raise storage_full(error) from error
+            raise
 
 
 def connect(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, factory=_Connection
+        )
         db = sqlite_utils.Database(conn)
         _configure(conn)
         migrate(db)
+    except StorageFull:
+        raise
     except sqlite3.DatabaseError as error:
         raise DatabaseError(f"{path}: cannot open the database ({error})") from error
     return db
@@ -56,8 +109,11 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         try:
             yield db
         except BaseException:
-            conn.execute(f"ROLLBACK TO {name}")
-            conn.execute(f"RELEASE {name}")
+            # A full disk makes SQLite roll back the whole transaction by itself: then
+            # there is no savepoint left to return to, and the outer levels see the error.
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
             raise
         conn.execute(f"RELEASE {name}")
         return
@@ -65,9 +121,15 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except StorageFull:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _begin(conn: sqlite3.Connection) -> None:

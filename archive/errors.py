@@ -52,3 +52,26 @@ class DatabaseError(ArchiveError):
 
     http_status = 503
     code = "database_error"
+
+
+class StorageFull(ArchiveError):
+    """The disk (or the database's file system) is full: nothing of this change was stored.
+
+    Free some space on the disk that holds the node home (``df -h`` shows it), then try
+    again. What was stored before stays intact; a peer is told to retry later.
+    """
+
+    http_status = 507
+    code = "storage_full"
+
+
+class PurgeNotDurable(ArchiveError):
+    """A withdrawn record is gone from the archive, but its old bytes could not be scrubbed
+    from the disk yet (another process held the database, or the disk is full).
+
+    The node finishes the scrub by itself: at its next start, or within a minute while it
+    serves; no receipt says "purged" before that. Free disk space if the disk is full.
+    """
+
+    http_status = 503
+    code = "purge_pending"

@@ -303,6 +303,13 @@ def m007_policy_bindings(db: sqlite_utils.Database) -> None:
     )
 
 
+def m008_purge_pending(db: sqlite_utils.Database) -> None:
+    """Purges committed but not yet scrubbed from the disk (archive.purge redoes them)."""
+    db.execute(
+        "CREATE TABLE purge_pending (revocation_id TEXT PRIMARY KEY, since INTEGER NOT NULL)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -311,6 +318,7 @@ MIGRATIONS: list[Migration] = [
     m005_bundles,
     m006_peer_exchanges,
     m007_policy_bindings,
+    m008_purge_pending,
 ]
 
 

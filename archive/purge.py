@@ -1,7 +1,15 @@
 """Removing a record for real: its row, its search-index entry and the pages they used.
 
 ``secure_delete`` (set on every connection) zeroes the freed pages, and a checkpoint moves
-the change out of the write-ahead log, so the text is gone from the files, not just hidden.
+the change out of the write-ahead log and truncates it, so the text is gone from the files,
+not just hidden.
+
+A purge is durable only once that scrub is done, and a crash (kill -9, power cut) can come
+between the commit that deletes the rows and the scrub, leaving the old bytes in
+``rhizome.db-wal`` or in the main file. So the transaction that deletes also writes a
+*purge pending* marker (:func:`mark_purge_pending`); :func:`finish_pending_purges` scrubs
+and only then clears it. Every start of the node runs :func:`finish_pending_purges` before
+anything else, and nothing says "purged" (no receipt is signed) while a marker remains.
 """
 
 from __future__ import annotations
@@ -9,6 +17,8 @@ from __future__ import annotations
 import time
 
 import sqlite_utils
+
+from archive.errors import StorageFull
 
 CHECKPOINT_TRIES = 20
 CHECKPOINT_PAUSE = 0.05
@@ -24,18 +34,66 @@ def delete_record(db: sqlite_utils.Database, record_id: str) -> bool:
     return True
 
 
-def scrub_free_space(db: sqlite_utils.Database) -> None:
-    """After a purge: merge the search index (dropping deleted terms) and checkpoint the WAL.
+def scrub_free_space(db: sqlite_utils.Database) -> bool:
+    """After a purge: merge the search index (dropping deleted terms) and checkpoint the WAL
+    with TRUNCATE. True when the old bytes are gone from every file of the database.
 
-    Inside a larger transaction (a bundle import) this waits: the outer caller scrubs once
-    it has committed. Another process reading the database can hold the checkpoint back for
-    a moment, so we retry briefly; the next purge or checkpoint finishes the job otherwise.
+    Inside a larger transaction (a bundle import) this waits (False): the outer caller
+    scrubs once it has committed. Another process reading the database can hold the
+    checkpoint back for a moment, so we retry briefly; a pending purge marker makes sure the
+    job is finished later otherwise. A full disk can stop the checkpoint too (False).
     """
     if db.conn.in_transaction:
-        return
-    db.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
-    for _ in range(CHECKPOINT_TRIES):
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if not busy:
-            return
-        time.sleep(CHECKPOINT_PAUSE)
+        return False
+    try:
+        if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
+            db.execute("PRAGMA secure_delete = ON")
+        db.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
+        for _ in range(CHECKPOINT_TRIES):
+            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(CHECKPOINT_PAUSE)
+    except StorageFull:
+        return False
+    return False
+
+
+def mark_purge_pending(db: sqlite_utils.Database, revocation_id: str, now: int) -> None:
+    """Note, in the purging transaction itself, that its scrub is still to come."""
+    db.execute(
+        "INSERT OR IGNORE INTO purge_pending (revocation_id, since) VALUES (?, ?)",
+        [revocation_id, now],
+    )
+
+
+def is_purge_pending(db: sqlite_utils.Database, revocation_id: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM purge_pending WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return row is not None
+
+
+def pending_purges(db: sqlite_utils.Database) -> list[str]:
+    """Revocations whose purge was committed but not yet scrubbed from the disk."""
+    return [str(row[0]) for row in db.execute("SELECT revocation_id FROM purge_pending")]
+
+
+def finish_pending_purges(db: sqlite_utils.Database) -> bool:
+    """Scrub what pending purges left behind, then clear their markers; True when none is
+    left. Cheap when nothing is pending (one query), so every start can call it.
+
+    The markers are cleared only after the checkpoint truncated the WAL; a crash before that
+    leaves them in place, and the next start scrubs again (scrubbing twice is harmless).
+    """
+    done = pending_purges(db)
+    if not done:
+        return True
+    if not scrub_free_space(db):
+        return False
+    marks = ", ".join("?" for _ in done)
+    try:
+        db.execute(f"DELETE FROM purge_pending WHERE revocation_id IN ({marks})", done)
+    except StorageFull:
+        return False  # scrubbed, but still marked: the next try clears it
+    return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.errors import AmbiguousRecordId, UnknownRecord
-from archive.purge import delete_record
+from archive.purge import delete_record, mark_purge_pending
 from archive.queries import MIN_PREFIX
 
 
@@ -65,7 +65,11 @@ def store_revocation(
     note: str | None = None,
 ) -> list[str]:
     """Keep the revocation, tombstone its ids and purge every copy of *its origin's* we hold
-    (caller's transaction). Returns the ids that were actually purged here."""
+    (caller's transaction). Returns the ids that were actually purged here.
+
+    When something was purged, a *purge pending* marker is written in the same transaction:
+    the purge is durable only once :func:`archive.purge.finish_pending_purges` has scrubbed
+    the disk, and a crash before that is redone at the next start."""
     db.execute(
         "INSERT OR IGNORE INTO revocations (revocation_id, envelope, origin, issued_at, reason, "
         "received_from, stored_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -84,6 +88,8 @@ def store_revocation(
             purged.append(record_id)
         db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])
         db.execute("DELETE FROM decision_state WHERE record_id = ?", [record_id])
+    if purged:
+        mark_purge_pending(db, revocation_id, now)
     return purged
 
 
