@@ -33,11 +33,12 @@ from federation.local import LocalNode
 from federation.peers import Peer, get_peer, record_deliveries
 from federation.propagation import (
     accept_receipts,
-    accept_revocation,
     outgoing_for,
     queue_receipt,
+    receipt_for,
+    take_revocation,
 )
-from federation.revocation import InvalidRevocation
+from federation.revocation import InvalidRevocation, Revocation
 from federation.sharing import Sharing
 
 MAGIC = b"RHZBNDL1"
@@ -283,9 +284,10 @@ def import_bundle(
     if sender is None or sender.status != "active":
         raise BadBundle("this bundle comes from a node that is not an active peer here")
     report = ImportReport(sender.node_id, records=len(contents.records), dry_run=dry_run)
+    withdrawn: list[Revocation] = []
     try:
         with transaction(local.db):
-            _apply(local, contents, sender, report, progress)
+            withdrawn = _apply(local, contents, sender, report, progress)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -294,6 +296,12 @@ def import_bundle(
         raise BadBundle(f"the bundle could not be applied, nothing was stored ({error})") from error
     if not dry_run:
         scrub_free_space(local.db)
+        # Our receipts go back to the sender (by network, or in the next bundle for it),
+        # signed only now that the purge is durable (PurgeNotDurable otherwise: importing
+        # the bundle again once the node finished the scrub sends them).
+        for revocation in withdrawn:
+            receipt = receipt_for(local, revocation)
+            queue_receipt(local.db, receipt.receipt_id, sender.node_id, local.now())
     return report
 
 
@@ -303,15 +311,15 @@ def _apply(
     sender: Peer,
     report: ImportReport,
     progress: Progress | None,
-) -> None:
+) -> list[Revocation]:
+    withdrawn = []
     for raw in contents.revocations:  # tombstones first: they beat every copy below
         try:
-            receipt = accept_revocation(local, raw, sender)
+            revocation, _ = take_revocation(local, raw, sender)
         except InvalidRevocation as error:
             raise BadBundle(f"a revocation in it does not verify ({error})") from error
         report.revocations += 1
-        # Our receipt goes back to the sender: by network, or in the next bundle for it.
-        queue_receipt(local.db, receipt.receipt_id, sender.node_id, local.now())
+        withdrawn.append(revocation)
     accept_receipts(local, contents.receipts, sender)
     sharing = Sharing.of(local)
     for start in range(0, len(contents.records), 500):
@@ -323,3 +331,4 @@ def _apply(
         report.rejected += len(result.rejected)
         if progress:
             progress(len(batch))
+    return withdrawn

@@ -7,6 +7,12 @@ Receipts travel back hop by hop (each node relays what it gets towards the node 
 it the revocation) until they reach the origin. Everything is idempotent by revocation id,
 so duplicates and cycles end by themselves.
 
+A receipt says "purged", so it is signed only once the purge is durable: the deleting
+transaction committed, then the disk scrubbed (``archive.purge.finish_pending_purges``:
+search index merged, WAL checkpointed and truncated). Until then the peer is told to retry
+(:class:`~archive.errors.PurgeNotDurable`), and a crash in between is redone at the next
+start before the node serves anything.
+
 What still has to go somewhere waits in the ``outbox`` table until the peer confirms; a
 peer that is offline gets it on the next contact, before anything else.
 """
@@ -18,8 +24,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.db import transaction
+from archive.errors import PurgeNotDurable
 from archive.event_log import append_event
-from archive.purge import scrub_free_space
+from archive.purge import finish_pending_purges
 from archive.queries import lineage
 from archive.tombstones import (
     has_revocation,
@@ -98,8 +105,19 @@ def revoke(
         queue(db, "revocation", revocation.revocation_id, holders, now)
         detail = {"revocation": revocation.revocation_id, "purged": len(purged), "reason": reason}
         append_event(db, local.identity, "record.revoked", record_id, detail, now)
-    scrub_free_space(db)
+    _require_durable_purge(db)
     return revocation
+
+
+def _require_durable_purge(db: sqlite_utils.Database) -> None:
+    """Nothing reports a purge done (no receipt, no "purged here") before it is durable."""
+    if not finish_pending_purges(db):
+        raise PurgeNotDurable(
+            "the withdrawn records are gone from the archive, but their old bytes are not yet "
+            "scrubbed from the disk (another process holds the database, or the disk is "
+            "full); the node finishes this at its next start or while it serves: try again "
+            "in a minute"
+        )
 
 
 def _origin(db: sqlite_utils.Database, record_id: str) -> str | None:
@@ -118,7 +136,25 @@ def _store(
 
 
 def accept_revocation(local: LocalNode, raw: bytes, sender: Peer) -> Receipt:
-    """A peer tells us a record is withdrawn: verify, purge, forward, answer with a receipt."""
+    """A peer tells us a record is withdrawn: verify, purge, forward, answer with a receipt
+    (signed once the purge is durable, else :class:`PurgeNotDurable`: the peer retries)."""
+    revocation, onward = take_revocation(local, raw, sender)
+    if onward is None:
+        return receipt_for(local, revocation)
+    _require_durable_purge(local.db)
+    with transaction(local.db):
+        receipt = issue_receipt(local.identity, revocation.revocation_id, local.now(), onward)
+        _keep_receipt(local.db, receipt, local.now())
+    return receipt_for(local, revocation)
+
+
+def take_revocation(
+    local: LocalNode, raw: bytes, sender: Peer
+) -> tuple[Revocation, list[str] | None]:
+    """Verify, purge and forward a revocation (one transaction; no receipt yet).
+
+    Returns it with the peers we forward it to, or None for those when we knew it already
+    (or it is our own): then our receipt, if due, is the one we keep."""
     db, now = local.db, local.now()
     try:
         revocation = open_revocation(raw)
@@ -127,7 +163,7 @@ def accept_revocation(local: LocalNode, raw: bytes, sender: Peer) -> Receipt:
         add_strike(db, sender.node_id, f"bad_revocation: {error}", now)
         raise
     if has_revocation(db, revocation.revocation_id):
-        return _own_receipt(local, revocation)
+        return revocation, None
     if revocation.origin == local.node_id:
         # Our own revocation, signed by our key, that we no longer know (a home restored
         # from a backup older than it): take it back, purge, and tell whoever we told since.
@@ -140,22 +176,18 @@ def accept_revocation(local: LocalNode, raw: bytes, sender: Peer) -> Receipt:
                 holders_of(db, revocation.record_ids),
                 now,
             )
-        scrub_free_space(db)
-        return _own_receipt(local, revocation)
+        return revocation, None
     with transaction(db):
         purged = _store(local, revocation, received_from=sender.node_id, note=None)
         onward = holders_of(db, revocation.record_ids, exclude=sender.node_id)
         queue(db, "revocation", revocation.revocation_id, onward, now)
-        receipt = issue_receipt(local.identity, revocation.revocation_id, now, onward)
-        _keep_receipt(db, receipt, now)
         detail = {
             "revocation": revocation.revocation_id,
             "purged": len(purged),
             "from": sender.node_id,
         }
         append_event(db, local.identity, "record.purged", revocation.record_ids[0], detail, now)
-    scrub_free_space(db)
-    return receipt
+    return revocation, onward
 
 
 def _check_authority(db: sqlite_utils.Database, revocation: Revocation) -> None:
@@ -166,13 +198,15 @@ def _check_authority(db: sqlite_utils.Database, revocation: Revocation) -> None:
             raise InvalidRevocation("the revocation names a record of another origin")
 
 
-def _own_receipt(local: LocalNode, revocation: Revocation) -> Receipt:
+def receipt_for(local: LocalNode, revocation: Revocation) -> Receipt:
+    """The receipt we keep for ``revocation``, or a new one once our purge is durable."""
     row = local.db.execute(
         "SELECT envelope FROM receipts WHERE revocation_id = ? AND holder = ?",
         [revocation.revocation_id, local.node_id],
     ).fetchone()
     if row is not None:
         return open_receipt(bytes(row[0]))
+    _require_durable_purge(local.db)
     receipt = issue_receipt(local.identity, revocation.revocation_id, local.now(), [])
     if revocation.origin != local.node_id:
         with transaction(local.db):

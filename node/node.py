@@ -7,6 +7,7 @@ must be signed, so read-only commands never ask for the passphrase.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from functools import cached_property
@@ -17,6 +18,7 @@ import sqlite_utils
 from archive.db import connect
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
+from archive.purge import finish_pending_purges
 from archive.queries import resolve_record_id
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
@@ -27,10 +29,12 @@ from crypto.node_id import normalize_node_id, public_key_from_node_id
 from crypto.signing import SigningIdentity
 from federation.errors import UnknownPeer
 from federation.local import LocalNode
-from federation.peers import resolve_peer
+from federation.peers import list_peers, resolve_peer
 from governance.members import Member, active_member
+from governance.policy_binding import bind_policy, read_bindings
 from governance.policy_file import Policy, load_policy
 from governance.roles import require
+from governance.versions import check_new_version
 from node.config import NodeConfig, load_config
 from node.home import HomePaths
 from node.passphrase import passphrase_from_env_or_prompt
@@ -55,6 +59,8 @@ class Node:
         self._passphrase = _remembered(passphrase)
         self.db: sqlite_utils.Database = connect(self.paths.database)
         self._policy: tuple[float, Policy] | None = None
+        if not _event_loop_running():  # a server does it in a worker thread (web.app)
+            finish_pending_purges(self.db)  # a crash mid-purge: scrub before anything else
 
     @property
     def node_id(self) -> str:
@@ -77,7 +83,12 @@ class Node:
 
     @cached_property
     def writer(self) -> RecordWriter:
-        return RecordWriter(self.db, self.identity, self.clock)
+        return RecordWriter(self.db, self.identity, self.clock, self._version_rule)
+
+    def _version_rule(self, record: SignedRecord, where: str) -> None:
+        """Who may supersede, and the logged widening: one rule for every front-end."""
+        approvals = dict(self.policy().approvals)
+        check_new_version(self.db, self.identity, approvals, record, where, self.now())
 
     def local_node(self) -> LocalNode:
         """This node as the federation layer sees it (opens the key)."""
@@ -87,14 +98,16 @@ class Node:
         )
 
     def policy(self) -> Policy:
-        """The policy in force, read again only when policy.toml changed on disk."""
+        """The policy in force (read again only when policy.toml changed on disk), its peer
+        sections resolved to node ids as the operator confirmed them."""
         try:
             mtime = self.paths.policy.stat().st_mtime_ns
         except OSError:
             mtime = -1
         if self._policy is None or self._policy[0] != mtime:
             self._policy = (mtime, load_policy(self.paths.policy))
-        return self._policy[1]
+        peers = {peer.node_id: peer.name for peer in list_peers(self.db)}
+        return bind_policy(self._policy[1], peers, read_bindings(self.db))
 
     def now(self) -> int:
         return int(self.clock())
@@ -159,6 +172,14 @@ class Node:
 
     def close(self) -> None:
         self.db.conn.close()
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _remembered(source: PassphraseSource) -> PassphraseSource:

@@ -15,8 +15,10 @@ from federation.client import PeerClient
 from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
 from node.node import Node
-from node.web import api, api_writes, openapi, pages
+from node.unfinished_purges import purge_redo
+from node.web import api, api_session, api_writes, openapi, pages
 from node.web.auth import session_layer
+from node.web.edge import refuse_long_urls, server_settings
 from node.web.errors import HTML_ERROR_PAGE, json_errors
 from node.web.keys import SYNC
 from node.web.metrics import install_metrics, measure
@@ -32,11 +34,16 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     """
     node.policy()
     # measure is outermost, so it counts the status json_errors answers with.
-    middlewares = [measure, session_layer(node), json_errors]
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_REQUEST_BYTES)
+    middlewares = [measure, refuse_long_urls, session_layer(node), json_errors]
+    app = web.Application(
+        middlewares=middlewares,
+        client_max_size=MAX_REQUEST_BYTES,
+        handler_args=server_settings(),  # head deadline, line caps, quiet refusals
+    )
     install_metrics(app, node)
     app[api.NODE] = node
     app.add_routes(api.routes)
+    app.add_routes(api_session.routes)
     app.add_routes(api_writes.routes)
     app.add_routes(openapi.routes)
     aiohttp_jinja2.setup(
@@ -51,6 +58,8 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     app[HTML_ERROR_PAGE] = error_page
     app[GATE] = FederationGate(FederationResponder(node.local_node()))
     app.add_routes(federation_routes.routes)
+    # First of all, before the port opens: finish purges a crash interrupted (worker thread).
+    app.cleanup_ctx.insert(0, purge_redo(node.paths.database))
     if background_sync:
         app.cleanup_ctx.append(_sync_service)
     return app
