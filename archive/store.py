@@ -22,6 +22,10 @@ from archive.signed_record import SignedRecord, sign_lesson
 from crypto.signing import SigningIdentity
 
 Clock = Callable[[], float]
+# Called inside the storing transaction for each new version (a lesson with ``supersedes``),
+# after it is stored: governance's rule of who may supersede and what a widening needs
+# (wired in by node.Node). Raising InvalidLesson rolls the version back.
+VersionRule = Callable[[SignedRecord, str], None]
 
 DERIVED_COLUMNS = (
     "kind", "title", "summary", "language", "region", "tags", "sensitivity", "scope",
@@ -87,11 +91,16 @@ class RecordWriter:
     """Signs and stores this node's own lessons, logging each one."""
 
     def __init__(
-        self, db: sqlite_utils.Database, identity: SigningIdentity, clock: Clock = time.time
+        self,
+        db: sqlite_utils.Database,
+        identity: SigningIdentity,
+        clock: Clock = time.time,
+        version_rule: VersionRule | None = None,
     ) -> None:
         self.db = db
         self.identity = identity
         self.clock = clock
+        self.version_rule = version_rule
 
     def now(self) -> int:
         return int(self.clock())
@@ -127,6 +136,8 @@ class RecordWriter:
         self._check_new_version(record.lesson, where)
         if insert_record(self.db, record, None, self.now()):
             self.log("record.added", record.id_hex, {"kind": record.lesson.kind})
+            if record.lesson.supersedes is not None and self.version_rule is not None:
+                self.version_rule(record, where)
 
     def log(self, kind: str, subject: str | None, detail: dict[str, Any]) -> int:
         return append_event(self.db, self.identity, kind, subject, detail, self.now())

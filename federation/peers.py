@@ -84,12 +84,18 @@ def unique_name(db: sqlite_utils.Database, node_id: str, name: str) -> str:
 def save_peer(
     db: sqlite_utils.Database, node_id: str, name: str, region: str, url: str, now: int
 ) -> None:
-    """Add a peer as active, or re-activate and update one we knew."""
+    """Add a peer as active, or re-activate one we knew and update its address.
+
+    A peer's name and region are what the operator saw and confirmed when it first paired;
+    a later pairing answer or request never changes them, so a peer cannot rename itself
+    into another's policy section or move itself into a region the policy or a record's
+    consent allows (issue 11). The node id is what policy follows.
+    """
     name = unique_name(db, node_id, name.strip())
     db.execute(
         "INSERT INTO peers (node_id, name, region, url, status, added_at) "
         "VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT (node_id) DO UPDATE SET "
-        "name = excluded.name, region = excluded.region, url = excluded.url, status = 'active'",
+        "url = excluded.url, status = 'active'",
         [node_id, name, region, url, now],
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
@@ -47,6 +47,7 @@ from governance.decisions import (
     decide_outbound,
 )
 from governance.policy_file import Policy
+from governance.versions import Widenings
 
 Item = tuple[int, bytes]
 _FACT_COLUMNS = (
@@ -79,6 +80,7 @@ class Sharing:
         self.now = now
         self.identity = identity  # needed only to log what we receive
         self.region = region
+        self.widenings = Widenings(db, node_id)  # our versions wider than earlier ones
 
     @classmethod
     def of(cls, local: LocalNode) -> Sharing:
@@ -96,7 +98,7 @@ class Sharing:
         ).fetchone()
         if row is None:
             return None
-        facts = _facts(row, approval_facts(self.db, record_id))
+        facts = self._with_widening(_facts(row, approval_facts(self.db, record_id)))
         return decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
@@ -155,10 +157,14 @@ class Sharing:
         return found, handled
 
     def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
-        facts = _facts(row, approvals)
+        facts = self._with_widening(_facts(row, approvals))
         return decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
+
+    def _with_widening(self, facts: RecordFacts) -> RecordFacts:
+        found = self.widenings.of(facts.record_id, facts.origin, facts.consent, facts.sensitivity)
+        return facts if found is None else replace(facts, widening=found)
 
     # -- inbound ------------------------------------------------------------------------
 

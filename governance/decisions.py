@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from archive.record import SENSITIVITIES, Consent
 from governance.approvals import ApprovalFacts
 from governance.policy_file import PeerRules, Policy
+from governance.versions import Widening, approvals_for_widening
 
 # Inbound denials that mean the sender broke the rules (it must never send such a record),
 # as opposed to our own policy refusing it or timing (an expiry passed on the way).
@@ -59,6 +60,8 @@ class RecordFacts:
     received_from: str | None = None
     approvals: tuple[ApprovalFacts, ...] = ()
     quarantined: bool = False
+    # Set for our own versions that are wider than an earlier version (governance.versions).
+    widening: Widening | None = None
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,13 @@ def decide_outbound(
     if record.origin != local_node:
         _check_reshare(record.consent, reasons)
     _check_consent_for_peer(record.consent, peer, reasons, now)
+    _check_policy_binding(peer, policy, reasons)
     rules = policy.rules_for(peer.node_id, peer.name)
     _check_sensitivity(record.sensitivity, peer, rules, reasons)
     _check_kind_and_tags(record, rules, reasons)
     _check_peer_region(peer, policy, reasons)
     _check_approvals(record, policy, local_node, reasons)
+    _check_widening(record, policy, local_node, reasons)
     return reasons.decision(policy)
 
 
@@ -264,4 +269,42 @@ def _check_approvals(
         reasons.deny(
             "needs_approval",
             f"needs {needed} curator approval{'s' if needed != 1 else ''}, has {len(counted)}",
+        )
+
+
+def _check_policy_binding(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
+    """Fail closed: a peer whose policy section cannot be resolved to its node id safely
+    gets nothing, neither that section's rules nor the defaults it narrowed."""
+    if problem := policy.binding_problem(peer.node_id, peer.name):
+        reasons.deny(
+            "policy_binding", f"the policy cannot tell which rules are {peer.name}'s: {problem}"
+        )
+
+
+def _check_widening(
+    record: RecordFacts, policy: Policy, local_node: str, reasons: _Reasons
+) -> None:
+    """A version of ours wider than an earlier one needs the approvals of the stricter terms,
+    at least one, never the editor's own (the editor is the version's author)."""
+    widening = record.widening
+    if widening is None or record.origin != local_node:
+        return
+    needed = approvals_for_widening(dict(policy.approvals), record.sensitivity, widening)
+    counted = {
+        approval.member
+        for approval in record.approvals
+        if approval.is_curator and approval.member != record.author
+    }
+    if len(counted) >= needed:
+        reasons.allow(
+            "widening_approved",
+            f"this version widens the terms of an earlier one ({widening.words}) and has "
+            f"{len(counted)} of the {needed} curator approvals that needs",
+        )
+    else:
+        reasons.deny(
+            "widened_needs_approval",
+            f"this version widens the terms of an earlier one ({widening.words}): it needs "
+            f"{needed} curator approval{'s' if needed != 1 else ''} other than its editor's, "
+            f"has {len(counted)}",
         )

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.record import KINDS, SENSITIVITIES
-from crypto.errors import RhizomeError
+from crypto.errors import InvalidNodeId, RhizomeError
+from crypto.node_id import normalize_node_id
 
 DEFAULT_POLICY = """\
 # Rhizome sharing policy. Nothing leaves this node unless the record's own consent AND this
@@ -50,7 +51,8 @@ quarantine = false
 kinds_deny = []
 tags_deny = []
 
-# Per-peer rules, by peer name or node id; keys left out follow [defaults]. For example:
+# Per-peer rules, by node id (best) or by peer name; keys left out follow [defaults]. A name
+# applies only once `rhizome policy check` has bound it to that peer's node id. For example:
 # [peers."Manila Hub"]
 # max_sensitivity = "high"
 # kinds_allow = ["case_study", "checklist"]
@@ -93,6 +95,22 @@ class PeerRules:
 
 
 @dataclass(frozen=True)
+class PeerBinding:
+    """The ``[peers."…"]`` sections resolved to node ids (governance.policy_binding).
+
+    ``rules``: node id → its section. ``blocked``: node id → why its section cannot be
+    resolved safely (that peer gets nothing until the operator fixes it). ``problems``: what
+    the operator must fix, in words. ``unconfirmed``: (name, node id) that ``rhizome policy
+    check`` will bind.
+    """
+
+    rules: tuple[tuple[str, PeerRules], ...] = ()
+    blocked: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+    unconfirmed: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Policy:
     hash: str
     defaults: PeerRules = field(default_factory=PeerRules)
@@ -103,20 +121,50 @@ class Policy:
     inbound_kinds_deny: frozenset[str] = frozenset()
     inbound_tags_deny: frozenset[str] = frozenset()
     peers: tuple[tuple[str, PeerRules], ...] = ()
+    binding: PeerBinding | None = None  # set by governance.policy_binding.bind_policy
 
     def approvals_needed(self, sensitivity: str) -> int:
         return dict(self.approvals)[sensitivity]
 
     def rules_for(self, node_id: str, name: str) -> PeerRules:
-        """The rules for a peer named by id or by name in ``[peers."…"]``; else the defaults."""
+        """The section bound to this peer's node id; else the defaults.
+
+        A name never selects a section by itself: ``[peers."NAME"]`` applies once it is
+        bound to a node id. A peer whose section cannot be resolved safely is refused by
+        :meth:`binding_problem` (the decision denies it), never given the defaults.
+        """
+        if self.binding is not None:
+            return dict(self.binding.rules).get(node_id, self.defaults)
         for key, rules in self.peers:
-            if key in (node_id, name):
+            if node_id in (key, section_node_id(key)):
                 return rules
         return self.defaults
+
+    def binding_problem(self, node_id: str, name: str) -> str | None:
+        """Why this peer's policy section cannot be resolved safely, or None."""
+        if self.binding is not None:
+            return dict(self.binding.blocked).get(node_id)
+        for key, _ in self.peers:
+            if key != node_id and section_node_id(key) is None and same_label(key, name):
+                return f'[peers."{key}"] names this peer only by name, not yet bound to its node id'
+        return None
 
     @property
     def peer_keys(self) -> tuple[str, ...]:
         return tuple(key for key, _ in self.peers)
+
+
+def section_node_id(key: str) -> str | None:
+    """The node id a ``[peers."…"]`` key names, or None if it is a name."""
+    try:
+        return normalize_node_id(key)
+    except InvalidNodeId:
+        return None
+
+
+def same_label(key: str, name: str) -> bool:
+    """Names compare without regard to case or outer spaces."""
+    return key.strip().casefold() == name.strip().casefold()
 
 
 def policy_hash(text: str) -> str:
@@ -291,9 +339,3 @@ def _peer_rules(
         _check_keys(section, _RULE_KEYS, where, name)
         result.append((key, _rules(section, defaults, where, name)))
     return tuple(result)
-
-
-def unknown_peer_keys(policy: Policy, peers: dict[str, str]) -> list[str]:
-    """``[peers."…"]`` keys that name no known peer (``peers`` maps node id → name)."""
-    known = set(peers) | set(peers.values())
-    return [key for key in policy.peer_keys if key not in known]

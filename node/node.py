@@ -34,7 +34,7 @@ from governance.members import Member, active_member
 from governance.policy_binding import bind_policy, read_bindings
 from governance.policy_file import Policy, load_policy
 from governance.roles import require
-from governance.versions import check_new_version
+from governance.versions import Widenings, approvals_for_widening, check_new_version
 from node.config import NodeConfig, load_config
 from node.home import HomePaths
 from node.passphrase import passphrase_from_env_or_prompt
@@ -95,6 +95,21 @@ class Node:
         config = self.config
         return LocalNode(
             self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock
+        )
+
+    def widening_note(self, record: SignedRecord) -> str | None:
+        """What to tell an editor whose new version widens the terms of an earlier one."""
+        lesson = record.lesson
+        found = Widenings(self.db, self.node_id).of(
+            record.id_hex, lesson.origin_id, lesson.consent, lesson.sensitivity
+        )
+        if found is None:
+            return None
+        needed = approvals_for_widening(dict(self.policy().approvals), lesson.sensitivity, found)
+        return (
+            f"This version widens the terms of an earlier one ({found.words}): it leaves this "
+            f"hub only with {needed} curator approval{'s' if needed != 1 else ''} other than "
+            "its editor's. The widening is in the event log."
         )
 
     def policy(self) -> Policy:

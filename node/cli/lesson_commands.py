@@ -45,6 +45,8 @@ def add(cli: CliContext, file: Path) -> None:
         f"Added [bold]{escape(record.lesson.title)}[/] "
         f"({record.lesson.kind}, {record.lesson.language})"
     )
+    if note := node.widening_note(record):
+        err_console.print(note, markup=False)
     click.echo(record.id_hex)
 
 

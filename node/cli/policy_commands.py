@@ -9,7 +9,14 @@ import click
 from federation.peers import list_peers, resolve_peer
 from federation.sharing import Sharing
 from governance.decision_log import recent_decisions
-from governance.policy_file import PolicyError, load_policy, unknown_peer_keys
+from governance.policy_binding import (
+    bind_policy,
+    binding_warnings,
+    confirm_bindings,
+    forget_binding,
+    read_bindings,
+)
+from governance.policy_file import Policy, PolicyError, load_policy, section_node_id
 from node.cli.context import CliContext
 from node.cli.output import console, print_json, short
 from node.serialize import decision_json, explanation_json, iso_time
@@ -24,14 +31,61 @@ def policy() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def check(cli: CliContext, file: Path | None) -> None:
-    """Check policy.toml (or FILE): syntax, keys, types and peer names, with file:line."""
+    """Check policy.toml (or FILE): syntax, keys, types, and which peer each section means.
+
+    A [peers."NAME"] section is bound here, once, to the node id of the one peer of that
+    name: compare the id shown with the one that hub gave you. Exits 1 if any section cannot
+    be resolved safely (no such peer, several, or bound to another node).
+    """
     node = cli.node()
     path = file or node.paths.policy
     checked = load_policy(path)
     peers = {p.node_id: p.name for p in list_peers(node.db)}
-    if unknown := unknown_peer_keys(checked, peers):
-        raise PolicyError(f'{path}: [peers."{unknown[0]}"] names no peer of this node')
+    bound = bind_policy(checked, peers, read_bindings(node.db))
+    assert bound.binding is not None
+    if confirmed := bound.binding.unconfirmed:
+        confirm_bindings(node.db, node.identity, confirmed, node.now())
+        for label, node_id in confirmed:
+            console.print(
+                f'Bound [peers."{label}"] to {peers[node_id]}, node {node_id}: compare this '
+                "id with the one that hub gave you.",
+                markup=False,
+            )
+        bound = bind_policy(checked, peers, read_bindings(node.db))
+        assert bound.binding is not None
+    for key, node_id in _named_ids(checked, read_bindings(node.db)).items():
+        console.print(
+            f'Tip: [peers."{key}"] means node {node_id}; a node id as the key is safest: '
+            f'[peers."{node_id}"]',
+            markup=False,
+        )
+    if problems := binding_warnings(bound):
+        raise PolicyError(f"{path}: " + "; ".join(problems))
     console.print(f"{path}: valid (policy hash {checked.hash[:16]})", markup=False)
+
+
+def _named_ids(checked: Policy, bindings: dict[str, str]) -> dict[str, str]:
+    """Name-keyed sections → the node id each is bound to."""
+    return {
+        key: bindings[key.strip().casefold()]
+        for key, _ in checked.peers
+        if section_node_id(key) is None and key.strip().casefold() in bindings
+    }
+
+
+@policy.command()
+@click.argument("name")
+@click.pass_obj
+def unbind(cli: CliContext, name: str) -> None:
+    """Forget which node the section [peers."NAME"] means (the next check binds it anew)."""
+    node = cli.node()
+    if not forget_binding(node.db, node.identity, name, node.now()):
+        raise PolicyError(f'[peers."{name}"] is not bound to any node')
+    console.print(
+        f'[peers."{name}"] is no longer bound: its peer gets nothing until '
+        "`rhizome policy check` binds it again.",
+        markup=False,
+    )
 
 
 @policy.command()

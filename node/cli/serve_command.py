@@ -9,6 +9,7 @@ import logging
 import click
 from aiohttp import web
 
+from governance.policy_binding import binding_warnings
 from node.cli.context import CliContext
 from node.cli.output import console, err_console
 from node.demo.run import run_demo
@@ -47,7 +48,11 @@ def serve(
     """
     configure_logging(as_json=log_json, level=log_level)
     node = cli.node()
-    node.policy()  # refuse to start with a policy we cannot read, and say why
+    # Refuse to start with a policy we cannot read, and say why; warn of peer sections
+    # that cannot be resolved safely (those peers get nothing until the operator fixes them).
+    for warning in binding_warnings(node.policy()):
+        err_console.print(f"Warning: {node.paths.policy}: {warning}", markup=False)
+        log.warning("policy section unresolved", extra={"problem": warning})
     host = host or node.config.host
     port = node.config.port if port is None else port
     with serving(node.paths.root, node.now()):

@@ -125,7 +125,8 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
         record = node.writer.add_lesson(lesson, WHERE)
     except InvalidLesson as error:
         return await _form(request, node, values, action, error, status=400)
-    await flash(request, f"Saved “{record.lesson.title}”, signed by this hub.")
+    note = node.widening_note(record)
+    await flash(request, f"Saved “{record.lesson.title}”, signed by this hub. {note or ''}".strip())
     return see_other(f"/lessons/{record.id_hex}")
 
 

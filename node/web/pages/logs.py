@@ -11,6 +11,7 @@ from crypto.errors import RhizomeError
 from federation.peers import list_peers, resolve_peer
 from federation.sharing import Sharing
 from governance.decision_log import recent_decisions
+from governance.policy_binding import binding_warnings
 from node.node import Node
 from node.web.pages.common import html_page, peer_names, readable, render
 from node.web.pages.words import detail_words
@@ -31,6 +32,7 @@ async def policy_page(request: web.Request) -> web.Response:
     context: dict[str, Any] = {
         "policy_text": node.paths.policy.read_text(encoding="utf-8"),
         "policy_hash": in_force.hash,
+        "binding_warnings": binding_warnings(in_force),
         "peers": list_peers(node.db),
         "record_text": record_text,
         "peer_text": peer_text,
