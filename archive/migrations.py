@@ -310,6 +310,40 @@ def m008_purge_pending(db: sqlite_utils.Database) -> None:
     )
 
 
+def m009_acknowledged_outbox(db: sqlite_utils.Database) -> None:
+    """Outbox items live until the peer acknowledges them (federation.outbox_state), the
+    signed requests we accepted are remembered across restarts (federation.replay_memory),
+    and copies of withdrawn records seen after a receipt are kept as evidence
+    (federation.copies)."""
+    db.execute(
+        "ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'queued' "
+        "CHECK (state IN ('queued', 'sent'))"
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER")
+    db.execute("ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE seen_signatures (
+            signature BLOB PRIMARY KEY,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX seen_signatures_by_created ON seen_signatures (created)")
+    db.execute(
+        """
+        CREATE TABLE copies_seen (
+            revocation_id TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            seen_at INTEGER NOT NULL,
+            how TEXT NOT NULL,
+            PRIMARY KEY (revocation_id, holder, record_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -319,6 +353,7 @@ MIGRATIONS: list[Migration] = [
     m006_peer_exchanges,
     m007_policy_bindings,
     m008_purge_pending,
+    m009_acknowledged_outbox,
 ]
 
 
