@@ -42,16 +42,19 @@ class PeerClient:
         values: dict[str, Any],
         answer: wire.Schema,
         deadline: float | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """POST one message to the node ``recipient`` at ``base_url``; the decoded answer.
 
-        ``deadline`` overrides the client's for one call that is known to take longer."""
+        ``deadline`` overrides the client's for one call that is known to take longer;
+        ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
         body = wire.encode(request, values)
         url = base_url.rstrip("/") + path
         headers = sign_request(
             self.local.identity, "POST", url, body, created=self.local.now(), recipient=recipient
         )
         headers["Content-Type"] = MSGPACK
+        headers.update(extra_headers or {})
         try:
             async with asyncio.timeout(deadline or self.deadline):
                 # encoded=True: send the URL exactly as signed, without yarl re-encoding it.

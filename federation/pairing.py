@@ -13,6 +13,8 @@ from federation.invites import decode_invite, pairing_proof, verify_acceptance
 from federation.peers import Peer, get_peer, save_peer
 
 PAIR_PATH = "/federation/v1/pair"
+# Names the invite before the body is read, so the inviter can refuse strangers cheaply.
+INVITE_HEADER = "Rhizome-Invite"
 
 
 async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
@@ -34,8 +36,9 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
     }
     try:
         answer = await client.call(
-            code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE
-        )
+            code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE,
+            extra_headers={INVITE_HEADER: code.invite_id.hex()},
+        )  # fmt: skip
     except PeerRefused as error:
         # A node that is not the one named refuses a request signed for another recipient.
         if error.status == 401 and "wrong_recipient" in str(error):

@@ -47,9 +47,13 @@ class FederationResponder:
     # Called when something new waits in the outbox, so it leaves at once.
     on_outbox: Callable[[], None] = lambda: None
 
-    def pair(self, joiner_id: str, body: bytes) -> bytes:
-        """A node redeems our invite: check the proof, add it, answer with our signature."""
+    def pair(self, joiner_id: str, body: bytes, named_invite: bytes | None = None) -> bytes:
+        """A node redeems our invite: check the proof, add it, answer with our signature.
+
+        ``named_invite`` is the invite the request named before its body was read."""
         request = wire.decode(wire.PAIR_REQUEST, body)
+        if named_invite is not None and request["invite"] != named_invite:
+            raise PeerProtocolError("the pairing request names another invite than its header")
         if request["node_id"] != joiner_id:
             raise PeerProtocolError("the pairing request is signed by another node than it names")
         if not is_peer_url(request["url"]):

@@ -1,11 +1,16 @@
 """Federation routes under ``/federation/v1/``: thin aiohttp adapters.
 
-Each request is checked at the edge, cheapest first: media type (415); when the signature
-claims a node id, that it is an active peer (403), before anything is read or remembered;
-the concurrency limit of that peer and address (429); the size (413, checked as the body
-arrives) within the deadline (503); the signature (401); and that the verified signer is an
-active peer (403). Only then does the sans-IO :class:`FederationResponder` see the body.
-Strangers may only call ``pair``, a few at a time. Errors use the node's one JSON error shape.
+Each request is checked at the edge, cheapest first: media type (415); that the signature
+claims a node id (401) that is an active peer (403), before any byte of the body is read or
+anything is remembered; the concurrency limit of that peer and address (429); the size (413,
+checked as the body arrives) within the deadline (503); the signature (401); and that the
+verified signer is an active peer (403). Only then does the sans-IO
+:class:`FederationResponder` see the body. Errors use the node's one JSON error shape.
+
+Strangers may only call ``pair``, and only with a live invite: the invite id travels in the
+``Rhizome-Invite`` header and is looked up before the body is read, so only holders of a real
+invite compete for the few pairing slots (one per address and per invite, four in all), and
+their small body must arrive within a short deadline. See docs/reference/federation-protocol.md.
 """
 
 from __future__ import annotations
@@ -17,17 +22,25 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from crypto.errors import InvalidNodeId
-from crypto.http_signatures import ReplayGuard, verify_request
+from crypto.http_signatures import (
+    RECIPIENT_HEADER,
+    ReplayGuard,
+    SignatureRejected,
+    verify_request,
+)
 from crypto.node_id import normalize_node_id
 from federation import wire
 from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import (
     BodyTooLarge,
     DeadlineExceeded,
+    InvalidInvite,
     NotAPeer,
     TooBusy,
     UnsupportedMediaType,
 )
+from federation.invites import check_invite_open
+from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
 from federation.responder import FederationResponder
 
@@ -37,6 +50,9 @@ MAX_CONCURRENT_PER_PEER = 4
 MAX_SLOTS = 1_000
 MAX_PAIRING = 4
 MAX_PAIRING_REMEMBERED = 10_000
+# A pairing request is one small message (about 1 KiB); a stranger gets no more than this.
+PAIR_BODY_BYTES = 8 * 1024
+PAIR_BODY_DEADLINE = 5.0
 
 
 @dataclass
@@ -52,6 +68,8 @@ class FederationGate:
     pairing_replay_guard: ReplayGuard = field(
         default_factory=lambda: ReplayGuard(max_entries=MAX_PAIRING_REMEMBERED)
     )
+    # Addresses and invites with a pairing in progress: one each, so no one holds them all.
+    pairing_claims: set[str] = field(default_factory=set)
     on_news: Callable[[str], None] = lambda node_id: None
 
     def slot(self, key: str) -> asyncio.Semaphore:
@@ -68,21 +86,25 @@ routes = web.RouteTableDef()
 
 
 async def _signed_body(
-    request: web.Request, gate: FederationGate, replay_guard: ReplayGuard | None = None
+    request: web.Request,
+    gate: FederationGate,
+    replay_guard: ReplayGuard | None = None,
+    limit: int = wire.MAX_BODY_BYTES,
+    deadline: float = REQUEST_DEADLINE,
 ) -> tuple[str, bytes]:
     if request.content_type != MSGPACK:
         raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
-    if (request.content_length or 0) > wire.MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes")
+    if (request.content_length or 0) > limit:
+        raise BodyTooLarge(f"the body is over the limit of {limit} bytes")
     try:
         # The deadline guards the read: a peer trickling bytes cannot hold a slot forever.
         # Handling is bounded by the size limits and runs to the end once started.
-        async with asyncio.timeout(REQUEST_DEADLINE):
-            body = await read_capped(request.content, wire.MAX_BODY_BYTES)
+        async with asyncio.timeout(deadline):
+            body = await read_capped(request.content, limit)
     except TimeoutError as error:
         raise DeadlineExceeded("the request body took too long to arrive") from error
     except BodyOverLimit as error:
-        raise BodyTooLarge(f"the body is over the limit of {wire.MAX_BODY_BYTES} bytes") from error
+        raise BodyTooLarge(f"the body is over the limit of {limit} bytes") from error
     signer = verify_request(
         request.method,
         request.raw_path,
@@ -127,8 +149,11 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
     if request.content_type != MSGPACK:
         raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
     claimed = _claimed_signer(request)
-    if claimed:
-        _active_peer(gate, claimed)  # strangers stop here, before a body read or the replay memory
+    if not claimed:
+        raise SignatureRejected(
+            "missing", "sign the request with your node key (a Signature-Input with a keyid)"
+        )
+    _active_peer(gate, claimed)  # strangers stop here, before a body read or the replay memory
     slot = gate.slot(f"{claimed}@{request.remote}")
     if slot.locked():
         raise TooBusy("too many requests from your node at once; retry shortly")
@@ -140,13 +165,50 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
 
 @routes.post("/federation/v1/pair", name="federation_pair")
 async def pair(request: web.Request) -> web.Response:
-    """The one route a stranger may call: it must prove it holds our invite secret."""
+    """The one route a stranger may call: it must name a live invite of ours (checked before
+    the body is read) and then prove it holds that invite's secret."""
     gate = request.app[GATE]
-    if gate.pairing.locked():
+    if request.content_type != MSGPACK:
+        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
+    invite = _named_invite(request, gate)
+    claims = {f"address:{request.remote}", f"invite:{invite.hex()}"}
+    if gate.pairing.locked() or claims & gate.pairing_claims:
         raise TooBusy("too many pairing attempts at once; try again shortly")
-    async with gate.pairing:
-        signer, body = await _signed_body(request, gate, gate.pairing_replay_guard)
-        return web.Response(body=gate.responder.pair(signer, body), content_type=MSGPACK)
+    gate.pairing_claims |= claims
+    try:
+        async with gate.pairing:
+            signer, body = await _signed_body(
+                request, gate, gate.pairing_replay_guard, PAIR_BODY_BYTES, PAIR_BODY_DEADLINE
+            )
+            answer = gate.responder.pair(signer, body, invite)
+    finally:
+        gate.pairing_claims -= claims
+    return web.Response(body=answer, content_type=MSGPACK)
+
+
+def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
+    """The invite id of the ``Rhizome-Invite`` header, if it names a live invite of ours.
+
+    A request meant for another node is told so first: a joiner whose code names another
+    node than the one at its URL must learn that, not that the invite is unknown here."""
+    local = gate.responder.local
+    try:
+        recipient = normalize_node_id(request.headers.get(RECIPIENT_HEADER, "")[:80])
+    except InvalidNodeId:
+        recipient = ""  # the signature check will say what is wrong
+    if recipient and recipient != local.node_id:
+        raise SignatureRejected("wrong_recipient", "the request was signed for another node")
+    text = request.headers.get(INVITE_HEADER, "")
+    try:
+        invite = bytes.fromhex(text) if len(text) == 64 else b""
+    except ValueError:
+        invite = b""
+    if len(invite) != 32:
+        raise InvalidInvite(
+            f"pairing needs the invite id in the {INVITE_HEADER} header (64 hex digits)"
+        )
+    check_invite_open(local.db, invite, local.now())
+    return invite
 
 
 @routes.post("/federation/v1/reconcile", name="federation_reconcile")

@@ -27,7 +27,9 @@ from crypto.envelope import seal
 from crypto.http_signatures import sign_request
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
 from federation import wire
+from federation.invites import create_invite
 from federation.negentropy import Initiator, Storage
+from federation.pairing import INVITE_HEADER
 from node.cli import main
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
 
@@ -89,6 +91,10 @@ class Hostile:
             created=int(time.time()) if created is None else created,
             recipient=recipient or self.target.node_id,
         )
+        if path == PAIR:  # name a live invite, so the body is what gets checked
+            node = self.target.node
+            invite = create_invite(node.db, node.node_id, self.target.url, int(time.time()), 600)
+            signed[INVITE_HEADER] = invite.invite_id.hex()
         return {**signed, "Content-Type": MSGPACK}
 
     async def send(
