@@ -344,6 +344,12 @@ def m009_acknowledged_outbox(db: sqlite_utils.Database) -> None:
     )
 
 
+def m010_derived_tombstones(db: sqlite_utils.Database) -> None:
+    """Tombstones of translations and versions purged with the record they derive from:
+    bound to their own origin (``derived_origin``), not the revocation's (archive.derivation)."""
+    db.execute("ALTER TABLE tombstones ADD COLUMN derived_origin TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -354,6 +360,7 @@ MIGRATIONS: list[Migration] = [
     m007_policy_bindings,
     m008_purge_pending,
     m009_acknowledged_outbox,
+    m010_derived_tombstones,
 ]
 
 
