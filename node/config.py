@@ -7,6 +7,7 @@ and every key it knows; loading checks every key and type and names the line tha
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ DEFAULT_PORT = 8470
 DEFAULT_SYNC_INTERVAL = 300
 _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
-    "server": {"host": str, "port": int, "public_read": bool},
+    "server": {"host": str, "port": int, "public_read": bool, "allowed_hosts": list},
     "federation": {"sync_interval": int},
 }
 
@@ -37,6 +38,7 @@ class NodeConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     public_read: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
 
 
@@ -66,6 +68,10 @@ port = {config.port}
 # The read API (/api/v1/) answers only this machine unless this is true. Peers never need
 # it: federation has its own signed routes. Turn it on only behind sign-in or a trusted net.
 public_read = {str(config.public_read).lower()}
+# The node answers only requests addressed to its own names (the url above, the address it
+# listens on, localhost): a web page that points its own domain at this machine reads
+# nothing. List here any other name people or a reverse proxy use to reach it.
+allowed_hosts = [{", ".join(q(name) for name in config.allowed_hosts)}]
 
 [federation]
 # Seconds between background syncs with every active peer (news is pushed at once anyway).
@@ -88,6 +94,8 @@ def load_config(path: Path) -> NodeConfig:
         node_id = normalize_node_id(values.pop("node.id"))
     except InvalidNodeId as error:
         raise ConfigError(f"{path}: [node] id: {error}") from error
+    if "server.allowed_hosts" in values:
+        values["server.allowed_hosts"] = _host_names(values["server.allowed_hosts"], path)
     config = NodeConfig(
         node_id=node_id, **{key.split(".")[1]: value for key, value in values.items()}
     )
@@ -98,6 +106,21 @@ def load_config(path: Path) -> NodeConfig:
     if config.sync_interval < 5:
         raise ConfigError(f"{path}: [federation] sync_interval must be at least 5 seconds")
     return config
+
+
+def _host_names(names: list[Any], path: Path) -> tuple[str, ...]:
+    """``allowed_hosts``: host names or addresses, without scheme or port."""
+    for name in names:
+        if (
+            not isinstance(name, str)
+            or not re.fullmatch(r"\[?[A-Za-z0-9_.:-]+\]?", name)
+            or name.count(":") == 1  # a port, which is not compared
+        ):
+            raise ConfigError(
+                f"{path}: [server] allowed_hosts: {name!r} is not a host name or address "
+                "(write it without http:// and without a port, e.g. \"hub.example.org\")"
+            )
+    return tuple(names)
 
 
 def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:

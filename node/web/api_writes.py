@@ -12,10 +12,9 @@ Log lines name ids and counts, never a lesson's title or text.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -25,8 +24,6 @@ from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.lesson_file import draft_from_fields
 from archive.queries import record_summary
-from crypto.errors import RhizomeError
-from federation.bodies import BodyOverLimit, read_capped
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
@@ -41,172 +38,26 @@ from governance.roles import NotAllowed
 from node.node import Node
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
-from node.web.auth import (
-    NotSignedIn,
-    acting_member,
-    check_credentials,
-    csrf_token,
-    current_member,
-    sign_in,
-    sign_out,
+from node.web.auth import acting_member, current_member
+from node.web.json_bodies import (
+    MAX_JSON_BYTES,
+    json_object,
+    only_fields,
+    text_field,
+    whole_number_field,
 )
 from node.web.keys import SYNC
 
-MAX_JSON_BYTES = 1024 * 1024
+__all__ = ["MAX_JSON_BYTES", "routes"]  # the limit is documented with the write routes
 MAX_NOTE_CHARS = 2_000
 MAX_CODE_CHARS = 1_000
-MAX_NAME_CHARS = 64
-MAX_PASSWORD_CHARS = 1_024
 MIN_INVITE_TTL = 60
 MAX_INVITE_TTL = 7 * 24 * 3600
-JSON_TYPE = "application/json"
 LESSON = "lesson"  # how InvalidLesson names the request: "lesson: field 'kind': …"
 
 log = logging.getLogger("rhizome.api")
 routes = web.RouteTableDef()
 T = TypeVar("T")
-
-
-class NotJson(RhizomeError):
-    """Write routes take a JSON object: send it with ``Content-Type: application/json``."""
-
-    http_status = 415
-    code = "unsupported_media_type"
-
-
-class JsonTooLarge(RhizomeError):
-    """The JSON body is larger than the limit (1 MiB); nothing was stored. A lesson's body
-    is limited well below that anyway."""
-
-    http_status = 413
-    code = "payload_too_large"
-
-
-class BadInput(RhizomeError):
-    """The body is not a JSON object, or a field is missing, unknown or of the wrong type.
-    The message names the field: fix it and send again (nothing was stored)."""
-
-    http_status = 400
-    code = "bad_request"
-
-
-# ---- reading and checking bodies ----------------------------------------------------------
-
-
-async def json_object(request: web.Request, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object, checked cheapest first: media type, size, syntax.
-
-    Every write must say ``Content-Type: application/json``, even with no body: a page on
-    another site can make a browser post a form (with any credentials the browser holds for
-    this node) but cannot set that type without a CORS preflight, which we never allow.
-    Routes whose fields are all optional pass ``required=False``: then no body is ``{}``.
-    """
-    if request.content_type != JSON_TYPE:
-        raise NotJson(f"send a JSON object with Content-Type: {JSON_TYPE}")
-    if not required and not request.body_exists:
-        return {}
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise JsonTooLarge(f"the body is larger than the limit of {MAX_JSON_BYTES:,} bytes")
-    try:
-        raw = await read_capped(request.content, MAX_JSON_BYTES)
-    except BodyOverLimit as error:
-        raise JsonTooLarge(
-            f"the body is larger than the limit of {MAX_JSON_BYTES:,} bytes"
-        ) from error
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except UnicodeDecodeError as error:
-        raise BadInput(f"the body is not UTF-8 (bad byte at offset {error.start})") from error
-    except json.JSONDecodeError as error:
-        raise BadInput(
-            f"the body is not valid JSON: {error.msg} at character {error.pos}"
-        ) from error
-    except (ValueError, RecursionError) as error:
-        raise BadInput(f"the body is not valid JSON: {error}") from error
-    if not isinstance(value, dict):
-        raise BadInput("the body must be a JSON object")
-    return value
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def only_fields(fields: dict[str, Any], *known: str) -> None:
-    unknown = sorted(name for name in fields if name not in known)
-    if unknown:
-        accepted = ", ".join(known) if known else "none"
-        raise BadInput(f"field '{unknown[0]}': unknown field (this route takes: {accepted})")
-
-
-def text_field(
-    fields: dict[str, Any],
-    name: str,
-    max_chars: int,
-    *,
-    required: bool = False,
-    choices: tuple[str, ...] = (),
-) -> str | None:
-    value = fields.get(name)
-    if value is None:
-        if required:
-            raise BadInput(f"field '{name}': is required")
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"field '{name}': must be text")
-    if len(value) > max_chars:
-        raise BadInput(f"field '{name}': longer than the limit of {max_chars:,} characters")
-    if choices and value not in choices:
-        raise BadInput(f"field '{name}': must be one of {', '.join(choices)}")
-    return value
-
-
-def whole_number_field(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = fields.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"field '{name}': must be a whole number from {low:,} to {high:,}")
-    return value
-
-
-# ---- sign-in ------------------------------------------------------------------------------
-
-
-@routes.get("/api/v1/session", name="api_session")
-async def session_info(request: web.Request) -> web.Response:
-    """Who this client is signed in as, and the CSRF token its session writes must send."""
-    member = await current_member(request, request.app[NODE])
-    return web.json_response(session_json(member, await csrf_token(request)))
-
-
-@routes.post("/api/v1/session", name="api_sign_in")
-async def session_sign_in(request: web.Request) -> web.Response:
-    """Sign in with a member's name and password; the answer carries the CSRF token."""
-    fields = await json_object(request)
-    only_fields(fields, "name", "password")
-    name = text_field(fields, "name", MAX_NAME_CHARS, required=True)
-    password = text_field(fields, "password", MAX_PASSWORD_CHARS, required=True)
-    assert name is not None and password is not None
-    member = check_credentials(request.app[NODE], name, password)
-    if member is None:
-        log.warning("sign-in refused", extra={"remote": request.remote})
-        raise NotSignedIn("wrong member name or password")
-    await sign_in(request, member)
-    log.info("signed in", extra={"member": member.name})
-    return web.json_response(session_json(member, await csrf_token(request)))
-
-
-@routes.delete("/api/v1/session", name="api_sign_out")
-async def session_sign_out(request: web.Request) -> web.Response:
-    await sign_out(request)
-    return web.json_response({"member": None, "roles": []})
-
-
-def session_json(member: Member | None, token: str) -> dict[str, Any]:
-    return {
-        "member": None if member is None else member.name,
-        "roles": [] if member is None else list(member.roles),
-        "csrf_token": token,
-    }
 
 
 # ---- lessons ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from node.web import api, api_session, api_writes, openapi, pages
 from node.web.auth import session_layer
 from node.web.edge import refuse_long_urls, server_settings
 from node.web.errors import HTML_ERROR_PAGE, json_errors
+from node.web.host_check import host_check
 from node.web.keys import SYNC
 from node.web.metrics import install_metrics, measure
 from node.web.pages.common import error_page
@@ -34,7 +35,11 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     """
     node.policy()
     # measure is outermost, so it counts the status json_errors answers with.
-    middlewares = [measure, refuse_long_urls, session_layer(node), json_errors]
+    # The Host check comes before the session and every handler: a request addressed to a
+    # foreign name (DNS rebinding) reads nothing.
+    middlewares = [
+        measure, refuse_long_urls, host_check(node.config), session_layer(node), json_errors,
+    ]  # fmt: skip
     app = web.Application(
         middlewares=middlewares,
         client_max_size=MAX_REQUEST_BYTES,

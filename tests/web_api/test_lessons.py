@@ -249,6 +249,27 @@ async def test_a_cross_site_form_cannot_act_with_credentials_a_browser_holds(
     assert counts(members) == before
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b'{"title": "Harmless", "kind": "checklist", "title": "Other", "body": "x"}', "title"),
+        (b'{"title": "T", "kind": "checklist", "body": "x", "consent": '
+         b'{"scope": "local", "basis": "consent", "scope": "federation"}}', "scope"),
+    ],
+)  # fmt: skip
+async def test_a_key_given_twice_is_refused_not_last_wins(
+    client: Client, members: Node, raw: bytes, key: str
+) -> None:
+    """Parsers disagree on which copy of a key wins: a proxy or log could read the first,
+    while we acted on the last. A body naming a key twice is refused whole."""
+    before = counts(members)
+    response = await client.post(LESSONS, data=raw, headers=json_headers())
+    message = await assert_error(response, 400, "bad_request")
+    assert f"field '{key}': given twice" in message
+    assert counts(members) == before
+    await assert_healthy(client)
+
+
 def json_headers(name: str = "amina") -> dict[str, str]:
     return {**basic(name), "Content-Type": "application/json"}
 

@@ -1,0 +1,69 @@
+"""The JSON API's sign-in: ``/api/v1/session`` (who am I, sign in, sign out).
+
+A wrong name and a wrong password get the same answer after the same work; repeated
+failures from one address or for one name are refused for a growing time (429), like the
+sign-in page, through the same :func:`node.web.auth.verify_sign_in`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from governance.members import Member
+from node.web.api import NODE
+from node.web.auth import (
+    NotSignedIn,
+    check_credentials,
+    csrf_token,
+    current_member,
+    sign_in,
+    sign_out,
+)
+from node.web.json_bodies import json_object, only_fields, text_field
+
+MAX_NAME_CHARS = 64
+MAX_PASSWORD_CHARS = 1_024
+
+log = logging.getLogger("rhizome.api")
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/session", name="api_session")
+async def session_info(request: web.Request) -> web.Response:
+    """Who this client is signed in as, and the CSRF token its session writes must send."""
+    member = await current_member(request, request.app[NODE])
+    return web.json_response(session_json(member, await csrf_token(request)))
+
+
+@routes.post("/api/v1/session", name="api_sign_in")
+async def session_sign_in(request: web.Request) -> web.Response:
+    """Sign in with a member's name and password; the answer carries the CSRF token."""
+    fields = await json_object(request)
+    only_fields(fields, "name", "password")
+    name = text_field(fields, "name", MAX_NAME_CHARS, required=True)
+    password = text_field(fields, "password", MAX_PASSWORD_CHARS, required=True)
+    assert name is not None and password is not None
+    member = check_credentials(request.app[NODE], name, password)
+    if member is None:
+        log.warning("sign-in refused", extra={"remote": request.remote})
+        raise NotSignedIn("wrong member name or password")
+    await sign_in(request, member)
+    log.info("signed in", extra={"member": member.name})
+    return web.json_response(session_json(member, await csrf_token(request)))
+
+
+@routes.delete("/api/v1/session", name="api_sign_out")
+async def session_sign_out(request: web.Request) -> web.Response:
+    await sign_out(request)
+    return web.json_response({"member": None, "roles": []})
+
+
+def session_json(member: Member | None, token: str) -> dict[str, Any]:
+    return {
+        "member": None if member is None else member.name,
+        "roles": [] if member is None else list(member.roles),
+        "csrf_token": token,
+    }
