@@ -338,6 +338,7 @@ def m009_acknowledged_outbox(db: sqlite_utils.Database) -> None:
             record_id TEXT NOT NULL,
             seen_at INTEGER NOT NULL,
             how TEXT NOT NULL,
+            contradicts TEXT,
             PRIMARY KEY (revocation_id, holder, record_id)
         ) WITHOUT ROWID
         """
