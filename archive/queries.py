@@ -20,10 +20,12 @@ SUMMARY_COLUMNS = (
     "created, supersedes, translation_of, received_from"
 )
 # What list and search show: the newest version (no other record supersedes it), and only
-# once a curator has let it out of quarantine.
+# once a curator has let it out of quarantine. Only a record of the same origin can be a
+# newer version (archive.derivation.may_supersede_origin): a peer's record naming another
+# origin's lesson in ``supersedes`` never hides it, even if it was stored before the rule.
 LATEST = (
-    "records.quarantined = 0 AND "
-    "NOT EXISTS (SELECT 1 FROM records AS newer WHERE newer.supersedes = records.id)"
+    "records.quarantined = 0 AND NOT EXISTS (SELECT 1 FROM records AS newer "
+    "WHERE newer.supersedes = records.id AND newer.origin = records.origin)"
 )
 
 
@@ -144,8 +146,8 @@ def history(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:
     while (previous := _one(db, "SELECT supersedes FROM records WHERE id = ?", oldest)) and (
         previous not in seen
     ):
-        if not _one(db, "SELECT id FROM records WHERE id = ?", previous):
-            break  # an older version we never received
+        if not _one(db, _SAME_ORIGIN.format("id = ?"), previous, oldest):
+            break  # an older version we never received, or another origin's lesson
         seen.add(previous)
         oldest = previous
     return list(_versions_from(db, oldest))
@@ -157,7 +159,17 @@ def _versions_from(db: sqlite_utils.Database, first: str) -> Iterator[RecordSumm
     while current and current not in seen:
         seen.add(current)
         yield record_summary(db, current)
-        current = _one(db, "SELECT id FROM records WHERE supersedes = ? ORDER BY created", current)
+        current = _one(
+            db, _SAME_ORIGIN.format("supersedes = ?") + " ORDER BY created", current, current
+        )
+
+
+# A version link counts only between records of the same origin (the second parameter is
+# the id of the record the link starts from).
+_SAME_ORIGIN = (
+    "SELECT id FROM records WHERE {} AND origin = (SELECT origin FROM records AS linked "
+    "WHERE linked.id = ?)"
+)
 
 
 def translations(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:
@@ -171,8 +183,8 @@ def translations(db: sqlite_utils.Database, record_id: str) -> list[RecordSummar
     return [RecordSummary.from_row(row) for row in rows]
 
 
-def _one(db: sqlite_utils.Database, sql: str, value: str) -> str | None:
-    row = db.execute(sql, [value]).fetchone()
+def _one(db: sqlite_utils.Database, sql: str, *values: str) -> str | None:
+    row = db.execute(sql, list(values)).fetchone()
     return None if row is None else row[0]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.db import transaction
+from archive.derivation import may_supersede_origin
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.record import Lesson, consent_to_json
@@ -152,7 +153,7 @@ class RecordWriter:
             ).fetchone()
             if row is None:
                 raise InvalidLesson(where, name, f"no record {target.hex()[:12]} in this archive")
-            if name == "supersedes" and row[0] != lesson.origin_id:
+            if name == "supersedes" and not may_supersede_origin(row[0], lesson.origin_id):
                 raise InvalidLesson(where, name, "only the origin node can publish a new version")
         if lesson.supersedes is not None:
             newer = self.db.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.derivation import dependents_of
 from archive.errors import AmbiguousRecordId, UnknownRecord
 from archive.purge import delete_record, mark_purge_pending
 from archive.queries import MIN_PREFIX
@@ -18,11 +19,14 @@ def tombstone_for(db: sqlite_utils.Database, record_id: str, origin: str) -> str
     """The revocation withdrawing ``record_id``, if its origin issued one.
 
     Bound to the origin: a revocation only ever withdraws its signer's own records, so a
-    node cannot block another hub's lesson by naming its id in a revocation of its own.
+    node cannot block another hub's lesson by naming its id in a revocation of its own. A
+    translation or version purged with the record it derives from has a tombstone bound to
+    its own origin (``derived_origin``).
     """
     row = db.execute(
         "SELECT t.revocation_id FROM tombstones AS t JOIN revocations AS r "
-        "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? AND r.origin = ?",
+        "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? "
+        "AND coalesce(t.derived_origin, r.origin) = ?",
         [record_id, origin],
     ).fetchone()
     return None if row is None else str(row[0])
@@ -64,8 +68,10 @@ def store_revocation(
     now: int,
     note: str | None = None,
 ) -> list[str]:
-    """Keep the revocation, tombstone its ids and purge every copy of *its origin's* we hold
-    (caller's transaction). Returns the ids that were actually purged here.
+    """Keep the revocation, tombstone its ids and purge every copy of *its origin's* we hold,
+    then every translation or version derived from them, whatever its origin (each gets a
+    tombstone bound to its own origin), in the caller's transaction. Returns the ids that
+    were actually purged here, the named ones first, then the derived ones.
 
     When something was purged, a *purge pending* marker is written in the same transaction:
     the purge is durable only once :func:`archive.purge.finish_pending_purges` has scrubbed
@@ -84,13 +90,25 @@ def store_revocation(
         held = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
         if held is None or held[0] != origin:
             continue  # not a copy of this origin's: a revocation withdraws only its own
-        if delete_record(db, record_id):
+        if _purge(db, record_id):
             purged.append(record_id)
-        db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])
-        db.execute("DELETE FROM decision_state WHERE record_id = ?", [record_id])
+    for record_id, derived_origin in dependents_of(db, record_ids, origin):
+        db.execute(
+            "INSERT OR IGNORE INTO tombstones (record_id, revocation_id, derived_origin) "
+            "VALUES (?, ?, ?)",
+            [record_id, revocation_id, derived_origin],
+        )
+        if _purge(db, record_id):
+            purged.append(record_id)
     if purged:
         mark_purge_pending(db, revocation_id, now)
     return purged
+
+
+def _purge(db: sqlite_utils.Database, record_id: str) -> bool:
+    db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])
+    db.execute("DELETE FROM decision_state WHERE record_id = ?", [record_id])
+    return delete_record(db, record_id)
 
 
 def revocation_envelope(db: sqlite_utils.Database, revocation_id: str) -> bytes | None:

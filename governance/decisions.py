@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from archive.derivation import may_supersede_origin
 from archive.record import SENSITIVITIES, Consent
 from governance.approvals import ApprovalFacts
+from governance.effective_consent import Bound
 from governance.policy_file import PeerRules, Policy
 from governance.versions import Widening, approvals_for_widening
 
@@ -20,6 +22,7 @@ from governance.versions import Widening, approvals_for_widening
 # as opposed to our own policy refusing it or timing (an expiry passed on the way).
 STRIKE_CODES = frozenset(
     {"own_origin", "no_reshare", "no_consent", "scope_local", "not_named_peer", "subject_withheld"}
+    | {"foreign_supersede"}
 )
 
 
@@ -60,6 +63,10 @@ class RecordFacts:
     received_from: str | None = None
     approvals: tuple[ApprovalFacts, ...] = ()
     quarantined: bool = False
+    # Records whose consent also limits this one (governance.effective_consent).
+    bounds: tuple[Bound, ...] = ()
+    # The origin of the record this one supersedes, when we hold that record.
+    supersedes_origin: str | None = None
     # Set for our own versions that are wider than an earlier version (governance.versions).
     widening: Widening | None = None
 
@@ -104,6 +111,7 @@ def decide_outbound(
     rules = policy.rules_for(peer.node_id, peer.name)
     _check_sensitivity(record.sensitivity, peer, rules, reasons)
     _check_kind_and_tags(record, rules, reasons)
+    _check_bounds(record, peer, rules, local_node, reasons, now)
     _check_peer_region(peer, policy, reasons)
     _check_approvals(record, policy, local_node, reasons)
     _check_widening(record, policy, local_node, reasons)
@@ -130,6 +138,7 @@ def decide_inbound(
         reasons.allow("from_origin", "the sender is the record's origin")
     else:
         _check_reshare(record.consent, reasons)
+    _check_supersede(record, sender, reasons)
     consent = record.consent
     if consent.basis != "consent":
         reasons.deny(
@@ -308,3 +317,48 @@ def _check_widening(
             f"{needed} curator approval{'s' if needed != 1 else ''} other than its editor's, "
             f"has {len(counted)}",
         )
+
+
+def _check_bounds(
+    record: RecordFacts,
+    peer: PeerFacts,
+    rules: PeerRules,
+    local_node: str,
+    reasons: _Reasons,
+    now: int,
+) -> None:
+    """Every record bounding this one's consent must allow the peer too: a later version,
+    the original it derives from (governance.effective_consent). A denial is coded
+    ``<relation>:<code>`` and names the bound."""
+    for bound in record.bounds:
+        if bound.consent is None:
+            reasons.deny(
+                "original_unknown",
+                f"it derives from {bound.words}, which this node does not hold, so where "
+                "it may go is unknown",
+            )
+            continue
+        if bound.origin == peer.node_id:
+            continue  # the peer wrote that record: it learns nothing of it from us
+        checked = _Reasons()
+        if bound.origin != local_node:
+            _check_reshare(bound.consent, checked)
+        _check_consent_for_peer(bound.consent, peer, checked, now)
+        _check_sensitivity(bound.sensitivity, peer, rules, checked)
+        verb = "narrowed consent" if bound.relation == "later" else "limits where it may go"
+        for denial in (reason for reason in checked.items if not reason.allows):
+            reasons.deny(f"{bound.relation}:{denial.code}", f"{bound.words} {verb}: {denial.text}")
+
+
+def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: _Reasons) -> None:
+    """Only a lesson's own origin may publish a new version of it: anything else would hide
+    the lesson everywhere it spreads. A relaying peer may not hold the lesson it replaces,
+    so only the record's own origin is struck for it."""
+    old = record.supersedes_origin
+    if old is None or may_supersede_origin(old, record.origin):
+        return
+    text = "it claims to be a new version of another node's lesson; only that node can make one"
+    if sender.node_id == record.origin:
+        reasons.deny("foreign_supersede", text)
+    else:
+        reasons.deny("foreign_supersede_relayed", f"{text} (passed on by {sender.name})")
