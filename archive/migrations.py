@@ -351,6 +351,31 @@ def m010_derived_tombstones(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE tombstones ADD COLUMN derived_origin TEXT")
 
 
+def m011_lesson_sources(db: sqlite_utils.Database) -> None:
+    """Where our own lessons came from, so the same lesson added twice is stored once.
+
+    Each row holds keyed fingerprints (HMAC with a random per-archive key, so they match
+    nothing outside this database): of the lesson's content, of the file's path and of its
+    file name with title and author. Rows outlive a purge on purpose: they are ids, not
+    text, and they keep a withdrawn lesson's file from being imported again.
+    """
+    db.execute(
+        """
+        CREATE TABLE lesson_sources (
+            content_key BLOB PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            path_key BLOB,
+            name_key BLOB,
+            stored_at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX lesson_sources_by_path ON lesson_sources (path_key)")
+    db.execute("CREATE INDEX lesson_sources_by_name ON lesson_sources (name_key)")
+    db.execute("CREATE TABLE lesson_source_key (key BLOB NOT NULL)")
+    db.execute("INSERT INTO lesson_source_key (key) VALUES (randomblob(32))")
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -362,6 +387,7 @@ MIGRATIONS: list[Migration] = [
     m008_purge_pending,
     m009_acknowledged_outbox,
     m010_derived_tombstones,
+    m011_lesson_sources,
 ]
 
 
