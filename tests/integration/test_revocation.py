@@ -346,7 +346,7 @@ async def test_a_cycle_of_reshares_ends(net: Cluster) -> None:
     await net.pair(a, b)
     await net.pair(b, c)
     await net.pair(c, a)
-    steer(a, {"Hub B": ["via-c"], "Hub C": ["via-b"]})
+    steer(a, {b.node_id: ["via-c"], c.node_id: ["via-b"]})  # sections follow node ids
     word = canary()
     first = a.node.writer.add_lesson(
         dataclasses.replace(
