@@ -11,6 +11,7 @@ from archive.db import transaction
 from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
 from federation.errors import UnknownPeer
+from federation.exchanges import record_outbound
 from governance.decisions import PeerFacts
 
 PEER_STATUSES = ("active", "suspended", "removed")
@@ -118,8 +119,17 @@ def add_strike(
         db.execute("UPDATE peers SET strikes = strikes + 1 WHERE node_id = ?", [node_id])
 
 
-def note_sync(db: sqlite_utils.Database, node_id: str, now: int, error: str | None) -> None:
+def note_sync(
+    db: sqlite_utils.Database,
+    node_id: str,
+    now: int,
+    error: str | None,
+    received: int = 0,
+    sent: int = 0,
+) -> None:
+    """A sync we started ended: the peer's standing, and a line in its exchange history."""
     with transaction(db):
+        record_outbound(db, node_id, now, received, sent, error)
         if error is None:
             db.execute(
                 "UPDATE peers SET last_sync = ?, last_error = NULL WHERE node_id = ?",

@@ -15,6 +15,7 @@ from archive.db import transaction
 from archive.event_log import append_event
 from federation import wire
 from federation.errors import PeerProtocolError, TooBusy
+from federation.exchanges import begin_inbound, count_inbound
 from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder
@@ -98,12 +99,16 @@ class FederationResponder:
         )
         with transaction(db):
             record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
+            count_inbound(db, peer.node_id, received=0, sent=len(found))
         answer = {"records": [envelope for _, envelope in found], "handled": handled}
         return wire.encode(wire.FETCHED, answer)
 
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)
         result = Sharing.of(self.local).receive(request["records"], peer)
+        stored = len(result.stored) + len(result.quarantined)
+        with transaction(self.local.db):
+            count_inbound(self.local.db, peer.node_id, received=stored, sent=0)
         self.on_outbox()
         return wire.encode(
             wire.PUSH_RESPONSE,
@@ -169,5 +174,7 @@ class FederationResponder:
                 raise TooBusy("too many sync sessions at once; try again shortly")
             responder = Responder(Sharing.of(self.local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
+            with transaction(self.local.db):
+                begin_inbound(self.local.db, peer.node_id, int(now))
         session.expires = now + SESSION_SECONDS
         return session

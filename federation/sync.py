@@ -219,7 +219,9 @@ async def sync_with_peer(
         await push_outbox(client, peer, exchanged)
     except RhizomeError as error:
         report.errors.append(str(error))
-        note_sync(local.db, peer.node_id, local.now(), str(error))
+        note_sync(
+            local.db, peer.node_id, local.now(), str(error), report.received, report.sent
+        )
         return report
-    note_sync(local.db, peer.node_id, local.now(), None)
+    note_sync(local.db, peer.node_id, local.now(), None, report.received, report.sent)
     return report

@@ -61,6 +61,7 @@ def _register() -> None:
         policy_commands,
         revoke_commands,
         serve_command,
+        status_command,
         verify_command,
     )
 
@@ -75,6 +76,7 @@ def _register() -> None:
     main.add_command(revoke_commands.receipts)
     main.add_command(verify_command.verify)
     main.add_command(serve_command.serve)
+    main.add_command(status_command.status)
     main.add_command(serve_command.demo)
 
 

@@ -22,6 +22,7 @@ from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, print_json
 from node.node import Node
+from node.peer_sync import outcome, peers_to_sync, report_json, sync_now
 from node.serialize import iso_time, peer_json
 
 
@@ -142,35 +143,18 @@ def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
     Exit status 1 if any peer could not be synced.
     """
     node, _ = cli.acting("sync")
-    if peer_ref:
-        peers = [resolve_peer(node.db, peer_ref)]
-    else:
-        peers = [p for p in list_peers(node.db) if p.status == "active"]
+    peers = peers_to_sync(node.db, peer_ref)
     reports = _sync_peers(node, peers, show_progress=not as_json)
     if as_json:
-        print_json([report_json(node, report) for report in reports])
+        print_json([report_json(report) for report in reports])
     else:
+        names = {p.node_id: p.name for p in peers}
         for report in reports:
-            name = resolve_peer(node.db, report.peer).name
-            outcome = "; ".join(report.errors) or "ok"
-            console.print(
-                f"{name}: received {report.received}, sent {report.sent} ({outcome})", markup=False
-            )
+            console.print(outcome(names[report.peer], report), markup=False)
         if not reports:
             console.print("No active peers to sync with.")
     if any(report.errors for report in reports):
         sys.exit(1)
-
-
-def report_json(node: Node, report: SyncReport) -> dict[str, object]:
-    return {
-        "peer": report.peer,
-        "received": report.received,
-        "sent": report.sent,
-        "rejected": report.rejected,
-        "rounds": report.rounds,
-        "errors": report.errors,
-    }
 
 
 def _sync_peers(node: Node, peers: list[Peer], show_progress: bool) -> list[SyncReport]:
@@ -182,11 +166,10 @@ def _sync_peers(node: Node, peers: list[Peer], show_progress: bool) -> list[Sync
     )
 
     async def work(client: PeerClient) -> list[SyncReport]:
-        reports = []
         with Progress(*columns, console=err_console, disable=disable) as bar:
-            for p in peers:
-                reports.append(await sync_with_peer(client, p, _progress_for(bar, p.name)))
-        return reports
+            return await sync_now(
+                peers, lambda p: sync_with_peer(client, p, _progress_for(bar, p.name))
+            )
 
     return run_with_client(node, work)
 

@@ -8,6 +8,7 @@ is on another machine (:func:`operator_node`). Writes live in :mod:`node.web.api
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ipaddress
 
@@ -41,6 +42,7 @@ from node.serialize import (
     peer_json,
     summary_json,
 )
+from node.status import counts_json, node_status_in_thread, status_json
 from node.web.auth import NotSignedIn, current_member
 from node.web.errors import Handler, error_response
 
@@ -64,10 +66,17 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
 
 @routes.get("/healthz", name="healthz")
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness for supervisors: no auth, no record content."""
+    """Liveness for supervisors: no auth, no record content. With ``?verbose``: the node's
+    status (:mod:`node.status`), in full for a signed-in member, as counts to anyone else."""
     node = request.app[NODE]
     node.db.execute("SELECT 1").fetchone()
-    return web.json_response({"status": "ok", "version": __version__})
+    if "verbose" not in request.query:
+        return web.json_response({"status": "ok", "version": __version__})
+    member = await current_member(request, node)
+    found = await asyncio.to_thread(
+        node_status_in_thread, node.paths, node.node_id, node.config.name
+    )
+    return web.json_response(status_json(found) if member else counts_json(found))
 
 
 class ReadNotOpen(RhizomeError):

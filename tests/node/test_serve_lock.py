@@ -96,6 +96,9 @@ def test_a_second_serve_on_the_same_home_is_refused(
     assert "Traceback" not in output
     assert f"already served by PID {first.pid} since " in output
     assert first.poll() is None  # the first one keeps serving
+    status = run(home, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert f'"pid": {first.pid}' in status.stdout
 
 
 def test_the_cli_works_beside_a_running_serve(

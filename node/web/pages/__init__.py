@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from node.web.pages import home, lesson_form, lessons, logs, peers, review, signin
+from node.web.pages import home, lesson_form, lessons, logs, peers, review, signin, status
 from node.web.pages.words import FILTERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -25,6 +25,7 @@ routes: list[web.AbstractRouteDef] = [
     *peers.routes,
     *logs.routes,
     *signin.routes,
+    *status.routes,
 ]
 
 __all__ = ["FILTERS", "STATIC", "TEMPLATES", "routes"]

@@ -1,7 +1,9 @@
-"""Peers: the list, pairing by invite code (also as a QR code), suspend, resume, remove."""
+"""Peers: the list with each link's health and history, pairing by invite code (also as a
+QR code), Sync now, suspend, resume, remove."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -15,8 +17,11 @@ from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, delivery_counts, list_peers, resolve_peer, set_status
+from federation.peers import Peer, resolve_peer, set_status
+from federation.sync import SyncReport, sync_with_peer
 from node.node import Node
+from node.peer_sync import WEB_DEADLINE, outcome, peers_to_sync, sync_now
+from node.status import peer_healths
 from node.web.auth import acting_member
 from node.web.pages.common import (
     field,
@@ -44,9 +49,8 @@ async def peers_page(request: web.Request) -> web.Response:
 
 
 def peers_context(node: Node, **extra: Any) -> dict[str, Any]:
-    rows = [(peer, delivery_counts(node.db, peer.node_id)) for peer in list_peers(node.db)]
     return {
-        "peers": rows,
+        "peers": peer_healths(node.db, node.node_id),
         "node_id": node.node_id,
         "invite": None,
         "pair_error": None,
@@ -113,3 +117,34 @@ async def change_status(request: web.Request) -> web.Response:
         append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
     await flash(request, f"{DONE[action]} {found.name}.")
     return see_other("/peers")
+
+
+@routes.post("/peers/{peer}/sync", name="page_peer_sync")
+@html_page
+async def sync_peer_now(request: web.Request) -> web.Response:
+    """Sync with this peer now, both ways (as ``rhizome sync PEER``), and say how it went."""
+    node = node_of(request)
+    await acting_member(request, node, "sync")
+    found = peers_to_sync(node.db, request.match_info["peer"])
+    try:
+        async with asyncio.timeout(WEB_DEADLINE):
+            reports = await _sync_now(request, node, found)
+        message = outcome(found[0].name, reports[0])
+    except TimeoutError:
+        message = (
+            f"{found[0].name}: the sync was still running after {WEB_DEADLINE:.0f} seconds and "
+            "stopped here. What arrived is kept; the next sync carries on from there."
+        )
+    await flash(request, message)
+    return see_other(f"/peers#peer-{found[0].node_id[:8]}")
+
+
+async def _sync_now(request: web.Request, node: Node, peers: list[Peer]) -> list[SyncReport]:
+    """Through the running node's sync service (never twice at once with one peer), or a
+    short-lived client when the app runs without one."""
+    service = sync_service(request)
+    if service is not None:
+        return await sync_now(peers, service.sync_peer)
+    async with aiohttp.ClientSession() as session:
+        client = PeerClient(node.local_node(), session)
+        return await sync_now(peers, lambda peer: sync_with_peer(client, peer))

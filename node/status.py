@@ -1,0 +1,248 @@
+"""How the node is doing, in one place: ``rhizome status``, the Status page and
+``/healthz?verbose`` all read :func:`node_status` and print one of its JSON shapes.
+
+Everything here is read from the home and its database, so it is true whether or not a
+``rhizome serve`` runs, and for changes the CLI made in another process.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.db import connect
+from archive.migrations import MIGRATIONS, schema_version
+from crypto.errors import KeyFileError
+from crypto.keyfile import is_protected
+from federation.exchanges import Exchange, last_inbound, recent_exchanges
+from federation.peers import Peer, delivery_counts, list_peers
+from node import __version__
+from node.home import HomePaths
+from node.serialize import iso_time
+from node.serve_lock import Holder, current_holder
+
+# Below this much free space on the home's disk, status warns (writes fail when it is full).
+LOW_DISK_BYTES = 500 * 1024 * 1024
+REACHABLE = ("yes", "no", "unknown")
+
+
+@dataclass(frozen=True)
+class PeerHealth:
+    peer: Peer
+    reachable: str  # "yes": the last exchange worked; "no": it failed; "unknown": none yet
+    last_exchange: int | None  # the last exchange in either direction
+    last_inbound: int | None  # the last one the peer started
+    withdrawals_waiting: int  # revocations queued for it, not yet delivered
+    receipts_missing: int  # our withdrawals it holds a copy of, with no purge receipt back
+    sent: int
+    received: int
+    history: list[Exchange]  # newest first
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node_id: str
+    name: str
+    version: str
+    schema: int
+    schema_latest: int
+    key_sealed: bool | None  # None: the key file cannot be read
+    served_by: Holder | None
+    disk_free: int
+    records: int
+    peers: list[PeerHealth]
+
+    @property
+    def withdrawals_waiting(self) -> int:
+        return sum(p.withdrawals_waiting for p in self.peers)
+
+    @property
+    def receipts_missing(self) -> int:
+        return sum(p.receipts_missing for p in self.peers)
+
+    def warnings(self) -> list[str]:
+        """What an operator should look at, in plain words; empty when all is well."""
+        found = []
+        if self.key_sealed is False:
+            found.append(
+                "the node key is not sealed with a passphrase: whoever copies the home can "
+                "sign as this node"
+            )
+        if self.key_sealed is None:
+            found.append("the node key file cannot be read")
+        if self.disk_free < LOW_DISK_BYTES:
+            found.append(f"only {self.disk_free // (1024 * 1024)} MB free on the home's disk")
+        if self.schema < self.schema_latest:
+            found.append("the database schema is older than this Rhizome; open it once to update")
+        for health in self.peers:
+            if health.peer.status == "active" and health.reachable == "no":
+                found.append(f"{health.peer.name}: the last sync failed ({health.peer.last_error})")
+        if self.withdrawals_waiting:
+            found.append(f"{plural(self.withdrawals_waiting, 'withdrawal')} still to deliver")
+        return found
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 record``, ``2 records``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def peer_healths(db: sqlite_utils.Database, node_id: str) -> list[PeerHealth]:
+    """Every peer we have not removed, with the health of its link (Peers and Status pages)."""
+    waiting = _per_peer(
+        db, "SELECT peer_id, count(*) FROM outbox WHERE kind = 'revocation' GROUP BY peer_id"
+    )
+    missing = _receipts_missing(db, node_id)
+    return [
+        _peer_health(db, peer, waiting.get(peer.node_id, 0), missing.get(peer.node_id, 0))
+        for peer in list_peers(db)
+    ]
+
+
+def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name: str) -> NodeStatus:
+    peers = peer_healths(db, node_id)
+    return NodeStatus(
+        node_id=node_id,
+        name=name,
+        version=__version__,
+        schema=schema_version(db),
+        schema_latest=len(MIGRATIONS),
+        key_sealed=_key_sealed(paths.key),
+        served_by=current_holder(paths.root),
+        disk_free=shutil.disk_usage(paths.root).free,
+        records=int(db.execute("SELECT count(*) FROM records").fetchone()[0]),
+        peers=peers,
+    )
+
+
+def node_status_in_thread(paths: HomePaths, node_id: str, name: str) -> NodeStatus:
+    """:func:`node_status` on a connection of its own (for ``asyncio.to_thread``)."""
+    db = connect(paths.database)
+    try:
+        return node_status(paths, db, node_id, name)
+    finally:
+        db.conn.close()
+
+
+def _peer_health(db: sqlite_utils.Database, peer: Peer, waiting: int, missing: int) -> PeerHealth:
+    history = recent_exchanges(db, peer.node_id)
+    inbound = last_inbound(db, peer.node_id)
+    times = [t for t in (peer.last_sync, inbound, history[0].at if history else None) if t]
+    counts = delivery_counts(db, peer.node_id)
+    return PeerHealth(
+        peer=peer,
+        reachable=_reachable(peer, history),
+        last_exchange=max(times) if times else None,
+        last_inbound=inbound,
+        withdrawals_waiting=waiting,
+        receipts_missing=missing,
+        sent=counts["sent"],
+        received=counts["received"],
+        history=history,
+    )
+
+
+def _reachable(peer: Peer, history: list[Exchange]) -> str:
+    if history:
+        return "no" if history[0].error else "yes"
+    if peer.last_error:
+        return "no"
+    return "yes" if peer.last_sync else "unknown"
+
+
+def _per_peer(
+    db: sqlite_utils.Database, sql: str, params: list[Any] | None = None
+) -> dict[str, int]:
+    return {str(peer): int(count) for peer, count in db.execute(sql, params or [])}
+
+
+def _receipts_missing(db: sqlite_utils.Database, node_id: str) -> dict[str, int]:
+    """Per peer: our own withdrawals of records we sent it, with no purge receipt from it."""
+    return _per_peer(
+        db,
+        "SELECT peer_id, count(*) FROM (SELECT DISTINCT t.revocation_id, d.peer_id "
+        "FROM revocations r JOIN tombstones t ON t.revocation_id = r.revocation_id "
+        "JOIN deliveries d ON d.record_id = t.record_id AND d.direction = 'sent' "
+        "WHERE r.origin = ? AND NOT EXISTS (SELECT 1 FROM receipts c "
+        "WHERE c.revocation_id = t.revocation_id AND c.holder = d.peer_id)) GROUP BY peer_id",
+        [node_id],
+    )
+
+
+def _key_sealed(path: Path) -> bool | None:
+    try:
+        return is_protected(path.read_bytes())
+    except (OSError, KeyFileError):
+        return None
+
+
+# ---- the JSON shapes ------------------------------------------------------------------------
+
+
+def status_json(status: NodeStatus) -> dict[str, Any]:
+    """Everything, names included: for the CLI and for signed-in members."""
+    return {
+        **counts_json(status),
+        "node": {"id": status.node_id, "name": status.name},
+        "key_sealed": status.key_sealed,
+        "served_by": None
+        if status.served_by is None
+        else {"pid": status.served_by.pid, "since": iso_time(status.served_by.since)},
+        "disk_free_bytes": status.disk_free,
+        "records": status.records,
+        "peers": [peer_health_json(health) for health in status.peers],
+        "warnings": status.warnings(),
+    }
+
+
+def counts_json(status: NodeStatus) -> dict[str, Any]:
+    """Counts only, no names, ids or addresses: what anyone who reaches the node may see."""
+    active = [h for h in status.peers if h.peer.status == "active"]
+    return {
+        "status": "ok",
+        "version": status.version,
+        "schema": {"version": status.schema, "latest": status.schema_latest},
+        "peer_counts": {
+            "active": len(active),
+            "reachable": sum(h.reachable == "yes" for h in active),
+            "failing": sum(h.reachable == "no" for h in active),
+        },
+        "withdrawals_waiting": status.withdrawals_waiting,
+        "receipts_missing": status.receipts_missing,
+    }
+
+
+def peer_health_json(health: PeerHealth) -> dict[str, Any]:
+    peer = health.peer
+    return {
+        "id": peer.node_id,
+        "name": peer.name,
+        "region": peer.region,
+        "url": peer.url,
+        "status": peer.status,
+        "reachable": health.reachable,
+        "last_exchange": iso_time(health.last_exchange),
+        "last_inbound": iso_time(health.last_inbound),
+        "last_sync": iso_time(peer.last_sync),
+        "last_error": peer.last_error,
+        "withdrawals_waiting": health.withdrawals_waiting,
+        "receipts_missing": health.receipts_missing,
+        "sent": health.sent,
+        "received": health.received,
+        "strikes": peer.strikes,
+        "history": [exchange_json(exchange) for exchange in health.history],
+    }
+
+
+def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "at": iso_time(exchange.at),
+        "direction": exchange.direction,
+        "received": exchange.received,
+        "sent": exchange.sent,
+        "error": exchange.error,
+    }

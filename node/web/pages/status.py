@@ -1,0 +1,36 @@
+"""The Status page: how the node is doing (as ``rhizome status``), for its operators."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from rich import filesize
+
+from node.node import Node
+from node.status import node_status_in_thread
+from node.web.api import is_loopback_address
+from node.web.auth import NotSignedIn, current_member
+from node.web.pages.common import html_page, readable, render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/status", name="page_status")
+@html_page
+async def status_page(request: web.Request) -> web.Response:
+    node = await operator(request)
+    found = await asyncio.to_thread(
+        node_status_in_thread, node.paths, node.node_id, node.config.name
+    )
+    context = {"status": found, "disk_free": filesize.decimal(found.disk_free)}
+    return await render(request, "status.html", context)
+
+
+async def operator(request: web.Request) -> Node:
+    """The node, for this machine or a signed-in member: peers' names and the key's seal
+    are not for whoever can reach the port."""
+    node = await readable(request)
+    if not is_loopback_address(request.remote) and await current_member(request, node) is None:
+        raise NotSignedIn("sign in to see the node's status")
+    return node
