@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from crypto.signing import SigningIdentity
+from federation.peers import save_peer
 from node.node import Node
 from node.web import api
+from tests.conftest import SEED_B
 from tests.web.conftest import Client, lesson, page, signed_in
 
 
@@ -165,3 +168,20 @@ async def test_json_routes_keep_json_errors(client: Client) -> None:
     assert response.status == 400
     assert response.content_type == "application/json"
     assert set(await response.json()) == {"error"}
+
+
+async def test_policy_page_lists_peer_sections_it_cannot_resolve(
+    client: Client, members: Node, tmp_path: Path
+) -> None:
+    """A name section nobody confirmed: the page says so, and explain names policy_binding."""
+    manila = SigningIdentity.from_seed(SEED_B).node_id
+    save_peer(members.db, manila, "Manila Hub", "Southeast Asia", "http://x.test", 0)
+    policy = members.paths.policy
+    extra = '\n[peers."Manila Hub"]\nmax_sensitivity = "high"\n'
+    policy.write_text(policy.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    record_id = lesson(members, tmp_path, sensitivity="low", consent={"scope": "federation"})
+    text = await page(client, "/policy")
+    assert 'id="binding-warnings"' in text
+    assert "names peer " + manila + " only by name, not yet confirmed" in text
+    explained = await page(client, f"/policy?record={record_id}&peer=Manila+Hub")
+    assert "policy_binding" in explained
