@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
 from federation.errors import FederationError
@@ -207,6 +208,9 @@ async def _kept_alive(loop: Callable[[], Awaitable[None]]) -> None:
             await loop()
         except asyncio.CancelledError:
             raise
+        except RhizomeError as error:  # expected (a full disk, a busy database): one line
+            log.warning("background loop %s: %s; retrying", loop.__name__, error)
+            await asyncio.sleep(RESTART_PAUSE)
         except Exception:
             log.exception("background loop %s failed; restarting it", loop.__name__)
             await asyncio.sleep(RESTART_PAUSE)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from archive.db import is_storage_full, storage_full
 from crypto.errors import RhizomeError
 from node.cli.context import CliContext
 from node.home import default_home
@@ -26,6 +27,10 @@ class RhizomeGroup(click.Group):
             return super().invoke(ctx)
         except RhizomeError as error:
             raise click.ClickException(str(error)) from error
+        except OSError as error:  # a file write on a full disk: the same one line
+            if not is_storage_full(error):
+                raise
+            raise click.ClickException(str(storage_full(error))) from error
 
 
 @click.group(cls=RhizomeGroup)

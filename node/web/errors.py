@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from archive.db import is_storage_full, storage_full
 from crypto.errors import RhizomeError
 
 log = logging.getLogger("rhizome.web")
@@ -30,9 +31,16 @@ _CODE_FOR_STATUS = {
 }
 
 
+# Answers that mean "not now": the client (a peer's sync, a script) should try again later.
+RETRY_AFTER_SECONDS = {503: 30, 507: 60}
+
+
 def error_response(status: int, code: str, message: str) -> web.Response:
+    retry = RETRY_AFTER_SECONDS.get(status)
     return web.json_response(
-        {"error": {"status": status, "code": code, "message": message}}, status=status
+        {"error": {"status": status, "code": code, "message": message}},
+        status=status,
+        headers={"Retry-After": str(retry)} if retry else None,
     )
 
 
@@ -61,7 +69,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(error.status, code, error.reason)
     except RhizomeError as error:
         return error_response(error.http_status, error.code, str(error))
-    except Exception:
+    except Exception as error:
+        if is_storage_full(error):  # a file write on a full disk: 507, as from the database
+            full = storage_full(error)
+            return error_response(full.http_status, full.code, str(full))
         log.exception("unexpected error while serving %s %s", request.method, request.path)
         return error_response(
             500, "internal_error", "the node hit an unexpected error; see its log"

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
 
+from archive.db import is_storage_full, storage_full
 from crypto.errors import RhizomeError
 from federation.background import SyncService
 from federation.peers import list_peers
@@ -54,6 +55,7 @@ ERROR_TITLES = {
     429: "Too busy",
     500: "Something went wrong",
     503: "The hub is busy",
+    507: "The hub's disk is full",
 }
 CSRF_MESSAGE = (
     "This form has expired or did not come from this hub's own pages. "
@@ -159,7 +161,9 @@ def html_page(handler: Handler) -> Handler:
             return await error_page(request, error.status, error.reason)
         except RhizomeError as error:
             return await error_page(request, error.http_status, str(error))
-        except Exception:
+        except Exception as error:
+            if is_storage_full(error):  # a file write on a full disk, as from the database
+                return await error_page(request, 507, str(storage_full(error)))
             log.exception("unexpected error while serving %s %s", request.method, request.path)
             return await error_page(
                 request, 500, "the node hit an unexpected error; its log says more"
