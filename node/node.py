@@ -8,7 +8,9 @@ must be signed, so read-only commands never ask for the passphrase.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -18,12 +20,19 @@ import sqlite_utils
 from archive.db import connect
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
+from archive.lesson_sources import (
+    Intake,
+    SourceFile,
+    changed_error,
+    plan_lesson,
+    take_lesson,
+)
 from archive.purge import finish_pending_purges
-from archive.queries import resolve_record_id
+from archive.queries import load_record, resolve_record_id
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from archive.store import Clock, RecordWriter
-from crypto.errors import InvalidNodeId, KeyFileError
+from crypto.errors import InvalidNodeId, KeyFileError, WrongPassphrase
 from crypto.keyfile import PassphraseSource, is_protected, read_key_file
 from crypto.node_id import normalize_node_id, public_key_from_node_id
 from crypto.signing import SigningIdentity
@@ -37,7 +46,7 @@ from governance.roles import require
 from governance.versions import Widenings, approvals_for_widening, check_new_version
 from node.config import NodeConfig, load_config
 from node.home import HomePaths
-from node.passphrase import passphrase_from_env_or_prompt
+from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
 
 DEFAULT_MEMBER = "admin"
 
@@ -56,7 +65,7 @@ class Node:
         self.paths.require_existing()
         self.config: NodeConfig = load_config(self.paths.config)
         self.clock = clock
-        self._passphrase = _remembered(passphrase)
+        self._passphrase = _Remembered(passphrase, passphrase is passphrase_from_env_or_prompt)
         self.db: sqlite_utils.Database = connect(self.paths.database)
         self._policy: tuple[float, Policy] | None = None
         if not _event_loop_running():  # a server does it in a worker thread (web.app)
@@ -73,7 +82,8 @@ class Node:
     @cached_property
     def identity(self) -> SigningIdentity:
         """The node's signing key, opened (and its passphrase asked) on first use."""
-        identity = SigningIdentity.from_seed(read_key_file(self.paths.key, self._passphrase))
+        seed = self._passphrase.opening(lambda source: read_key_file(self.paths.key, source))
+        identity = SigningIdentity.from_seed(seed)
         if identity.node_id != self.config.node_id:
             raise KeyFileError(
                 f"{self.paths.key}: this key belongs to node {identity.node_id}, "
@@ -146,7 +156,8 @@ class Node:
 
     def member_identity(self, name: str) -> SigningIdentity:
         """A member's signing key (sealed with the node's passphrase, when there is one)."""
-        seed = read_key_file(self.paths.member_key(name), self._passphrase)
+        key = self.paths.member_key(name)
+        seed = self._passphrase.opening(lambda source: read_key_file(key, source))
         identity = SigningIdentity.from_seed(seed)
         if identity.public_key != self.member(name).public_key:
             raise KeyFileError(f"{self.paths.member_key(name)}: not the key certified for {name}")
@@ -180,10 +191,38 @@ class Node:
         except UnknownPeer as error:
             raise InvalidLesson(where, "consent.peers", f"no peer named {text!r}") from error
 
-    def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
-        """Parse, sign and store one lesson file."""
+    def take_lesson(
+        self,
+        draft: LessonDraft,
+        where: str,
+        author: str,
+        source: SourceFile | None = None,
+        *,
+        update: bool = False,
+        dry_run: bool = False,
+    ) -> Intake:
+        """Sign and store a lesson unless it is already here: the one way in for every front
+        end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key."""
+        lesson = self.lesson_from_draft(draft, where, author)  # all checked before the key
+        if dry_run:
+            return plan_lesson(self.db, lesson, where, source, update=update)
+        return take_lesson(self.writer, lesson, where, source, update=update)
+
+    def take_lesson_file(
+        self, path: Path, author: str = DEFAULT_MEMBER, *, update: bool = False,
+        dry_run: bool = False,
+    ) -> Intake:  # fmt: skip
+        """:meth:`take_lesson` for a lesson file, remembered by its path and name too."""
         draft = parse_lesson_file(_read(path), str(path))
-        return self.writer.add_lesson(self.lesson_from_draft(draft, str(path), author), str(path))
+        source = SourceFile(str(path.resolve()), path.name)
+        return self.take_lesson(draft, str(path), author, source, update=update, dry_run=dry_run)
+
+    def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
+        """Parse, sign and store one lesson file; the record already here if it is."""
+        intake = self.take_lesson_file(path, author)
+        if intake.record_id is None:
+            raise changed_error(intake)
+        return load_record(self.db, intake.record_id)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -197,16 +236,32 @@ def _event_loop_running() -> bool:
     return True
 
 
-def _remembered(source: PassphraseSource) -> PassphraseSource:
-    """Ask for the passphrase at most once per process (the node and member keys share it)."""
-    known: list[str] = []
+class _Remembered:
+    """Ask for the passphrase at most once per process (the node and member keys share it);
+    a wrong one typed at a terminal is forgotten and asked again, up to :data:`MAX_TRIES`."""
 
-    def passphrase() -> str:
-        if not known:
-            known.append(source())
-        return known[0]
+    def __init__(self, source: PassphraseSource, prompts: bool) -> None:
+        self.source = source
+        self.prompts = prompts
+        self.known: str | None = None
 
-    return passphrase
+    def __call__(self) -> str:
+        if self.known is None:
+            self.known = self.source()
+        return self.known
+
+    def opening(self, read: Callable[[PassphraseSource], bytes]) -> bytes:
+        """``read(self)``, asking again after a wrong passphrase when a person types it."""
+        for tries_left in range(MAX_TRIES - 1, -1, -1):
+            try:
+                return read(self)
+            except WrongPassphrase:
+                if tries_left == 0 or not (self.prompts and may_ask_again()):
+                    raise
+                self.known = None
+                tries = "try" if tries_left == 1 else "tries"
+                sys.stderr.write(f"Wrong passphrase, {tries_left} {tries} left.\n")
+        raise AssertionError("unreachable")
 
 
 def _read(path: Path) -> bytes:

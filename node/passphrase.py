@@ -11,6 +11,14 @@ from crypto.errors import KeyFileError
 ENV_VAR = "RHIZOME_PASSPHRASE"
 
 
+MAX_TRIES = 3  # at a terminal: a typo should not end the command
+
+
+def may_ask_again() -> bool:
+    """Whether a wrong passphrase can be asked again: typed at a terminal, not from the env."""
+    return ENV_VAR not in os.environ and sys.stdin.isatty()
+
+
 def passphrase_from_env_or_prompt() -> str:
     """The passphrase to open a sealed key file; asked only when one is needed."""
     if (value := os.environ.get(ENV_VAR)) is not None:
