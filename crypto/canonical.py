@@ -130,5 +130,38 @@ def unpack(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
     except MalformedData as error:
         raise NonCanonicalEncoding(f"not canonical: {error}") from error
     if again != data:
+        _refuse_duplicate_keys(data, limits)
         raise NonCanonicalEncoding("msgpack is valid but not in canonical form")
     return value
+
+
+class DuplicateKey(NonCanonicalEncoding):
+    """A map names the same key twice: msgpack would keep the last, so two readers could
+    see two different values. Refused whole, whatever the key."""
+
+
+def _refuse_duplicate_keys(data: bytes, limits: DecodeLimits) -> None:
+    """Say plainly when a duplicate key is why ``data`` is not canonical. Only bytes that
+    failed the canonical check come here, so the usual path pays nothing for it."""
+
+    def no_duplicates(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+        value = dict(pairs)
+        if len(value) != len(pairs):
+            keys = [key for key, _ in pairs]
+            twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+            raise DuplicateKey(f"a map names the key {str(twice)[:64]!r} twice")
+        return value
+
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        strict_map_key=True,
+        object_pairs_hook=no_duplicates,
+        max_buffer_size=max(limits.max_bytes, 1),
+        max_str_len=limits.max_str_len,
+        max_bin_len=limits.max_bin_len,
+        max_array_len=limits.max_array_len,
+        max_map_len=limits.max_map_len,
+        max_ext_len=0,
+    )
+    unpacker.feed(data)
+    unpacker.unpack()

@@ -7,6 +7,8 @@ and awaits them on shutdown (no fire-and-forget tasks):
 - *watch*: notice new local records (also those added by the CLI in another process, by
   watching the event log) and tell every active peer at once;
 - *pull*: when a peer tells us it has news, sync with it within a second;
+  (scheduled and pulled syncs run in one task per peer, see :meth:`SyncService.request_sync`:
+  a slow peer never delays another's)
 - *outbox*: send revocations and receipts the moment they are queued (by a request we
   served, or by the CLI in another process, seen within a poll), retrying peers that were
   unreachable with a growing pause;
@@ -38,6 +40,9 @@ MAX_RETRY_SECONDS = 30.0
 OUTBOX_DEADLINE = 10.0
 NOTIFY_DEADLINE = 5.0
 RESTART_PAUSE = 2.0
+# Background syncs run one task per peer (a slow peer delays no other), this many at once.
+MAX_PARALLEL_SYNCS = 16
+PEER_SYNC_PREFIX = "rhizome-peer-sync:"
 TASK_PREFIX = "rhizome-sync:"  # how the background tasks are named (tests find them by it)
 NEWS_KINDS = ("record.added", "record.received", "record.accepted", "record.approved")
 
@@ -53,6 +58,9 @@ class SyncService:
         self._last_seq = self._current_seq()
         self._outbox_waiting = asyncio.Event()
         self._retry_at: dict[str, tuple[float, float]] = {}
+        self._peer_syncs: dict[str, asyncio.Task[None]] = {}
+        self._sync_again: set[str] = set()
+        self._parallel = asyncio.Semaphore(MAX_PARALLEL_SYNCS)
 
     def start(self) -> None:
         loops = (
@@ -74,6 +82,41 @@ class SyncService:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        syncs = list(self._peer_syncs.values())
+        for task in syncs:
+            task.cancel()
+        for task in syncs:
+            with suppress(asyncio.CancelledError):
+                await task
+
+    def request_sync(self, peer: Peer, again: bool = True) -> None:
+        """Sync with ``peer`` in a task of its own, so no other peer waits for it. If one
+        is running already, ``again`` asks for one more after it (news arrived meanwhile)."""
+        if peer.node_id in self._peer_syncs:
+            if again:
+                self._sync_again.add(peer.node_id)
+            return
+        task = asyncio.create_task(
+            self._sync_in_background(peer), name=f"{PEER_SYNC_PREFIX}{peer.node_id[:12]}"
+        )
+        self._peer_syncs[peer.node_id] = task
+
+    async def _sync_in_background(self, peer: Peer) -> None:
+        try:
+            while True:
+                self._sync_again.discard(peer.node_id)
+                async with self._parallel:
+                    await self.sync_peer(peer)
+                if peer.node_id not in self._sync_again:
+                    return
+                fresh = get_peer(self.client.local.db, peer.node_id)
+                if fresh is None or fresh.status != "active":
+                    return
+                peer = fresh
+        except Exception:  # one peer's failure must not go unnoticed, nor stop the others
+            log.exception("background sync with %s failed", peer.name)
+        finally:
+            self._peer_syncs.pop(peer.node_id, None)
 
     def on_outbox(self) -> None:
         """Something new waits in the outbox: send it now."""
@@ -125,7 +168,9 @@ class SyncService:
     async def _schedule_loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await self.sync_all()
+            for peer in list_peers(self.client.local.db):
+                if peer.status == "active":
+                    self.request_sync(peer, again=False)
 
     async def _watch_loop(self) -> None:
         while True:
@@ -139,8 +184,9 @@ class SyncService:
             self._news_arrived.clear()
             pending, self._news = self._news, set()
             peers = [get_peer(self.client.local.db, node_id) for node_id in pending]
-            active = [peer for peer in peers if peer is not None and peer.status == "active"]
-            await asyncio.gather(*(self.sync_peer(peer) for peer in active))
+            for peer in peers:
+                if peer is not None and peer.status == "active":
+                    self.request_sync(peer)
 
     async def _outbox_loop(self) -> None:
         while True:

@@ -7,6 +7,8 @@ or broke a rule), because the second earns that peer a strike and the first does
 
 from __future__ import annotations
 
+import math
+
 from crypto.errors import RhizomeError
 
 
@@ -39,10 +41,35 @@ class NotAPeer(FederationError):
 
 
 class TooBusy(FederationError):
-    """Too many requests from this peer at once; it should retry a little later."""
+    """Too many requests from this peer at once; it should retry a little later.
+
+    ``retry_after`` (whole seconds, when known) goes out as the ``Retry-After`` header."""
 
     http_status = 429
     code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = None if retry_after is None else max(1, math.ceil(retry_after))
+        super().__init__(message)
+
+
+class QuotaExceeded(TooBusy):
+    """A peer sent more than its quota for this period (records or bytes); it may send
+    again after ``retry_after`` seconds. The operator can raise ``[quotas]`` in config.toml."""
+
+    code = "quota_exceeded"
+
+
+class StorageQuotaFull(FederationError):
+    """What we store from this peer (or hold in quarantine) is at its limit: nothing more is
+    stored until the operator reviews or removes some, or raises the limit."""
+
+    http_status = 507
+    code = "quota_full"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = None if retry_after is None else max(1, math.ceil(retry_after))
+        super().__init__(message)
 
 
 class PeerUnreachable(FederationError):
@@ -50,6 +77,12 @@ class PeerUnreachable(FederationError):
 
     Check its URL (``rhizome peer list``) and that its node is running; sync retries later.
     """
+
+
+class PeerTooSlow(PeerUnreachable):
+    """A sync with the peer ran past its deadline or below the minimum pace; it was cut
+    short. What arrived is kept; sync tries again later. If it keeps happening, check the
+    link to that peer (``rhizome peer list`` shows its last error)."""
 
 
 class PeerRefused(FederationError):

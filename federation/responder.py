@@ -8,6 +8,7 @@ sync session caches that set for a short while instead of rebuilding it every ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,12 +28,17 @@ from federation.propagation import (
     outgoing_for,
     revocation_envelopes,
 )
+from federation.rate import RateLimit
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
 
 SESSION_SECONDS = 120
 MAX_SESSIONS = 64
 SESSIONS_PER_PEER = 2  # so one peer cannot take every session from the others
+# Each new session builds the offer set for that peer (a scan of the archive): a burst
+# covers an honest peer's syncs and pulls; a peer that churns sessions waits its turn.
+NEW_SESSIONS_BURST = 8
+NEW_SESSIONS_PER_SECOND = 1 / 5
 
 
 @dataclass
@@ -45,6 +51,9 @@ class _Session:
 class FederationResponder:
     local: LocalNode
     sessions: dict[tuple[str, str], _Session] = field(default_factory=dict)
+    new_sessions: RateLimit = field(
+        default_factory=lambda: RateLimit(NEW_SESSIONS_BURST, NEW_SESSIONS_PER_SECOND)
+    )
     # Called when something new waits in the outbox, so it leaves at once.
     on_outbox: Callable[[], None] = lambda: None
 
@@ -169,6 +178,11 @@ class FederationResponder:
         key = (peer.node_id, session_id)
         session = self.sessions.get(key)
         if session is None:
+            if wait := self.new_sessions.take(peer.node_id, now):
+                raise TooBusy(
+                    f"too many new sync sessions from your node; retry in {math.ceil(wait)} s",
+                    retry_after=wait,
+                )
             self._make_room_for(peer.node_id)
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")

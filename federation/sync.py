@@ -21,6 +21,7 @@ from federation import wire
 from federation.client import PeerClient
 from federation.errors import PeerProtocolError
 from federation.negentropy import Initiator
+from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.revocation import InvalidRevocation
@@ -51,6 +52,7 @@ class SyncReport:
     refused_revoked: int = 0
     revocations: int = 0
     rounds: int = 0
+    moved: int = 0  # bytes of records and reconciliation answers, both ways (the pace)
     errors: list[str] = field(default_factory=list)
 
 
@@ -74,6 +76,7 @@ async def reconcile(
             {"session": session, "msg": message}, wire.RECONCILE_RESPONSE,
             deadline=FIRST_ROUND_DEADLINE if report.rounds == 1 else None,
         )  # fmt: skip
+        report.moved += len(answer["msg"])
         message, more_have, more_need = initiator.reconcile(answer["msg"])
         have += more_have
         need += more_need
@@ -131,6 +134,7 @@ def _store(
     report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
     report.received += len(result.stored) + len(result.quarantined)
     report.rejected += len(result.rejected)
+    report.moved += sum(len(envelope) for envelope in envelopes)
     if progress:
         progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
 
@@ -179,6 +183,7 @@ async def push_missing(
             sent = [record_id for record_id, _ in found]
             record_deliveries(local.db, peer.node_id, sent, "sent", now)
         report.sent += int(answer["stored"])
+        report.moved += sum(len(envelope) for envelope in envelopes)
         await _purge_what_the_peer_says_was_withdrawn(client, peer, answer["revocations"])
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
@@ -208,7 +213,8 @@ async def sync_with_peer(
     if peer.status != "active":
         report.errors.append(f"{peer.name} is {peer.status}; resume it to sync")
         return report
-    try:
+
+    async def exchange() -> None:
         # Withdrawals first: a peer back from offline purges before anything else moves.
         exchanged = await exchange_revocations(client, peer)
         report.revocations = exchanged.revocations_sent + exchanged.revocations_received
@@ -217,6 +223,10 @@ async def sync_with_peer(
         await push_missing(client, peer, have, report, progress)
         # A stale copy it offered us gets the tombstone in the same exchange.
         await push_outbox(client, peer, exchanged)
+
+    try:
+        # A deadline for the whole exchange and a pace to keep: see federation/pace.py.
+        await paced(exchange(), lambda: report.moved, peer.name)
     except RhizomeError as error:
         report.errors.append(str(error))
         note_sync(

@@ -68,7 +68,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = _CODE_FOR_STATUS.get(error.status, "http_error")
         return error_response(error.status, code, error.reason)
     except RhizomeError as error:
-        return error_response(error.http_status, error.code, str(error))
+        response = error_response(error.http_status, error.code, str(error))
+        if retry_after := getattr(error, "retry_after", None):  # a rate limit's own hint
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     except Exception as error:
         if is_storage_full(error):  # a file write on a full disk: 507, as from the database
             full = storage_full(error)
