@@ -131,7 +131,8 @@ def test_a_bound_allows_exactly_when_its_own_record_would(
         assert not with_bound
         return
     as_record = RecordFacts("ef" * 32, bound.origin, bound.consent, bound.sensitivity, record.kind)
-    bound_allows = bound.origin == peer.node_id or outbound(
-        dataclasses.replace(as_record, tags=record.tags), peer
-    ).allowed
+    bound_allows = (
+        bound.origin == peer.node_id
+        or outbound(dataclasses.replace(as_record, tags=record.tags), peer).allowed
+    )
     assert with_bound == (alone and bound_allows)
