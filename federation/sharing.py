@@ -19,11 +19,12 @@ from typing import Any
 import sqlite_utils
 
 from archive.db import transaction
+from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import append_event, chain_tail
 from archive.record import consent_from_json
 from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
 from archive.store import insert_record
-from archive.tombstones import is_tombstoned, tombstone_for
+from archive.tombstones import tombstone_for
 from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
@@ -46,6 +47,7 @@ from governance.decisions import (
     decide_inbound,
     decide_outbound,
 )
+from governance.effective_consent import ConsentBounds, bounds_of
 from governance.policy_file import Policy
 from governance.versions import Widenings
 
@@ -81,6 +83,7 @@ class Sharing:
         self.identity = identity  # needed only to log what we receive
         self.region = region
         self.widenings = Widenings(db, node_id)  # our versions wider than earlier ones
+        self.bounds = ConsentBounds(db)  # later versions and originals that narrow consent
 
     @classmethod
     def of(cls, local: LocalNode) -> Sharing:
@@ -99,6 +102,7 @@ class Sharing:
         if row is None:
             return None
         facts = self._with_widening(_facts(row, approval_facts(self.db, record_id)))
+        facts = replace(facts, bounds=bounds_of(self.db, record_id))
         return decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
@@ -158,6 +162,8 @@ class Sharing:
 
     def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
         facts = self._with_widening(_facts(row, approvals))
+        if bounds := self.bounds.of(facts.record_id):  # read once for the whole archive
+            facts = replace(facts, bounds=bounds)
         return decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
@@ -193,8 +199,9 @@ class Sharing:
         if STRIKE_CODES & set(codes):
             add_strike(self.db, sender.node_id, reason, self.now, record_id)
 
-    def _refuse_revoked(self, record_id: str, origin: str, sender: Peer) -> str:
-        """A stale copy: refuse it, log the refusal, and send the sender the tombstone."""
+    def _refuse_revoked(self, record_id: str, revocation_id: str, sender: Peer) -> str:
+        """A stale copy (or one derived from a withdrawn record): refuse it, log the
+        refusal, and send the sender the tombstone."""
         log_decision(
             self.db,
             "inbound",
@@ -204,8 +211,6 @@ class Sharing:
             self.now,
             self._decisions,
         )
-        revocation_id = tombstone_for(self.db, record_id, origin)
-        assert revocation_id is not None  # the caller found it
         queue(self.db, "revocation", revocation_id, [sender.node_id], self.now)
         return revocation_id
 
@@ -217,16 +222,19 @@ class Sharing:
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
             return
         record_id = record.id_hex
-        if self._any_tombstone and is_tombstoned(self.db, record_id, record.lesson.origin_id):
-            result.revoked.append(self._refuse_revoked(record_id, record.lesson.origin_id, sender))
+        if self._any_tombstone and (revocation_id := self._withdrawn(record)):
+            result.revoked.append(self._refuse_revoked(record_id, revocation_id, sender))
             result.rejected.append((record_id, "revoked"))
             return
         if held_or_rejected(self.db, record_id):
             result.duplicates += 1
             record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
             return
+        facts = _received_facts(record, sender)
+        if old_origin := foreign_supersede(self.db, record.lesson):
+            facts = replace(facts, supersedes_origin=old_origin)  # a hijack: refused below
         decision = decide_inbound(
-            _received_facts(record, sender),
+            facts,
             sender.facts,
             self.policy,
             local_node=self.node_id,
@@ -248,6 +256,14 @@ class Sharing:
             self.db, self.identity, "record.received", record_id, detail, self.now, self._events
         )
         (result.quarantined if decision.quarantine else result.stored).append(record_id)
+
+    def _withdrawn(self, record: SignedRecord) -> str | None:
+        """The revocation beating this copy: of the record itself, or of the record it is
+        a translation or version of (a tombstone beats derived copies too)."""
+        lesson = record.lesson
+        return tombstone_for(self.db, record.id_hex, lesson.origin_id) or withdrawn_link(
+            self.db, lesson
+        )
 
 
 def _revoked_decision(policy_hash: str) -> Decision:

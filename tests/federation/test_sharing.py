@@ -481,7 +481,10 @@ def test_a_record_the_sender_had_no_right_to_send_is_rejected_with_a_strike(
     lima_own = signed_by(lima, "Lima's own, which Lima no longer holds")
     notice = signed_by(nairobi, "Only a notice", consent=Consent("notice", "federation"))
     withdrawn = signed_by(nairobi, "A participant withdrew", consent=WITHDRAWN)
-    refused = [local, for_quito, not_reshareable, lima_own, notice, withdrawn]
+    quitos = signed_by(quito, "Quito's lesson, held by Lima", consent=FEDERATION)
+    hold(lima, quitos, nairobi)
+    hijack = signed_by(nairobi, "A new version of Quito's lesson", supersedes=quitos.record_id)
+    refused = [local, for_quito, not_reshareable, lima_own, notice, withdrawn, hijack]
 
     result = receive(lima, nairobi, *(record.envelope for record in refused))
 
@@ -493,6 +496,7 @@ def test_a_record_the_sender_had_no_right_to_send_is_rejected_with_a_strike(
         (lima_own.id_hex, "not_allowed: own_origin"),
         (notice.id_hex, "not_allowed: no_consent"),
         (withdrawn.id_hex, "not_allowed: subject_withheld"),
+        (hijack.id_hex, "not_allowed: foreign_supersede"),
     ]
     assert {reason.removeprefix("not_allowed: ") for _, reason in result.rejected} == STRIKE_CODES
     assert strikes(lima, nairobi) == [(reason, rid) for rid, reason in result.rejected]
