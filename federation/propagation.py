@@ -101,9 +101,10 @@ def revoke(
     revocation = issue_revocation(local.identity, actor, covered, reason, now)
     with transaction(db):
         purged = _store(local, revocation, received_from=None, note=note)
-        holders = holders_of(db, revocation.record_ids)
+        holders = holders_of(db, covered_ids(db, revocation.revocation_id))
         queue(db, "revocation", revocation.revocation_id, holders, now)
         detail = {"revocation": revocation.revocation_id, "purged": len(purged), "reason": reason}
+        detail.update(_dependents(revocation, purged))
         append_event(db, local.identity, "record.revoked", record_id, detail, now)
     _require_durable_purge(db)
     return revocation
@@ -173,21 +174,36 @@ def take_revocation(
                 db,
                 "revocation",
                 revocation.revocation_id,
-                holders_of(db, revocation.record_ids),
+                holders_of(db, covered_ids(db, revocation.revocation_id)),
                 now,
             )
         return revocation, None
     with transaction(db):
         purged = _store(local, revocation, received_from=sender.node_id, note=None)
-        onward = holders_of(db, revocation.record_ids, exclude=sender.node_id)
+        onward = holders_of(db, covered_ids(db, revocation.revocation_id), sender.node_id)
         queue(db, "revocation", revocation.revocation_id, onward, now)
         detail = {
             "revocation": revocation.revocation_id,
             "purged": len(purged),
             "from": sender.node_id,
+            **_dependents(revocation, purged),
         }
         append_event(db, local.identity, "record.purged", revocation.record_ids[0], detail, now)
     return revocation, onward
+
+
+def covered_ids(db: sqlite_utils.Database, revocation_id: str) -> tuple[str, ...]:
+    """What a revocation withdraws here: the ids it names, and the translations and
+    versions derived from them that we purged with them (archive.derivation). Whoever we
+    passed any of them to gets the revocation, and our receipt covers them all."""
+    rows = db.execute("SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id])
+    return tuple(str(row[0]) for row in rows)
+
+
+def _dependents(revocation: Revocation, purged: list[str]) -> dict[str, int]:
+    """For the event log: how many derived records (another origin's translations, …) went."""
+    derived = sum(record_id not in revocation.record_ids for record_id in purged)
+    return {"dependents": derived} if derived else {}
 
 
 def _check_authority(db: sqlite_utils.Database, revocation: Revocation) -> None:
