@@ -39,7 +39,7 @@ import heapq
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import cryptography.exceptions
 import http_sf
@@ -182,7 +182,7 @@ def verify_request(
     body: bytes,
     *,
     now: int,
-    replay_guard: ReplayGuard,
+    replay_guard: ReplayMemory,
     recipient: str,
     max_skew: int = DEFAULT_MAX_SKEW,
 ) -> str:
@@ -364,6 +364,20 @@ def _check_signature(request: _Request, keyid: str, public_key: bytes) -> None:
                 "bad_signature", "the signature does not match this request and key"
             ) from error
         raise SignatureRejected("malformed", f"cannot check the signature: {error}") from error
+
+
+class ReplayMemory(Protocol):
+    """What :func:`verify_request` needs to refuse a replay: :class:`ReplayGuard` in memory,
+    or one kept on disk so that it survives a restart (``federation.replay_memory``)."""
+
+    @property
+    def window(self) -> int:
+        """Seconds a signature is remembered; at least the accepted clock skew."""
+        ...
+
+    def check_and_remember(self, signature: bytes, created: int, now: int) -> None:
+        """Raise ``SignatureRejected("replayed")`` if seen before; otherwise remember it."""
+        ...
 
 
 class ReplayGuard:

@@ -200,7 +200,9 @@ class SyncService:
         """Deliver what waits for every reachable peer, all peers at once; True if any went."""
         loop = asyncio.get_running_loop()
         due = []
-        for node_id in peers_with_outbox(self.client.local.db):
+        # Only peers with something due: a sent item waits out its backoff for an ack.
+        local = self.client.local
+        for node_id in peers_with_outbox(local.db, int(local.now())):
             peer = get_peer(self.client.local.db, node_id)
             retry_at, _ = self._retry_at.get(node_id, (0.0, 0.0))
             if peer is not None and peer.status == "active" and retry_at <= loop.time():
@@ -212,7 +214,7 @@ class SyncService:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(OUTBOX_DEADLINE):
-                await push_outbox(self.client, peer, ExchangeReport())
+                handed = await push_outbox(self.client, peer, ExchangeReport())
         except (FederationError, TimeoutError) as error:
             _, pause = self._retry_at.get(peer.node_id, (0.0, 0.5))
             pause = min(pause * 2, MAX_RETRY_SECONDS)
@@ -220,7 +222,7 @@ class SyncService:
             log.info("revocations for %s wait (%s); retry in %.1f s", peer.name, error, pause)
             return False
         self._retry_at.pop(peer.node_id, None)
-        return True
+        return handed > 0
 
     async def _expiry_loop(self) -> None:
         while True:

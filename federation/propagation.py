@@ -35,8 +35,14 @@ from archive.tombstones import (
     tombstone_for,
     tombstone_of,
 )
+from federation.copies import follow_forwarded, last_sighting, sighted_holders, vouched_for
 from federation.errors import FederationError
 from federation.local import LocalNode
+from federation.outbox import Outgoing as Outgoing  # re-exported: callers found them here
+from federation.outbox import acknowledge, queue, waiting
+from federation.outbox import outgoing_for as outgoing_for
+from federation.outbox import peers_with_outbox as peers_with_outbox
+from federation.outbox import queue_receipt as queue_receipt
 from federation.peers import Peer, add_strike
 from federation.revocation import (
     Actor,
@@ -58,17 +64,6 @@ class NotTheOrigin(FederationError):
     code = "not_the_origin"
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """(item id, envelope) pairs waiting for one peer."""
-
-    revocations: list[tuple[str, bytes]]
-    receipts: list[tuple[str, bytes]]
-
-    def __bool__(self) -> bool:
-        return bool(self.revocations or self.receipts)
-
-
 def holders_of(
     db: sqlite_utils.Database, record_ids: tuple[str, ...], exclude: str | None = None
 ) -> list[str]:
@@ -80,13 +75,6 @@ def holders_of(
         list(record_ids),
     )
     return sorted(str(row[0]) for row in rows if row[0] != exclude)
-
-
-def queue(db: sqlite_utils.Database, kind: str, item_id: str, peers: list[str], now: int) -> None:
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO outbox (kind, item_id, peer_id, queued_at) VALUES (?, ?, ?, ?)",
-        [(kind, item_id, peer_id, now) for peer_id in peers],
-    )
 
 
 def revoke(
@@ -231,10 +219,15 @@ def receipt_for(local: LocalNode, revocation: Revocation) -> Receipt:
 
 
 def _keep_receipt(db: sqlite_utils.Database, receipt: Receipt, now: int) -> bool:
+    """Keep a receipt; a newer one from the same holder replaces the older (it purged again,
+    e.g. after a restore from a backup), a duplicate or older one changes nothing."""
     cursor = db.execute(
-        "INSERT OR IGNORE INTO receipts "
+        "INSERT INTO receipts "
         "(revocation_id, holder, purged_at, receipt_id, envelope, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (revocation_id, holder) DO UPDATE SET "
+        "purged_at = excluded.purged_at, receipt_id = excluded.receipt_id, "
+        "envelope = excluded.envelope, received_at = excluded.received_at "
+        "WHERE excluded.purged_at > receipts.purged_at",
         [
             receipt.revocation_id,
             receipt.holder,
@@ -248,9 +241,19 @@ def _keep_receipt(db: sqlite_utils.Database, receipt: Receipt, now: int) -> bool
 
 
 def accept_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> int:
-    """Receipts coming back: keep them, and relay them towards the origin if we are not it."""
+    """Receipts coming back: keep them, and relay them towards the origin if we are not it.
+    Returns how many were new here."""
+    return take_receipts(local, raws, sender)[0]
+
+
+def take_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> tuple[int, list[str]]:
+    """:func:`accept_receipts`, also returning the ids of every receipt that verified (new
+    or known: processed either way, so the sender may forget them once we ack them).
+
+    A receipt is the holder's signed acknowledgement of the revocation: it ends that
+    revocation's outbox item for the holder, whoever relayed it to us."""
     db, now = local.db, local.now()
-    kept = 0
+    kept, processed = 0, []
     with transaction(db):
         for raw in raws:
             try:
@@ -258,6 +261,8 @@ def accept_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> int:
             except InvalidRevocation as error:
                 add_strike(db, sender.node_id, f"bad_receipt: {error}", now)
                 continue
+            processed.append(receipt.receipt_id)
+            acknowledge(db, receipt.holder, "revocation", [receipt.revocation_id])
             row = db.execute(
                 "SELECT origin, received_from FROM revocations WHERE revocation_id = ?",
                 [receipt.revocation_id],
@@ -266,47 +271,11 @@ def accept_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> int:
                 continue
             kept += 1
             origin, upstream = row
-            if origin != local.node_id and upstream:
+            if origin == local.node_id:
+                follow_forwarded(db, receipt, local.node_id, now)
+            elif upstream:
                 queue(db, "receipt", receipt.receipt_id, [upstream], now)
-    return kept
-
-
-def outgoing_for(db: sqlite_utils.Database, peer_id: str, limit: int = 100) -> Outgoing:
-    """What waits in the outbox for ``peer_id``: revocations first, then receipts."""
-    found: dict[str, list[tuple[str, bytes]]] = {"revocation": [], "receipt": []}
-    rows = db.execute(
-        "SELECT kind, item_id FROM outbox WHERE peer_id = ? ORDER BY kind DESC, queued_at LIMIT ?",
-        [peer_id, limit],
-    )
-    for kind, item_id in rows:
-        lookup = revocation_envelope if kind == "revocation" else _receipt_envelope
-        envelope = lookup(db, item_id)
-        if envelope is not None:
-            found[kind].append((item_id, envelope))
-    return Outgoing(found["revocation"], found["receipt"])
-
-
-def _receipt_envelope(db: sqlite_utils.Database, receipt_id: str) -> bytes | None:
-    row = db.execute("SELECT envelope FROM receipts WHERE receipt_id = ?", [receipt_id]).fetchone()
-    return None if row is None else bytes(row[0])
-
-
-def delivered(db: sqlite_utils.Database, peer_id: str, kind: str, item_ids: list[str]) -> None:
-    with transaction(db):
-        db.conn.executemany(
-            "DELETE FROM outbox WHERE kind = ? AND item_id = ? AND peer_id = ?",
-            [(kind, item_id, peer_id) for item_id in item_ids],
-        )
-
-
-def peers_with_outbox(db: sqlite_utils.Database) -> list[str]:
-    return [str(row[0]) for row in db.execute("SELECT DISTINCT peer_id FROM outbox")]
-
-
-def queue_receipt(db: sqlite_utils.Database, receipt_id: str, peer_id: str, now: int) -> None:
-    """Send one of our kept receipts to a peer (our own revocations keep none: skip those)."""
-    if _receipt_envelope(db, receipt_id) is not None:
-        queue(db, "receipt", receipt_id, [peer_id], now)
+    return kept, processed
 
 
 def revocation_envelopes(db: sqlite_utils.Database, revocation_ids: list[str]) -> list[bytes]:
@@ -349,10 +318,14 @@ def revoke_expired(local: LocalNode) -> list[Revocation]:
 @dataclass(frozen=True)
 class HolderStatus:
     node: str
-    status: str  # "purged" or "pending"
+    # "purged" (its receipt, newer than any copy seen since), "pending", or "unconfirmed"
+    # (only named in another holder's receipt, by a node we cannot vouch for)
+    status: str
     at: int | None  # receipt time when purged; last contact when pending
     direct: bool
     verified: bool
+    attempts: int = 0  # times we handed it the revocation without its receipt yet
+    evidence: str | None = None  # why a holder that sent a receipt is pending again
 
 
 def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list[HolderStatus]]:
@@ -374,9 +347,11 @@ def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list
         receipt = open_receipt(bytes(raw))
         receipts[receipt.holder] = receipt
     transitive = {node for receipt in receipts.values() for node in receipt.forwarded_to}
-    holders = sorted((direct | transitive | set(receipts)) - {_own_id(db, revocation_id)})
+    known = direct | transitive | sighted_holders(db, revocation_id) | set(receipts)
+    holders = sorted(known - {_own_id(db, revocation_id)})
     return revocation_id, [
-        _holder_status(db, node, receipts.get(node), node in direct) for node in holders
+        _holder_status(db, revocation_id, node, receipts.get(node), node in direct)
+        for node in holders
     ]
 
 
@@ -388,9 +363,29 @@ def _own_id(db: sqlite_utils.Database, revocation_id: str) -> str:
 
 
 def _holder_status(
-    db: sqlite_utils.Database, node: str, receipt: Receipt | None, direct: bool
+    db: sqlite_utils.Database,
+    revocation_id: str,
+    node: str,
+    receipt: Receipt | None,
+    direct: bool,
 ) -> HolderStatus:
-    if receipt is not None:
+    sighting = last_sighting(db, node, revocation_id)
+    # A copy seen after (or without) the receipt it had given makes it pending again.
+    contradicted = sighting is not None and (
+        receipt is None or sighting.contradicts == receipt.receipt_id
+    )
+    if receipt is not None and not contradicted:
         return HolderStatus(node, "purged", receipt.purged_at, direct, verified=True)
+    if receipt is None and not direct and not vouched_for(db, node, revocation_id):
+        return HolderStatus(node, "unconfirmed", None, direct, verified=False)
+    item = waiting(db, "revocation", revocation_id, node)
     row = db.execute("SELECT last_sync FROM peers WHERE node_id = ?", [node]).fetchone()
-    return HolderStatus(node, "pending", None if row is None else row[0], direct, verified=False)
+    return HolderStatus(
+        node,
+        "pending",
+        None if row is None else row[0],
+        direct,
+        verified=False,
+        attempts=0 if item is None else item.attempts,
+        evidence=None if sighting is None else sighting.text(),
+    )

@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from archive.db import transaction
 from archive.event_log import append_event
 from federation import wire
+from federation.acks import issue_ack
+from federation.copies import answer_tombstone_query
 from federation.errors import PeerProtocolError, TooBusy
 from federation.exchanges import begin_inbound, count_inbound
 from federation.invites import redeem_invite, sign_acceptance
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder
+from federation.outbox import acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
-from federation.propagation import (
-    accept_receipts,
-    accept_revocation,
-    delivered,
-    outgoing_for,
-    revocation_envelopes,
-)
+from federation.propagation import accept_revocation, revocation_envelopes, take_receipts
 from federation.rate import RateLimit
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
@@ -144,17 +141,37 @@ class FederationResponder:
         return wire.encode(wire.RECEIPTS, {"receipts": receipts})
 
     def receipts(self, peer: Peer, body: bytes) -> bytes:
+        """Receipts from a peer: kept (and relayed), answered with our signed ack of every one
+        that verified, so the peer may forget them."""
         request = wire.decode(wire.RECEIPTS, body)
-        accepted = accept_receipts(self.local, request["receipts"], peer)
+        kept, processed = take_receipts(self.local, request["receipts"], peer)
+        ack = issue_ack(self.local.identity, peer.node_id, processed, self.local.now())
         self.on_outbox()
-        return wire.encode(wire.ACCEPTED, {"accepted": accepted})
+        return wire.encode(wire.ACCEPTED, {"accepted": kept, "ack": ack.envelope})
+
+    def ack(self, peer: Peer, body: bytes) -> bytes:
+        """The peer acknowledges receipts it pulled from us: only now do they leave."""
+        request = wire.decode(wire.ACK, body)
+        removed = acknowledge_signed(
+            self.local.db, request["ack"], peer.node_id, self.local.node_id
+        )
+        return wire.encode(wire.ACKED, {"removed": removed})
+
+    def tombstones(self, peer: Peer, body: bytes) -> bytes:
+        """The peer holds these ids and we lack them: the revocations we know for any of
+        them (a stale copy purges in this exchange; we keep the sighting as evidence)."""
+        request = wire.decode(wire.TOMBSTONE_QUERY, body)
+        revocations = answer_tombstone_query(self.local, peer, request["ids"])
+        if revocations:
+            self.on_outbox()
+        return wire.encode(wire.TOMBSTONES, {"revocations": revocations})
 
     def outbox(self, peer: Peer, body: bytes) -> bytes:
-        """Hand a peer what waits for it here (it was offline when we tried)."""
+        """Hand a peer what waits for it here (it was offline when we tried). Every item not
+        yet acknowledged goes, each time it asks: handing out removes nothing."""
         wire.decode(wire.NOTIFY, body)
         waiting = outgoing_for(self.local.db, peer.node_id)
-        delivered(self.local.db, peer.node_id, "revocation", [i for i, _ in waiting.revocations])
-        delivered(self.local.db, peer.node_id, "receipt", [i for i, _ in waiting.receipts])
+        hand_out(self.local.db, peer.node_id, waiting.items(), self.local.now())
         return wire.encode(
             wire.OUTBOX,
             {

@@ -2,27 +2,42 @@
 
 Runs first in every sync ("before any other item") and on its own from the background
 pusher, so a revocation reaches a peer that was offline as soon as it is back.
+
+Nothing leaves an outbox because it was sent: a revocation leaves when the holder's signed
+purge receipt for it comes back, a receipt when the peer's signed ack names it (see
+``federation.outbox_state``). When we pull, we answer the same way: receipts for the
+revocations we purged, an ack for the receipts we stored. Whatever fails on the way (the
+answer is lost, our disk is full, a replayer pulled in our place) is handed out again.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from federation import wire
+from federation.acks import issue_ack
 from federation.client import PeerClient
+from federation.copies import covering_revocations
+from federation.errors import FederationError
+from federation.outbox import acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer
-from federation.propagation import (
-    accept_receipts,
-    accept_revocation,
-    delivered,
-    outgoing_for,
-)
+from federation.propagation import accept_receipts, accept_revocation, take_receipts
 from federation.revocation import InvalidRevocation
 
 REVOCATIONS_PATH = "/federation/v1/revocations"
 RECEIPTS_PATH = "/federation/v1/receipts"
 OUTBOX_PATH = "/federation/v1/outbox"
+ACK_PATH = "/federation/v1/ack"
+TOMBSTONES_PATH = "/federation/v1/tombstones"
+
+
+class NotStoredHere(FederationError):
+    """What a peer handed us could not be stored here (the database refused the write). It
+    stays in the peer's outbox and comes again; free the disk or the database and wait."""
+
+    code = "not_stored"
 
 
 @dataclass
@@ -34,10 +49,16 @@ class ExchangeReport:
     messages: int = 0
 
 
-async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) -> None:
-    """Send this peer every revocation and receipt queued for it."""
+async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) -> int:
+    """Send this peer every revocation and receipt due for it; returns how many items went.
+
+    Each is counted as an attempt before it goes, so an item the peer never acknowledges is
+    due again only after its backoff, and this loop ends."""
     local = client.local
-    while waiting := outgoing_for(local.db, peer.node_id):
+    handed = 0
+    while waiting := outgoing_for(local.db, peer.node_id, now=local.now()):
+        hand_out(local.db, peer.node_id, waiting.items(), local.now())
+        handed += len(waiting.items())
         if waiting.revocations:
             answer = await _call(
                 client,
@@ -48,11 +69,11 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
                 wire.RECEIPTS,
                 report,
             )
+            # The holder's receipts acknowledge the revocations (take_receipts).
             report.receipts_received += accept_receipts(local, answer["receipts"], peer)
-            delivered(local.db, peer.node_id, "revocation", [i for i, _ in waiting.revocations])
             report.revocations_sent += len(waiting.revocations)
         if waiting.receipts:
-            await _call(
+            answer = await _call(
                 client,
                 peer,
                 RECEIPTS_PATH,
@@ -61,22 +82,46 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
                 wire.ACCEPTED,
                 report,
             )
-            delivered(local.db, peer.node_id, "receipt", [i for i, _ in waiting.receipts])
+            acknowledge_signed(local.db, answer["ack"], peer.node_id, local.node_id)
             report.receipts_sent += len(waiting.receipts)
+    return handed
 
 
 async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) -> None:
-    """Take what waits for us at this peer: purge, and send our receipts straight back."""
+    """Take what waits for us at this peer: purge, send our receipts straight back, and ack
+    the receipts we stored. Until the peer has those, it keeps the items and sends them
+    again: nothing is lost if this fails half-way."""
     local = client.local
     answer = await _call(client, peer, OUTBOX_PATH, wire.NOTIFY, {}, wire.OUTBOX, report)
+    try:
+        receipts = _purge(client, peer, answer["revocations"])
+        kept, processed = take_receipts(local, answer["receipts"], peer)
+    except sqlite3.Error as error:
+        raise NotStoredHere(
+            f"what {peer.name} handed us could not be stored ({error}); it will come again"
+        ) from error
+    report.revocations_received += len(answer["revocations"])
+    report.receipts_received += kept
+    await send_receipts(client, peer, receipts, report)
+    if processed:
+        ack = issue_ack(local.identity, peer.node_id, processed, local.now())
+        await _call(client, peer, ACK_PATH, wire.ACK, {"ack": ack.envelope}, wire.ACKED, report)
+
+
+def _purge(client: PeerClient, peer: Peer, revocations: list[bytes]) -> list[bytes]:
     receipts = []
-    for raw in answer["revocations"]:
+    for raw in revocations:
         try:
-            receipts.append(accept_revocation(local, raw, peer).envelope)
+            receipts.append(accept_revocation(client.local, raw, peer).envelope)
         except InvalidRevocation:
             continue  # the peer got a strike; the rest still count
-    report.revocations_received += len(answer["revocations"])
-    report.receipts_received += accept_receipts(local, answer["receipts"], peer)
+    return receipts
+
+
+async def send_receipts(
+    client: PeerClient, peer: Peer, receipts: list[bytes], report: ExchangeReport
+) -> None:
+    """Our receipts for revocations this peer sent us: they acknowledge them there."""
     if receipts:
         await _call(
             client,
@@ -88,6 +133,27 @@ async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
             report,
         )
         report.receipts_sent += len(receipts)
+
+
+async def ask_about_tombstones(
+    client: PeerClient, peer: Peer, ids: list[bytes], report: ExchangeReport
+) -> int:
+    """We hold these ids and the peer lacks them (reconciliation) but we did not push them:
+    ask whether it knows them withdrawn, and purge those in this exchange. Returns how many
+    revocations we took."""
+    taken = 0
+    for start in range(0, len(ids), wire.MAX_IDS_PER_MESSAGE):
+        chunk = ids[start : start + wire.MAX_IDS_PER_MESSAGE]
+        answer = await _call(
+            client, peer, TOMBSTONES_PATH, wire.TOMBSTONE_QUERY, {"ids": chunk}, wire.TOMBSTONES,
+            report,
+        )  # fmt: skip
+        raws = covering_revocations(client.local.db, answer["revocations"])
+        receipts = _purge(client, peer, raws)
+        taken += len(receipts)
+        report.revocations_received += len(receipts)
+        await send_receipts(client, peer, receipts, report)
+    return taken
 
 
 async def exchange_revocations(client: PeerClient, peer: Peer) -> ExchangeReport:

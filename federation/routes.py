@@ -25,6 +25,7 @@ from crypto.errors import InvalidNodeId
 from crypto.http_signatures import (
     RECIPIENT_HEADER,
     ReplayGuard,
+    ReplayMemory,
     SignatureRejected,
     verify_request,
 )
@@ -60,7 +61,7 @@ class FederationGate:
     """State the routes share: the responder, the replay memory, per-peer slots, news."""
 
     responder: FederationResponder
-    replay_guard: ReplayGuard = field(default_factory=ReplayGuard)
+    replay_guard: ReplayMemory = field(default_factory=ReplayGuard)
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     # Strangers may only try to pair: few at once, and with a replay memory of their own so
     # they can never crowd out the one peers use.
@@ -88,7 +89,7 @@ routes = web.RouteTableDef()
 async def _signed_body(
     request: web.Request,
     gate: FederationGate,
-    replay_guard: ReplayGuard | None = None,
+    replay_guard: ReplayMemory | None = None,
     limit: int = wire.MAX_BODY_BYTES,
     deadline: float = REQUEST_DEADLINE,
 ) -> tuple[str, bytes]:
@@ -111,7 +112,7 @@ async def _signed_body(
         request.headers,
         body,
         now=gate.responder.local.now(),
-        replay_guard=replay_guard or gate.replay_guard,
+        replay_guard=gate.replay_guard if replay_guard is None else replay_guard,
         recipient=gate.responder.local.node_id,
     )
     return signer, body
@@ -252,3 +253,13 @@ async def receipts(request: web.Request) -> web.Response:
 @routes.post("/federation/v1/outbox", name="federation_outbox")
 async def outbox(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.outbox)
+
+
+@routes.post("/federation/v1/ack", name="federation_ack")
+async def ack(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.ack)
+
+
+@routes.post("/federation/v1/tombstones", name="federation_tombstones")
+async def tombstones(request: web.Request) -> web.Response:
+    return await _serve_peer(request, request.app[GATE].responder.tombstones)

@@ -28,10 +28,10 @@ from archive.tombstones import tombstone_for
 from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
+from federation.copies import note_copy_seen
 from federation.local import LocalNode
 from federation.negentropy import Storage
 from federation.peers import Peer, add_strike, record_deliveries
-from federation.propagation import queue
 from governance.approvals import all_approval_facts, approval_facts
 from governance.decision_log import (
     denial_states,
@@ -211,7 +211,10 @@ class Sharing:
             self.now,
             self._decisions,
         )
-        queue(self.db, "revocation", revocation_id, [sender.node_id], self.now)
+        # Evidence that the sender still holds it; the revocation is due for it now.
+        note_copy_seen(
+            self.db, sender.node_id, record_id, revocation_id, self.now, "sent to us"
+        )
         return revocation_id
 
     def _receive_one(self, raw: bytes, sender: Peer, result: ReceiveResult) -> None:

@@ -19,13 +19,19 @@ from archive.db import transaction
 from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
+from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
 from federation.negentropy import Initiator
 from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.revocation import InvalidRevocation
-from federation.revocation_client import RECEIPTS_PATH, exchange_revocations, push_outbox
+from federation.revocation_client import (
+    RECEIPTS_PATH,
+    ask_about_tombstones,
+    exchange_revocations,
+    push_outbox,
+)
 from federation.sharing import Sharing, content_id_of_envelope, held_or_rejected
 from governance.decision_log import denial_states, refused_under
 
@@ -166,11 +172,15 @@ def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[byte
 
 async def push_missing(
     client: PeerClient, peer: Peer, have: list[bytes], report: SyncReport, progress: Progress | None
-) -> None:
+) -> list[bytes]:
+    """Push what the peer lacks and may have; returns the ids the decision withheld."""
     local = client.local
+    withheld: list[bytes] = []
     while have:
         now = local.now()
         found, handled = Sharing.of(local).envelopes_for(have[:BATCH], peer, wire.BATCH_BYTES)
+        pushed = {bytes.fromhex(record_id) for record_id, _ in found}
+        withheld += [record_id for record_id in have[:handled] if record_id not in pushed]
         have = have[handled:]
         if not found:
             continue
@@ -187,6 +197,7 @@ async def push_missing(
         await _purge_what_the_peer_says_was_withdrawn(client, peer, answer["revocations"])
         if progress:
             progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+    return withheld
 
 
 async def _purge_what_the_peer_says_was_withdrawn(
@@ -219,8 +230,12 @@ async def sync_with_peer(
         exchanged = await exchange_revocations(client, peer)
         report.revocations = exchanged.revocations_sent + exchanged.revocations_received
         have, need = await reconcile(client, peer, report)
+        # Tombstones travel with reconciliation (federation/copies.py): what the peer offers
+        # that we withdrew, and what we hold that it knows withdrawn, purge in this exchange.
+        revocations_for_offered(local, peer, need)
         await fetch_missing(client, peer, need, report, progress)
-        await push_missing(client, peer, have, report, progress)
+        withheld = await push_missing(client, peer, have, report, progress)
+        await ask_about_tombstones(client, peer, withheld, exchanged)
         # A stale copy it offered us gets the tombstone in the same exchange.
         await push_outbox(client, peer, exchanged)
 

@@ -96,8 +96,25 @@ REVOCATIONS: Schema = {
 RECEIPTS: Schema = {
     "receipts": Field(list, MAX_RECEIPTS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
 }
-ACCEPTED: Schema = {"accepted": Field(int, 1 << 31)}
+# Receipts pushed to a peer are answered with its signed ack of them (federation.acks):
+# only that removes them from our outbox.
+ACCEPTED: Schema = {
+    "accepted": Field(int, 1 << 31),
+    "ack": Field(bytes, MAX_STATEMENT_BYTES),
+}
 OUTBOX: Schema = {**REVOCATIONS, **RECEIPTS}
+# After a pull, the puller acks the receipts it processed; revocations are acked by the
+# purge receipts it sends.
+ACK: Schema = {"ack": Field(bytes, MAX_STATEMENT_BYTES)}
+ACKED: Schema = {"removed": Field(int, 1 << 31)}
+# Ids the asker holds and the answerer lacks (from reconciliation): the answer carries the
+# revocations the answerer knows for any of them, so a stale copy purges in the same exchange.
+TOMBSTONE_QUERY: Schema = {
+    "ids": Field(list, MAX_IDS_PER_MESSAGE, item_bound=32, exact_items=True)
+}
+TOMBSTONES: Schema = {
+    "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
+}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

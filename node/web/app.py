@@ -12,6 +12,7 @@ from aiohttp import web
 from federation import routes as federation_routes
 from federation.background import SyncService
 from federation.client import PeerClient
+from federation.replay_memory import StoredReplayGuard
 from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
 from node.node import Node
@@ -61,7 +62,9 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     app.router.add_static("/static/", pages.STATIC, name="static")
     app.add_routes(pages.routes)
     app[HTML_ERROR_PAGE] = error_page
-    app[GATE] = FederationGate(FederationResponder(node.local_node()))
+    local = node.local_node()
+    # The replay memory lives in the database: a captured request stays refused after a restart.
+    app[GATE] = FederationGate(FederationResponder(local), replay_guard=StoredReplayGuard(local.db))
     app.add_routes(federation_routes.routes)
     # First of all, before the port opens: finish purges a crash interrupted (worker thread).
     app.cleanup_ctx.insert(0, purge_redo(node.paths.database))

@@ -23,11 +23,11 @@ from crypto.canonical import pack
 from crypto.envelope import seal
 from crypto.signing import SigningIdentity
 from federation.peers import record_deliveries
+from federation.outbox import acknowledge
 from federation.propagation import (
     NotTheOrigin,
     accept_receipts,
     accept_revocation,
-    delivered,
     expired_records,
     outgoing_for,
     revoke,
@@ -524,8 +524,8 @@ def test_accepting_the_same_revocation_twice_is_harmless(chain: dict[str, Node])
     assert state(b) == after_first
     assert outbox(b) == [("revocation", revocation.revocation_id, c.node_id)]
 
-    # Once C confirmed, the same revocation arriving again (from C, in a cycle) sends nothing.
-    delivered(b.db, c.node_id, "revocation", [revocation.revocation_id])
+    # Once C acknowledged, the same revocation arriving again (from C, in a cycle) sends nothing.
+    assert acknowledge(b.db, c.node_id, "revocation", [revocation.revocation_id]) == 1
     from_c = accept_revocation(b.local_node(), revocation.envelope, peer_of(b, c))
     assert from_c == first
     assert outbox(b) == []
@@ -613,7 +613,8 @@ def test_receipts_travel_back_towards_the_origin_hop_by_hop(chain: dict[str, Nod
 
     kept = accept_receipts(a.local_node(), [from_b.envelope, from_c.envelope], peer_of(a, b))
     assert kept == 2
-    assert outbox(a) == [("revocation", revocation.revocation_id, b.node_id)]  # not relayed
+    # B's receipt acknowledges the revocation waiting for B; C's receipt is not relayed on.
+    assert outbox(a) == []
     assert accept_receipts(a.local_node(), [from_c.envelope], peer_of(a, b)) == 0  # a duplicate
 
 

@@ -57,8 +57,12 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "notify": (wire.NOTIFY, {}),
     "revocations": (wire.REVOCATIONS, {"revocations": [b"statement"]}),
     "receipts": (wire.RECEIPTS, {"receipts": [b"receipt one", b"receipt two"]}),
-    "accepted": (wire.ACCEPTED, {"accepted": 2}),
+    "accepted": (wire.ACCEPTED, {"accepted": 2, "ack": b"signed ack"}),
     "outbox": (wire.OUTBOX, {"revocations": [], "receipts": [b"receipt"]}),
+    "ack": (wire.ACK, {"ack": b"signed ack"}),
+    "acked": (wire.ACKED, {"removed": 1}),
+    "tombstone_query": (wire.TOMBSTONE_QUERY, {"ids": [ID]}),
+    "tombstones": (wire.TOMBSTONES, {"revocations": [b"signed revocation"]}),
 }
 # Every message schema the module defines (a dict of Field), by name.
 SCHEMAS: dict[str, wire.Schema] = {
