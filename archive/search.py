@@ -123,7 +123,35 @@ def _snippets(db: sqlite_utils.Database, expression: str, rowids: list[int]) -> 
         "FROM records_fts WHERE records_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
         [expression, json.dumps(rowids)],
     )
-    return {int(rowid): str(text) for rowid, text in rows}
+    return {int(rowid): plain_snippet(str(text)) for rowid, text in rows}
+
+
+# Markdown markup that means nothing in a one-line snippet: heading marks, emphasis, code
+# ticks, quote marks and list bullets at a line's start; links keep their text.
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_LINE_MARKS = re.compile(r"(?m)^(…?)[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+\.[ \t]+)")
+_INLINE_MARKS = re.compile(r"\*\*|__|~~|`|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def plain_snippet(text: str) -> str:
+    """A snippet as words on one line, without the Markdown marks around them."""
+    text = _IMAGE_OR_LINK.sub(r"\1", text)
+    text = _LINE_MARKS.sub(r"\1", text)
+    text = _INLINE_MARKS.sub("", text)
+    return " ".join(text.split())
+
+
+def count_matches(
+    db: sqlite_utils.Database, query: str, filters: RecordFilters | None = None, cap: int = 10_000
+) -> int:
+    """How many lessons ``search`` could show for ``query``, counted up to ``cap`` (a word
+    in every lesson of a large archive should not cost a full count: callers say "cap+")."""
+    rows = db.execute(
+        "SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?",
+        [match_expression(query), cap + 1],
+    )
+    visible = _visible(db, [int(row[0]) for row in rows], filters or RecordFilters())
+    return min(len(visible), cap + 1)
 
 
 def mark_hits(snippet: str, start: str, end: str) -> str:

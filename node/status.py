@@ -24,6 +24,7 @@ from node import __version__
 from node.home import HomePaths
 from node.serialize import iso_time
 from node.serve_lock import Holder, current_holder
+from node.wording import plural
 
 # Below this much free space on the home's disk, status warns (writes fail when it is full).
 LOW_DISK_BYTES = 500 * 1024 * 1024
@@ -84,11 +85,6 @@ class NodeStatus:
         if self.withdrawals_waiting:
             found.append(f"{plural(self.withdrawals_waiting, 'withdrawal')} still to deliver")
         return found
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 record``, ``2 records``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def peer_healths(db: sqlite_utils.Database, node_id: str) -> list[PeerHealth]:

@@ -19,6 +19,7 @@ from federation.bundles import (
 from federation.peers import resolve_peer
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json
+from node.wording import plural
 
 
 @click.group()
@@ -49,13 +50,14 @@ def export_(cli: CliContext, file: Path, peer_ref: str, since: str | None) -> No
     _write_new(file, data)
     record_export(local, peer, export)  # only once the file exists
     console.print(
-        f"Wrote {file}: {len(contents.records)} records and {len(contents.revocations)} "
-        f"withdrawals for {peer.name}, {len(data):,} bytes, sealed to their key.",
+        f"Wrote {file}: {plural(len(contents.records), 'record')} and "
+        f"{plural(len(contents.revocations), 'withdrawal')} for {peer.name}, "
+        f"{len(data):,} bytes, sealed to their key.",
         markup=False,
     )
     if contents.left_out:
         console.print(
-            f"{contents.left_out} records did not fit: export again with --since {file}",
+            f"{plural(contents.left_out, 'record')} did not fit: export again with --since {file}",
             markup=False,
         )
 
@@ -103,8 +105,8 @@ def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
         return
     verb = "Would store" if dry_run else "Stored"
     console.print(
-        f"{verb} {report.stored} records ({report.quarantined} to quarantine), "
+        f"{verb} {plural(report.stored, 'record')} ({report.quarantined} to quarantine), "
         f"{report.duplicates} already here, {report.rejected} refused; "
-        f"{report.revocations} withdrawals applied.",
+        f"{plural(report.revocations, 'withdrawal')} applied.",
         markup=False,
     )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from archive.record import is_language_tag
 from node.cli.context import CliContext
-from node.cli.output import console
+from node.cli.output import console, err_console
 from node.config import DEFAULT_HOST, DEFAULT_PORT
 from node.errors import ConfigError
 from node.home import HomePaths, create_home
-from node.passphrase import new_passphrase
+from node.passphrase import ENV_VAR, new_passphrase
 
 
 @click.command()
@@ -49,6 +50,13 @@ def init(
     HomePaths(cli.home).require_new()  # refuse before asking for a passphrase
     ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
     passphrase = new_passphrase(ask)
+    if passphrase is None and ask_passphrase is None and ENV_VAR not in os.environ:
+        err_console.print(
+            "Warning: no terminal to type a passphrase, so the node key is NOT sealed: whoever "
+            f"copies {cli.home} can sign as this node. To seal it, run init in a terminal, or "
+            f"set {ENV_VAR}; pass --no-passphrase to make an unsealed key on purpose.",
+            markup=False,
+        )
     config, _ = create_home(
         cli.home,
         name=name.strip(),

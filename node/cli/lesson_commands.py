@@ -13,7 +13,7 @@ from rich.table import Table
 
 from archive.queries import RecordSummary, latest_records, record_summary
 from archive.record import KINDS
-from archive.search import SearchFilters, mark_hits, search
+from archive.search import SearchFilters, count_matches, mark_hits, search
 from governance.approvals import approve as approve_record
 from governance.quarantine import (
     accept_quarantined,
@@ -24,6 +24,8 @@ from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json, short
 from node.importer import import_folder, lesson_files
 from node.serialize import hit_json, iso_time, lesson_detail, summary_json
+
+MAX_COUNTED = 10_000  # search counts matches up to this, then says "10,000+"
 
 
 @click.group()
@@ -174,13 +176,18 @@ def search_(
 ) -> None:
     """Full-text search (case and accents ignored), best matches first."""
     filters = SearchFilters(kind=kind, language=language, region=region, tag=tag)
-    hits = search(cli.node().db, query, filters, limit=limit)
+    db = cli.node().db
+    hits = search(db, query, filters, limit=limit)
     if as_json:
         print_json([hit_json(hit) for hit in hits])
         return
     if not hits:
         console.print("No lessons match.")
         return
+    total = count_matches(db, query, filters, cap=MAX_COUNTED)
+    of = f"{MAX_COUNTED:,}+" if total > MAX_COUNTED else f"{total:,}"
+    more = "; --limit shows more" if total > len(hits) else ""
+    console.print(f"{len(hits)} of {of} {'lesson' if total == 1 else 'lessons'}{more}")
     for hit in hits:
         record = hit.record
         where = f"{short(record.id)} · {record.kind} · {record.language}"
@@ -192,6 +199,14 @@ def search_(
 def _print_table(records: list[RecordSummary]) -> None:
     if not records:
         console.print("No lessons yet. Add one with `rhizome lesson add FILE.md`.")
+        return
+    if not console.is_terminal:  # piped: whole titles, one tab-separated line per lesson
+        click.echo("\t".join(("id", "title", "kind", "lang", "created", "sensitivity")))
+        for record in records:
+            created = (iso_time(record.created) or "")[:10]
+            fields = (record.id, record.title, record.kind, record.language, created,
+                      record.sensitivity)  # fmt: skip
+            click.echo("\t".join(" ".join(str(f).split()) for f in fields))
         return
     table = Table(box=None, pad_edge=False)
     fixed = (("kind", 15), ("lang", 5), ("created", 10), ("sensitivity", 11))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,6 +21,7 @@ from governance.policy_binding import (
 from governance.policy_file import Policy, PolicyError, load_policy, section_node_id
 from node.cli.context import CliContext
 from node.cli.output import console, print_json, short
+from node.node import Node
 from node.serialize import decision_json, explanation_json, iso_time
 
 
@@ -29,8 +32,9 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @click.pass_obj
-def check(cli: CliContext, file: Path | None) -> None:
+def check(cli: CliContext, file: Path | None, as_json: bool) -> None:
     """Check policy.toml (or FILE): syntax, keys, types, and which peer each section means.
 
     A [peers."NAME"] section is bound here, once, to the node id of the one peer of that
@@ -39,6 +43,24 @@ def check(cli: CliContext, file: Path | None) -> None:
     """
     node = cli.node()
     path = file or node.paths.policy
+    notes: list[str] = []
+    say = notes.append if as_json else lambda line: console.print(line, markup=False)
+    try:
+        checked = _check(node, path, say)
+    except PolicyError as error:
+        if not as_json:
+            raise
+        print_json({"path": str(path), "valid": False, "hash": None, "problems": [str(error)],
+                    "notes": notes})  # fmt: skip
+        sys.exit(1)
+    if as_json:
+        print_json({"path": str(path), "valid": True, "hash": checked.hash, "problems": [],
+                    "notes": notes})  # fmt: skip
+        return
+    console.print(f"{path}: valid (policy hash {checked.hash[:16]})", markup=False)
+
+
+def _check(node: Node, path: Path, say: Callable[[str], None]) -> Policy:
     checked = load_policy(path)
     peers = {p.node_id: p.name for p in list_peers(node.db)}
     bound = bind_policy(checked, peers, read_bindings(node.db))
@@ -46,22 +68,20 @@ def check(cli: CliContext, file: Path | None) -> None:
     if confirmed := bound.binding.unconfirmed:
         confirm_bindings(node.db, node.identity, confirmed, node.now())
         for label, node_id in confirmed:
-            console.print(
+            say(
                 f'Bound [peers."{label}"] to {peers[node_id]}, node {node_id}: compare this '
-                "id with the one that hub gave you.",
-                markup=False,
+                "id with the one that hub gave you."
             )
         bound = bind_policy(checked, peers, read_bindings(node.db))
         assert bound.binding is not None
     for key, node_id in _named_ids(checked, read_bindings(node.db)).items():
-        console.print(
+        say(
             f'Tip: [peers."{key}"] means node {node_id}; a node id as the key is safest: '
-            f'[peers."{node_id}"]',
-            markup=False,
+            f'[peers."{node_id}"]'
         )
     if problems := binding_warnings(bound):
         raise PolicyError(f"{path}: " + "; ".join(problems))
-    console.print(f"{path}: valid (policy hash {checked.hash[:16]})", markup=False)
+    return checked
 
 
 def _named_ids(checked: Policy, bindings: dict[str, str]) -> dict[str, str]:
@@ -89,11 +109,16 @@ def unbind(cli: CliContext, name: str) -> None:
 
 
 @policy.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @click.pass_obj
-def show(cli: CliContext) -> None:
+def show(cli: CliContext, as_json: bool) -> None:
     """Print the policy in force and its hash."""
     node = cli.node()
     in_force = node.policy()
+    if as_json:
+        text = node.paths.policy.read_text(encoding="utf-8")
+        print_json({"path": str(node.paths.policy), "hash": in_force.hash, "text": text})
+        return
     console.print(f"# {node.paths.policy}\n# policy hash {in_force.hash}\n", markup=False)
     console.print(node.paths.policy.read_text(encoding="utf-8"), markup=False)
 

@@ -20,6 +20,7 @@ from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, print_json, short
 from node.serialize import holder_json
+from node.wording import plural
 
 IMMEDIATE_DEADLINE = 5.0
 
@@ -48,13 +49,13 @@ def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> No
     actor = Actor(member.name, node.member_identity(member.name), member.certificate)
     revocation = revoke_record(node.local_node(), full_id, actor, reason, note)
     console.print(
-        f"Revoked {summary.title} ({len(revocation.record_ids)} record(s)); purged here.",
+        f"Revoked {summary.title} ({plural(len(revocation.record_ids), 'record')}); purged here.",
         markup=False,
     )
     told, waiting = run_with_client(node, tell_holders_now)
     console.print(
-        f"Told {told} holder(s) at once; {waiting} unreachable now will be told by the running "
-        "node as soon as they are back. See `rhizome receipts ID`.",
+        f"Told {plural(told, 'holder')} at once; {waiting} unreachable now will be told by the "
+        "running node as soon as they are back. See `rhizome receipts ID`.",
         markup=False,
     )
     click.echo(revocation.revocation_id)

@@ -8,7 +8,8 @@ from rich import filesize
 from node.cli.context import CliContext
 from node.cli.output import console, print_json
 from node.serialize import iso_time
-from node.status import NodeStatus, PeerHealth, node_status, plural, status_json
+from node.status import NodeStatus, PeerHealth, node_status, status_json
+from node.wording import plural
 
 REACHABLE_WORDS = {
     "yes": "reachable",

@@ -11,6 +11,7 @@ from archive.verify import verify_archive
 from governance.decision_log import decision_chain_problems
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, print_json
+from node.wording import plural
 
 
 @click.command()
@@ -38,7 +39,10 @@ def verify(cli: CliContext, as_json: bool) -> None:
             }
         )
     elif report.intact:
-        counts = f"{report.records_checked} records and {report.events_checked} log entries"
+        counts = (
+            f"{plural(report.records_checked, 'record')} and "
+            f"{plural(report.events_checked, 'log entry')}"
+        )
         console.print(f"Intact: {counts} verified.")
     else:
         for problem in report.problems:

@@ -210,7 +210,7 @@ def test_a_withdrawal_travels_in_the_next_bundle(
 
     out = export(invoke, nairobi, second, "Lima Hub", "--since", str(for_lima))
 
-    assert "0 records and 1 withdrawals for Lima Hub" in out
+    assert "0 records and 1 withdrawal for Lima Hub" in out
     report = import_json(invoke, lima, second)
     assert (report["revocations"], report["stored"]) == (1, 0)
     listed = json.loads(invoke(lima, "lesson", "list", "--json").stdout)
@@ -451,11 +451,11 @@ def test_since_an_earlier_bundle_or_a_time_carries_only_newer_records(
 
     by_file = stick / "since-file.rhzb"
     out = export(invoke, nairobi, by_file, "Lima Hub", "--since", str(for_lima))
-    assert "1 records and 0 withdrawals" in out
+    assert "1 record and 0 withdrawals" in out
     half_an_hour_on = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(later + HOUR / 2))
     by_time = stick / "since-time.rhzb"
     out = export(invoke, nairobi, by_time, "Lima Hub", "--since", half_an_hour_on)
-    assert "1 records and 0 withdrawals" in out
+    assert "1 record and 0 withdrawals" in out
 
     report = import_json(invoke, lima, by_file)
     assert (report["records"], report["stored"]) == (1, 1)

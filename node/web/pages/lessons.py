@@ -43,6 +43,7 @@ from node.web.pages.words import (
     reason_words,
     subject_words,
 )
+from node.wording import plural
 
 routes = web.RouteTableDef()
 MAX_NOTE = 1_000
@@ -183,7 +184,7 @@ async def revoke(request: web.Request) -> web.Response:
     if service is not None:
         service.on_outbox()  # tell every holder now, not at the next poll
     count = len(revocation.record_ids)
-    await flash(request, f"Withdrawn “{summary.title}” ({count} record(s)); purged here.")
+    await flash(request, f"Withdrawn “{summary.title}” ({plural(count, 'record')}); purged here.")
     return see_other(f"/revocations/{full_id}")
 
 
