@@ -33,13 +33,18 @@ STORAGE_FULL_MESSAGE = (
 )
 
 
+# SQLite's ways of saying "no space left": a write that cannot grow a file, and a new
+# shared-memory index (-shm) that cannot be extended when a database is opened.
+FULL_DISK_CODES = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_SHMSIZE)
+
+
 def is_storage_full(error: BaseException) -> bool:
-    """Whether ``error`` means the disk is full (SQLITE_FULL from SQLite, ENOSPC or EDQUOT
-    from a file write)."""
+    """Whether ``error`` means the disk is full (SQLITE_FULL or SQLITE_IOERR_SHMSIZE from
+    SQLite, ENOSPC or EDQUOT from a file write)."""
     if isinstance(error, StorageFull):
         return True
     if isinstance(error, sqlite3.Error):
-        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        return getattr(error, "sqlite_errorcode", None) in FULL_DISK_CODES or (
             "database or disk is full" in str(error)
         )
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -84,6 +89,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     except StorageFull:
         raise
     except sqlite3.DatabaseError as error:
+        if is_storage_full(error):
+            raise storage_full(error) from error
         raise DatabaseError(f"{path}: cannot open the database ({error})") from error
     return db
 

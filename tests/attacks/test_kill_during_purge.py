@@ -19,6 +19,7 @@ really killed with SIGKILL):
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from node.config import load_config
@@ -46,33 +47,42 @@ async def test_a_crash_at_any_step_of_a_purge_leaves_no_trace_and_no_early_recei
     a, home, record = await origin_and_stopped_holder(cluster, word)
     revocation_id, revocation = revocation_file(a, record, tmp_path)
     assert files_containing(home, word.encode()), "the holder must hold the canary to begin"
-    for point in ("records-deleted", *AFTER_THE_COMMIT):
-        crashed = snapshot(home, tmp_path / f"crashed-{point}")
-        ran = await harness(
-            "--kill-after", point, "accept", str(crashed), str(revocation), a.node_id
+    # Every step on its own copy of the holder's home, the copies crashed side by side.
+    await asyncio.gather(
+        *(
+            crash_and_restart(point, home, tmp_path, revocation, revocation_id, a.node_id, word)
+            for point in ("records-deleted", *AFTER_THE_COMMIT)
         )
-        assert ran.code == KILLED, (point, ran)
+    )
 
-        # What the crash left, looked at on a copy before anything opens the database.
-        left = files_containing(crashed, word.encode())
-        seen = snapshot(crashed, tmp_path / f"seen-{point}")
-        assert not (left and receipts_for(seen, revocation_id)), f"{point}: receipt before purge"
-        if point in BEFORE_THE_SCRUB:
-            assert left, f"{point}: the kill must land while the old bytes are on the disk"
 
-        # Restart: the purge is finished before anything else, and the archive is intact.
-        assert (await rhizome(crashed, "verify")).code == 0, point
-        if point == "records-deleted":  # nothing committed: the lesson is simply still held
-            assert files_containing(crashed, word.encode()), point
-        else:
-            assert files_containing(crashed, word.encode()) == [], point
+async def crash_and_restart(
+    point: str, home: Path, tmp_path: Path, revocation: Path, revocation_id: str,
+    sender: str, word: str,
+) -> None:  # fmt: skip
+    crashed = snapshot(home, tmp_path / f"crashed-{point}")
+    ran = await harness("--kill-after", point, "accept", str(crashed), str(revocation), sender)
+    assert ran.code == KILLED, (point, ran)
 
-        # The origin sends it again (its outbox keeps it): a receipt, and no trace.
-        again = await harness("accept", str(crashed), str(revocation), a.node_id)
-        assert again.code == 0, (point, again)
-        assert receipts_for(snapshot(crashed, tmp_path / f"after-{point}"), revocation_id) == 1
+    # What the crash left, looked at on a copy before anything opens the database.
+    left = files_containing(crashed, word.encode())
+    seen = snapshot(crashed, tmp_path / f"seen-{point}")
+    assert not (left and receipts_for(seen, revocation_id)), f"{point}: receipt before purge"
+    if point in BEFORE_THE_SCRUB:
+        assert left, f"{point}: the kill must land while the old bytes are on the disk"
+
+    # Restart: the purge is finished before anything else, and the archive is intact.
+    assert (await rhizome(crashed, "verify")).code == 0, point
+    if point == "records-deleted":  # nothing committed: the lesson is simply still held
+        assert files_containing(crashed, word.encode()), point
+    else:
         assert files_containing(crashed, word.encode()) == [], point
-        assert (await rhizome(crashed, "verify")).code == 0, point
+
+    # The origin sends it again (its outbox keeps it): a receipt, and no trace.
+    again = await harness("accept", str(crashed), str(revocation), sender)
+    assert again.code == 0, (point, again)
+    assert receipts_for(snapshot(crashed, tmp_path / f"after-{point}"), revocation_id) == 1
+    assert files_containing(crashed, word.encode()) == [], point
 
 
 async def test_a_server_started_after_the_crash_finishes_the_purge_before_it_serves(
