@@ -20,6 +20,7 @@ from governance.approvals import approve as approve_record
 from governance.members import Member
 from governance.quarantine import is_quarantined
 from governance.roles import NotAllowed, may
+from governance.versions import may_supersede
 from node.node import Node
 from node.web.auth import acting_member, current_member
 from node.web.pages.common import (
@@ -106,7 +107,8 @@ def lesson_context(
         "quarantined": is_quarantined(db, record_id),
         "deliveries": _deliveries(node, record_id, names),
         "sharing": _sharing(node, record_id),
-        "can_edit": own and newest and may(roles, "lesson.add"),
+        "can_edit": own and newest and may(roles, "lesson.add")
+        and may_supersede(member.name if member else "", roles, summary.author),
         "can_approve": may(roles, "lesson.approve")
         and not is_author
         and not any(member and approval.member == member.name for approval in approvals),
