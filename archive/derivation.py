@@ -55,42 +55,41 @@ def foreign_supersede(db: sqlite_utils.Database, lesson: Lesson) -> str | None:
 # what it translates is), 'original' (an original translated by the root or an earlier
 # version of it, or a later version of such an original: a bound), 'original_earlier' (an
 # earlier version of an original: only what it translates bounds). Version links count only
-# within one origin.
+# within one origin. Each row carries its record's links, so a step is one index lookup.
 _WALK = """
-WITH RECURSIVE walk (root, id, kind) AS (
-    {seeds}
+WITH RECURSIVE walk (root, id, kind, origin, supersedes, translation_of) AS (
+    SELECT id, id, 'self', origin, supersedes, translation_of FROM records WHERE {seeds}
     UNION
-    SELECT walk.root, later.id, CASE walk.kind WHEN 'original' THEN 'original' ELSE 'later' END
-    FROM walk JOIN records AS cur ON cur.id = walk.id
-    JOIN records AS later ON later.supersedes = cur.id AND later.origin = cur.origin
+    SELECT walk.root, later.id, CASE walk.kind WHEN 'original' THEN 'original' ELSE 'later' END,
+        later.origin, later.supersedes, later.translation_of
+    FROM walk JOIN records AS later ON later.supersedes = walk.id AND later.origin = walk.origin
     WHERE walk.kind IN ('self', 'later', 'original')
     UNION
-    SELECT walk.root, original.id, 'original'
-    FROM walk JOIN records AS cur ON cur.id = walk.id
-    JOIN records AS original ON original.id = cur.translation_of
+    SELECT walk.root, original.id, 'original',
+        original.origin, original.supersedes, original.translation_of
+    FROM walk JOIN records AS original ON original.id = walk.translation_of
     UNION
     SELECT walk.root, earlier.id,
         CASE WHEN walk.kind IN ('original', 'original_earlier') THEN 'original_earlier'
-        ELSE 'earlier' END
-    FROM walk JOIN records AS cur ON cur.id = walk.id
-    JOIN records AS earlier ON earlier.id = cur.supersedes AND earlier.origin = cur.origin
+        ELSE 'earlier' END,
+        earlier.origin, earlier.supersedes, earlier.translation_of
+    FROM walk JOIN records AS earlier
+    ON earlier.id = walk.supersedes AND earlier.origin = walk.origin
 )
-SELECT walk.root, walk.id, walk.kind, bound.origin, bound.consent, bound.sensitivity
+SELECT walk.root, walk.id, walk.kind, walk.origin, bound.consent, bound.sensitivity
 FROM walk JOIN records AS bound ON bound.id = walk.id
 WHERE walk.kind IN ('later', 'original') AND walk.id != walk.root
-UNION
-SELECT walk.root, cur.translation_of, 'unknown', NULL, NULL, NULL
-FROM walk JOIN records AS cur ON cur.id = walk.id
-WHERE cur.translation_of IS NOT NULL
-AND NOT EXISTS (SELECT 1 FROM records AS held WHERE held.id = cur.translation_of)
+UNION ALL
+SELECT DISTINCT walk.root, walk.translation_of, 'unknown', NULL, NULL, NULL FROM walk
+WHERE walk.translation_of IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM records AS held WHERE held.id = walk.translation_of)
 """
 # Only records with a link can have a bound: a version (its earlier versions may translate
-# something), a superseded record, a translation. Each select uses an index.
-_LINKED = """
-    SELECT id, id, 'self' FROM records WHERE supersedes IS NOT NULL
-    UNION SELECT id, id, 'self' FROM records WHERE translation_of IS NOT NULL
-    UNION SELECT supersedes, supersedes, 'self' FROM records WHERE supersedes IS NOT NULL
-"""
+# something), a superseded record, a translation.
+_LINKED = (
+    "supersedes IS NOT NULL OR translation_of IS NOT NULL "
+    "OR id IN (SELECT supersedes FROM records WHERE supersedes IS NOT NULL)"
+)
 
 
 @dataclass(frozen=True)
@@ -110,16 +109,95 @@ class BoundRow:
 
 def consent_bounds(db: sqlite_utils.Database, record_id: str) -> list[BoundRow]:
     """Every record that bounds the consent of ``record_id`` (one query)."""
-    rows = db.execute(_WALK.format(seeds="SELECT ?, ?, 'self'"), [record_id, record_id])
+    rows = db.execute(_WALK.format(seeds="id = ?"), [record_id])
     return sorted((BoundRow(*row[1:]) for row in rows), key=lambda bound: bound.record_id)
 
 
 def all_consent_bounds(db: sqlite_utils.Database) -> dict[str, list[BoundRow]]:
-    """The bounds of every record that has any, by record id (one query for the archive)."""
-    found: dict[str, list[BoundRow]] = {}
-    for root, *bound in db.execute(_WALK.format(seeds=_LINKED)):
-        found.setdefault(str(root), []).append(BoundRow(*bound))
-    return found
+    """The bounds of every record that has any, by record id: the same walk as
+    :func:`consent_bounds`, done in memory over the linked records only (read in one
+    query), then the bounds' consent in one more. An archive of unlinked lessons costs one
+    scan; a query per record would cost a million."""
+    graph = _LinkGraph(db)
+    walked = {root: graph.bounds(root) for root in list(graph.links)}
+    wanted = json.dumps(sorted({bound for found in walked.values() for bound, _ in found}))
+    terms = {
+        str(record_id): (str(consent), str(sensitivity))
+        for record_id, consent, sensitivity in db.execute(
+            "SELECT id, consent, sensitivity FROM records "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [wanted],
+        )
+    }
+    result: dict[str, list[BoundRow]] = {}
+    for root, found in walked.items():
+        for bound, relation in sorted(found):
+            if relation == "unknown":
+                row = BoundRow(bound, relation, None, None, None)
+            else:
+                row = BoundRow(bound, relation, graph.origin(bound), *terms[bound])
+            result.setdefault(root, []).append(row)
+    return result
+
+
+class _LinkGraph:
+    """(origin, supersedes, translation_of) of every linked record, and of every original
+    we hold that a translation names, with the version links that count (same origin)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.links: dict[str, tuple[str, str | None, str | None]] = {
+            str(record_id): (str(origin), supersedes, translation_of)
+            for record_id, origin, supersedes, translation_of in db.execute(
+                f"SELECT id, origin, supersedes, translation_of FROM records WHERE {_LINKED}"
+            )
+        }
+        originals = {link[2] for link in self.links.values() if link[2]} - set(self.links)
+        self.originals = {
+            str(record_id): (str(origin), None, None)
+            for record_id, origin in db.execute(
+                "SELECT id, origin FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(originals))],
+            )
+        }
+        self.later: dict[str, list[str]] = {}
+        for record_id, (origin, supersedes, _) in self.links.items():
+            if supersedes in self.links and self.links[supersedes][0] == origin:
+                self.later.setdefault(supersedes, []).append(record_id)
+
+    def _info(self, record_id: str) -> tuple[str, str | None, str | None] | None:
+        return self.links.get(record_id) or self.originals.get(record_id)
+
+    def origin(self, record_id: str) -> str:
+        return self.links[record_id][0] if record_id in self.links else self.originals[record_id][0]
+
+    def bounds(self, root: str) -> set[tuple[str, str]]:
+        """The walk of ``_WALK`` from one root: {(bound id, relation)}."""
+        seen = {(root, "self")}
+        frontier = [(root, "self")]
+        found: set[tuple[str, str]] = set()
+        while frontier:
+            record_id, kind = frontier.pop()
+            origin, supersedes, translation_of = self._info(record_id) or ("", None, None)
+            steps = []
+            if kind in ("self", "later", "original"):
+                down = "original" if kind == "original" else "later"
+                steps += [(later, down) for later in self.later.get(record_id, ())]
+            if translation_of is not None:
+                if self._info(translation_of) is None:
+                    found.add((translation_of, "unknown"))
+                else:
+                    steps.append((translation_of, "original"))
+            earlier = self._info(supersedes) if supersedes else None
+            if supersedes and earlier is not None and earlier[0] == origin:
+                up = "original_earlier" if kind.startswith("original") else "earlier"
+                steps.append((supersedes, up))
+            for step in steps:
+                if step not in seen:
+                    seen.add(step)
+                    frontier.append(step)
+                    if step[1] in ("later", "original") and step[0] != root:
+                        found.add(step)
+        return found
 
 
 # Downwards from withdrawn records: translations of them (any origin), and versions of a

@@ -273,3 +273,23 @@ def test_adding_a_version_or_translation_never_removes_a_bound(
             assert bounds <= after.get(root, set()), root
     finally:
         database.conn.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=links, absent=st.integers(0, 3))
+def test_the_batched_walk_agrees_with_the_walk_in_sql(
+    tmp_path: Path, plan: list[tuple[int, str, int, int]], absent: int
+) -> None:
+    """Offers use the in-memory walk over the whole archive, explain the SQL one: the same
+    bounds for every record, whatever the links (originals we lack included)."""
+    database = connect(tmp_path / f"agree-{next(_count)}.db")
+    try:
+        missing = [signed(A) for _ in range(absent)]  # translated, never held
+        records = build(database, plan, list(missing))[absent:]
+        batched = all_consent_bounds(database)
+        for record in records:
+            assert batched.get(record.id_hex, []) == consent_bounds(database, record.id_hex)
+    finally:
+        database.conn.close()
