@@ -116,6 +116,8 @@ async def edit_in_browser(hub: RunningNode, record_id: str, member: str) -> tupl
             f"{hub.url}/signin", data=credentials, allow_redirects=False
         ) as response:
             assert response.status == 303, await response.text()
+        async with browser.get(f"{hub.url}/lessons/{record_id}") as response:
+            assert 'id="edit-link"' not in await response.text()  # no Edit button offered
         token = await csrf(browser, f"{hub.url}/lessons/{record_id}/edit")
         form = {
             "csrf_token": token, "title": "Safe houses", "kind": "checklist",
