@@ -111,9 +111,7 @@ def hand_out(
             )
 
 
-def acknowledge(
-    db: sqlite_utils.Database, peer_id: str, kind: str, item_ids: list[str]
-) -> int:
+def acknowledge(db: sqlite_utils.Database, peer_id: str, kind: str, item_ids: list[str]) -> int:
     """``peer_id`` signed that it processed these items: they leave its outbox (caller's
     transaction, or one of its own). Unknown ids are ignored (acknowledged already: a
     duplicate or a replayed acknowledgement changes nothing). Returns how many left."""
@@ -135,9 +133,7 @@ def acknowledge(
     return removed
 
 
-def acknowledge_signed(
-    db: sqlite_utils.Database, raw: bytes, peer_id: str, local_node: str
-) -> int:
+def acknowledge_signed(db: sqlite_utils.Database, raw: bytes, peer_id: str, local_node: str) -> int:
     """A signed ack from ``peer_id`` (raises ``InvalidAck`` unless it is signed by that peer
     and addressed to us): the receipts it names leave that peer's outbox."""
     ack = open_ack(raw, peer_id, local_node)
@@ -149,9 +145,7 @@ def peers_with_outbox(db: sqlite_utils.Database, now: int | None = None) -> list
     if now is None:
         rows = db.execute("SELECT DISTINCT peer_id FROM outbox")
     else:
-        rows = db.execute(
-            "SELECT DISTINCT peer_id FROM outbox WHERE next_attempt_at <= ?", [now]
-        )
+        rows = db.execute("SELECT DISTINCT peer_id FROM outbox WHERE next_attempt_at <= ?", [now])
     return [str(row[0]) for row in rows]
 
 

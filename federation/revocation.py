@@ -35,6 +35,9 @@ MEMBER_REVOCATION_CONTEXT = b"rhizome/revocation-member/v1"
 RECEIPT_CONTEXT = b"rhizome/receipt/v1"
 REASONS = ("consent-withdrawn", "safety", "error", "expired", "other")
 MAX_IDS = 1_000
+# A holder passes a record on to its own peers: more than this many is no hub's network, and
+# each name is a holder the origin would have to track (see federation.copies).
+MAX_FORWARDED = 64
 _LIMITS = DecodeLimits(max_bytes=64 * 1024, max_bin_len=4096, max_array_len=MAX_IDS)
 
 
@@ -156,6 +159,8 @@ def _check_member(
 def issue_receipt(
     node: SigningIdentity, revocation_id: str, purged_at: int, forwarded_to: list[str]
 ) -> Receipt:
+    # Past the cap we still purge and forward to every one; the receipt names the first.
+    forwarded_to = sorted(forwarded_to)[:MAX_FORWARDED]
     payload = pack([1, bytes.fromhex(revocation_id), node.node_id, purged_at, sorted(forwarded_to)])
     return open_receipt(seal(node, RECEIPT_CONTEXT, payload).raw)
 
@@ -167,6 +172,8 @@ def open_receipt(raw: bytes) -> Receipt:
         version, revocation_id, holder, purged_at, forwarded = unpack(envelope.payload, _LIMITS)
         if version != 1 or node_id_from_public_key(envelope.signer) != holder:
             raise InvalidRevocation("a receipt must be signed by the holder it names")
+        if not isinstance(forwarded, list) or len(forwarded) > MAX_FORWARDED:
+            raise InvalidRevocation(f"a receipt names at most {MAX_FORWARDED} forwarded nodes")
         forwarded_to = tuple(normalize_node_id(node_id) for node_id in forwarded)
         if not isinstance(purged_at, int) or len(revocation_id) != 32:
             raise InvalidRevocation("malformed receipt")

@@ -134,6 +134,8 @@ def holder_json(db: sqlite_utils.Database, holder: HolderStatus) -> dict[str, An
         "at": iso_time(holder.at),
         "direct": holder.direct,
         "verified": holder.verified,
+        "attempts": holder.attempts,
+        "evidence": holder.evidence,
     }
 
 

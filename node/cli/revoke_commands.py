@@ -100,7 +100,12 @@ def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
     for row in rows:
         when = row["at"] or "never seen"
         how = "direct" if row["direct"] else "via a peer"
+        if row["status"] == "unconfirmed":
+            how = "only named in another holder's receipt"
+        tried = f", sent {row['attempts']}x, no receipt yet" if row["attempts"] else ""
+        seen = f"; {row['evidence']}" if row["evidence"] else ""
         console.print(
-            f"{row['status']:8} {row['name'] or short(str(row['node']))}  {when}  ({how})",
+            f"{row['status']:11} {row['name'] or short(str(row['node']))}  {when}  "
+            f"({how}{tried}){seen}",
             markup=False,
         )

@@ -22,8 +22,8 @@ from archive.tombstones import is_tombstoned, tombstone_of
 from crypto.canonical import pack
 from crypto.envelope import seal
 from crypto.signing import SigningIdentity
-from federation.peers import record_deliveries
 from federation.outbox import acknowledge
+from federation.peers import record_deliveries
 from federation.propagation import (
     NotTheOrigin,
     accept_receipts,
