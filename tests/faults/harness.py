@@ -140,7 +140,7 @@ def main(argv: list[str]) -> int:
     if options.disk_full:  # the injected full disk of tests.faults.disk (no tmpfs there)
         from tests.faults.disk import SmallDisk, inject_full_disk
 
-        disk = SmallDisk(Path("."), "injected")
+        disk = SmallDisk(Path("/"), "injected")  # every database of this process
         disk.full = True
         inject_full_disk(disk)
     try:
