@@ -16,11 +16,11 @@ from governance.members import Member
 from node.web.api import NODE
 from node.web.auth import (
     NotSignedIn,
-    check_credentials,
     csrf_token,
     current_member,
     sign_in,
     sign_out,
+    verify_sign_in,
 )
 from node.web.json_bodies import json_object, only_fields, text_field
 
@@ -46,7 +46,7 @@ async def session_sign_in(request: web.Request) -> web.Response:
     name = text_field(fields, "name", MAX_NAME_CHARS, required=True)
     password = text_field(fields, "password", MAX_PASSWORD_CHARS, required=True)
     assert name is not None and password is not None
-    member = check_credentials(request.app[NODE], name, password)
+    member = await verify_sign_in(request, request.app[NODE], name, password)
     if member is None:
         log.warning("sign-in refused", extra={"remote": request.remote})
         raise NotSignedIn("wrong member name or password")

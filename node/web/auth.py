@@ -6,15 +6,23 @@ cookie (Secure when the node is served over https); the key lives in the node ho
 sessions survive a restart. Every form carries the session's CSRF token, and every JSON write
 sends it in the ``X-CSRF-Token`` header, or authenticates with HTTP Basic instead (scripts).
 Write actions then check the member's roles, exactly as the CLI does.
+
+Every password check, from the page, the API or HTTP Basic, goes through
+:func:`verify_sign_in`: an unknown name costs the same argon2id work as a known one, the
+work runs in a worker thread, and repeated failures make the address and the name wait
+longer each time (:mod:`node.web.sign_in_guard`; 429 with ``Retry-After``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
 import hmac
 import os
 import secrets
+import weakref
 from pathlib import Path
 
 import nacl.exceptions
@@ -27,12 +35,19 @@ from crypto.errors import RhizomeError
 from governance.members import Member, get_member
 from governance.roles import require
 from node.node import Node
+from node.web.sign_in_guard import SignInGuard
 
 SESSION_KEY_FILE = "session.key"
 SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 MIN_PASSWORD = 10
+CONCURRENT_CHECKS = 4  # argon2id takes ~64 MiB and ~70 ms each: a few at a time
+_guards: weakref.WeakKeyDictionary[Node, SignInGuard] = weakref.WeakKeyDictionary()
+_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+_BASIC_MEMBER: web.RequestKey[Member | None] = web.RequestKey("basic_member", object)
 
 
 class NotSignedIn(RhizomeError):
@@ -47,6 +62,19 @@ class BadCsrfToken(RhizomeError):
 
     http_status = 403
     code = "csrf"
+
+
+class TooManySignIns(RhizomeError):
+    """Too many failed sign-ins from this address or for this name: wait the time the
+    message says, then try again. An admin can set a new password with
+    ``rhizome member password NAME``."""
+
+    http_status = 429
+    code = "too_many_requests"
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"too many sign-in attempts: try again in {seconds} s")
+        self.retry_after = seconds  # the Retry-After header of the answer
 
 
 class WeakPassword(RhizomeError):
@@ -90,13 +118,62 @@ def session_layer(node: Node) -> web.middleware:  # type: ignore[valid-type]
     return session_middleware(storage)
 
 
-def check_credentials(node: Node, name: str, password: str) -> Member | None:
+@functools.cache
+def stand_in_hash() -> str:
+    """An argon2id hash of a random password, made with the same cost as members' hashes:
+    an unknown name is checked against it, so every name costs the same (no timing leak)."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def stored_hash(node: Node, name: str) -> str | None:
+    """The password hash of an active member who has one; None for anyone else."""
     row = node.db.execute(
         "SELECT password_hash FROM members WHERE name = ? AND removed_at IS NULL", [name]
     ).fetchone()
-    if row is None or not password_matches(row[0], password):
+    return None if row is None or not row[0] else str(row[0])
+
+
+def _hash_matches(stored: str | None, password: str) -> bool:
+    """The one password check: the same argon2id work whether or not ``stored`` exists."""
+    matches = password_matches(stored or stand_in_hash(), password)
+    return matches and stored is not None
+
+
+def sign_in_guard(node: Node) -> SignInGuard:
+    """The delays of this node's sign-ins (one per open node, on the node's clock)."""
+    if node not in _guards:
+        _guards[node] = SignInGuard(node.clock)
+    return _guards[node]
+
+
+async def verify_sign_in(
+    request: web.Request, node: Node, name: str, password: str
+) -> Member | None:
+    """The member if ``name`` and ``password`` match, else None; for the sign-in page, the
+    API and HTTP Basic alike. Raises :class:`TooManySignIns` while this address or name must
+    wait (the password is then not even checked). The hash is checked in a worker thread, a
+    few at a time, so guessing never stalls the node."""
+    guard = sign_in_guard(node)
+    address = request.remote or ""
+    wait = guard.wait(address, name)
+    if wait:
+        raise TooManySignIns(wait)
+    guard.attempt(address, name)
+    stored = stored_hash(node, name)
+    async with _check_slots():
+        matches = await asyncio.to_thread(_hash_matches, stored, password)
+    member = get_member(node.db, name) if matches else None
+    if member is None or not member.active:
         return None
-    return get_member(node.db, name)
+    guard.succeeded(address, name)
+    return member
+
+
+def _check_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _checks:
+        _checks[loop] = asyncio.Semaphore(CONCURRENT_CHECKS)
+    return _checks[loop]
 
 
 async def sign_in(request: web.Request, member: Member) -> None:
@@ -122,7 +199,9 @@ async def current_member(request: web.Request, node: Node) -> Member | None:
     """The member this request acts for: HTTP Basic credentials, else the session."""
     basic = _basic_credentials(request)
     if basic is not None:
-        return check_credentials(node, *basic)
+        if _BASIC_MEMBER not in request:  # checked once per request, however often asked
+            request[_BASIC_MEMBER] = await verify_sign_in(request, node, *basic)
+        return request[_BASIC_MEMBER]
     session = await get_session(request)
     name = session.get("member")
     member = get_member(node.db, name) if isinstance(name, str) else None

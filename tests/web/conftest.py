@@ -21,7 +21,6 @@ from node.home import create_member
 from node.node import Node
 from node.web.app import create_app
 from node.web.auth import hash_password
-from node.web.pages import signin
 from tests.conftest import SEED_B, FakeClock, HomeFactory, write_lesson
 
 Client = TestClient  # type: ignore[type-arg]
@@ -39,12 +38,6 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 @functools.cache
 def password_hash() -> str:
     return hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def _no_sign_in_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pause after a wrong password protects a real node; tests need not wait."""
-    monkeypatch.setattr(signin, "FAILED_SIGN_IN_DELAY", 0)
 
 
 @pytest.fixture

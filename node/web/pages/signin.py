@@ -1,27 +1,29 @@
 """Signing in and out of the web pages.
 
 A wrong name and a wrong password get the same answer (401, the form again) after the same
-half second, so the form tells nobody which members exist. Checking a password is deliberately
-slow (argon2id), so it runs in a worker thread and only a few at a time: guessing cannot
-stall the pages for everyone else. The sign-in form carries a CSRF token like every other
-form, so no other site can sign a browser in to an account of its choosing.
+work (an unknown name is checked against a stand-in hash), so the form tells nobody which
+members exist. Checking a password is deliberately slow (argon2id), so it runs in a worker
+thread and only a few at a time: guessing cannot stall the pages for everyone else. After a
+few failures the address and the name must wait, longer each time: the form then says for
+how long (429), without checking the password (see :func:`node.web.auth.verify_sign_in`).
+The sign-in form carries a CSRF token like every other form, so no other site can sign a
+browser in to an account of its choosing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import weakref
 
 from aiohttp import web
 
 from node.web.auth import (
     CSRF_FIELD,
-    check_credentials,
+    TooManySignIns,
     csrf_token,
     current_member,
     sign_in,
     sign_out,
+    verify_sign_in,
 )
 from node.web.pages.common import (
     CSRF_MESSAGE,
@@ -37,12 +39,8 @@ from node.web.pages.common import (
 )
 
 routes = web.RouteTableDef()
-FAILED_SIGN_IN_DELAY = 0.5
-CONCURRENT_CHECKS = 4
 WRONG = "That name and password do not match a member of this hub. Check both and try again."
-_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
+WAIT = "Too many attempts. Try again in {seconds} s."
 
 
 @routes.get("/signin", name="page_signin")
@@ -62,14 +60,14 @@ async def signin(request: web.Request) -> web.Response:
         return await error_page(request, 403, CSRF_MESSAGE)
     name = field(form, "name", 100).strip()
     password = field(form, "password", 1_000)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    async with _slots():
-        member = await asyncio.to_thread(check_credentials, node, name, password)
-    if member is None or not member.active:
-        # Answer at the same moment for an unknown name (no hash to check) as for a wrong
-        # password, so the delay does not tell which one it was.
-        await asyncio.sleep(max(0.0, started + FAILED_SIGN_IN_DELAY - loop.time()))
+    try:
+        member = await verify_sign_in(request, node, name, password)
+    except TooManySignIns as error:
+        context = {"next": back, "name": name, "error": WAIT.format(seconds=error.retry_after)}
+        response = await render(request, "signin.html", context, status=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    if member is None:
         context = {"next": back, "name": name, "error": WRONG}
         return await render(request, "signin.html", context, status=401)
     await sign_in(request, member)
@@ -91,9 +89,3 @@ async def _csrf_ok(request: web.Request, form: Form) -> bool:
     expected = await csrf_token(request)
     return isinstance(sent, str) and hmac.compare_digest(sent, expected)
 
-
-def _slots() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    if loop not in _checks:
-        _checks[loop] = asyncio.Semaphore(CONCURRENT_CHECKS)
-    return _checks[loop]
