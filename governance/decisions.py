@@ -347,7 +347,8 @@ def _check_bounds(
         _check_sensitivity(bound.sensitivity, peer, rules, checked)
         verb = "narrowed consent" if bound.relation == "later" else "limits where it may go"
         for denial in (reason for reason in checked.items if not reason.allows):
-            reasons.deny(f"{bound.relation}:{denial.code}", f"{bound.words} {verb}: {denial.text}")
+            code = f"{bound.relation}:{denial.code}"  # later:scope_local, original:no_reshare
+            reasons.deny(code, f"{bound.words} {verb}: {denial.text}")
 
 
 def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: _Reasons) -> None:
