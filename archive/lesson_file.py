@@ -286,7 +286,12 @@ def _basis(consent: dict[str, Any], where: str) -> str:
     """A consent block states consent unless it says otherwise; an empty ``basis:`` line is
     a blank left unfilled in a template, and we never read a blank as consent."""
     if "basis" in consent and consent["basis"] is None:
-        raise InvalidLesson(where, "consent.basis", "is empty: write consent, notice or none")
+        raise InvalidLesson(
+            where,
+            "consent.basis",
+            "was left empty: choose what the people in it agreed to: consent (they said yes), "
+            "notice (they were told, not asked) or none",
+        )
     return str(_string(consent, "basis", where, "consent", "consent."))
 
 

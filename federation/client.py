@@ -63,10 +63,23 @@ class PeerClient:
                     data = await _read_capped(response)
                     status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise PeerUnreachable(f"{base_url}: no answer ({type(error).__name__})") from error
+            raise PeerUnreachable(f"{base_url}: {no_answer_words(error)}") from error
         if status >= 400:
             raise _refusal(status, data)
         return wire.decode(answer, data)
+
+
+def no_answer_words(error: BaseException) -> str:
+    """Why a call got no answer, in words an operator can act on."""
+    if isinstance(error, TimeoutError):
+        return "no answer in time: the hub may be down, overloaded or far away; sync retries"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return "this host name cannot be found: check the address for typos"
+    if isinstance(error, aiohttp.ClientSSLError):
+        return "the secure connection failed: check that the address is right (https)"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "nothing answers at this address: is the other hub's node running?"
+    return f"the connection broke ({type(error).__name__}); sync retries later"
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

@@ -45,6 +45,11 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
             raise InvalidInvite(
                 "the node at that URL is not the one the invite names; do not pair"
             ) from error
+        if error.code == InvalidInvite.code:
+            raise InvalidInvite(
+                "the other hub did not accept this code: it was already used, has expired or "
+                "was withdrawn. Ask its operator for a new invite code."
+            ) from error
         raise
     try:
         answered_by = normalize_node_id(answer["node_id"])
