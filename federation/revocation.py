@@ -35,9 +35,10 @@ MEMBER_REVOCATION_CONTEXT = b"rhizome/revocation-member/v1"
 RECEIPT_CONTEXT = b"rhizome/receipt/v1"
 REASONS = ("consent-withdrawn", "safety", "error", "expired", "other")
 MAX_IDS = 1_000
-# A holder passes a record on to its own peers: more than this many is no hub's network, and
-# each name is a holder the origin would have to track (see federation.copies).
-MAX_FORWARDED = 64
+# A holder passes a record on to its own peers: more than this many is no hub's network,
+# each name is a holder the origin would have to track (see federation.copies), and 48 names
+# of 63 characters keep a receipt's payload well inside the 4 KiB its decoding allows.
+MAX_FORWARDED = 48
 _LIMITS = DecodeLimits(max_bytes=64 * 1024, max_bin_len=4096, max_array_len=MAX_IDS)
 
 
