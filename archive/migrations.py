@@ -376,6 +376,85 @@ def m011_lesson_sources(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO lesson_source_key (key) VALUES (randomblob(32))")
 
 
+def m012_peer_quotas(db: sqlite_utils.Database) -> None:
+    """What each peer made us store: this period's intake, and what we hold from it (kept
+    exact by triggers on every insert, delete and quarantine change of a record)."""
+    db.execute(
+        """
+        CREATE TABLE peer_intake (
+            peer_id TEXT PRIMARY KEY,
+            period_start INTEGER NOT NULL,
+            records INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            refused_until INTEGER NOT NULL,
+            struck INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE peer_holdings (
+            peer_id TEXT PRIMARY KEY,
+            records INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            quarantined INTEGER NOT NULL,
+            quarantined_bytes INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO peer_holdings
+        SELECT received_from, count(*), sum(length(envelope)), sum(quarantined),
+               sum(quarantined * length(envelope))
+        FROM records WHERE received_from IS NOT NULL GROUP BY received_from
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER peer_holdings_on_insert AFTER INSERT ON records
+        WHEN NEW.received_from IS NOT NULL
+        BEGIN
+            INSERT INTO peer_holdings VALUES (NEW.received_from, 1, length(NEW.envelope),
+                NEW.quarantined, NEW.quarantined * length(NEW.envelope))
+            ON CONFLICT (peer_id) DO UPDATE SET records = records + 1,
+                bytes = bytes + excluded.bytes, quarantined = quarantined + excluded.quarantined,
+                quarantined_bytes = quarantined_bytes + excluded.quarantined_bytes;
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER peer_holdings_on_delete AFTER DELETE ON records
+        WHEN OLD.received_from IS NOT NULL
+        BEGIN
+            UPDATE peer_holdings SET records = records - 1,
+                bytes = bytes - length(OLD.envelope), quarantined = quarantined - OLD.quarantined,
+                quarantined_bytes = quarantined_bytes - OLD.quarantined * length(OLD.envelope)
+            WHERE peer_id = OLD.received_from;
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER peer_holdings_on_update AFTER UPDATE OF quarantined, envelope,
+            received_from ON records
+        BEGIN
+            UPDATE peer_holdings SET records = records - 1,
+                bytes = bytes - length(OLD.envelope), quarantined = quarantined - OLD.quarantined,
+                quarantined_bytes = quarantined_bytes - OLD.quarantined * length(OLD.envelope)
+            WHERE peer_id = OLD.received_from;
+            INSERT INTO peer_holdings SELECT NEW.received_from, 1, length(NEW.envelope),
+                NEW.quarantined, NEW.quarantined * length(NEW.envelope)
+            WHERE NEW.received_from IS NOT NULL
+            ON CONFLICT (peer_id) DO UPDATE SET records = records + 1,
+                bytes = bytes + excluded.bytes, quarantined = quarantined + excluded.quarantined,
+                quarantined_bytes = quarantined_bytes + excluded.quarantined_bytes;
+        END
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_records,
     m002_federation,
@@ -388,6 +467,7 @@ MIGRATIONS: list[Migration] = [
     m009_acknowledged_outbox,
     m010_derived_tombstones,
     m011_lesson_sources,
+    m012_peer_quotas,
 ]
 
 

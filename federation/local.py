@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from crypto.signing import SigningIdentity
+from federation.quotas import Quotas
 from governance.policy_file import Policy
 
 Clock = Callable[[], float]
@@ -29,6 +30,7 @@ class LocalNode:
     url: str
     policy: Callable[[], Policy]
     clock: Clock = field(default=time.time)
+    quotas: Quotas = field(default_factory=Quotas)  # what each peer may make us store
 
     @property
     def node_id(self) -> str:

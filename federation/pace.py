@@ -21,7 +21,7 @@ from federation.errors import PeerTooSlow
 
 EXCHANGE_DEADLINE = 3600.0
 PROGRESS_WINDOW = 60.0
-MIN_PROGRESS_BYTES = 64 * 1024
+MIN_PROGRESS_BYTES = 32 * 1024
 
 T = TypeVar("T")
 

@@ -111,7 +111,7 @@ class FederationResponder:
 
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)
-        result = Sharing.of(self.local).receive(request["records"], peer)
+        result = Sharing.of(self.local).receive(request["records"], peer, pushed=True)
         stored = len(result.stored) + len(result.quarantined)
         with transaction(self.local.db):
             count_inbound(self.local.db, peer.node_id, received=stored, sent=0)

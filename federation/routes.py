@@ -7,10 +7,11 @@ checked as the body arrives) within the deadline (503); the signature (401); and
 verified signer is an active peer (403). Only then does the sans-IO
 :class:`FederationResponder` see the body. Errors use the node's one JSON error shape.
 
-Strangers may only call ``pair``, and only with a live invite: the invite id travels in the
-``Rhizome-Invite`` header and is looked up before the body is read, so only holders of a real
-invite compete for the few pairing slots (one per address and per invite, four in all), and
-their small body must arrive within a short deadline. See docs/reference/federation-protocol.md.
+Strangers may only call ``pair``, and only naming an invite of ours: the invite id travels
+in the ``Rhizome-Invite`` header and is looked up before the body is read, so only holders of
+a real invite compete for the few pairing slots (one per address and per invite, four in
+all), and their small body must arrive within a short deadline. See
+docs/reference/federation-protocol.md.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from federation.errors import (
     TooBusy,
     UnsupportedMediaType,
 )
-from federation.invites import check_invite_open
+from federation.invites import check_invite_known
 from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
 from federation.responder import FederationResponder
@@ -166,7 +167,7 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
 
 @routes.post("/federation/v1/pair", name="federation_pair")
 async def pair(request: web.Request) -> web.Response:
-    """The one route a stranger may call: it must name a live invite of ours (checked before
+    """The one route a stranger may call: it must name an invite of ours (checked before
     the body is read) and then prove it holds that invite's secret."""
     gate = request.app[GATE]
     if request.content_type != MSGPACK:
@@ -188,7 +189,7 @@ async def pair(request: web.Request) -> web.Response:
 
 
 def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
-    """The invite id of the ``Rhizome-Invite`` header, if it names a live invite of ours.
+    """The invite id of the ``Rhizome-Invite`` header, if it names an invite of ours.
 
     A request meant for another node is told so first: a joiner whose code names another
     node than the one at its URL must learn that, not that the invite is unknown here."""
@@ -208,7 +209,7 @@ def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
         raise InvalidInvite(
             f"pairing needs the invite id in the {INVITE_HEADER} header (64 hex digits)"
         )
-    check_invite_open(local.db, invite, local.now())
+    check_invite_known(local.db, invite)
     return invite
 
 

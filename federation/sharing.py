@@ -32,6 +32,7 @@ from federation.copies import note_copy_seen
 from federation.local import LocalNode
 from federation.negentropy import Storage
 from federation.peers import Peer, add_strike, record_deliveries
+from federation.quotas import Quotas, check_after, check_before, count_intake, refusals_noted
 from governance.approvals import all_approval_facts, approval_facts
 from governance.decision_log import (
     denial_states,
@@ -64,6 +65,7 @@ class ReceiveResult:
     duplicates: int = 0
     rejected: list[tuple[str | None, str]] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)  # revocations behind refused stale copies
+    stored_bytes: int = 0  # of what was stored or quarantined (the sender's quotas count it)
 
 
 class Sharing:
@@ -75,8 +77,10 @@ class Sharing:
         now: int,
         identity: SigningIdentity | None = None,
         region: str = "",
+        quotas: Quotas | None = None,
     ) -> None:
         self.db = db
+        self.quotas = quotas or Quotas()
         self.node_id = node_id
         self.policy = policy
         self.now = now
@@ -89,8 +93,9 @@ class Sharing:
     def of(cls, local: LocalNode) -> Sharing:
         """One evaluation for ``local``, under the policy in force now."""
         return cls(
-            local.db, local.node_id, local.policy(), local.now(), local.identity, local.region
-        )
+            local.db, local.node_id, local.policy(), local.now(), local.identity, local.region,
+            local.quotas,
+        )  # fmt: skip
 
     # -- outbound -----------------------------------------------------------------------
 
@@ -174,10 +179,16 @@ class Sharing:
 
     # -- inbound ------------------------------------------------------------------------
 
-    def receive(self, envelopes: list[bytes], sender: Peer) -> ReceiveResult:
-        """Verify each envelope, decide, store the allowed ones; strike the sender for the rest."""
+    def receive(self, envelopes: list[bytes], sender: Peer, pushed: bool = False) -> ReceiveResult:
+        """Verify each envelope, decide, store the allowed ones; strike the sender for the rest.
+
+        The sender's quotas (federation/quotas.py) are checked before and after: a batch
+        that would go over one is refused whole (``pushed``: the sender chose to send it)."""
         result = ReceiveResult()
-        with transaction(self.db):
+        peer_id, quotas, waits = sender.node_id, self.quotas, self.policy.quarantine
+        noted = refusals_noted(self.db, self.identity, peer_id, self.now, quotas, pushed)
+        with noted, transaction(self.db):  # a refusal is noted once the batch rolled back
+            check_before(self.db, peer_id, self.now, quotas, waits)
             # This transaction is the only writer: keep the chains' tails, look nothing up
             # twice, and skip the tombstone lookup while nothing was ever revoked here.
             self._events = chain_tail(self.db, "events")
@@ -185,6 +196,9 @@ class Sharing:
             self._any_tombstone = self.db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone()
             for raw in envelopes:
                 self._receive_one(raw, sender, result)
+            kept = len(result.stored) + len(result.quarantined)
+            check_after(self.db, peer_id, self.now, quotas, kept, result.stored_bytes, waits)
+            count_intake(self.db, peer_id, self.now, quotas, kept, result.stored_bytes)
         return result
 
     def _refuse(
@@ -259,6 +273,7 @@ class Sharing:
             self.db, self.identity, "record.received", record_id, detail, self.now, self._events
         )
         (result.quarantined if decision.quarantine else result.stored).append(record_id)
+        result.stored_bytes += len(raw)
 
     def _withdrawn(self, record: SignedRecord) -> str | None:
         """The revocation beating this copy: of the record itself, or of the record it is

@@ -25,6 +25,7 @@ from federation.negentropy import Initiator
 from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
+from federation.quotas import check_before
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import (
     RECEIPTS_PATH,
@@ -101,6 +102,8 @@ async def fetch_missing(
         if not held_or_rejected(local.db, record_id.hex())
         and not refused_under(refused, record_id.hex(), policy_hash)
     ]
+    if wanted:  # a peer at its quota here: do not make it send what we would refuse
+        check_before(local.db, peer.node_id, local.now(), local.quotas, local.policy().quarantine)
     # One request is always in flight while we store the previous answer: the peer prepares
     # the next batch on its own core while this one is verified and stored here.
     inflight: tuple[list[bytes], asyncio.Task[dict[str, Any]]] | None = None

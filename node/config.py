@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archive.record import is_language_tag
 from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
+from federation.quotas import Quotas
 from node.errors import ConfigError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -25,6 +26,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
     "server": {"host": str, "port": int, "public_read": bool, "allowed_hosts": list},
     "federation": {"sync_interval": int},
+    "quotas": {name: int for name in Quotas.__dataclass_fields__},
 }
 
 
@@ -40,6 +42,7 @@ class NodeConfig:
     public_read: bool = False
     allowed_hosts: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
+    quotas: Quotas = field(default_factory=Quotas)
 
 
 def render_config(config: NodeConfig) -> str:
@@ -76,6 +79,19 @@ allowed_hosts = [{", ".join(q(name) for name in config.allowed_hosts)}]
 [federation]
 # Seconds between background syncs with every active peer (news is pushed at once anyway).
 sync_interval = {config.sync_interval}
+
+[quotas]
+# What one peer may make this node store (docs/reference/limits.md). Over a limit, its
+# records are refused (429 or 507, with a time to retry) and you are told in the event log.
+period_seconds = {config.quotas.period_seconds}
+records_per_period = {config.quotas.records_per_period}
+bytes_per_period = {config.quotas.bytes_per_period}
+# Bytes of records from one peer this node holds at most.
+stored_bytes = {config.quotas.stored_bytes}
+# Records waiting in quarantine for a curator, all peers together; when full, new ones
+# that would wait there are refused until curators review what waits.
+quarantine_records = {config.quotas.quarantine_records}
+quarantine_bytes = {config.quotas.quarantine_bytes}
 """
 
 
@@ -94,6 +110,7 @@ def load_config(path: Path) -> NodeConfig:
         node_id = normalize_node_id(values.pop("node.id"))
     except InvalidNodeId as error:
         raise ConfigError(f"{path}: [node] id: {error}") from error
+    values["quotas.quotas"] = _quotas(values, path)
     if "server.allowed_hosts" in values:
         values["server.allowed_hosts"] = _host_names(values["server.allowed_hosts"], path)
     config = NodeConfig(
@@ -121,6 +138,15 @@ def _host_names(names: list[Any], path: Path) -> tuple[str, ...]:
                 "(write it without http:// and without a port, e.g. \"hub.example.org\")"
             )
     return tuple(names)
+
+
+def _quotas(values: dict[str, Any], path: Path) -> Quotas:
+    """``[quotas]``: each a positive whole number; the keys left out keep their defaults."""
+    given = {key[7:]: values.pop(key) for key in list(values) if key.startswith("quotas.")}
+    for key, value in given.items():
+        if value < 1:
+            raise ConfigError(f"{path}: [quotas] {key} must be at least 1")
+    return Quotas(**given)
 
 
 def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -97,7 +97,8 @@ class Node:
         """This node as the federation layer sees it (opens the key)."""
         config = self.config
         return LocalNode(
-            self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock
+            self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock,
+            config.quotas,
         )
 
     def widening_note(self, record: SignedRecord) -> str | None:

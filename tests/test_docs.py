@@ -143,9 +143,9 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     """Every MAX_* size limit of the modules that check input, plus a few named ones."""
     from archive import db, lesson_file, queries, record, search, signed_record
     from governance import policy_file
-    from node.web import api, api_writes, app, auth
+    from node.web import api, api_writes, app, auth, edge
 
-    modules = (record, lesson_file, search, signed_record, app, api, api_writes, policy_file)
+    modules = (record, lesson_file, search, signed_record, app, api, api_writes, policy_file, edge)
     for module in modules:
         for name, value in vars(module).items():
             if name.startswith("MAX_") and isinstance(value, int):
@@ -284,15 +284,28 @@ def federation_limits() -> Iterator[tuple[str, str, int]]:
     """(constant, file, value) of every federation limit: all MAX_* of the modules that check
     peers' input, plus the named deadlines, windows and batch sizes."""
     from crypto import http_signatures
-    from federation import background, client, invites, responder, revocation, routes, sync, wire
+    from federation import (
+        background,
+        client,
+        invites,
+        pace,
+        responder,
+        revocation,
+        routes,
+        sync,
+        wire,
+    )
     from node import config
     from node.cli import revoke_commands
+    from node.web import edge
 
     named = {
         wire: {"FRAME_SIZE_LIMIT", "BATCH_BYTES"},
-        routes: {"REQUEST_DEADLINE"},
+        routes: {"REQUEST_DEADLINE", "PAIR_BODY_BYTES", "PAIR_BODY_DEADLINE"},
         client: {"REQUEST_DEADLINE"},
-        responder: {"SESSION_SECONDS", "SESSIONS_PER_PEER"},
+        responder: {"SESSION_SECONDS", "SESSIONS_PER_PEER", "NEW_SESSIONS_BURST"},
+        pace: {"EXCHANGE_DEADLINE", "PROGRESS_WINDOW", "MIN_PROGRESS_BYTES"},
+        edge: {"HEAD_DEADLINE"},
         sync: {"BATCH"},
         revocation: set(),
         background: {"NOTIFY_DEADLINE", "OUTBOX_DEADLINE", "EXPIRY_SECONDS"},
@@ -320,6 +333,20 @@ def test_federation_limits_are_stated_with_their_values(page: str) -> None:
         if f"{value:,}" not in mentions:
             wrong.append(f"{where} {name} = {value:,}")
     assert not wrong, f"docs/reference/{page} misses or misstates: {wrong}"
+
+
+def test_quota_defaults_are_stated_with_their_keys() -> None:
+    from dataclasses import fields
+
+    from federation.quotas import Quotas
+
+    rows = (DOCS / "reference" / "limits.md").read_text(encoding="utf-8").splitlines()
+    wrong = []
+    for quota in fields(Quotas):
+        mentions = " ".join(row for row in rows if f"`{quota.name}`" in row)
+        if f"{quota.default:,}" not in mentions:
+            wrong.append(f"{quota.name} = {quota.default:,}")
+    assert not wrong, f"docs/reference/limits.md misses or misstates quotas: {wrong}"
 
 
 @pytest.mark.parametrize("page", ["limits.md", "federation-protocol.md"])

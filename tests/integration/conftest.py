@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -169,10 +170,18 @@ class Cluster:
         *,
         background_sync: bool = False,
         clock: Clock = time.time,
+        quotas: dict[str, int] | None = None,
     ) -> RunningNode:
         sock = bound_socket()
         port = int(sock.getsockname()[1])
         home = self.make_home(name=name, region=region, port=port)
+        if quotas:  # as an operator would edit [quotas] in config.toml
+            config = home / "config.toml"
+            text = config.read_text(encoding="utf-8")
+            for key, value in quotas.items():
+                text, found = re.subn(rf"(?m)^{key} = \d+$", f"{key} = {value}", text)
+                assert found == 1, key
+            config.write_text(text, encoding="utf-8")
         node = Node(home, clock=clock)
         assert node.config.url == f"http://{LOOPBACK}:{port}"
         runner = web.AppRunner(create_app(node, background_sync=background_sync))

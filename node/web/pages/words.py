@@ -67,6 +67,7 @@ EVENT_WORDS = {
     "peer.active": "Peer resumed",
     "peer.suspended": "Peer suspended",
     "peer.removed": "Peer removed",
+    "peer.quota_refused": "Peer's records refused: over its quota",
 }
 
 
