@@ -128,15 +128,21 @@ def test_sign_in_add_search_approve_pair_sync_revoke(hubs: Hubs, browsers: Brows
     a.goto(f"{nairobi.url}/lessons/{record_id}")
     expect(a.locator("#sharing-decisions")).to_contain_text(f"{manila.name}: stays here")
 
-    # -- the curator kofi approves it from the approvals queue --------------------------------
+    # -- the curator kofi approves it from its own page, with its consent in view -----------
     sign_out(a)
     sign_in(a, nairobi, "kofi", "/approvals")
     queued = a.locator("#approval-queue > li").filter(has_text=title)
     expect(queued).to_contain_text("0 of 1 approval")
     expect(queued).to_contain_text(f"Approval is all that keeps it from {manila.name}")
-    queued.get_by_role("button", name=f"Approve {title}").click()
-    expect(a).to_have_url(f"{nairobi.url}/approvals")
+    expect(queued.get_by_role("button")).to_have_count(0)  # never one click from the list
+    queued.get_by_role("link", name=f"Read it and its consent, then approve {title}").click()
+    expect(a).to_have_url(f"{nairobi.url}/lessons/{record_id}#approvals")
+    expect(a.locator("#approve-consent")).to_contain_text("You approve it leaving this hub")
+    expect(a.locator("#approve-consent dl")).to_be_visible()
+    a.locator("#approve-button").click()
+    expect(a).to_have_url(f"{nairobi.url}/lessons/{record_id}")
     expect(a.locator("#flash")).to_contain_text(f"Approved “{title}” as kofi")
+    a.goto(f"{nairobi.url}/approvals")
     expect(a.locator("#approval-queue > li").filter(has_text=title)).to_have_count(0)
 
     # -- the approval is news: Manila pulls the lesson by itself (no sync button) ------------
@@ -154,10 +160,31 @@ def test_sign_in_add_search_approve_pair_sync_revoke(hubs: Hubs, browsers: Brows
     a.goto(f"{nairobi.url}/lessons/{record_id}")
     expect(a.locator("#deliveries")).to_contain_text(f"Sent to {manila.name}")
 
+    # -- Manila's operator: Sync now on the Peers page, then the Status page ------------------
+    b.goto(f"{manila.url}/peers")
+    b.get_by_role("button", name=f"Sync now with {nairobi.name}").click()
+    expect(b.locator("#flash")).to_contain_text(
+        re.compile(rf"{re.escape(nairobi.name)}: received \d+, sent \d+ \(ok\)")
+    )
+    expect(b.locator("#peer-list > li .last-exchange")).to_contain_text("we synced with them")
+    b.get_by_role("link", name="Status").click()
+    expect(b).to_have_url(f"{manila.url}/status")
+    expect(b.locator("#status-peers tbody tr").filter(has_text=nairobi.name)).to_contain_text(
+        "working"
+    )
+    # On a phone (390 px wide) the Status and Policy pages wrap instead of scrolling sideways.
+    b.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/status", "/policy", "/peers"):
+        b.goto(f"{manila.url}{path}")
+        overflow = b.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 390 px"
+    b.set_viewport_size({"width": 1280, "height": 900})
+
     # -- withdraw it on Nairobi, with a reason; the receipt page shows Manila purged it -------
     sign_out(a)
     sign_in(a, nairobi, "admin", f"/lessons/{record_id}")
     a.locator("#revoke summary").click()
+    expect(a.locator("#revoke-no-undo")).to_contain_text("This cannot be undone.")
     a.get_by_label("Why is it withdrawn?").select_option("consent-withdrawn")
     a.get_by_label("Note (optional").fill("The pairs asked for it to be taken down.")
     a.locator("#revoke-button").click()
