@@ -8,6 +8,7 @@ sync session caches that set for a short while instead of rebuilding it every ro
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from federation.rate import RateLimit
 from federation.revocation import InvalidRevocation
 from federation.sharing import Sharing
 
+log = logging.getLogger("rhizome.federation")
 SESSION_SECONDS = 120
 MAX_SESSIONS = 64
 SESSIONS_PER_PEER = 2  # so one peer cannot take every session from the others
@@ -74,6 +76,7 @@ class FederationResponder:
             )
             save_peer(db, joiner_id, request["name"], request["region"], request["url"], now)
             append_event(db, self.local.identity, "peer.added", joiner_id, {"via": "invite"}, now)
+        log.info("paired by invite", extra={"peer": joiner_id})
         return wire.encode(
             wire.PAIR_RESPONSE,
             {
@@ -137,6 +140,11 @@ class FederationResponder:
                 receipts.append(accept_revocation(self.local, raw, peer).envelope)
             except InvalidRevocation:
                 continue  # struck and logged; the others still count
+        log.info(
+            "withdrawals received",
+            extra={"peer": peer.node_id, "offered": len(request["revocations"]),
+                   "purged": len(receipts)},
+        )  # fmt: skip
         self.on_outbox()
         return wire.encode(wire.RECEIPTS, {"receipts": receipts})
 

@@ -3,6 +3,8 @@ exchange history, against a real second hub served on loopback."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from crypto.signing import SigningIdentity
@@ -121,3 +123,13 @@ async def test_healthz_verbose_names_nothing_to_strangers(
     assert [peer["name"] for peer in full["peers"]] == ["Manila Hub"]
     assert full["key_sealed"] is False
     assert full["schema"]["version"] == full["schema"]["latest"]
+
+
+async def test_pairing_is_logged_by_the_inviting_hub(
+    client: Client, members: Node, manila_served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    await signed_in(client, "admin")
+    with caplog.at_level(logging.INFO, logger="rhizome.federation"):
+        await pair(client, manila_served.node)
+    paired = [record for record in caplog.records if record.getMessage() == "paired by invite"]
+    assert [record.__dict__["peer"] for record in paired] == [members.node_id]
