@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from federation.local import LocalNode
 
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
+MAX_RETRY_AFTER = 24 * 3600  # a peer's Retry-After is honoured up to a day
 
 
 class PeerClient:
@@ -32,6 +34,9 @@ class PeerClient:
         self.local = local
         self.session = session
         self.deadline = deadline
+        # (peer, path) -> the time before which the peer asked us not to send again (its
+        # Retry-After): sending anyway would be refused again, and may earn us a strike.
+        self.not_before: dict[tuple[str, str], float] = {}
 
     async def call(
         self,
@@ -48,6 +53,13 @@ class PeerClient:
 
         ``deadline`` overrides the client's for one call that is known to take longer;
         ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
+        wait = self.not_before.get((recipient, path), 0.0) - self.local.clock()
+        if wait > 0:
+            raise PeerRefused(
+                429,
+                "retry_later",
+                f"the peer asked us to wait {math.ceil(wait)} s more; sync retries",
+            )
         body = wire.encode(request, values)
         url = base_url.rstrip("/") + path
         headers = sign_request(
@@ -62,9 +74,13 @@ class PeerClient:
                 async with self.session.post(target, data=body, headers=headers) as response:
                     data = await _read_capped(response)
                     status = response.status
+                    retry_after = response.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise PeerUnreachable(f"{base_url}: {no_answer_words(error)}") from error
         if status >= 400:
+            if retry_after.isdigit() and status in (429, 503, 507):
+                seconds = min(int(retry_after), MAX_RETRY_AFTER)
+                self.not_before[(recipient, path)] = self.local.clock() + seconds
             raise _refusal(status, data)
         return wire.decode(answer, data)
 

@@ -21,6 +21,7 @@ from crypto.http_signatures import sign_request
 from crypto.signing import SigningIdentity
 from federation import wire
 from federation.bundles import BadBundle, export_bundle, import_bundle
+from federation.sync import sync_with_peer
 from governance.quarantine import accept_quarantined
 from tests.integration.conftest import Cluster, RunningNode
 
@@ -174,3 +175,24 @@ async def test_a_bundle_over_the_quota_is_refused_whole(cluster: Cluster) -> Non
 
     assert a.count("records") == 0
     assert a.count("strikes") == 0
+
+
+async def test_an_honest_node_honours_the_retry_hint_and_earns_no_strike(
+    cluster: Cluster,
+) -> None:
+    """The control: Rhizome's own client remembers Retry-After, so a node whose records go
+    over another's quota waits instead of pushing again (which would earn a strike)."""
+    a = await cluster.start("Hub A", quotas={"records_per_period": 20})
+    b = await cluster.start("Hub B", "West Africa")
+    await cluster.pair(a, b)
+    b.add_many(30, "Eager")
+    client = cluster.client(b)  # one client, as the background service keeps
+    peer = b.peer(a)
+    assert peer is not None
+
+    first = await sync_with_peer(client, peer)
+    second = await sync_with_peer(client, peer)
+
+    assert any("quota reached" in error for error in first.errors), first.errors
+    assert any("asked us to wait" in error for error in second.errors), second.errors
+    assert a.count("records") == 0 and a.count("strikes") == 0
