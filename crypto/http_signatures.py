@@ -210,6 +210,30 @@ def verify_request(
     return node_id_from_public_key(public_key)
 
 
+def verify_request_head(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    now: int,
+    recipient: str,
+    max_skew: int = DEFAULT_MAX_SKEW,
+) -> str:
+    """The checks of :func:`verify_request` that need no body: the signature covers the
+    ``Content-Digest`` header, not the body, so it can be verified before a byte of the body
+    is read, and only the key's holder makes the receiver read one. :func:`verify_request`
+    must still run on the body (the digest, and the replay memory)."""
+    fields = _signature_fields(headers)
+    created, keyid = _parse_signature_input(fields["signature-input"])
+    _parse_signature(fields["signature"])
+    public_key = _public_key(keyid)
+    _check_fresh(created, now, max_skew)
+    _check_signature(_Request(method, _absolute(url), fields), keyid, public_key)
+    if fields["rhizome-recipient"] != normalize_node_id(recipient):
+        raise SignatureRejected("wrong_recipient", "the request was signed for another node")
+    return node_id_from_public_key(public_key)
+
+
 def _absolute(url: str) -> str:
     return _ORIGIN_FORM_BASE + url if url.startswith("/") else url
 

@@ -1,10 +1,11 @@
 """Federation routes under ``/federation/v1/``: thin aiohttp adapters.
 
 Each request is checked at the edge, cheapest first: media type (415); that the signature
-claims a node id (401) that is an active peer (403), before any byte of the body is read or
-anything is remembered; the concurrency limit of that peer and address (429); the size (413,
-checked as the body arrives) within the deadline (503); the signature (401); and that the
-verified signer is an active peer (403). Only then does the sans-IO
+claims a node id (401) that is an active peer (403), and that the signature over the head
+verifies (401; it covers the body's digest), before any byte of the body is read or anything
+is remembered; the concurrency limit of that peer and address (429); the size (413, checked
+as the body arrives) within the deadline (503); the body against the digest, and the replay
+memory (401); and that the verified signer is an active peer (403). Only then does the sans-IO
 :class:`FederationResponder` see the body. Errors use the node's one JSON error shape.
 
 Strangers may only call ``pair``, and only naming an invite of ours: the invite id travels
@@ -29,6 +30,7 @@ from crypto.http_signatures import (
     ReplayMemory,
     SignatureRejected,
     verify_request,
+    verify_request_head,
 )
 from crypto.node_id import normalize_node_id
 from federation import wire
@@ -156,6 +158,12 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
             "missing", "sign the request with your node key (a Signature-Input with a keyid)"
         )
     _active_peer(gate, claimed)  # strangers stop here, before a body read or the replay memory
+    # Only the key's holder gets its body read: the signature covers the digest header, so
+    # it is checked now, and the body against the digest once read.
+    local = gate.responder.local
+    verify_request_head(
+        request.method, request.raw_path, request.headers, now=local.now(), recipient=local.node_id
+    )
     slot = gate.slot(f"{claimed}@{request.remote}")
     if slot.locked():
         raise TooBusy("too many requests from your node at once; retry shortly")

@@ -120,3 +120,22 @@ async def test_many_strangers_at_once_cost_no_memory_and_the_peer_still_syncs(
     assert resident_bytes() - baseline < 128 * 1024 * 1024
     report = await cluster.sync(b, a)
     assert report.errors == [] and b.has(record)
+
+
+async def test_a_stranger_claiming_a_peer_s_key_id_is_refused_before_the_body(
+    cluster: Cluster,
+) -> None:
+    """The key id of a real peer, but a signature the stranger cannot make."""
+    a = await cluster.start("Hub A")
+    b = await cluster.start("Hub B")
+    await cluster.pair(a, b)
+    forged = stranger_headers(a, PUSH)
+    stranger_keyid = forged["Signature-Input"].split('keyid="')[1].split('"')[0]
+    forged["Signature-Input"] = forged["Signature-Input"].replace(stranger_keyid, b.node_id)
+    before = a.counts()
+
+    answer = await post_until_answered(a.port, PUSH, forged, BODY)
+
+    assert answer.status == 401 and answer.error()["code"] == "unauthenticated"
+    assert answer.body_bytes_sent < MOST_SENT_BEFORE_ANSWER
+    assert a.counts() == before
