@@ -20,8 +20,15 @@ import sqlite_utils
 from archive.db import connect
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
+from archive.lesson_sources import (
+    Intake,
+    SourceFile,
+    changed_error,
+    plan_lesson,
+    take_lesson,
+)
 from archive.purge import finish_pending_purges
-from archive.queries import resolve_record_id
+from archive.queries import load_record, resolve_record_id
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from archive.store import Clock, RecordWriter
@@ -185,11 +192,38 @@ class Node:
         except UnknownPeer as error:
             raise InvalidLesson(where, "consent.peers", f"no peer named {text!r}") from error
 
-    def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
-        """Parse, sign and store one lesson file."""
+    def take_lesson(
+        self,
+        draft: LessonDraft,
+        where: str,
+        author: str,
+        source: SourceFile | None = None,
+        *,
+        update: bool = False,
+        dry_run: bool = False,
+    ) -> Intake:
+        """Sign and store a lesson unless it is already here: the one way in for every front
+        end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key."""
+        lesson = self.lesson_from_draft(draft, where, author)  # all checked before the key
+        if dry_run:
+            return plan_lesson(self.db, lesson, where, source, update=update)
+        return take_lesson(self.writer, lesson, where, source, update=update)
+
+    def take_lesson_file(
+        self, path: Path, author: str = DEFAULT_MEMBER, *, update: bool = False,
+        dry_run: bool = False,
+    ) -> Intake:  # fmt: skip
+        """:meth:`take_lesson` for a lesson file, remembered by its path and name too."""
         draft = parse_lesson_file(_read(path), str(path))
-        lesson = self.lesson_from_draft(draft, str(path), author)  # all checked before the key
-        return self.writer.add_lesson(lesson, str(path))
+        source = SourceFile(str(path.resolve()), path.name)
+        return self.take_lesson(draft, str(path), author, source, update=update, dry_run=dry_run)
+
+    def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
+        """Parse, sign and store one lesson file; the record already here if it is."""
+        intake = self.take_lesson_file(path, author)
+        if intake.record_id is None:
+            raise changed_error(intake)
+        return load_record(self.db, intake.record_id)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from archive.queries import RecordSummary, latest_records, record_summary
@@ -21,8 +18,8 @@ from governance.quarantine import (
     reject_quarantined,
 )
 from node.cli.context import CliContext
-from node.cli.output import console, err_console, print_json, short
-from node.importer import import_folder, lesson_files
+from node.cli.lesson_intake_commands import add, import_
+from node.cli.output import console, print_json, short
 from node.serialize import hit_json, iso_time, lesson_detail, summary_json
 
 MAX_COUNTED = 10_000  # search counts matches up to this, then says "10,000+"
@@ -33,42 +30,8 @@ def lesson() -> None:
     """Add, import, list, show and search lessons."""
 
 
-@lesson.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def add(cli: CliContext, file: Path) -> None:
-    """Sign and store one lesson from a Markdown FILE with YAML front matter.
-
-    Prints the new record id as the last line.
-    """
-    node, member = cli.acting("lesson.add")
-    record = node.add_lesson_file(file, author=member.name)
-    console.print(
-        f"Added [bold]{escape(record.lesson.title)}[/] "
-        f"({record.lesson.kind}, {record.lesson.language})"
-    )
-    if note := node.widening_note(record):
-        err_console.print(note, markup=False)
-    click.echo(record.id_hex)
-
-
-@lesson.command(name="import")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.pass_obj
-def import_(cli: CliContext, folder: Path) -> None:
-    """Add every .md file of FOLDER; report each rejected file and keep the good ones."""
-    node, member = cli.acting("lesson.add")
-    total = len(lesson_files(folder))
-    node.identity  # noqa: B018 -- ask for the passphrase before the progress bar starts
-    columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, disable=not err_console.is_terminal) as bar:
-        task = bar.add_task("import", total=total)
-        report = import_folder(node, folder, member.name, lambda n: bar.advance(task, n))
-    for where, problem in report.rejected:
-        err_console.print(f"rejected {where}: {problem}", markup=False)
-    console.print(f"Imported {len(report.imported)} lessons, rejected {len(report.rejected)}.")
-    if report.rejected and not report.imported:
-        sys.exit(1)
+lesson.add_command(add)
+lesson.add_command(import_)
 
 
 @lesson.command(name="list")

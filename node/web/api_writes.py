@@ -23,6 +23,7 @@ from archive.db import transaction
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.lesson_file import draft_from_fields
+from archive.lesson_sources import Outcome
 from archive.queries import record_summary
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
@@ -67,7 +68,9 @@ T = TypeVar("T")
 @challenge_basic
 async def add_lesson(request: web.Request) -> web.Response:
     """Sign and store a new lesson: the fields of a lesson file's front matter, plus ``body``
-    (the Markdown text). The same checks as ``rhizome lesson add``."""
+    (the Markdown text). The same checks as ``rhizome lesson add``: the same lesson again is
+    not stored twice (200 with ``already_here``: true and its id; 409 ``withdrawn`` if it was
+    withdrawn)."""
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.add")
     fields = await json_object(request)
@@ -75,11 +78,15 @@ async def add_lesson(request: web.Request) -> web.Response:
     if not isinstance(body, str):
         raise InvalidLesson(LESSON, "body", "is required and must be text (Markdown)")
     draft = draft_from_fields(fields, body.strip("\n") + "\n", LESSON)
-    lesson = node.lesson_from_draft(draft, LESSON, member.name)
-    record = node.writer.add_lesson(lesson, LESSON)
-    log.info("lesson added", extra={"record": record.id_hex, "member": member.name})
-    location = request.app.router["api_lesson"].url_for(id=record.id_hex)
-    return web.json_response({"id": record.id_hex}, status=201, headers={"Location": str(location)})
+    intake = node.take_lesson(draft, LESSON, member.name)  # the same lesson twice: stored once
+    record_id = intake.record_id
+    assert record_id is not None
+    location = {"Location": str(request.app.router["api_lesson"].url_for(id=record_id))}
+    if intake.outcome is Outcome.ALREADY_HERE:
+        log.info("lesson already here", extra={"record": record_id, "member": member.name})
+        return web.json_response({"id": record_id, "already_here": True}, headers=location)
+    log.info("lesson added", extra={"record": record_id, "member": member.name})
+    return web.json_response({"id": record_id}, status=201, headers=location)
 
 
 @routes.post("/api/v1/lessons/{id}/approve", name="api_lesson_approve")

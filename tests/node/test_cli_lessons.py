@@ -181,7 +181,7 @@ def test_search_without_match(invoke: Invoke, imported: Path) -> None:
 def test_import_samples_imports_all_twelve(invoke: Invoke, home: Path, samples: Path) -> None:
     result = invoke(home, "lesson", "import", str(samples))
     assert_clean_exit(result)
-    assert "Imported 12 lessons, rejected 0." in result.stdout
+    assert "Stored 12, already here 0, updated 0, changed 0, refused 0." in result.stdout
     assert result.stderr.strip() == ""
     assert stored_counts(home) == (12, 12)
 
@@ -211,7 +211,7 @@ def test_import_keeps_good_files_and_reports_each_bad_one(
     folder, reasons = _mixed_folder(tmp_path)
     result = invoke(home, "lesson", "import", str(folder))
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Imported 2 lessons, rejected 4." in result.stdout
+    assert "Stored 2, already here 0, updated 0, changed 0, refused 4." in result.stdout
     for name, reason in reasons.items():
         assert name in result.stderr, name
         assert reason in " ".join(result.stderr.split()), reason
@@ -259,7 +259,7 @@ def test_import_survives_an_impossible_calendar_date(
         f"import crashed: {result.exception!r}"
     )
     assert "feb30.md" in result.stderr
-    assert "Imported 1 lessons, rejected 1." in result.stdout
+    assert "Stored 1, already here 0, updated 0, changed 0, refused 1." in result.stdout
     assert stored_counts(home) == (1, 1)
 
 

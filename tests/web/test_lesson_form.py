@@ -164,9 +164,14 @@ async def test_editing_saves_a_new_version(client: Client, members: Node, tmp_pa
     assert [(s.pseudonym, s.withdrawn) for s in kept] == [("Kite", True)]
     history = await page(client, f"/lessons/{second}")
     assert f'href="/lessons/{first}"' in history and "Version two" in history
-    # The older version cannot get a second successor: the CLI's message, on the form.
+    # The same edit sent again (a double click, a reload) is already here: stored once.
     before = counts(members)
     again = await post(client, f"/lessons/{first}/edit", data)
+    assert redirected_to(again) == f"/lessons/{second}"
+    assert "is already here" in await page(client, f"/lessons/{second}")
+    assert counts(members) == before
+    # Another edit of the older version cannot be its second successor: the CLI's message.
+    again = await post(client, f"/lessons/{first}/edit", {**data, "title": "Version three"})
     assert again.status == 400
     assert "already superseded" in await again.text()
     assert counts(members) == before

@@ -1,8 +1,8 @@
 """The form to add a lesson, edit one (a new version) or translate one.
 
 The form is turned into the same front matter a lesson file has, and goes through the same
-functions as ``rhizome lesson add``: ``draft_from_fields``, ``Node.lesson_from_draft`` and
-``RecordWriter.add_lesson``. So every rule and every message is the CLI's; a problem is
+functions as ``rhizome lesson add``: ``draft_from_fields`` and ``Node.take_lesson`` (a form
+sent twice stores the lesson once). So every rule and every message is the CLI's; a problem is
 shown next to the field it names, with everything typed kept.
 """
 
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from archive.errors import InvalidLesson
 from archive.lesson_file import draft_from_fields
+from archive.lesson_sources import Outcome
 from archive.queries import load_record
 from archive.record import CONSENT_BASES, KINDS, LABEL_TYPES, SCOPES, SENSITIVITIES
 from federation.peers import list_peers
@@ -121,10 +122,14 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
     action = request.path
     try:
         draft = draft_from_fields(front_matter(values), body_text(values["body"]), WHERE)
-        lesson = node.lesson_from_draft(draft, WHERE, member.name)
-        record = node.writer.add_lesson(lesson, WHERE)
+        intake = node.take_lesson(draft, WHERE, member.name)  # sent twice: stored once
     except InvalidLesson as error:
-        return await _form(request, node, values, action, error, status=400)
+        return await _form(request, node, values, action, error, status=error.http_status)
+    assert intake.record_id is not None
+    if intake.outcome is Outcome.ALREADY_HERE:
+        await flash(request, f"“{intake.title}” is already here: nothing new was stored.")
+        return see_other(f"/lessons/{intake.record_id}")
+    record = load_record(node.db, intake.record_id)
     note = node.widening_note(record)
     await flash(request, f"Saved “{record.lesson.title}”, signed by this hub. {note or ''}".strip())
     return see_other(f"/lessons/{record.id_hex}")

@@ -1,0 +1,201 @@
+"""``rhizome lesson add`` and ``rhizome lesson import``: lessons in, each one once.
+
+Both go through the one rule of :mod:`archive.lesson_sources` (as the API and the web form
+do): the same lesson again is "already here", a changed file becomes a new version only
+with ``--update``, a withdrawn one is refused. ``--dry-run`` says what would happen and
+stores nothing. An import stopped with Ctrl-C keeps what it stored, prints its summary and
+exits 130; running it again resumes.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archive.lesson_sources import Intake, Outcome, changed_error
+from archive.queries import load_record
+from node.cli.context import CliContext
+from node.cli.output import console, err_console, short
+from node.importer import FolderScan, ImportReport, import_files, scan_folder
+from node.node import Node
+
+INTERRUPTED_EXIT = 130  # what shells report for a command stopped by Ctrl-C (128 + SIGINT)
+UPDATE_HELP = "Store a changed file as a new version of the lesson it was stored as."
+DRY_RUN_HELP = "Say what would happen; store nothing."
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True, help=UPDATE_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
+@click.pass_obj
+def add(cli: CliContext, file: Path, update: bool, dry_run: bool) -> None:
+    """Sign and store one lesson from a Markdown FILE with YAML front matter.
+
+    The same lesson again is not stored twice: it is "already here". Prints the record id
+    as the last line (the one already here, or the new one).
+    """
+    node, member = cli.acting("lesson.add")
+    intake = node.take_lesson_file(file, member.name, update=update, dry_run=dry_run)
+    if intake.outcome is Outcome.CHANGED and not dry_run:
+        raise changed_error(intake)
+    if dry_run:
+        console.print(f"Dry run: {_planned_line(intake)}. Nothing was stored.", markup=False)
+        return
+    assert intake.record_id is not None
+    title = escape(intake.title)
+    if intake.outcome is Outcome.ALREADY_HERE:
+        console.print(f"Already here: [bold]{title}[/] (nothing stored)")
+    else:
+        record = load_record(node.db, intake.record_id)
+        lesson = record.lesson
+        verb = "Added" if intake.outcome is Outcome.STORED else "Added a new version of"
+        console.print(f"{verb} [bold]{title}[/] ({lesson.kind}, {lesson.language})")
+        if note := node.widening_note(record):
+            err_console.print(note, markup=False)
+    click.echo(intake.record_id)
+
+
+@click.command(name="import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--recursive", is_flag=True, help="Read subfolders too (hidden ones excepted).")
+@click.option("--update", is_flag=True, help=UPDATE_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
+@click.pass_obj
+def import_(cli: CliContext, folder: Path, recursive: bool, update: bool, dry_run: bool) -> None:
+    """Add every lesson file (.md, .markdown) of FOLDER; report each refused file and keep
+    the good ones.
+
+    Safe to run again: lessons already here are not stored twice, so a run that was
+    stopped resumes. Ctrl-C stops after the current file, keeps what was stored and prints
+    the summary (exit 130).
+    """
+    node, member = cli.acting("lesson.add")
+    scan = scan_folder(folder, recursive)
+    if not dry_run:
+        node.identity  # noqa: B018 -- ask for the passphrase before the progress bar starts
+    report = _run(node, scan, member.name, update, dry_run)
+    _print_report(report, scan, dry_run)
+    if report.interrupted:
+        sys.exit(INTERRUPTED_EXIT)
+    if report.refused and not report.taken:
+        sys.exit(1)
+
+
+def _run(node: Node, scan: FolderScan, author: str, update: bool, dry_run: bool) -> ImportReport:
+    report = ImportReport()
+    columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with (
+        _stop_on_ctrl_c() as stop_asked,
+        Progress(*columns, console=err_console, disable=not err_console.is_terminal) as bar,
+    ):
+        task = bar.add_task("import", total=len(scan.files))
+        try:
+            import_files(
+                node, scan.files, author, lambda n: bar.advance(task, n),
+                update=update, dry_run=dry_run, should_stop=stop_asked, report=report,
+            )  # fmt: skip
+        except KeyboardInterrupt:  # a second Ctrl-C: the batch under way is rolled back
+            report.interrupted = True
+    if stop_asked():
+        report.interrupted = report.done < len(scan.files)
+    return report
+
+
+@contextmanager
+def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
+    """The first Ctrl-C asks the import to stop after the current file; a second one
+    interrupts at once. Outside the main thread (no signals there) it never asks."""
+    asked: list[bool] = []
+
+    def ask(signum: int, frame: FrameType | None) -> None:
+        asked.append(True)
+        err_console.print("Stopping after this file… (Ctrl-C again to stop at once)")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    try:
+        previous = signal.signal(signal.SIGINT, ask)
+    except ValueError:  # not the main thread
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(asked)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _print_report(report: ImportReport, scan: FolderScan, dry_run: bool) -> None:
+    for where, problem in report.refused:
+        err_console.print(f"refused {where}: {problem}", markup=False)
+    for intake in report.of(Outcome.CHANGED):
+        assert intake.previous is not None
+        err_console.print(
+            f"changed {intake.where}: stored before as {short(intake.previous)}; "
+            "use --update to store it as a new version",
+            markup=False,
+        )
+    for intake in report.of(Outcome.UPDATED):
+        assert intake.previous is not None
+        verb = "would store" if dry_run else "stored"
+        err_console.print(
+            f"updated {intake.where}: {verb} a new version of {short(intake.previous)}",
+            markup=False,
+        )
+    skipped = _skipped(scan)
+    if skipped:
+        console.print(skipped, markup=False)
+    if report.interrupted:
+        console.print(
+            f"Interrupted after {report.done:,} of {len(scan.files):,} files: what was stored "
+            "stays. Run the same import again to resume.",
+            markup=False,
+        )
+    console.print(_summary(report, dry_run), markup=False)
+
+
+def _summary(report: ImportReport, dry_run: bool) -> str:
+    counts = (
+        f"stored {len(report.of(Outcome.STORED)):,}, "
+        f"already here {len(report.of(Outcome.ALREADY_HERE)):,}, "
+        f"updated {len(report.of(Outcome.UPDATED)):,}, "
+        f"changed {len(report.of(Outcome.CHANGED)):,}, "
+        f"refused {len(report.refused):,}."
+    )
+    if dry_run:
+        return f"Dry run, nothing was stored. It would have: {counts}"
+    return counts[0].upper() + counts[1:]
+
+
+def _skipped(scan: FolderScan) -> str:
+    parts = []
+    if scan.skipped_folders:
+        noun = "subfolder" if scan.skipped_folders == 1 else "subfolders"
+        parts.append(f"{scan.skipped_folders:,} {noun} (use --recursive to read them)")
+    if scan.skipped_files:
+        one = scan.skipped_files == 1
+        what = "file that is not a lesson" if one else "files that are not lessons"
+        parts.append(f"{scan.skipped_files:,} {what} (.md, .markdown)")
+    return f"Skipped {' and '.join(parts)}." if parts else ""
+
+
+def _planned_line(intake: Intake) -> str:
+    if intake.outcome is Outcome.STORED:
+        return f"would add {intake.title}"
+    if intake.outcome is Outcome.ALREADY_HERE:
+        where = f" as {short(intake.record_id)}" if intake.record_id else ""
+        return f"{intake.title} is already here{where}"
+    assert intake.previous is not None
+    if intake.outcome is Outcome.UPDATED:
+        return f"would add {intake.title} as a new version of {short(intake.previous)}"
+    return (
+        f"{intake.title} changed since it was stored as {short(intake.previous)}; "
+        "--update would store it as a new version"
+    )
