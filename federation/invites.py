@@ -2,7 +2,12 @@
 
 An invite code carries the inviting node's id, its URL, a one-time secret and an expiry::
 
-    rhz1-<base32 of canonical msgpack [node id key, url, secret, expires]>
+    rhz1-<base32 of (canonical msgpack [node id key, url, secret, expires] + check)>
+
+``check`` is the first 4 bytes of SHA-256 over a context and the msgpack bytes: a typo
+anywhere in the code (node id, URL, secret) is caught here, before any network call, and
+said as a typo, not as an attack. Base32 letters people confuse when reading aloud or typing
+(``0``/``O``, ``1``/``I``, ``8``/``B``) are read as the letter; case and spaces do not matter.
 
 The joiner names the invite by ``invite_id = SHA-256(secret)`` and proves it holds the
 secret with an HMAC bound to both node ids (the secret itself never crosses the wire), so
@@ -33,7 +38,14 @@ SECRET_SIZE = 16
 DEFAULT_TTL = 24 * 3600
 PROOF_CONTEXT = b"rhizome/pair-proof/v1"
 ACCEPT_CONTEXT = b"rhizome/pair-accept/v1"
+CHECK_CONTEXT = b"rhizome/invite-check/v1"
+CHECK_SIZE = 4
 _LIMITS = DecodeLimits(max_bytes=2048, max_str_len=1024, max_bin_len=64, max_array_len=8)
+_LOOK_ALIKE = str.maketrans({"0": "O", "1": "I", "8": "B"})
+MISTYPED = (
+    "this invite code is damaged or mistyped (a typo?): compare it with the original "
+    "character by character, scan its QR code, or ask for a new one"
+)
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,14 @@ def invite_id(secret: bytes) -> bytes:
     return hashlib.sha256(secret).digest()
 
 
+def invite_check(payload: bytes) -> bytes:
+    """The typo check appended to an invite code's bytes."""
+    return hashlib.sha256(CHECK_CONTEXT + b"\x00" + payload).digest()[:CHECK_SIZE]
+
+
 def encode_invite(code: InviteCode) -> str:
     payload = pack([public_key_from_node_id(code.node_id), code.url, code.secret, code.expires])
-    return PREFIX + base64.b32encode(payload).decode("ascii").rstrip("=")
+    return PREFIX + base64.b32encode(payload + invite_check(payload)).decode("ascii").rstrip("=")
 
 
 def decode_invite(text: str) -> InviteCode:
@@ -62,9 +79,16 @@ def decode_invite(text: str) -> InviteCode:
     cleaned = "".join(text.split())
     if not cleaned.lower().startswith(PREFIX):
         raise InvalidInvite(f"an invite code starts with {PREFIX!r}; paste the whole code")
-    body = cleaned[len(PREFIX) :].upper()
+    body = cleaned[len(PREFIX) :].upper().translate(_LOOK_ALIKE)
     try:
-        value = unpack(base64.b32decode(body + "=" * (-len(body) % 8)), _LIMITS)
+        raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    except ValueError as error:
+        raise InvalidInvite(MISTYPED) from error
+    payload, check = raw[:-CHECK_SIZE], raw[-CHECK_SIZE:]
+    if len(raw) <= CHECK_SIZE or not hmac.compare_digest(check, invite_check(payload)):
+        raise InvalidInvite(MISTYPED)
+    try:
+        value = unpack(payload, _LIMITS)
         key, url, secret, expires = value
         if not (isinstance(url, str) and isinstance(secret, bytes) and isinstance(expires, int)):
             raise TypeError("field types")
@@ -72,7 +96,7 @@ def decode_invite(text: str) -> InviteCode:
             raise ValueError("secret or url")
         return InviteCode(node_id_from_public_key(key), url, secret, expires)
     except (ValueError, TypeError, CryptoError) as error:
-        raise InvalidInvite("this invite code is damaged or mistyped; ask for a new one") from error
+        raise InvalidInvite(MISTYPED) from error
 
 
 def pairing_proof(secret: bytes, inviter_id: str, joiner_id: str) -> bytes:

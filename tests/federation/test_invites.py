@@ -35,6 +35,7 @@ from federation.invites import (
     create_invite,
     decode_invite,
     encode_invite,
+    invite_check,
     invite_id,
     pairing_proof,
     redeem_invite,
@@ -53,9 +54,10 @@ BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def code_text(payload: object) -> str:
-    """An invite code around any msgpack value, as a forger would build one."""
+    """An invite code around any msgpack value, as a forger would build one (the typo check
+    is no secret: a forger computes it too)."""
     data = msgpack.packb(payload, use_bin_type=True)
-    return PREFIX + base64.b32encode(data).decode("ascii").rstrip("=")
+    return PREFIX + base64.b32encode(data + invite_check(data)).decode("ascii").rstrip("=")
 
 
 # --- Codes ------------------------------------------------------------------------------
@@ -103,8 +105,29 @@ def test_a_damaged_header_is_refused() -> None:
     text = encode_invite(CODE)
     first = len(PREFIX)
     for char in "A7Q":
-        with pytest.raises(InvalidInvite, match="damaged or mistyped; ask for a new one"):
+        with pytest.raises(InvalidInvite, match="damaged or mistyped"):
             decode_invite(text[:first] + char + text[first + 1 :])
+
+
+@pytest.mark.parametrize("where", ["first", "early", "middle", "late", "last"])
+def test_one_typo_anywhere_is_caught_locally_as_a_typo(where: str) -> None:
+    """Before any network call: a typo is never read as another node (no "do not pair")."""
+    text = encode_invite(CODE)
+    body_start = len(PREFIX)
+    position = {
+        "first": body_start, "early": body_start + 10, "middle": (body_start + len(text)) // 2,
+        "late": len(text) - 10, "last": len(text) - 2,  # the final letter ends in padding bits
+    }[where]  # fmt: skip
+    swapped = "B" if text[position] != "B" else "C"
+    with pytest.raises(InvalidInvite, match=r"mistyped \(a typo\?\)"):
+        decode_invite(text[:position] + swapped + text[position + 1 :])
+
+
+def test_look_alike_characters_read_as_letters() -> None:
+    text = encode_invite(CODE)
+    body = text[len(PREFIX) :]
+    spoken = body.replace("O", "0").replace("I", "1").replace("B", "8")
+    assert decode_invite(PREFIX + spoken) == CODE
 
 
 @pytest.mark.parametrize(

@@ -52,3 +52,19 @@ async def test_an_empty_consent_basis_says_what_to_choose(client: Client, member
     assert response.status == 400
     assert "choose what the people in it agreed to: consent (they said yes)" in text
     assert "write consent, notice or none" not in text
+
+
+async def test_a_typo_in_a_code_is_called_a_typo(
+    client: Client, members: Node, manila_served: Served
+) -> None:
+    await signed_in(client, "admin")
+    code = invite_of(manila_served.node)
+    typo = code[:20] + ("B" if code[20] != "B" else "C") + code[21:]
+    invites_before = counts(manila_served.node)["invites"]
+    text = await pair_error(client, typo)
+    assert "damaged or mistyped (a typo?)" in text
+    assert "do not pair" not in text
+    # Nothing reached Manila: its invite is still open for the right code.
+    assert counts(manila_served.node)["invites"] == invites_before
+    ok = await post(client, "/peers/pair", {"code": code}, from_page="/peers")
+    assert ok.status == 303
