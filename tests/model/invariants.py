@@ -1,0 +1,190 @@
+"""The invariants of ARCHITECTURE.md, checked against every node that is up after each step.
+
+Each check returns the breaches it finds, in words naming the invariant, the node and the
+record, so a shrunk failure reads as a sentence. ``observe`` then records the new state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import event
+
+from tests.model.consent_model import consent_breach, withdrawn_with
+from tests.model.federation_driver import Federation, node_id_of
+from tests.model.memory import Arrivals, FederationMemory
+
+NEEDED_APPROVALS = {"low": 0, "medium": 1, "high": 2}  # the model's policy.toml
+
+
+@dataclass
+class Now:
+    """What the nodes that are up hold at the end of this step."""
+
+    held: dict[str, dict[str, str | None]]
+    tombstones: dict[str, set[str]]
+    approvals: dict[str, set[tuple[str, str]]]
+    peers: dict[str, set[str]]
+
+
+def read_now(fed: Federation) -> Now:
+    up = [name for name in fed.slots if fed.up(name)]
+    return Now(
+        {name: fed.holdings(name) for name in up},
+        {name: fed.tombstoned(name) for name in up},
+        {name: fed.approvals(name) for name in up},
+        {name: fed.peers(name) for name in up},
+    )
+
+
+def name_of(node_id: str | None, fed: Federation) -> str | None:
+    return next((name for name in fed.slots if node_id_of(name) == node_id), None)
+
+
+def decisions_logged(fed: Federation, memory: FederationMemory, now: Now) -> list[str]:
+    """(1) Nothing left a node without an allowing, logged decision for that peer."""
+    breaches = []
+    for holder, held in now.held.items():
+        holder_id = node_id_of(holder)
+        for record_id, sender_id in held.items():
+            record = memory.records.get(record_id)
+            if record is None:
+                breaches.append(f"{holder} holds {record_id[:12]}, a record nobody wrote")
+                continue
+            if record.origin == holder_id:
+                continue
+            sender = name_of(sender_id, fed)
+            if sender is None:
+                breaches.append(f"{holder} holds {record_id[:12]} of another origin, from nobody")
+            elif (record_id, holder_id) not in memory.allowed_out.get(sender, set()):
+                breaches.append(
+                    f"(1) {holder} holds {record_id[:12]} from {sender}, whose decision log "
+                    f"has no allowing outbound decision for it and {holder}"
+                )
+    return breaches
+
+
+def consent_kept(
+    fed: Federation, memory: FederationMemory, now: Now, arrivals: Arrivals
+) -> list[str]:
+    """Consent: local or unconsented records stay home; no record reaches a node its
+    effective consent excludes; no record leaves without the approvals the policy needs."""
+    breaches = []
+    for holder, held in now.held.items():
+        holder_id = node_id_of(holder)
+        before = memory.nodes[holder].held
+        for record_id, sender_id in held.items():
+            record = memory.records.get(record_id)
+            if record is None or record.origin == holder_id:
+                continue
+            if record.consent.scope == "local" or record.consent.basis != "consent":
+                breaches.append(
+                    f"consent: {holder} holds {record_id[:12]} (scope {record.consent.scope}, "
+                    f"basis {record.consent.basis}), which never leaves its origin"
+                )
+            sender = name_of(sender_id, fed)
+            if record_id in before or sender is None:
+                continue
+            event(f"arrival by {'bundle' if arrivals.bundle else 'sync'}")
+            knows, approvals = sender_knowledge(sender, holder, memory, now, arrivals)
+            why = consent_breach(memory.records, record_id, holder_id, node_id_of(sender), knows)
+            if why:
+                breaches.append(f"consent: {record_id[:12]} reached {holder} from {sender}: {why}")
+            curators = {member for rid, member in approvals if rid == record_id}
+            if len(curators) < NEEDED_APPROVALS[record.sensitivity]:
+                breaches.append(
+                    f"approvals: {record_id[:12]} ({record.sensitivity}) reached {holder} from "
+                    f"{sender} with {len(curators)} curator approval(s) there"
+                )
+    return breaches
+
+
+def sender_knowledge(
+    sender: str, receiver: str, memory: FederationMemory, now: Now, arrivals: Arrivals
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """What ``sender`` held (and which approvals) when it let a record go to ``receiver``."""
+    bundle = arrivals.bundle
+    if bundle is not None and (bundle.sender, bundle.recipient) == (sender, receiver):
+        return set(bundle.sender_knows), set(bundle.sender_approvals)
+    before = memory.nodes[sender]
+    knows = set(before.held)
+    if arrivals.sync is not None and arrivals.sync[0] == sender:
+        knows |= set(now.held.get(sender, {}))
+    return knows, before.approvals | now.approvals.get(sender, set())
+
+
+def tombstones_win(memory: FederationMemory, now: Now) -> list[str]:
+    """(2) A node that ever held a tombstone holds nothing it withdraws, from any path."""
+    breaches = []
+    for holder, held in now.held.items():
+        known = memory.nodes[holder].tombstones | now.tombstones[holder]
+        if not known:
+            continue
+        for record_id in sorted(withdrawn_with(memory.records, known) & set(held)):
+            breaches.append(
+                f"(2) {holder} holds {record_id[:12]} although it holds a tombstone that "
+                "withdraws it"
+            )
+    return breaches
+
+
+def exchange_carries_tombstones(
+    memory: FederationMemory, now: Now, pair: tuple[str, str], step: int
+) -> list[str]:
+    """(2) After an exchange with the origin, a holder keeps nothing the origin revoked."""
+    breaches: list[str] = []
+    for holder, origin in (pair, pair[::-1]):
+        if holder not in now.held or memory.exchanged.get((holder, origin)) != step:
+            continue
+        for revocation in memory.revocations:
+            if revocation.origin != origin or revocation.step >= step:
+                continue
+            if not set(revocation.record_ids) <= memory.nodes[origin].tombstones:
+                continue  # the origin was restored from before it revoked: it cannot tell
+            kept = sorted(set(revocation.record_ids) & set(now.held[holder]))
+            breaches.extend(
+                f"(2) {holder} still holds {record_id[:12]} after an exchange with its origin "
+                f"{origin}, which revoked it at step {revocation.step}"
+                for record_id in kept
+            )
+    return breaches
+
+
+def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[str]:
+    """(3) A holder the origin's receipts show as "purged" holds nothing of the record."""
+    breaches: list[str] = []
+    for revocation in memory.revocations:
+        origin = revocation.origin
+        root = revocation.record_ids[0]
+        if origin not in now.held or root not in now.tombstones[origin]:
+            continue
+        withdrawn = withdrawn_with(memory.records, revocation.record_ids)
+        for holder_id in fed.purged_holders(origin, root):
+            holder = name_of(holder_id, fed)
+            if holder is None or holder not in now.held:
+                continue
+            restored = memory.nodes[holder].restored_at
+            if restored > memory.exchanged.get((holder, origin), -1):
+                continue  # restored from a backup since: the origin cannot know yet
+            for record_id in sorted(withdrawn & set(now.held[holder])):
+                breaches.append(
+                    f"(3) {origin}'s receipts say {holder} purged {root[:12]}, but {holder} "
+                    f"holds {record_id[:12]}"
+                )
+    return breaches
+
+
+def harvest_decisions(fed: Federation, memory: FederationMemory, now: Now) -> None:
+    """Note every allowing outbound decision logged so far (a restore cannot undo them)."""
+    for name in now.held:
+        memory.allowed_out.setdefault(name, set()).update(fed.allowed_outbound(name))
+
+
+def observe(memory: FederationMemory, now: Now) -> None:
+    """Remember this step's state for the next one."""
+    for name in now.held:
+        node = memory.nodes[name]
+        node.held = dict(now.held[name])
+        node.tombstones |= now.tombstones[name]
+        node.approvals = set(now.approvals[name])
+        node.peers = set(now.peers[name])
