@@ -201,9 +201,7 @@ def refusals_noted(
         with transaction(db):
             strike, tell = note_refusal(db, peer_id, now, quotas, refusal, pushed)
             if strike:
-                add_strike(
-                    db, peer_id, f"over_quota: sent again before {refusal.retry_after} s", now
-                )
+                add_strike(db, peer_id, "over_quota: pushed again before its Retry-After", now)
             if tell and identity is not None:
                 detail = {"peer": peer_id, "code": refusal.code, "message": str(refusal)}
                 append_event(db, identity, "peer.quota_refused", peer_id, detail, now)
