@@ -113,6 +113,8 @@ class SyncService:
                 if fresh is None or fresh.status != "active":
                     return
                 peer = fresh
+        except RhizomeError as error:  # expected (a full disk): one line, retried later
+            log.warning("background sync with %s failed: %s", peer.name, error)
         except Exception:  # one peer's failure must not go unnoticed, nor stop the others
             log.exception("background sync with %s failed", peer.name)
         finally:
