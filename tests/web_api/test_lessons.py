@@ -52,6 +52,33 @@ async def test_an_author_adds_a_lesson_and_gets_its_id(client: Client, members: 
     assert (after["records"], after["events"]) == (before["records"] + 1, before["events"] + 1)
 
 
+async def test_the_same_lesson_sent_again_is_already_here(client: Client, members: Node) -> None:
+    """A retried request (a timeout, a script run twice) does not sign a second copy."""
+    record_id = await add_lesson(client)
+    before = counts(members)
+    for name in ("amina", "tariq"):  # whoever sends it: the lesson is here
+        response = await client.post(LESSONS, json=LESSON, headers=basic(name))
+        assert await json_of(response, 200) == {"id": record_id, "already_here": True}
+        assert response.headers["Location"] == f"{LESSONS}/{record_id}"
+    assert counts(members) == before
+    changed = await add_lesson(client, body="Write the pairs down twice.\n")
+    assert changed != record_id  # other content is another lesson (no file: no version link)
+
+
+async def test_a_withdrawn_lesson_sent_again_is_refused(client: Client, members: Node) -> None:
+    record_id = await add_lesson(client)
+    withdraw = {"reason": "consent-withdrawn"}
+    response = await client.post(
+        f"{LESSONS}/{record_id}/revoke", json=withdraw, headers=basic("amina")
+    )
+    await json_of(response)
+    before = counts(members)
+    response = await client.post(LESSONS, json=LESSON, headers=basic("amina"))
+    assert "this exact lesson was withdrawn" in await assert_error(response, 409, "withdrawn")
+    assert counts(members) == before
+    await assert_healthy(client)
+
+
 async def test_the_api_makes_the_same_record_as_the_cli_file(
     client: Client, members: Node, tmp_path: Path
 ) -> None:
