@@ -38,6 +38,11 @@ not allow the action gets 403 (`forbidden`).
 Every write says `Content-Type: application/json`, even when it sends no body (then `{{}}` is
 meant); bodies are JSON objects of at most {MAX_JSON_BYTES:,} bytes. Every error has one
 shape: `{{"error": {{"status", "code", "message"}}}}`.
+
+The node answers only requests addressed to its own names (its URL, its address, localhost,
+`[server] allowed_hosts`): any other `Host` gets 421 (`misdirected_request`). After a few
+failed sign-ins (`POST /api/v1/session` or HTTP Basic) the name and address must wait a
+growing time: 429 (`too_many_requests`) with `Retry-After`.
 """
 
 
@@ -140,7 +145,12 @@ SCHEMAS: dict[str, Schema] = {
         "description": "The front matter of a lesson file, plus its body "
         "(docs/reference/lesson-format.md); the same checks as `rhizome lesson add`.",
     },
-    "NewLesson": obj(("id",), id=RECORD_ID),
+    "NewLesson": obj(
+        ("id",),
+        id=RECORD_ID,
+        already_here={**FLAG, "description": "true (with status 200, not 201) when this very "
+                      "lesson was here already: nothing new was stored"},
+    ),
     "Approval": obj(
         ("id", "member", "new"),
         id=RECORD_ID, member=TEXT,
@@ -219,15 +229,19 @@ SCHEMAS: dict[str, Schema] = {
 # fmt: on
 
 ERRORS = {
-    400: "Bad input: JSON syntax, a missing or mistyped field (named), or a bad parameter.",
+    400: "Bad input: JSON syntax, a key given twice, a missing or mistyped field (named), or a "
+    "bad parameter.",
     401: "No credentials, or wrong ones (`unauthenticated`).",
     403: "Not allowed: the member's roles (`forbidden`), no CSRF token (`csrf`), or reading "
     "from another machine while the node is not open (`forbidden`).",
     404: "No such lesson or peer (`not_found`, `unknown_peer`).",
     413: "The body is over the limit (`payload_too_large`).",
+    409: "This exact lesson was withdrawn here; it is not added again (`withdrawn`).",
     415: "The body is not `application/json` (`unsupported_media_type`).",
+    429: "Too many failed sign-ins from this address or for this name (`too_many_requests`): "
+    "wait the seconds in `Retry-After`.",
 }
-WRITE_ERRORS = (400, 401, 403, 413, 415)
+WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
 Security = list[dict[str, list[str]]]
 WRITE_SECURITY: Security = [{"basic": []}, {"session": [], "csrf": []}]
 OPERATOR_SECURITY: Security = [{}, {"basic": []}, {"session": []}]
@@ -341,7 +355,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/v1/session": {
         "get": operation("api_session", "Who is signed in, and the CSRF token.", "Session"),
         "post": operation("api_sign_in", "Sign in with a member's name and password.", "Session",
-                          body="SignIn", errors=(400, 401, 413, 415)),
+                          body="SignIn", errors=(400, 401, 413, 415, 429)),
         "delete": operation("api_sign_out", "Sign out.", "Session"),
     },
     "/api/v1/lessons": {
@@ -360,8 +374,9 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
             errors=(400, 403),
         ),
-        "post": write("api_lesson_add", "Sign and store a new lesson.", "NewLesson",
-                      status=201, body="LessonInput"),
+        "post": write("api_lesson_add", "Sign and store a new lesson (once: the same lesson "
+                      "again answers 200 with its id).", "NewLesson",
+                      status=201, body="LessonInput", errors=(*WRITE_ERRORS, 409)),
     },
     "/api/v1/lessons/{id}": {
         "get": operation("api_lesson",
