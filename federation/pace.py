@@ -2,9 +2,9 @@
 
 Each request of a sync has its own deadline, but a peer can answer every one just in time
 with one small record, and stretch an exchange over hours. So a sync is also watched as a
-whole: it ends after :data:`EXCHANGE_DEADLINE`, and once data has started to move (the first
-reconciliation answer: the peer may take long to build its offer set before that, bounded by
-its own deadline), every :data:`PROGRESS_WINDOW` must move at least
+whole: it ends after :data:`EXCHANGE_DEADLINE`, and every :data:`PROGRESS_WINDOW` that
+begins after data has started to move (the first reconciliation answer: the peer may take
+long to build its offer set before that, bounded by its own deadline) must move at least
 :data:`MIN_PROGRESS_BYTES`. A sync cut short keeps every batch it stored; the next one goes
 on from there. Slowness earns no strike: a congested network looks the same.
 """
@@ -39,7 +39,9 @@ async def paced(work: Awaitable[T], moved: Callable[[], int], peer_name: str) ->
                 if done:
                     return task.result()
                 now_moved = moved()
-                if now_moved > 0 and now_moved - before < MIN_PROGRESS_BYTES:
+                # Judge only whole windows that began once data moved: a first window may
+                # hold a long first round that built the peer's offer set.
+                if before > 0 and now_moved - before < MIN_PROGRESS_BYTES:
                     raise PeerTooSlow(
                         f"{peer_name} was too slow: {now_moved - before:,} bytes in the last "
                         f"{PROGRESS_WINDOW:g} s (at least {MIN_PROGRESS_BYTES:,} needed); "
