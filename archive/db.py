@@ -31,8 +31,10 @@ STORAGE_FULL_MESSAGE = (
     "the disk is full: nothing of this change was stored; free some space on the disk of "
     "the node home and try again"
 )
-
-
+OPEN_ON_FULL_DISK = (
+    "the disk is full: the database cannot be opened (SQLite needs a little room next to it); "
+    "free some space on the disk of the node home and try again"
+)
 # SQLite's ways of saying "no space left": a write that cannot grow a file, and a new
 # shared-memory index (-shm) that cannot be extended when a database is opened.
 FULL_DISK_CODES = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_SHMSIZE)
@@ -50,9 +52,9 @@ def is_storage_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def storage_full(error: BaseException) -> StorageFull:
+def storage_full(error: BaseException, message: str = STORAGE_FULL_MESSAGE) -> StorageFull:
     """The one error every layer shows for a full disk, chained to its cause."""
-    full = StorageFull(STORAGE_FULL_MESSAGE)
+    full = StorageFull(message)
     full.__cause__ = error
     return full
 
@@ -86,11 +88,11 @@ def connect(path: Path | str) -> sqlite_utils.Database:
         db = sqlite_utils.Database(conn)
         _configure(conn)
         migrate(db)
-    except StorageFull:
-        raise
+    except StorageFull as error:
+        raise storage_full(error, f"{path}: {OPEN_ON_FULL_DISK}") from error
     except sqlite3.DatabaseError as error:
         if is_storage_full(error):
-            raise storage_full(error) from error
+            raise storage_full(error, f"{path}: {OPEN_ON_FULL_DISK}") from error
         raise DatabaseError(f"{path}: cannot open the database ({error})") from error
     return db
 

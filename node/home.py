@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,32 @@ def create_home(
     """Create a new node home with a fresh key; refuse to touch an existing one."""
     paths = HomePaths(root)
     paths.require_new()
+    existed = root.exists()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        return _fill_new_home(paths, name, region, language, url, host, port, passphrase, identity)
+    except BaseException:
+        # A half-made home (a full disk, Ctrl-C) would block the next `init`: the folder was
+        # empty or new (require_new), so take back everything we put in it.
+        for child in root.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if not existed:
+            root.rmdir()
+        raise
+
+
+def _fill_new_home(
+    paths: HomePaths,
+    name: str,
+    region: str,
+    language: str,
+    url: str | None,
+    host: str,
+    port: int,
+    passphrase: str | None,
+    identity: SigningIdentity | None,
+) -> tuple[NodeConfig, SigningIdentity]:
+    root = paths.root
     os.chmod(root, 0o700)
     identity = identity or SigningIdentity.generate()
     config = NodeConfig(

@@ -90,7 +90,7 @@ async def cli(disk: SmallDisk, home: Path, *args: str) -> Ran:
 # ---- the command line ---------------------------------------------------------------------
 
 
-async def test_lesson_add_and_import_on_a_full_disk_are_one_error_line_and_store_nothing(
+async def test_init_lesson_add_and_import_on_a_full_disk_are_one_error_line_and_store_nothing(
     small_disk: SmallDisk, tmp_path: Path
 ) -> None:
     home = new_home(small_disk.root / "hub", "Nairobi Hub")
@@ -104,7 +104,13 @@ async def test_lesson_add_and_import_on_a_full_disk_are_one_error_line_and_store
     small_disk.fill()
     (await cli(small_disk, home, "lesson", "add", str(lesson))).one_error_line("disk is full")
     (await cli(small_disk, home, "lesson", "import", str(folder))).one_error_line("disk is full")
+    other = small_disk.root / "second-hub"
+    init = ["init", "--name", "Second Hub", "--region", "Andes", "--no-passphrase"]
+    (await cli(small_disk, other, *init)).one_error_line("disk is full")
     small_disk.free()
+
+    assert not other.exists(), "a half-made home would block the next init"
+    assert (await rhizome(other, *init)).code == 0
 
     assert rows(home) == before, "nothing of the refused commands may be stored"
     assert (await rhizome(home, "verify")).code == 0
