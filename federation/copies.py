@@ -33,6 +33,8 @@ from federation.peers import Peer
 from federation.revocation import InvalidRevocation, Receipt, open_revocation
 from federation.wire import MAX_REVOCATIONS_PER_MESSAGE
 
+LOOKUP_CHUNK = 500
+
 
 def note_copy_seen(
     db: sqlite_utils.Database,
@@ -65,30 +67,43 @@ def note_copy_seen(
 
 def _tombstones(
     db: sqlite_utils.Database, record_ids: list[str], origin: str | None = None
-) -> list[tuple[str, str]]:
-    """(record id, revocation id) for the ids a revocation we hold names (of ``origin``)."""
+) -> list[tuple[str, str, str]]:
+    """(record id, revocation id, its origin) for the ids a revocation we hold names (only
+    ``origin``'s revocations if given). One indexed lookup per id, in chunks that stay under
+    SQLite's limit of bound values; nothing at all while nothing was ever revoked here."""
     if not record_ids or db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone() is None:
         return []
-    marks = ", ".join("?" for _ in record_ids)
-    by_origin = "" if origin is None else " AND r.origin = ?"
-    rows = db.execute(
-        "SELECT t.record_id, t.revocation_id FROM tombstones AS t JOIN revocations AS r "
-        f"ON r.revocation_id = t.revocation_id WHERE t.record_id IN ({marks}){by_origin}",
-        [*record_ids, *([] if origin is None else [origin])],
-    )
-    return [(str(row[0]), str(row[1])) for row in rows]
+    found = []
+    for start in range(0, len(record_ids), LOOKUP_CHUNK):
+        chunk = record_ids[start : start + LOOKUP_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        by_origin = "" if origin is None else " AND r.origin = ?"
+        rows = db.execute(
+            "SELECT t.record_id, t.revocation_id, r.origin FROM tombstones AS t "
+            "JOIN revocations AS r ON r.revocation_id = t.revocation_id "
+            f"WHERE t.record_id IN ({marks}){by_origin}",
+            [*chunk, *([] if origin is None else [origin])],
+        )
+        found += [(str(row[0]), str(row[1]), str(row[2])) for row in rows]
+    return found
 
 
 def answer_tombstone_query(local: LocalNode, asker: Peer, ids: list[bytes]) -> list[bytes]:
     """The revocations we hold for any of ``ids`` (ids the asker holds and we lack), each
-    once; each sighting is kept as evidence and the revocation queued for the asker until
-    its receipt (also those beyond one answer's cap: the outbox carries them)."""
+    once. For our own, the sighting is kept as evidence and the revocation queued for the
+    asker until its receipt (also those beyond one answer's cap: the outbox carries them).
+    Another origin's are only answered: we cannot tell whether the asker's copy is that
+    origin's record, and queueing one that is not would earn us a strike from an honest
+    asker; the asker asks again at its next exchange."""
     db, now = local.db, local.now()
     found = _tombstones(db, [record_id.hex() for record_id in ids])
     envelopes: dict[str, bytes] = {}
     with transaction(db):
-        for record_id, revocation_id in found:
-            note_copy_seen(db, asker.node_id, record_id, revocation_id, now, "offered in a sync")
+        for record_id, revocation_id, origin in found:
+            if origin == local.node_id:
+                note_copy_seen(
+                    db, asker.node_id, record_id, revocation_id, now, "offered in a sync"
+                )
             if revocation_id not in envelopes and len(envelopes) < MAX_REVOCATIONS_PER_MESSAGE:
                 envelope = revocation_envelope(db, revocation_id)
                 if envelope is not None:
@@ -103,7 +118,7 @@ def revocations_for_offered(local: LocalNode, holder: Peer, ids: list[bytes]) ->
     db, now = local.db, local.now()
     found = _tombstones(db, [record_id.hex() for record_id in ids], origin=local.node_id)
     with transaction(db):
-        for record_id, revocation_id in found:
+        for record_id, revocation_id, _ in found:
             note_copy_seen(db, holder.node_id, record_id, revocation_id, now, "offered in a sync")
     return len(found)
 
