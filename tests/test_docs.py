@@ -143,9 +143,12 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     """Every MAX_* size limit of the modules that check input, plus a few named ones."""
     from archive import db, lesson_file, queries, record, search, signed_record
     from governance import policy_file
-    from node.web import api, api_writes, app, auth, edge
+    from node.web import api, api_session, api_writes, app, auth, edge, host_check, json_bodies
 
-    modules = (record, lesson_file, search, signed_record, app, api, api_writes, policy_file, edge)
+    modules = (
+        record, lesson_file, search, signed_record, app, api, api_writes, policy_file, edge,
+        api_session, json_bodies, host_check,
+    )  # fmt: skip
     for module in modules:
         for name, value in vars(module).items():
             if name.startswith("MAX_") and isinstance(value, int):
@@ -155,6 +158,11 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     yield "MIN_INVITE_TTL", api_writes.MIN_INVITE_TTL
     yield "SESSION_SECONDS", auth.SESSION_SECONDS
     yield "MIN_PASSWORD", auth.MIN_PASSWORD
+    from node.web import sign_in_guard
+
+    for name in ("FREE_FAILURES", "FIRST_DELAY", "MAX_DELAY", "FORGET_AFTER", "MAX_ENTRIES"):
+        yield name, getattr(sign_in_guard, name)
+    yield "CONCURRENT_CHECKS", auth.CONCURRENT_CHECKS
 
 
 def test_limits_page_states_every_limit_with_its_value() -> None:

@@ -47,8 +47,7 @@ async def session_sign_in(request: web.Request) -> web.Response:
     password = text_field(fields, "password", MAX_PASSWORD_CHARS, required=True)
     assert name is not None and password is not None
     member = await verify_sign_in(request, request.app[NODE], name, password)
-    if member is None:
-        log.warning("sign-in refused", extra={"remote": request.remote})
+    if member is None:  # logged by verify_sign_in, like a refusal on the page
         raise NotSignedIn("wrong member name or password")
     await sign_in(request, member)
     log.info("signed in", extra={"member": member.name})

@@ -20,6 +20,7 @@ import base64
 import binascii
 import functools
 import hmac
+import logging
 import os
 import secrets
 import weakref
@@ -42,6 +43,7 @@ SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 MIN_PASSWORD = 10
+log = logging.getLogger("rhizome.web")
 CONCURRENT_CHECKS = 4  # argon2id takes ~64 MiB and ~70 ms each: a few at a time
 _guards: weakref.WeakKeyDictionary[Node, SignInGuard] = weakref.WeakKeyDictionary()
 _checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
@@ -157,6 +159,7 @@ async def verify_sign_in(
     address = request.remote or ""
     wait = guard.wait(address, name)
     if wait:
+        log.warning("sign-in held back", extra={"remote": address, "wait": wait})
         raise TooManySignIns(wait)
     guard.attempt(address, name)
     stored = stored_hash(node, name)
@@ -164,6 +167,8 @@ async def verify_sign_in(
         matches = await asyncio.to_thread(_hash_matches, stored, password)
     member = get_member(node.db, name) if matches else None
     if member is None or not member.active:
+        # The address only: a name field sometimes holds a password typed in the wrong box.
+        log.warning("sign-in refused", extra={"remote": address})
         return None
     guard.succeeded(address, name)
     return member

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 Clock = Callable[[], float]
 FREE_FAILURES = 3
-FIRST_DELAY = 1.0
-MAX_DELAY = 15 * 60.0
-FORGET_AFTER = 3600.0
+FIRST_DELAY = 1
+MAX_DELAY = 15 * 60
+FORGET_AFTER = 3600
 MAX_ENTRIES = 10_000
 
 
@@ -42,7 +42,7 @@ def delay_after(failures: int) -> float:
     """Seconds to wait after ``failures`` failures in a row."""
     if failures <= FREE_FAILURES:
         return 0.0
-    return min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY)
+    return float(min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY))
 
 
 class SignInGuard:
