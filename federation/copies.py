@@ -154,10 +154,19 @@ def follow_forwarded(
     peers = [
         node
         for node in receipt.forwarded_to
-        if node not in (local_node, receipt.holder) and _is_peer(db, node)
+        if node not in (local_node, receipt.holder)
+        and _is_peer(db, node)
+        and not _has_receipt(db, receipt.revocation_id, node)
     ]
     queue(db, "revocation", receipt.revocation_id, peers, now)
     return peers
+
+
+def _has_receipt(db: sqlite_utils.Database, revocation_id: str, node: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM receipts WHERE revocation_id = ? AND holder = ?", [revocation_id, node]
+    ).fetchone()
+    return row is not None
 
 
 def _is_peer(db: sqlite_utils.Database, node: str) -> bool:
