@@ -69,10 +69,14 @@ def write_key_file(path: Path, seed: bytes, passphrase: str | None) -> None:
         raise KeyFileError(
             f"{path}: a key file is already there; refusing to overwrite it"
         ) from error
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)  # ours (O_EXCL): a half-written key (a full disk) is no key
+        raise
 
 
 def is_protected(data: bytes) -> bool:

@@ -100,24 +100,31 @@ async def test_init_lesson_add_and_import_on_a_full_disk_are_one_error_line_and_
     for n in range(30):
         write_lesson(folder, f"{n:02}.md", {"title": f"Drill {n}", "kind": "checklist"})
     before = rows(home)
+    # As while `rhizome serve` runs: the database stays open, its -shm index in place.
+    serving = sqlite3.connect(home / DATABASE_FILE)
+    serving.execute("SELECT count(*) FROM records").fetchone()
 
     small_disk.fill()
     (await cli(small_disk, home, "lesson", "add", str(lesson))).one_error_line("disk is full")
     (await cli(small_disk, home, "lesson", "import", str(folder))).one_error_line("disk is full")
+    add_member = ["member", "add", "zed", "--role", "author"]
+    (await cli(small_disk, home, *add_member)).one_error_line("disk is full")
     other = small_disk.root / "second-hub"
     init = ["init", "--name", "Second Hub", "--region", "Andes", "--no-passphrase"]
     (await cli(small_disk, other, *init)).one_error_line("disk is full")
     small_disk.free()
-
-    assert not other.exists(), "a half-made home would block the next init"
-    assert (await rhizome(other, *init)).code == 0
+    serving.close()
 
     assert rows(home) == before, "nothing of the refused commands may be stored"
+    assert not other.exists(), "a half-made home would block the next init"
+    assert (await rhizome(other, *init)).code == 0
+    assert (await rhizome(home, *add_member)).code == 0, "no half-written key left behind"
     assert (await rhizome(home, "verify")).code == 0
     assert (await rhizome(home, "lesson", "add", str(lesson))).code == 0
     assert (await rhizome(home, "lesson", "import", str(folder))).code == 0
     after = rows(home)
     assert after["records"] == after["records_fts"] == before["records"] + 31
+    assert after["events"] == before["events"] + 32  # 31 lessons, 1 member
 
 
 # ---- the JSON API and the web pages -------------------------------------------------------
