@@ -14,14 +14,9 @@ anything else, and nothing says "purged" (no receipt is signed) while a marker r
 
 from __future__ import annotations
 
-import time
-
 import sqlite_utils
 
 from archive.errors import StorageFull
-
-CHECKPOINT_TRIES = 20
-CHECKPOINT_PAUSE = 0.05
 
 
 def delete_record(db: sqlite_utils.Database, record_id: str) -> bool:
@@ -40,8 +35,9 @@ def scrub_free_space(db: sqlite_utils.Database) -> bool:
 
     Inside a larger transaction (a bundle import) this waits (False): the outer caller
     scrubs once it has committed. Another process reading the database can hold the
-    checkpoint back for a moment, so we retry briefly; a pending purge marker makes sure the
-    job is finished later otherwise. A full disk can stop the checkpoint too (False).
+    checkpoint back: it waits for it up to the busy timeout, then gives up (False), and the
+    pending purge marker makes sure the job is finished later. A full disk can stop the
+    checkpoint too (False).
     """
     if db.conn.in_transaction:
         return False
@@ -49,14 +45,11 @@ def scrub_free_space(db: sqlite_utils.Database) -> bool:
         if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
             db.execute("PRAGMA secure_delete = ON")
         db.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
-        for _ in range(CHECKPOINT_TRIES):
-            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if not busy:
-                return True
-            time.sleep(CHECKPOINT_PAUSE)
+        # One try: it already waits (the busy timeout) for readers and writers to let go.
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except StorageFull:
         return False
-    return False
+    return not busy
 
 
 def mark_purge_pending(db: sqlite_utils.Database, revocation_id: str, now: int) -> None:
