@@ -211,6 +211,15 @@ def last_sighting(db: sqlite_utils.Database, node: str, revocation_id: str) -> S
     return None if row is None else Sighting(int(row[0]), str(row[1]), str(row[2]), row[3])
 
 
+def contradicted(db: sqlite_utils.Database, receipt: Receipt) -> bool:
+    """Whether a copy was seen at the holder after it gave this very receipt."""
+    row = db.execute(
+        "SELECT 1 FROM copies_seen WHERE revocation_id = ? AND holder = ? AND contradicts = ?",
+        [receipt.revocation_id, receipt.holder, receipt.receipt_id],
+    ).fetchone()
+    return row is not None
+
+
 def sighted_holders(db: sqlite_utils.Database, revocation_id: str) -> set[str]:
     rows = db.execute(
         "SELECT DISTINCT holder FROM copies_seen WHERE revocation_id = ?", [revocation_id]

@@ -19,8 +19,6 @@ peer that is offline gets it on the next contact, before anything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlite_utils
 
 from archive.db import transaction
@@ -33,17 +31,19 @@ from archive.tombstones import (
     revocation_envelope,
     store_revocation,
     tombstone_for,
-    tombstone_of,
 )
-from federation.copies import follow_forwarded, last_sighting, sighted_holders, vouched_for
+from federation.copies import contradicted, follow_forwarded
 from federation.errors import FederationError
+from federation.ledger import holders_of as holders_of  # re-exported
 from federation.local import LocalNode
 from federation.outbox import Outgoing as Outgoing  # re-exported: callers found them here
-from federation.outbox import acknowledge, queue, waiting
+from federation.outbox import acknowledge, queue
 from federation.outbox import outgoing_for as outgoing_for
 from federation.outbox import peers_with_outbox as peers_with_outbox
 from federation.outbox import queue_receipt as queue_receipt
 from federation.peers import Peer, add_strike
+from federation.receipt_status import HolderStatus as HolderStatus  # re-exported
+from federation.receipt_status import receipt_status as receipt_status
 from federation.revocation import (
     Actor,
     InvalidRevocation,
@@ -62,19 +62,6 @@ class NotTheOrigin(FederationError):
 
     http_status = 403
     code = "not_the_origin"
-
-
-def holders_of(
-    db: sqlite_utils.Database, record_ids: tuple[str, ...], exclude: str | None = None
-) -> list[str]:
-    """Peers our delivery ledger says we sent any of these records to."""
-    marks = ", ".join("?" for _ in record_ids)
-    rows = db.execute(
-        "SELECT DISTINCT peer_id FROM deliveries "
-        f"WHERE direction = 'sent' AND record_id IN ({marks})",
-        list(record_ids),
-    )
-    return sorted(str(row[0]) for row in rows if row[0] != exclude)
 
 
 def revoke(
@@ -262,7 +249,8 @@ def take_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> tuple[in
                 add_strike(db, sender.node_id, f"bad_receipt: {error}", now)
                 continue
             processed.append(receipt.receipt_id)
-            acknowledge(db, receipt.holder, "revocation", [receipt.revocation_id])
+            if not contradicted(db, receipt):  # a copy seen since: this receipt is stale
+                acknowledge(db, receipt.holder, "revocation", [receipt.revocation_id])
             row = db.execute(
                 "SELECT origin, received_from FROM revocations WHERE revocation_id = ?",
                 [receipt.revocation_id],
@@ -313,79 +301,3 @@ def revoke_expired(local: LocalNode) -> list[Revocation]:
         if tombstone_for(local.db, record_id, local.node_id) is None:  # already covered?
             revocations.append(revoke(local, record_id, Actor(), "expired", None))
     return revocations
-
-
-@dataclass(frozen=True)
-class HolderStatus:
-    node: str
-    # "purged" (its receipt, newer than any copy seen since), "pending", or "unconfirmed"
-    # (only named in another holder's receipt, by a node we cannot vouch for)
-    status: str
-    at: int | None  # receipt time when purged; last contact when pending
-    direct: bool
-    verified: bool
-    attempts: int = 0  # times we handed it the revocation without its receipt yet
-    evidence: str | None = None  # why a holder that sent a receipt is pending again
-
-
-def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list[HolderStatus]]:
-    """The revocation covering ``record_id`` and, per holder we know of, purged or pending."""
-    revocation_id = tombstone_of(db, record_id)
-    if revocation_id is None:
-        raise FederationError(f"record {record_id[:12]} has not been revoked here")
-    covered = tuple(
-        str(row[0])
-        for row in db.execute(
-            "SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id]
-        )
-    )
-    direct = set(holders_of(db, covered))
-    receipts = {}
-    for (raw,) in db.execute(
-        "SELECT envelope FROM receipts WHERE revocation_id = ?", [revocation_id]
-    ):
-        receipt = open_receipt(bytes(raw))
-        receipts[receipt.holder] = receipt
-    transitive = {node for receipt in receipts.values() for node in receipt.forwarded_to}
-    known = direct | transitive | sighted_holders(db, revocation_id) | set(receipts)
-    holders = sorted(known - {_own_id(db, revocation_id)})
-    return revocation_id, [
-        _holder_status(db, revocation_id, node, receipts.get(node), node in direct)
-        for node in holders
-    ]
-
-
-def _own_id(db: sqlite_utils.Database, revocation_id: str) -> str:
-    row = db.execute(
-        "SELECT origin FROM revocations WHERE revocation_id = ?", [revocation_id]
-    ).fetchone()
-    return str(row[0])
-
-
-def _holder_status(
-    db: sqlite_utils.Database,
-    revocation_id: str,
-    node: str,
-    receipt: Receipt | None,
-    direct: bool,
-) -> HolderStatus:
-    sighting = last_sighting(db, node, revocation_id)
-    # A copy seen after (or without) the receipt it had given makes it pending again.
-    contradicted = sighting is not None and (
-        receipt is None or sighting.contradicts == receipt.receipt_id
-    )
-    if receipt is not None and not contradicted:
-        return HolderStatus(node, "purged", receipt.purged_at, direct, verified=True)
-    if receipt is None and not direct and not vouched_for(db, node, revocation_id):
-        return HolderStatus(node, "unconfirmed", None, direct, verified=False)
-    item = waiting(db, "revocation", revocation_id, node)
-    row = db.execute("SELECT last_sync FROM peers WHERE node_id = ?", [node]).fetchone()
-    return HolderStatus(
-        node,
-        "pending",
-        None if row is None else row[0],
-        direct,
-        verified=False,
-        attempts=0 if item is None else item.attempts,
-        evidence=None if sighting is None else sighting.text(),
-    )
