@@ -14,8 +14,8 @@ import pytest
 
 from crypto.signing import SigningIdentity
 from federation.copies import answer_tombstone_query, covering_revocations
-from federation.propagation import accept_revocation, revoke
-from federation.revocation import issue_revocation
+from federation.propagation import accept_receipts, accept_revocation, revoke
+from federation.revocation import issue_receipt, issue_revocation
 from node.node import Node
 from tests.conftest import SEED_A, SEED_B, FakeClock, HomeFactory
 from tests.federation.test_revocation import RESHAREABLE, admin_of, outbox, send
@@ -97,3 +97,26 @@ def test_the_asker_keeps_what_covers_its_copies_and_what_names_nothing_it_holds(
         other.envelope,
         b"junk",  # left for accept_revocation, which strikes the sender for it
     ]
+
+
+def test_an_old_receipt_does_not_acknowledge_a_revocation_sent_after_a_copy_was_seen(
+    hubs: dict[str, Node], clock: FakeClock
+) -> None:
+    a, b = hubs["a"], hubs["b"]
+    record = add(a, "Seen again", consent=RESHAREABLE)
+    send(a, b, record)
+    revocation = revoke(a.local_node(), record.id_hex, admin_of(a), "safety", None)
+    old = accept_revocation(b.local_node(), revocation.envelope, peer_of(b, a))
+    assert accept_receipts(a.local_node(), [old.envelope], peer_of(a, b)) == 1
+    assert outbox(a) == []
+    answer_tombstone_query(a.local_node(), peer_of(a, b), [record.record_id])  # B holds it again
+    waiting_for_b = [("revocation", revocation.revocation_id, b.node_id)]
+    assert outbox(a) == waiting_for_b
+
+    accept_receipts(a.local_node(), [old.envelope], peer_of(a, b))  # the old one, replayed
+
+    assert outbox(a) == waiting_for_b
+    clock.advance(60)
+    newer = issue_receipt(b.identity, revocation.revocation_id, int(clock()), [])
+    assert accept_receipts(a.local_node(), [newer.envelope], peer_of(a, b)) == 1
+    assert outbox(a) == []
