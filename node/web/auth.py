@@ -205,6 +205,7 @@ async def current_member(request: web.Request, node: Node) -> Member | None:
     basic = _basic_credentials(request)
     if basic is not None:
         if _BASIC_MEMBER not in request:  # checked once per request, however often asked
+            request[_BASIC_MEMBER] = None  # a refusal (429) is not checked again either
             request[_BASIC_MEMBER] = await verify_sign_in(request, node, *basic)
         return request[_BASIC_MEMBER]
     session = await get_session(request)

@@ -209,3 +209,17 @@ def test_a_stranger_address_waits_whatever_name_it_tries() -> None:
     for n in range(FREE_FAILURES + 5):
         guard.attempt("127.0.0.1", spray(100 + n))
     assert guard.wait("127.0.0.1", "someone-new") == 0
+
+
+def test_a_spray_of_names_cannot_grow_the_memory_without_bound() -> None:
+    from node.web.sign_in_guard import MAX_ENTRIES
+
+    clock = FakeClock()
+    guard = SignInGuard(clock)
+    for n in range(MAX_ENTRIES + 2_000):
+        guard.attempt("127.0.0.1", f"sprayed-{n}")
+    assert len(guard._strikes) <= MAX_ENTRIES
+    # The newest names are still counted: a spray cannot wash out the name it guesses.
+    for _ in range(FREE_FAILURES + 1):
+        guard.attempt("127.0.0.1", "admin")
+    assert guard.wait("127.0.0.1", "admin") == 1
