@@ -14,14 +14,19 @@ really killed with SIGKILL):
 - at the next start, before anything else (a CLI command, or a server in a worker thread
   before its port opens), the node finishes the purge: the canary is in no file of the home,
   and ``rhizome verify`` passes;
-- the origin asking again gets a receipt, and the canary stays gone.
+- the origin asking again gets a receipt, and the canary stays gone;
+- a purge that cannot be scrubbed yet (another process holds the database) is answered with
+  "retry later", never with a receipt, and the receipt comes once it is scrubbed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+from federation.propagation import revoke
 from node.config import load_config
 from node.home import CONFIG_FILE, DATABASE_FILE
 from tests.faults.crash import (
@@ -33,11 +38,20 @@ from tests.faults.crash import (
     snapshot,
 )
 from tests.integration.conftest import Cluster, files_containing
-from tests.integration.revocation_helpers import canary, port_socket, rhizome, serve
+from tests.integration.revocation_helpers import (
+    ShiftedClock,
+    admin_actor,
+    canary,
+    port_socket,
+    rhizome,
+    serve,
+    statuses,
+)
 
 # Steps after which the old bytes are still on the disk: the window the attack aims at.
 BEFORE_THE_SCRUB = ("purge-committed", "index-merged")
 AFTER_THE_COMMIT = (*BEFORE_THE_SCRUB, "checkpointed", "marker-cleared", "receipt-stored")
+RETRY_PAUSE = 60  # seconds: past the origin's first pause before it sends a withdrawal again
 
 
 async def test_a_crash_at_any_step_of_a_purge_leaves_no_trace_and_no_early_receipt(
@@ -121,3 +135,34 @@ async def test_a_crash_in_the_origins_own_revoke_is_finished_at_the_next_start(
     assert (home / DATABASE_FILE).exists()
     assert (await rhizome(home, "verify")).code == 0
     assert files_containing(home, word.encode()) == []
+
+
+async def test_a_purge_held_back_by_a_reader_gets_no_receipt_until_it_is_scrubbed(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    word = canary()
+    clock = ShiftedClock()
+    a = await cluster.start("Hub A", clock=clock)
+    b = await cluster.start("Hub B")
+    await cluster.pair(a, b)
+    record = a.add("Safe houses", f"The list: {word}.\n")
+    assert (await cluster.sync(b, a)).errors == []
+    b.node.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    b.node.db.execute("PRAGMA busy_timeout = 50")  # the reader below would hold it 10 s
+    revoke(a.node.local_node(), record.id_hex, admin_actor(a.node), "consent-withdrawn", None)
+
+    with closing(sqlite3.connect(b.home / DATABASE_FILE, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM records").fetchone()  # holds the old bytes' pages
+        report = await cluster.sync(a, b)
+        assert any("purge_pending" in error for error in report.errors), report.errors
+        assert not b.has(record), "purged from the archive at once"
+        assert b.count("receipts") == 0, "but no receipt while the bytes are on the disk"
+        assert statuses(a, record.id_hex) == {b.node_id: "pending"}
+        assert a.count("outbox", "peer_id = ?", [b.node_id]) == 1
+        reader.execute("COMMIT")
+
+    clock.advance(RETRY_PAUSE)  # the origin sends an unconfirmed withdrawal again after a pause
+    assert (await cluster.sync(a, b)).errors == []
+    assert statuses(a, record.id_hex) == {b.node_id: "purged"}
+    assert files_containing(b.home, word.encode()) == []
