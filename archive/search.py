@@ -127,9 +127,11 @@ def _snippets(db: sqlite_utils.Database, expression: str, rowids: list[int]) -> 
 
 
 # Markdown markup that means nothing in a one-line snippet: heading marks, emphasis, code
-# ticks, quote marks and list bullets at a line's start; links keep their text.
+# ticks, quote marks, list bullets and task boxes at a line's start; links keep their text.
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
-_LINE_MARKS = re.compile(r"(?m)^(…?)[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+\.[ \t]+)")
+_LINE_MARKS = re.compile(
+    r"(?m)^(…?)[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|(?:[-*+]|\d+\.)[ \t]+(?:\[[ xX]\][ \t]+)?)"
+)
 _INLINE_MARKS = re.compile(r"\*\*|__|~~|`|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 
 

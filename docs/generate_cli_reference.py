@@ -50,8 +50,11 @@ rhizome --home /srv/rhizome/nairobi --as amina lesson add lesson.md
   your user data folder: `~/.local/share/rhizome` on Linux,
   `~/Library/Application Support/rhizome` on macOS, `%LOCALAPPDATA%\\rhizome` on Windows.
 - `--as MEMBER` (or `RHIZOME_MEMBER`) names the member who acts. Lessons you add record this
-  name as their author. The default is `admin`, the operator `init` sets up. Today any name of
-  1 to 100 characters is accepted; members and roles come with the governance layer.
+  name as their author. The default is `admin`, the operator `init` sets up. It must be an
+  active member of this node (`rhizome member list`), and the command must be one their roles
+  allow: otherwise it stops with `Error: no member 'NAME' on this node …` or `Error: NAME may
+  not …: that needs the role …` and changes nothing (see
+  [Members and roles](../explanation/governance-and-consent.md#members-and-roles)).
 - `--version` prints the version; `--help` works after any command.
 
 ### Exit codes
