@@ -52,11 +52,14 @@ def scrub_free_space(db: sqlite_utils.Database) -> bool:
     return not busy
 
 
-def mark_purge_pending(db: sqlite_utils.Database, revocation_id: str, now: int) -> None:
-    """Note, in the purging transaction itself, that its scrub is still to come."""
+def mark_purge_pending(db: sqlite_utils.Database, purge_id: str, now: int) -> None:
+    """Note, in the purging transaction itself, that its scrub is still to come.
+
+    ``purge_id`` is the revocation's id (its receipt waits for the scrub), or
+    ``rejected:RECORD`` for a quarantined record a curator refused."""
     db.execute(
         "INSERT OR IGNORE INTO purge_pending (revocation_id, since) VALUES (?, ?)",
-        [revocation_id, now],
+        [purge_id, now],
     )
 
 

@@ -12,7 +12,7 @@ import sqlite_utils
 from archive.db import transaction
 from archive.errors import ArchiveError
 from archive.event_log import append_event
-from archive.purge import delete_record, scrub_free_space
+from archive.purge import delete_record, finish_pending_purges, mark_purge_pending
 from archive.queries import SUMMARY_COLUMNS, RecordSummary
 from crypto.signing import SigningIdentity
 
@@ -59,4 +59,5 @@ def reject_quarantined(
             [record_id, row[0], now],
         )
         append_event(db, node, "record.rejected", record_id, {"member": member}, now)
-    scrub_free_space(db)
+        mark_purge_pending(db, f"rejected:{record_id}", now)  # a crash before the scrub: redone
+    finish_pending_purges(db)
