@@ -59,6 +59,7 @@ def main(ctx: click.Context, home: Path | None, member: str) -> None:
 def _register() -> None:
     from node.cli import (
         bundle_commands,
+        doctor_command,
         init_command,
         lesson_commands,
         member_commands,
@@ -82,6 +83,7 @@ def _register() -> None:
     main.add_command(verify_command.verify)
     main.add_command(serve_command.serve)
     main.add_command(status_command.status)
+    main.add_command(doctor_command.doctor)
     main.add_command(serve_command.demo)
 
 

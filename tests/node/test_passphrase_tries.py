@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HomeFactory, write_lesson
+from tests.node.conftest import Invoke, assert_clean_exit
 from tests.node.test_serve_process import RHIZOME
 
 PASSPHRASE = "correct horse battery staple"
@@ -114,3 +115,22 @@ def test_bad_input_is_refused_before_the_passphrase_is_asked(
     assert code != 0
     assert PROMPT.decode() not in shown
     assert "Error" in shown
+
+
+def test_a_systemd_credential_opens_the_key(
+    sealed: Path, lesson: Path, tmp_path: Path, invoke: Invoke
+) -> None:
+    """Under systemd (``LoadCredentialEncrypted=rhizome-passphrase:…``) the passphrase is a
+    private file in ``$CREDENTIALS_DIRECTORY``, never in the environment."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "rhizome-passphrase").write_text(PASSPHRASE + "\n")
+    result = invoke(
+        sealed, "lesson", "add", str(lesson), env={"CREDENTIALS_DIRECTORY": str(credentials)}
+    )
+    assert_clean_exit(result)
+    (credentials / "rhizome-passphrase").write_text("not it")
+    refused = invoke(
+        sealed, "lesson", "add", str(lesson), env={"CREDENTIALS_DIRECTORY": str(credentials)}
+    )
+    assert refused.exit_code == 1 and "wrong passphrase" in refused.output
