@@ -128,3 +128,37 @@ def withdrawn_with(records: Records, roots: Iterable[str]) -> set[str]:
                 found.add(version)
                 frontier.extend(r.id for r in records.values() if r.translation_of == version)
     return found
+
+
+SCOPE_RANK = {"local": 0, "peers": 1, "federation": 2, "public": 3}
+SENSITIVITY_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def wider(new: ModelRecord, earlier: ModelRecord) -> bool:
+    """Whether ``new`` promises more than ``earlier`` in a way anyone would call wider: an
+    established consent where there was none, a wider scope, more named peers, reshare turned
+    on, every participant's restriction lifted, or a lower sensitivity."""
+    a, b = new.consent, earlier.consent
+    withheld = [s.withdrawn or not s.share for s in b.subjects]
+    return (
+        (a.basis == "consent" and b.basis != "consent")
+        or SCOPE_RANK[a.scope] > SCOPE_RANK[b.scope]
+        or (a.scope == b.scope == "peers" and bool(set(a.peers) - set(b.peers)))
+        or (a.reshare and not b.reshare)
+        or (any(withheld) and not any(s.withdrawn or not s.share for s in a.subjects))
+        or SENSITIVITY_RANK[new.sensitivity] < SENSITIVITY_RANK[earlier.sensitivity]
+    )
+
+
+def widening_strictest(records: Records, record_id: str) -> str | None:
+    """If ``record_id`` widens any earlier version of its lesson: the highest sensitivity of
+    those earlier versions (a widening needs at least the approvals that one needed)."""
+    earlier = []
+    current = records[record_id].supersedes
+    while current is not None and current in records and current not in earlier:
+        earlier.append(current)
+        current = records[current].supersedes
+    new = records[record_id]
+    if not any(wider(new, records[version]) for version in earlier):
+        return None
+    return max((records[v].sensitivity for v in earlier), key=SENSITIVITY_RANK.__getitem__)
