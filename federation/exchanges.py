@@ -76,6 +76,14 @@ def last_inbound(db: sqlite_utils.Database, peer_id: str) -> int | None:
     return None if row[0] is None else int(row[0])
 
 
+def last_exchange(db: sqlite_utils.Database, peer_id: str, last_sync: int | None) -> int | None:
+    """The last exchange with the peer in either direction: a sync we started (ok or not),
+    one it started with us, or our last successful sync (older than the kept history)."""
+    row = db.execute("SELECT max(at) FROM peer_exchanges WHERE peer_id = ?", [peer_id]).fetchone()
+    times = [t for t in (row[0], last_sync) if t is not None]
+    return max(times) if times else None
+
+
 def _insert(db: sqlite_utils.Database, exchange: Exchange) -> None:
     error = None if exchange.error is None else exchange.error[:MAX_ERROR_CHARS]
     db.execute(

@@ -11,6 +11,7 @@ from archive.event_log import Event
 from archive.queries import RecordSummary, history, load_record, record_summary, translations
 from archive.record import Consent, Label
 from archive.search import SearchHit, mark_hits
+from federation.exchanges import last_exchange
 from federation.peers import Peer, delivery_counts, get_peer
 from federation.propagation import HolderStatus
 from governance.approvals import approvals_of
@@ -117,6 +118,7 @@ def peer_json(db: sqlite_utils.Database, peer: Peer) -> dict[str, Any]:
         "url": peer.url,
         "status": peer.status,
         "added": iso_time(peer.added_at),
+        "last_exchange": iso_time(last_exchange(db, peer.node_id, peer.last_sync)),
         "last_sync": iso_time(peer.last_sync),
         "last_error": peer.last_error,
         "sent": counts["sent"],

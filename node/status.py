@@ -18,7 +18,7 @@ from archive.db import connect
 from archive.migrations import MIGRATIONS, schema_version
 from crypto.errors import KeyFileError
 from crypto.keyfile import is_protected
-from federation.exchanges import Exchange, last_inbound, recent_exchanges
+from federation.exchanges import Exchange, last_exchange, last_inbound, recent_exchanges
 from federation.peers import Peer, delivery_counts, list_peers
 from node import __version__
 from node.home import HomePaths
@@ -126,14 +126,12 @@ def node_status_in_thread(paths: HomePaths, node_id: str, name: str) -> NodeStat
 
 def _peer_health(db: sqlite_utils.Database, peer: Peer, waiting: int, missing: int) -> PeerHealth:
     history = recent_exchanges(db, peer.node_id)
-    inbound = last_inbound(db, peer.node_id)
-    times = [t for t in (peer.last_sync, inbound, history[0].at if history else None) if t]
     counts = delivery_counts(db, peer.node_id)
     return PeerHealth(
         peer=peer,
         reachable=_reachable(peer, history),
-        last_exchange=max(times) if times else None,
-        last_inbound=inbound,
+        last_exchange=last_exchange(db, peer.node_id, peer.last_sync),
+        last_inbound=last_inbound(db, peer.node_id),
         withdrawals_waiting=waiting,
         receipts_missing=missing,
         sent=counts["sent"],

@@ -93,8 +93,9 @@ def list_(cli: CliContext, as_json: bool) -> None:
     for p in peers:
         console.print(
             f"{p['name']} ({p['region']}) [{p['status']}]  {p['url']}\n"
-            f"  {p['id']}\n  last sync {p['last_sync'] or 'never'}, sent {p['sent']}, "
-            f"received {p['received']}, strikes {p['strikes']}"
+            f"  {p['id']}\n  last exchange {p['last_exchange'] or 'never'} (either way), "
+            f"last successful sync {p['last_sync'] or 'never'}\n"
+            f"  sent {p['sent']}, received {p['received']}, strikes {p['strikes']}"
             + (f"\n  last error: {p['last_error']}" if p["last_error"] else ""),
             markup=False,
         )
