@@ -12,6 +12,7 @@ A node can be down: *stopped* cleanly (for a backup), or *crashed* (see :meth:`c
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import shutil
 import tempfile
@@ -60,7 +61,9 @@ def template_home(name: str) -> Path:
     """A fresh home for node ``name`` (key, config, model policy, two curators), made once
     per process: each example copies it instead of generating keys again."""
     if name not in _TEMPLATES:
-        home = Path(tempfile.mkdtemp(prefix="rhizome-model-template-")) / name
+        folder = tempfile.mkdtemp(prefix="rhizome-model-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        home = Path(folder) / name
         identity = SigningIdentity.from_seed(node_seed(name))
         create_home(
             home, name=f"Hub {name}", region=REGION, language="en", url=None,

@@ -27,14 +27,20 @@ disk exactly the files as they are at that moment: the database, a write-ahead l
 never checkpointed, its shared-memory index. The driver copies those bytes, lets the
 in-process server go, and writes the copy back over anything the shutdown changed; all
 memory (replay memory, caches, sessions) is gone, and the next start must recover from the
-log like a real restart after a kill. It is deterministic and costs milliseconds, where a
-process per node would cost a second per start; it does not cover a kill in the middle of a
-write (tests with real subprocesses do: tests/node, tests/integration).
+log like a real restart after a kill. It is faithful because SQLite in WAL mode keeps
+committed transactions in those files (the OS holds them even if never fsynced, and a
+process kill is not a power cut). It is deterministic and costs milliseconds, where a process
+per node would cost a second per start; it does not cover a kill in the middle of a write
+(tests/faults kills real subprocesses at random statements for that).
 
-Reproducing a failure: the run is derandomized, so the same code gives the same steps.
-Hypothesis prints the shrunk steps as a program; run ``.venv/bin/pytest -q
-tests/model/test_federation_model.py`` again, or raise the budget with
-``RHIZOME_MODEL_EXAMPLES=200 RHIZOME_MODEL_STEPS=40`` to search further.
+Budget: 40 runs of 25 steps (about 30 s on two busy cores); RHIZOME_MODEL_EXAMPLES and
+RHIZOME_MODEL_STEPS change it. Reproducing a failure: the runs are derandomized, so the same
+code draws the same steps, and the failing run is printed as a program (state.add_lesson(…),
+state.sync(…), …); running the test again repeats it. It is printed as drawn, not shrunk
+(shrinking real nodes takes minutes): add RHIZOME_MODEL_SHRINK=1 and ``--timeout=0`` to
+shrink it. RHIZOME_MODEL_RANDOM=1 searches runs CI does not (then the printed
+``@reproduce_failure`` blob replays one). test_model_replays.py shows how to drive the
+machine by hand to turn a run into a plain regression test.
 """
 
 from __future__ import annotations
@@ -90,16 +96,14 @@ T = TypeVar("T")
 
 settings.register_profile(
     "federation-model",
-    max_examples=int(os.environ.get("RHIZOME_MODEL_EXAMPLES", "30")),
-    stateful_step_count=int(os.environ.get("RHIZOME_MODEL_STEPS", "20")),
+    max_examples=int(os.environ.get("RHIZOME_MODEL_EXAMPLES", "40")),
+    stateful_step_count=int(os.environ.get("RHIZOME_MODEL_STEPS", "25")),
     deadline=None,
-    # RHIZOME_MODEL_RANDOM=1 searches new runs (print_blob then names how to replay one).
     derandomize=not os.environ.get("RHIZOME_MODEL_RANDOM"),
     database=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    # Shrinking real nodes can take minutes: CI reports the failing run as drawn (it repeats
-    # exactly: derandomized); RHIZOME_MODEL_SHRINK=1 shrinks it (with pytest --timeout=0).
+    # Shrinking real nodes can take minutes (see the module docstring).
     phases=[Phase.explicit, Phase.reuse, Phase.generate]
     + ([Phase.shrink] if os.environ.get("RHIZOME_MODEL_SHRINK") else []),
 )
