@@ -347,7 +347,9 @@ def plain(name: str, summary: str, media_type: str, schema: Schema) -> Schema:
 
 # fmt: off
 PATHS: dict[str, dict[str, Schema]] = {
-    "/healthz": {"get": operation("healthz", "Liveness: the database answers.", "Health")},
+    "/healthz": {"get": operation("healthz", "Liveness: the database answers. ?verbose adds "
+                                  "the status: counts for anyone, all of it for members.",
+                                  "Health")},
     "/metrics": {"get": plain("metrics", "Prometheus text; every name starts with rhizome_.",
                               "text/plain", TEXT)},
     "/api/v1/openapi.json": {"get": plain("api_openapi", "This document (OpenAPI 3.1).",
