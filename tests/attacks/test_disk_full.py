@@ -30,16 +30,14 @@ import pytest
 from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from federation.propagation import revoke
-from node.home import DATABASE_FILE, create_home
+from node.home import DATABASE_FILE
 from node.node import Node
 from node.web.app import create_app
 from node.web.keys import SYNC
 from tests.conftest import write_lesson
-from tests.faults.crash import harness
-from tests.faults.disk import SmallDisk, small_disk
+from tests.faults.disk import SmallDisk, cli, new_home, small_disk
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
 from tests.integration.revocation_helpers import (
-    Ran,
     admin_actor,
     dead_loops,
     eventually,
@@ -66,25 +64,10 @@ async def client(aiohttp_client: ClientFactory, members: Node) -> Client:
     return await aiohttp_client(create_app(members, background_sync=False))
 
 
-def new_home(path: Path, name: str, port: int = 8470, **options: object) -> Path:
-    create_home(
-        path, name=name, region="East Africa", language="en", url=None, host="127.0.0.1",
-        port=port, passphrase=None, **options,  # type: ignore[arg-type]
-    )  # fmt: skip
-    return path
-
-
 def rows(home: Path) -> dict[str, int]:
     """Row counts, read with plain sqlite3 (once there is space: opening writes -shm)."""
     with closing(sqlite3.connect(home / DATABASE_FILE)) as conn:
         return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
-
-
-async def cli(disk: SmallDisk, home: Path, *args: str) -> Ran:
-    """The real ``rhizome`` in its own process, meeting the small disk."""
-    if disk.how == "tmpfs":
-        return await rhizome(home, *args)
-    return await harness(*disk.harness_args(), "cli", "--home", str(home), *args)
 
 
 # ---- the command line ---------------------------------------------------------------------

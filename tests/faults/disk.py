@@ -25,6 +25,9 @@ from pathlib import Path
 import pytest
 
 from archive import db as archive_db
+from node.home import create_home
+from tests.faults.crash import harness
+from tests.integration.revocation_helpers import Ran, rhizome
 
 SIZE = "8m"
 CHUNK = 64 * 1024
@@ -37,13 +40,16 @@ class SmallDisk:
     how: str  # "tmpfs" or "injected"
     filler: Path = field(init=False)
     full: bool = False
+    writes_left: int = 0  # injected: write statements that still succeed once "full"
 
     def __post_init__(self) -> None:
         self.filler = self.root / "filler.bin"
 
-    def fill(self) -> None:
-        """Leave no byte free (tmpfs), or make every database write fail (injected)."""
+    def fill(self, leave: int = 0) -> None:
+        """Leave no byte free (tmpfs), or make every database write fail (injected); with
+        ``leave``, about that many bytes stay free (injected: one write per 4 KiB page)."""
         self.full = True
+        self.writes_left = leave // 4096
         if self.how == "injected":
             return
         with open(self.filler, "ab", buffering=0) as out:
@@ -53,7 +59,9 @@ class SmallDisk:
                         out.write(b"\0" * size)
                 except OSError as error:
                     assert error.errno == errno.ENOSPC, error
-        assert shutil.disk_usage(self.root).free < 4096
+            if leave:
+                out.truncate(max(0, self.filler.stat().st_size - leave))
+        assert shutil.disk_usage(self.root).free < 4096 + leave
 
     def free(self) -> None:
         self.full = False
@@ -62,7 +70,9 @@ class SmallDisk:
 
     def harness_args(self) -> list[str]:
         """Arguments for tests.faults.harness that make its writes meet this disk."""
-        return ["--disk-full"] if self.how == "injected" and self.full else []
+        if self.how != "injected" or not self.full:
+            return []
+        return ["--disk-full-after", str(self.writes_left)]
 
 
 def _mount(where: Path) -> bool:
@@ -92,7 +102,10 @@ def inject_full_disk(disk: SmallDisk) -> None:
     def refuse(conn: sqlite3.Connection, sql: str) -> None:
         if not (disk.full and on_small_disk(conn)):
             return
-        if sql.lstrip().upper().startswith(WRITES):
+        if not sql.lstrip().upper().startswith(WRITES):
+            return
+        disk.writes_left -= 1
+        if disk.writes_left < 0:
             # SQLite's own error, through the archive's own mapping (the part of the path
             # this fallback cannot reach is the one line in _Connection that calls it).
             error = sqlite3.OperationalError("database or disk is full")
@@ -134,3 +147,19 @@ def small_disk(
     finally:
         if disk.how == "tmpfs":
             subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def new_home(path: Path, name: str, port: int = 8470, **options: object) -> Path:
+    """A node home at ``path`` (on the small disk, say)."""
+    create_home(
+        path, name=name, region="East Africa", language="en", url=None, host="127.0.0.1",
+        port=port, passphrase=None, **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return path
+
+
+async def cli(disk: SmallDisk, home: Path, *args: str) -> Ran:
+    """The real ``rhizome`` in its own process, meeting the small disk."""
+    if disk.how == "tmpfs":
+        return await rhizome(home, *args)
+    return await harness(*disk.harness_args(), "cli", "--home", str(home), *args)

@@ -8,8 +8,8 @@ Operations:
 - ``accept HOME REVOCATION_FILE SENDER``: open the node at HOME, as every start does, and
   accept the signed revocation in REVOCATION_FILE from the peer SENDER, as a push does.
 
-``--disk-full`` makes every database write fail as on a full disk (the fallback of
-:mod:`tests.faults.disk` where no small file system can be mounted).
+``--disk-full-after N`` makes every database write after the first N fail as on a full disk
+(the fallback of :mod:`tests.faults.disk` where no small file system can be mounted).
 
 Kill points are SQL statements, the smallest steps a crash can fall between: ``--kill-at N``
 kills the process just before its N-th statement (N from a ``--count`` run on a copy, or
@@ -131,17 +131,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kill-at", type=int, default=None)
     parser.add_argument("--kill-after", choices=sorted(POINTS), default=None)
     parser.add_argument("--count", action="store_true")
-    parser.add_argument("--disk-full", action="store_true", help="writes fail: disk full")
+    parser.add_argument(
+        "--disk-full-after", type=int, default=None, help="writes fail after this many"
+    )
     parser.add_argument("operation", choices=["cli", *OPERATIONS])
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     trap = Trap(options.kill_at, options.kill_after)
     install(trap)
-    if options.disk_full:  # the injected full disk of tests.faults.disk (no tmpfs there)
+    if options.disk_full_after is not None:  # tests.faults.disk's injected full disk
         from tests.faults.disk import SmallDisk, inject_full_disk
 
         disk = SmallDisk(Path("/"), "injected")  # every database of this process
-        disk.full = True
+        disk.full, disk.writes_left = True, options.disk_full_after
         inject_full_disk(disk)
     try:
         if options.operation == "cli":
