@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test faults lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fault suite alone (also part of `make test`): FAULTS_SEED=<seed> replays a failure.
+faults: $(STAMP)
+	$(BIN)/python -m pytest -q tests/faults tests/attacks/test_kill_during_purge.py tests/attacks/test_disk_full.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
