@@ -7,18 +7,29 @@ runs, :func:`federation.sync.sync_with_peer`) and word the result with :func:`ou
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import sqlite_utils
 
+from federation.background import SyncService
+from federation.client import PeerClient
+from federation.errors import DeadlineExceeded
 from federation.peers import Peer, list_peers, resolve_peer
-from federation.sync import SyncReport
+from federation.sync import SyncReport, sync_with_peer
+from node.node import Node
 
 SyncOne = Callable[[Peer], Awaitable[SyncReport]]
 # The web page waits this long for Sync now; a longer sync stops here and the next one
 # (background, or another click) carries on where it stopped: what arrived is kept.
 WEB_DEADLINE = 60.0
+
+
+class SyncDeadline(DeadlineExceeded):
+    """A sync asked for from the web ran past :data:`WEB_DEADLINE` and stopped there. What
+    arrived is kept; the next sync (background, or another request) carries on from it."""
 
 
 def peers_to_sync(db: sqlite_utils.Database, peer_ref: str | None) -> list[Peer]:
@@ -32,6 +43,26 @@ def peers_to_sync(db: sqlite_utils.Database, peer_ref: str | None) -> list[Peer]
 async def sync_now(peers: list[Peer], sync_one: SyncOne) -> list[SyncReport]:
     """One exchange with each peer in turn; errors are in the reports, never raised."""
     return [await sync_one(peer) for peer in peers]
+
+
+async def sync_now_from_server(
+    service: SyncService | None, node: Node, peers: list[Peer]
+) -> list[SyncReport]:
+    """Sync now for a web request (page or API), within :data:`WEB_DEADLINE`: through the
+    running node's sync service (never twice at once with one peer), or a short-lived client
+    when the app runs without one."""
+    try:
+        async with asyncio.timeout(WEB_DEADLINE):
+            if service is not None:
+                return await sync_now(peers, service.sync_peer)
+            async with aiohttp.ClientSession() as session:
+                client = PeerClient(node.local_node(), session)
+                return await sync_now(peers, lambda peer: sync_with_peer(client, peer))
+    except TimeoutError as error:
+        raise SyncDeadline(
+            f"the sync was still running after {WEB_DEADLINE:.0f} seconds and stopped there; "
+            "what arrived is kept, and the next sync carries on"
+        ) from error
 
 
 def outcome(name: str, report: SyncReport) -> str:

@@ -17,7 +17,7 @@ from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
 from node.node import Node
 from node.unfinished_purges import purge_redo
-from node.web import api, api_session, api_writes, openapi, pages
+from node.web import api, api_session, api_sync, api_writes, openapi, pages
 from node.web.auth import session_layer
 from node.web.edge import refuse_long_urls, server_settings
 from node.web.errors import HTML_ERROR_PAGE, json_errors
@@ -51,6 +51,7 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     app.add_routes(api.routes)
     app.add_routes(api_session.routes)
     app.add_routes(api_writes.routes)
+    app.add_routes(api_sync.routes)
     app.add_routes(openapi.routes)
     aiohttp_jinja2.setup(
         app,

@@ -86,6 +86,11 @@ SCHEMAS: dict[str, Schema] = {
         ),
     ),
     "Health": obj(("status", "version"), status={"const": "ok"}, version=TEXT),
+    "SyncReport": obj(
+        ("peer", "received", "sent", "rejected", "rounds", "errors"),
+        peer=NODE_ID, received={"type": "integer"}, sent={"type": "integer"},
+        rejected={"type": "integer"}, rounds={"type": "integer"}, errors=TEXTS,
+    ),
     "LessonSummary": obj(
         ("id", "title", "kind", "language", "region", "origin", "created", "sensitivity"),
         id=RECORD_ID, title=TEXT, kind={"enum": list(KINDS)}, language=TEXT, region=TEXT,
@@ -428,6 +433,10 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/v1/peers/{peer}/remove": {
         "post": peer_action("api_peer_remove", "Stop trusting a peer."),
+    },
+    "/api/v1/peers/{peer}/sync": {
+        "post": action("api_peer_sync", "Sync with a peer now, both ways.", "SyncReport",
+                       PEER_PARAM),
     },
     "/api/v1/policy": {
         "get": operator_read("api_policy", "The sharing policy in force and its hash.", "Policy"),

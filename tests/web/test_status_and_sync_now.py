@@ -22,6 +22,7 @@ from tests.web.conftest import (
     post,
     redirected_to,
     signed_in,
+    token,
 )
 
 
@@ -133,3 +134,24 @@ async def test_pairing_is_logged_by_the_inviting_hub(
         await pair(client, manila_served.node)
     paired = [record for record in caplog.records if record.getMessage() == "paired by invite"]
     assert [record.__dict__["peer"] for record in paired] == [members.node_id]
+
+
+async def test_the_api_syncs_now_with_the_same_action(
+    client: Client, members: Node, manila_served: Served
+) -> None:
+    await signed_in(client, "admin")
+    peer_id = await pair(client, manila_served.node)
+    csrf = await token(client)
+    response = await client.post(
+        f"/api/v1/peers/{peer_id}/sync", json={}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status == 200, await response.text()
+    assert await response.json() == {
+        "peer": peer_id, "received": 0, "sent": 0, "rejected": 0, "rounds": 1, "errors": [],
+    }  # fmt: skip
+    assert [e.direction for e in recent_exchanges(members.db, peer_id)] == ["out"]
+    unknown = await client.post(
+        "/api/v1/peers/nobody/sync", json={}, headers={"X-CSRF-Token": csrf}
+    )
+    assert unknown.status == 404
+    assert (await unknown.json())["error"]["code"] == "unknown_peer"

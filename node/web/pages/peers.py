@@ -3,7 +3,6 @@ QR code), Sync now, suspend, resume, remove."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -18,9 +17,8 @@ from federation.errors import FederationError
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import Peer, resolve_peer, set_status
-from federation.sync import SyncReport, sync_with_peer
 from node.node import Node
-from node.peer_sync import WEB_DEADLINE, outcome, peers_to_sync, sync_now
+from node.peer_sync import SyncDeadline, outcome, peers_to_sync, sync_now_from_server
 from node.status import peer_healths
 from node.web.auth import acting_member
 from node.web.pages.common import (
@@ -127,24 +125,9 @@ async def sync_peer_now(request: web.Request) -> web.Response:
     await acting_member(request, node, "sync")
     found = peers_to_sync(node.db, request.match_info["peer"])
     try:
-        async with asyncio.timeout(WEB_DEADLINE):
-            reports = await _sync_now(request, node, found)
+        reports = await sync_now_from_server(sync_service(request), node, found)
         message = outcome(found[0].name, reports[0])
-    except TimeoutError:
-        message = (
-            f"{found[0].name}: the sync was still running after {WEB_DEADLINE:.0f} seconds and "
-            "stopped here. What arrived is kept; the next sync carries on from there."
-        )
+    except SyncDeadline as error:
+        message = f"{found[0].name}: {error}"
     await flash(request, message)
     return see_other(f"/peers#peer-{found[0].node_id[:8]}")
-
-
-async def _sync_now(request: web.Request, node: Node, peers: list[Peer]) -> list[SyncReport]:
-    """Through the running node's sync service (never twice at once with one peer), or a
-    short-lived client when the app runs without one."""
-    service = sync_service(request)
-    if service is not None:
-        return await sync_now(peers, service.sync_peer)
-    async with aiohttp.ClientSession() as session:
-        client = PeerClient(node.local_node(), session)
-        return await sync_now(peers, lambda peer: sync_with_peer(client, peer))
