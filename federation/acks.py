@@ -46,9 +46,7 @@ class Ack:
     envelope: bytes
 
 
-def issue_ack(
-    node: SigningIdentity, recipient: str, receipt_ids: list[str], acked_at: int
-) -> Ack:
+def issue_ack(node: SigningIdentity, recipient: str, receipt_ids: list[str], acked_at: int) -> Ack:
     """Sign that we processed these receipts from ``recipient`` (each id once)."""
     if len(set(receipt_ids)) > MAX_ACKED:
         raise InvalidAck(f"an ack names at most {MAX_ACKED} receipts")
