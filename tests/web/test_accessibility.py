@@ -69,7 +69,7 @@ async def admin(client: Client, members: Node, tmp_path: Path) -> tuple[Client, 
 PAGES = (
     "/", "/search", "/search?q=buddy", "/lessons/{record}", "/lessons/new",
     "/lessons/{record}/edit", "/approvals", "/quarantine", "/peers", "/policy",
-    "/policy?record={record}&peer=Manila+Hub", "/events", "/decisions", "/signin",
+    "/policy?record={record}&peer=Manila+Hub", "/events", "/decisions", "/signin", "/status",
 )  # fmt: skip
 
 
