@@ -50,14 +50,29 @@ class ModelRecord:
 Records = Mapping[str, ModelRecord]
 
 
-def refusal(consent: Consent, receiver: str, resharing: bool) -> str | None:
+@dataclass(frozen=True)
+class Receiver:
+    """The node a record reached, where, and when."""
+
+    node_id: str
+    region: str
+    now: int
+
+
+def refusal(consent: Consent, receiver: Receiver, resharing: bool) -> str | None:
     """Why ``consent`` keeps a record from ``receiver`` (None: it allows it)."""
     if consent.basis != "consent":
         return f"consent basis is {consent.basis}"
     if consent.scope == "local":
         return "scope is local"
-    if consent.scope == "peers" and receiver not in consent.peers:
+    if consent.scope == "peers" and receiver.node_id not in consent.peers:
         return "scope peers does not name the receiver"
+    if receiver.region in consent.regions_deny:
+        return f"regions_deny names {receiver.region}"
+    if consent.regions_allow and receiver.region not in consent.regions_allow:
+        return f"regions_allow does not name {receiver.region}"
+    if consent.expires is not None and consent.expires <= receiver.now:
+        return "the consent has expired"
     if any(subject.withdrawn or not subject.share for subject in consent.subjects):
         return "a participant did not agree to share"
     if resharing and not consent.reshare:
@@ -89,7 +104,7 @@ def chain(records: Records, record_id: str) -> set[str]:
 
 
 def consent_breach(
-    records: Records, record_id: str, receiver: str, sender: str, sender_knows: set[str]
+    records: Records, record_id: str, receiver: Receiver, sender: str, sender_knows: set[str]
 ) -> str | None:
     """Why ``record_id`` must not have gone from ``sender`` to ``receiver`` (None: fine)."""
     versions = [record_id, *(v for v in newer_versions(records, record_id) if v in sender_knows)]
@@ -103,7 +118,7 @@ def consent_breach(
         if original_id is None or original_id not in records:
             continue
         original = records[original_id]
-        if receiver == original.origin:
+        if receiver.node_id == original.origin:
             continue
         known = [
             v for v in [original_id, *newer_versions(records, original_id)] if v in sender_knows

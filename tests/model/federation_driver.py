@@ -27,8 +27,8 @@ from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from federation.bundles import export_bundle, import_bundle, record_export
-from federation.peers import Peer, get_peer
-from federation.propagation import receipt_status, revoke
+from federation.peers import Peer, get_peer, set_status
+from federation.propagation import receipt_status, revoke, revoke_expired
 from federation.revocation import Revocation
 from federation.sync import SyncReport, sync_with_peer
 from governance.approvals import approve
@@ -42,7 +42,14 @@ from tests.integration.revocation_helpers import admin_actor, port_socket, serve
 
 T = TypeVar("T")
 CURATORS = ("ana", "ben")
-REGION = "East Africa"
+# C is in another region, so that consent's region lists decide something.
+REGIONS = ("East Africa", "Southeast Asia")
+
+
+def region_of(name: str) -> str:
+    return REGIONS[1] if name == "C" else REGIONS[0]
+
+
 # Every sensitivity may leave (so approvals decide), and approvals scale with it.
 MODEL_POLICY = DEFAULT_POLICY.replace('max_sensitivity = "medium"', 'max_sensitivity = "high"')
 _TEMPLATES: dict[str, Path] = {}
@@ -66,7 +73,7 @@ def template_home(name: str) -> Path:
         home = Path(folder) / name
         identity = SigningIdentity.from_seed(node_seed(name))
         create_home(
-            home, name=f"Hub {name}", region=REGION, language="en", url=None,
+            home, name=f"Hub {name}", region=region_of(name), language="en", url=None,
             host=LOOPBACK, port=1, passphrase=None, identity=identity,
         )  # fmt: skip
         (home / "policy.toml").write_text(MODEL_POLICY, encoding="utf-8")
@@ -218,6 +225,14 @@ class Federation:
         identity = node.member_identity(curator)
         return approve(node.db, node.identity, member, identity, record_id, False, node.now())
 
+    def set_peer_status(self, name: str, other: str, status: str) -> None:
+        """What ``rhizome peer suspend`` / ``resume`` do."""
+        set_status(self.node(name).db, node_id_of(other), status)
+
+    def revoke_expired(self, name: str) -> list[Revocation]:
+        """What the node's housekeeping does: withdraw what its consent let expire."""
+        return revoke_expired(self.node(name).local_node())
+
     def revoke(self, name: str, record_id: str) -> Revocation:
         node = self.node(name)
         return revoke(node.local_node(), record_id, admin_actor(node), "consent-withdrawn", None)
@@ -264,10 +279,11 @@ class Federation:
         sql = "SELECT record_id, peer_id FROM decisions WHERE direction = 'outbound' AND allowed"
         return set(self.rows(name, sql))
 
-    def peers(self, name: str) -> set[str]:
-        """Names of the model nodes this node knows as active peers."""
-        rows = self.rows(name, "SELECT node_id FROM peers WHERE status = 'active'")
-        return {other for other in self.slots if (node_id_of(other),) in rows}
+    def peers(self, name: str) -> dict[str, str]:
+        """The model nodes this node knows as peers: name -> status (active, suspended)."""
+        ids = {node_id_of(other): other for other in self.slots}
+        rows = self.rows(name, "SELECT node_id, status FROM peers WHERE status != 'removed'")
+        return {ids[node_id]: status for node_id, status in rows if node_id in ids}
 
     def tombstoned(self, name: str) -> set[str]:
         return {str(row[0]) for row in self.rows(name, "SELECT record_id FROM tombstones")}

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from hypothesis import event
 from hypothesis.errors import InvalidArgument
 
-from tests.model.consent_model import consent_breach, widening_strictest, withdrawn_with
-from tests.model.federation_driver import Federation, node_id_of
+from tests.model.consent_model import (
+    Receiver,
+    consent_breach,
+    widening_strictest,
+    withdrawn_with,
+)
+from tests.model.federation_driver import Federation, node_id_of, region_of
 from tests.model.memory import Arrivals, FederationMemory
 
 NEEDED_APPROVALS = {"low": 0, "medium": 1, "high": 2}  # the model's policy.toml
@@ -33,7 +38,7 @@ class Now:
     held: dict[str, dict[str, str | None]]
     tombstones: dict[str, set[str]]
     approvals: dict[str, set[tuple[str, str]]]
-    peers: dict[str, set[str]]
+    peers: dict[str, dict[str, str]]
 
 
 def read_now(fed: Federation) -> Now:
@@ -96,9 +101,18 @@ def consent_kept(
                 continue
             note(f"arrival by {'bundle' if arrivals.bundle else 'sync'}")
             knows, approvals = sender_knowledge(sender, holder, memory, now, arrivals)
-            why = consent_breach(memory.records, record_id, holder_id, node_id_of(sender), knows)
+            receiver = Receiver(holder_id, region_of(holder), int(fed.clock()))
+            why = consent_breach(memory.records, record_id, receiver, node_id_of(sender), knows)
             if why:
                 breaches.append(f"consent: {record_id[:12]} reached {holder} from {sender}: {why}")
+            by_bundle = arrivals.bundle is not None and arrivals.bundle.sender == sender
+            if memory.nodes[holder].peers.get(sender) == "suspended" or (
+                not by_bundle and memory.nodes[sender].peers.get(holder) == "suspended"
+            ):
+                breaches.append(
+                    f"suspended: {record_id[:12]} went from {sender} to {holder} while one "
+                    "of them had the other suspended"
+                )
             curators = {member for rid, member in approvals if rid == record_id}
             needed = NEEDED_APPROVALS[record.sensitivity]
             strictest = widening_strictest(memory.records, record_id)
@@ -203,4 +217,4 @@ def observe(memory: FederationMemory, now: Now) -> None:
         node.held = dict(now.held[name])
         node.tombstones |= now.tombstones[name]
         node.approvals = set(now.approvals[name])
-        node.peers = set(now.peers[name])
+        node.peers = dict(now.peers[name])

@@ -23,7 +23,7 @@ class NodeMemory:
     tombstones: set[str] = field(default_factory=set)  # every id it ever held a tombstone for
     approvals: set[tuple[str, str]] = field(default_factory=set)  # (record id, curator)
     restored_at: int = -1  # step of the last restore from a backup
-    peers: set[str] = field(default_factory=set)  # names of the peers it knows
+    peers: dict[str, str] = field(default_factory=dict)  # peer name -> active or suspended
 
     def copy(self) -> NodeMemory:
         return copy.deepcopy(self)

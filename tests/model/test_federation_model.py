@@ -67,7 +67,7 @@ from crypto.node_id import public_key_from_node_id
 from tests.conftest import FakeClock
 from tests.integration.revocation_helpers import verify_problems
 from tests.model.consent_model import ModelRecord
-from tests.model.federation_driver import REGION, Federation, node_id_of
+from tests.model.federation_driver import Federation, node_id_of, region_of
 from tests.model.invariants import (
     Now,
     consent_kept,
@@ -136,11 +136,12 @@ class FederationModel(RuleBasedStateMachine):
 
     def lesson(self, name: str, draft: Draft, **fields: Any) -> Lesson:
         """A lesson by ``name``'s admin with the draft's consent; ``fields`` override."""
+        now = int(self.clock())
         values: dict[str, Any] = {
             "kind": "checklist", "title": f"Step {self.step} at {name}", "language": "en",
-            "body": f"Drill {self.step}.\n", "region": REGION, "created": int(self.clock()),
+            "body": f"Drill {self.step}.\n", "region": region_of(name), "created": now,
             "origin": _key(name), "author": "admin", "sensitivity": draft.sensitivity,
-            "consent": draft.consent,
+            "consent": draft.consent(now, STEP_SECONDS),
         }  # fmt: skip
         return Lesson(**{**values, **fields})
 
@@ -247,6 +248,21 @@ class FederationModel(RuleBasedStateMachine):
         self.memory.revocations.append(ModelRevocation(node, revocation.record_ids, self.step))
         note("revoked")
 
+    @precondition(lambda self: self.up() and self.expiring())
+    @rule()
+    def housekeeping(self) -> None:
+        """Each node that is up withdraws, by itself, what its consent let expire."""
+        self.begin()
+        for node in self.up():
+            for revocation in self.fed.revoke_expired(node):
+                self.memory.revocations.append(
+                    ModelRevocation(node, revocation.record_ids, self.step)
+                )
+                note("expired and withdrawn")
+
+    def expiring(self) -> bool:
+        return any(r.consent.expires is not None for r in self.memory.records.values())
+
     # -- what hubs do together ------------------------------------------------------------------
 
     @precondition(lambda self: self.unpaired())
@@ -284,6 +300,15 @@ class FederationModel(RuleBasedStateMachine):
         if not report.errors:
             self.memory.exchanged[(initiator, other)] = self.step
             self.memory.exchanged[(other, initiator)] = self.step
+
+    @precondition(lambda self: self.links())
+    @rule(pick=PICK)
+    def suspend_or_resume(self, pick: int) -> None:
+        """An operator suspends a peer (nothing goes either way), or resumes it."""
+        self.begin()
+        node, other = _choose(self.links(), pick)
+        status = self.memory.nodes[node].peers[other]
+        self.fed.set_peer_status(node, other, "active" if status == "suspended" else "suspended")
 
     @precondition(lambda self: self.links())
     @rule(pick=PICK)
