@@ -91,6 +91,7 @@ class PeerRefused(FederationError):
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status = status
         self.code = code
+        self.message = message
         super().__init__(f"the other hub refused: {message} ({status} {code})")
 
 

@@ -45,10 +45,10 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
             raise InvalidInvite(
                 "the node at that URL is not the one the invite names; do not pair"
             ) from error
-        if error.code == InvalidInvite.code:
+        if error.code == InvalidInvite.code:  # its reason, and what to do, without the code
+            remedy = "" if "ask for a new one" in error.message else "; ask for a new one"
             raise InvalidInvite(
-                "the other hub did not accept this code: it was already used, has expired or "
-                "was withdrawn. Ask its operator for a new invite code."
+                f"the other hub did not accept this code: {error.message}{remedy}"
             ) from error
         raise
     try:
