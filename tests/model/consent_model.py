@@ -18,6 +18,7 @@ independent of the code under test.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ class ModelRecord:
     sensitivity: str
     supersedes: str | None
     translation_of: str | None
+    canaries: frozenset[str] = frozenset()  # words found nowhere but in this lesson's text
 
     @classmethod
     def of(cls, record: SignedRecord) -> ModelRecord:
@@ -44,10 +46,14 @@ class ModelRecord:
             lesson.sensitivity,
             lesson.supersedes.hex() if lesson.supersedes else None,
             lesson.translation_of.hex() if lesson.translation_of else None,
+            frozenset(re.findall(CANARY + r"\w+", lesson.body)),
         )
 
 
 Records = Mapping[str, ModelRecord]
+# Each lesson's body holds a word made of this and the step and node that wrote it; a
+# translation copies its original's text, canary included.
+CANARY = "zqmodel"
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,11 @@ class Federation:
     def rows(self, name: str, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.node(name).db.execute(sql, params or [])]
 
+    def files(self, name: str) -> list[tuple[str, bytes]]:
+        """(path in the home, bytes) of every file of a node's home, as they are now."""
+        home = self.slots[name].home
+        return [(str(path), data) for path, data in disk_image(home).items()]
+
     def holdings(self, name: str) -> dict[str, str | None]:
         """Record id -> the peer it came from (None: written here), of every record held."""
         return {

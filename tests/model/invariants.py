@@ -204,6 +204,28 @@ def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[s
     return breaches
 
 
+def purges_leave_nothing(fed: Federation, memory: FederationMemory, now: Now) -> list[str]:
+    """Purge means gone: of a record a node holds a tombstone for, no word of its text is
+    left in any file of the node's home (database, write-ahead log, index, anything)."""
+    breaches: list[str] = []
+    for holder, held in now.held.items():
+        withdrawn = withdrawn_with(memory.records, now.tombstones[holder])
+        words = {word for rid in withdrawn for word in memory.records[rid].canaries}
+        # A translation copies its original's words: the original may still be held.
+        words -= {
+            word for rid in held if rid in memory.records for word in memory.records[rid].canaries
+        }
+        if not words:
+            continue
+        for path, data in fed.files(holder):
+            breaches.extend(
+                f"(4) {holder} purged the lesson holding {word}, but {path} still holds it"
+                for word in sorted(words)
+                if word.encode() in data
+            )
+    return breaches
+
+
 def harvest_decisions(fed: Federation, memory: FederationMemory, now: Now) -> None:
     """Note every allowing outbound decision logged so far (a restore cannot undo them)."""
     for name in now.held:

@@ -11,6 +11,8 @@ invariants of ARCHITECTURE.md on every node that is up (tests/model/invariants.p
    withdraws, by any path, and an exchange with the origin leaves the holder nothing the
    origin revoked;
 3. the origin's receipts are true: a holder shown "purged" holds nothing of the record;
+4. purge means gone: no word of a withdrawn lesson's text is left in any file of a home
+   that holds its tombstone (database, write-ahead log, search index);
 
 and consent: a local or unconsented record never exists away from its origin, no record
 reaches a node its effective consent excludes (the narrowest along its version chain, the
@@ -66,7 +68,7 @@ from crypto.errors import RhizomeError
 from crypto.node_id import public_key_from_node_id
 from tests.conftest import FakeClock
 from tests.integration.revocation_helpers import verify_problems
-from tests.model.consent_model import ModelRecord
+from tests.model.consent_model import CANARY, ModelRecord
 from tests.model.federation_driver import Federation, node_id_of, region_of
 from tests.model.invariants import (
     Now,
@@ -76,6 +78,7 @@ from tests.model.invariants import (
     harvest_decisions,
     note,
     observe,
+    purges_leave_nothing,
     read_now,
     receipts_true,
     tombstones_win,
@@ -139,7 +142,8 @@ class FederationModel(RuleBasedStateMachine):
         now = int(self.clock())
         values: dict[str, Any] = {
             "kind": "checklist", "title": f"Step {self.step} at {name}", "language": "en",
-            "body": f"Drill {self.step}.\n", "region": region_of(name), "created": now,
+            "body": f"Drill {CANARY}{self.step}x{name}.\n", "region": region_of(name),
+            "created": now,
             "origin": _key(name), "author": "admin", "sensitivity": draft.sensitivity,
             "consent": draft.consent(now, STEP_SECONDS),
         }  # fmt: skip
@@ -386,6 +390,7 @@ class FederationModel(RuleBasedStateMachine):
             *consent_kept(self.fed, memory, now, self.arrivals),
             *tombstones_win(memory, now),
             *receipts_true(self.fed, memory, now),
+            *purges_leave_nothing(self.fed, memory, now),
         ]
         if self.arrivals.sync is not None:
             breaches += exchange_carries_tombstones(memory, now, self.arrivals.sync, self.step)
