@@ -33,6 +33,7 @@ from federation.revocation import Revocation
 from federation.sync import SyncReport, sync_with_peer
 from governance.approvals import approve
 from governance.policy_file import DEFAULT_POLICY
+from governance.quarantine import accept_quarantined, reject_quarantined
 from node.config import load_config, render_config
 from node.home import CONFIG_FILE, create_home, create_member
 from node.node import Node
@@ -52,6 +53,8 @@ def region_of(name: str) -> str:
 
 # Every sensitivity may leave (so approvals decide), and approvals scale with it.
 MODEL_POLICY = DEFAULT_POLICY.replace('max_sensitivity = "medium"', 'max_sensitivity = "high"')
+# C holds what it receives for a curator to accept or reject.
+QUARANTINE_POLICY = MODEL_POLICY.replace("quarantine = false", "quarantine = true")
 _TEMPLATES: dict[str, Path] = {}
 
 
@@ -76,7 +79,8 @@ def template_home(name: str) -> Path:
             home, name=f"Hub {name}", region=region_of(name), language="en", url=None,
             host=LOOPBACK, port=1, passphrase=None, identity=identity,
         )  # fmt: skip
-        (home / "policy.toml").write_text(MODEL_POLICY, encoding="utf-8")
+        policy = QUARANTINE_POLICY if name == "C" else MODEL_POLICY
+        (home / "policy.toml").write_text(policy, encoding="utf-8")
         node = Node(home)
         try:
             for curator in CURATORS:
@@ -272,6 +276,19 @@ class Federation:
         """(path in the home, bytes) of every file of a node's home, as they are now."""
         home = self.slots[name].home
         return [(str(path), data) for path, data in disk_image(home).items()]
+
+    def quarantined(self, name: str) -> set[str]:
+        rows = self.rows(name, "SELECT id FROM records WHERE quarantined = 1")
+        return {str(row[0]) for row in rows}
+
+    def rejected(self, name: str) -> set[str]:
+        return {str(row[0]) for row in self.rows(name, "SELECT record_id FROM rejected_records")}
+
+    def review(self, name: str, record_id: str, accept: bool) -> None:
+        """A curator accepts or rejects a record waiting in quarantine."""
+        node = self.node(name)
+        review = accept_quarantined if accept else reject_quarantined
+        review(node.db, node.identity, record_id, CURATORS[0], node.now())
 
     def holdings(self, name: str) -> dict[str, str | None]:
         """Record id -> the peer it came from (None: written here), of every record held."""

@@ -39,6 +39,8 @@ class Now:
     tombstones: dict[str, set[str]]
     approvals: dict[str, set[tuple[str, str]]]
     peers: dict[str, dict[str, str]]
+    quarantined: dict[str, set[str]]
+    rejected: dict[str, set[str]]
 
 
 def read_now(fed: Federation) -> Now:
@@ -48,6 +50,8 @@ def read_now(fed: Federation) -> Now:
         {name: fed.tombstoned(name) for name in up},
         {name: fed.approvals(name) for name in up},
         {name: fed.peers(name) for name in up},
+        {name: fed.quarantined(name) for name in up},
+        {name: fed.rejected(name) for name in up},
     )
 
 
@@ -106,6 +110,16 @@ def consent_kept(
             if why:
                 breaches.append(f"consent: {record_id[:12]} reached {holder} from {sender}: {why}")
             by_bundle = arrivals.bundle is not None and arrivals.bundle.sender == sender
+            waiting = (
+                arrivals.bundle.sender_quarantined
+                if arrivals.bundle is not None and by_bundle
+                else memory.nodes[sender].quarantined
+            )
+            if record_id in waiting:
+                breaches.append(
+                    f"quarantine: {record_id[:12]} went from {sender} to {holder} while it "
+                    f"waited in {sender}'s quarantine"
+                )
             if memory.nodes[holder].peers.get(sender) == "suspended" or (
                 not by_bundle and memory.nodes[sender].peers.get(holder) == "suspended"
             ):
@@ -158,6 +172,18 @@ def tombstones_win(memory: FederationMemory, now: Now) -> list[str]:
     return breaches
 
 
+def rejected_stay_out(memory: FederationMemory, now: Now) -> list[str]:
+    """A record a curator rejected is never stored again where it was rejected."""
+    breaches: list[str] = []
+    for holder, held in now.held.items():
+        rejected = memory.nodes[holder].rejected | now.rejected[holder]
+        breaches.extend(
+            f"quarantine: {holder} holds {record_id[:12]} again after a curator rejected it"
+            for record_id in sorted(rejected & set(held))
+        )
+    return breaches
+
+
 def exchange_carries_tombstones(
     memory: FederationMemory, now: Now, pair: tuple[str, str], step: int
 ) -> list[str]:
@@ -205,11 +231,13 @@ def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[s
 
 
 def purges_leave_nothing(fed: Federation, memory: FederationMemory, now: Now) -> list[str]:
-    """Purge means gone: of a record a node holds a tombstone for, no word of its text is
-    left in any file of the node's home (database, write-ahead log, index, anything)."""
+    """Purge means gone: of a record a node holds a tombstone for (or a curator rejected),
+    no word of its text is left in any file of the node's home (database, write-ahead log,
+    index, anything)."""
     breaches: list[str] = []
     for holder, held in now.held.items():
         withdrawn = withdrawn_with(memory.records, now.tombstones[holder])
+        withdrawn |= now.rejected[holder] & set(memory.records)  # rejected: purged too
         words = {word for rid in withdrawn for word in memory.records[rid].canaries}
         # A translation copies its original's words: the original may still be held.
         words -= {
@@ -240,3 +268,5 @@ def observe(memory: FederationMemory, now: Now) -> None:
         node.tombstones |= now.tombstones[name]
         node.approvals = set(now.approvals[name])
         node.peers = dict(now.peers[name])
+        node.quarantined = set(now.quarantined[name])
+        node.rejected |= now.rejected[name]

@@ -22,6 +22,8 @@ class NodeMemory:
     held: dict[str, str | None] = field(default_factory=dict)  # id -> received from
     tombstones: set[str] = field(default_factory=set)  # every id it ever held a tombstone for
     approvals: set[tuple[str, str]] = field(default_factory=set)  # (record id, curator)
+    quarantined: set[str] = field(default_factory=set)  # waiting for a curator now
+    rejected: set[str] = field(default_factory=set)  # every id a curator ever rejected here
     restored_at: int = -1  # step of the last restore from a backup
     peers: dict[str, str] = field(default_factory=dict)  # peer name -> active or suspended
 
@@ -46,6 +48,7 @@ class Bundle:
     data: bytes
     sender_knows: frozenset[str]
     sender_approvals: frozenset[tuple[str, str]]
+    sender_quarantined: frozenset[str]
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ from tests.model.invariants import (
     purges_leave_nothing,
     read_now,
     receipts_true,
+    rejected_stay_out,
     tombstones_win,
 )
 from tests.model.memory import (
@@ -191,8 +192,9 @@ class FederationModel(RuleBasedStateMachine):
 
     @initialize(first=drafts(), second=drafts())
     def start(self, first: Draft, second: Draft) -> None:
-        """A and B are peers and each holds a lesson (C will pair later, if ever)."""
+        """A line of peers, A - B - C (A and C may pair later), A and B hold a lesson each."""
         self.fed.pair("A", "B")
+        self.fed.pair("B", "C")
         for node, draft in zip("AB", (first, second), strict=True):
             self.keep(self.fed.add(node, self.lesson(node, draft)))
         self.check()
@@ -241,6 +243,18 @@ class FederationModel(RuleBasedStateMachine):
         pick, curator = choice
         node, record_id = _choose(self.held_anywhere(), pick)
         self.fed.approve(node, record_id, curator)
+
+    @precondition(lambda self: self.waiting())
+    @rule(pick=PICK)
+    def review(self, pick: int) -> None:
+        """A curator accepts (even pick) or rejects (odd) a record waiting in quarantine."""
+        self.begin()
+        node, record_id = _choose(self.waiting(), pick)
+        self.fed.review(node, record_id, accept=pick % 2 == 0)
+        note("reviewed")
+
+    def waiting(self) -> list[tuple[str, str]]:
+        return [(n, rid) for n in self.up() for rid in sorted(self.memory.nodes[n].quarantined)]
 
     @precondition(lambda self: self.own_held())
     @rule(pick=PICK)
@@ -322,7 +336,8 @@ class FederationModel(RuleBasedStateMachine):
         data = self.fed.export_bundle(sender, recipient)
         knows = frozenset(self.fed.holdings(sender))
         approvals = frozenset(self.fed.approvals(sender))
-        self.carried.append(Bundle(sender, recipient, data, knows, approvals))
+        waiting = frozenset(self.fed.quarantined(sender))
+        self.carried.append(Bundle(sender, recipient, data, knows, approvals, waiting))
 
     @precondition(lambda self: self.ready_bundles())
     @rule(pick=PICK)
@@ -391,6 +406,7 @@ class FederationModel(RuleBasedStateMachine):
             *tombstones_win(memory, now),
             *receipts_true(self.fed, memory, now),
             *purges_leave_nothing(self.fed, memory, now),
+            *rejected_stay_out(memory, now),
         ]
         if self.arrivals.sync is not None:
             breaches += exchange_carries_tombstones(memory, now, self.arrivals.sync, self.step)
