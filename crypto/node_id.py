@@ -79,8 +79,3 @@ def public_key_from_node_id(node_id: str) -> bytes:
 def normalize_node_id(node_id: str) -> str:
     """The canonical spelling of a node id typed by a person (raises if it is mistyped)."""
     return node_id_from_public_key(public_key_from_node_id(node_id))
-
-
-def short_node_id(node_id: str) -> str:
-    """The first group: enough to tell nodes apart on screen, never to trust one."""
-    return node_id.split("-", 1)[0]

@@ -1,6 +1,6 @@
 """Background federation work while ``rhizome serve`` runs.
 
-Three loops, owned by one :class:`SyncService` that starts them with the app and cancels
+Five loops, owned by one :class:`SyncService` that starts them with the app and cancels
 and awaits them on shutdown (no fire-and-forget tasks):
 
 - *schedule*: sync with every active peer every ``interval`` seconds;

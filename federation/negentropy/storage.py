@@ -104,9 +104,6 @@ class Storage:
             + self._timestamps.itemsize * len(self._timestamps)
         )
 
-    def timestamp_at(self, index: int) -> int:
-        return self._timestamps[index]
-
     def id_at(self, index: int) -> bytes:
         return bytes(self._ids[index * ID_SIZE : (index + 1) * ID_SIZE])
 

@@ -26,11 +26,6 @@ def encode_varint(value: int) -> bytes:
     return bytes(digits)
 
 
-def varint_size(value: int) -> int:
-    """How many bytes ``encode_varint(value)`` takes, without building them."""
-    return max(1, (value.bit_length() + 6) // 7)
-
-
 class MessageReader:
     """Reads fields from one incoming message, front to back, never past its end."""
 

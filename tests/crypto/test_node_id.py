@@ -18,7 +18,6 @@ from crypto.node_id import (
     node_id_from_public_key,
     normalize_node_id,
     public_key_from_node_id,
-    short_node_id,
 )
 from crypto.signing import SigningIdentity
 from tests.conftest import SEED_A, SEED_B
@@ -128,7 +127,3 @@ def test_digits_other_than_look_alikes_are_never_in_an_id() -> None:
 def test_a_node_key_must_be_32_bytes(size: int) -> None:
     with pytest.raises(InvalidNodeId):
         node_id_from_public_key(bytes(size))
-
-
-def test_short_node_id_is_the_first_group() -> None:
-    assert short_node_id(NODE_ID_A) == "AOQQPP7"
