@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from crypto.signing import SigningIdentity
 from node.demo import samples_folder
@@ -18,6 +20,17 @@ from node.node import Node
 SEED_A = bytes(range(32))
 SEED_B = bytes(range(32, 64))
 START = 1_780_000_000  # 2026-05-28T20:26:40Z
+
+# One Hypothesis profile for the whole suite. The suite shares two cores with other work, so a
+# per-example deadline or the "too slow" health check measures the machine's load, not our
+# code: both are off everywhere. On CI (the CI variable set) runs are derandomized so a failure
+# replays from the same seed. Tests set only what is theirs (max_examples, a fixture health
+# check); tests/model registers its own bounded profile on top of this one.
+settings.register_profile(
+    "dev", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 class FakeClock:

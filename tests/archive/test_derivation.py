@@ -255,9 +255,7 @@ def bound_sets(db: Any) -> dict[str, set[tuple[str, str | None]]]:
     }
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=links, last=links)
 def test_adding_a_version_or_translation_never_removes_a_bound(
     tmp_path: Path, plan: list[tuple[int, str, int, int]], last: list[tuple[int, str, int, int]]
@@ -275,9 +273,7 @@ def test_adding_a_version_or_translation_never_removes_a_bound(
         database.conn.close()
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=links, absent=st.integers(0, 3))
 def test_the_batched_walk_agrees_with_the_walk_in_sql(
     tmp_path: Path, plan: list[tuple[int, str, int, int]], absent: int

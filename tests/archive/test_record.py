@@ -343,7 +343,7 @@ lessons = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(lessons)
 def test_any_valid_lesson_round_trips(lesson: Lesson) -> None:
     signed = sign_lesson(IDENTITY_A, lesson)

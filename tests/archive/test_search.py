@@ -223,11 +223,7 @@ def test_fts_keywords_are_searched_as_words(node: Node) -> None:
         assert hit_ids(search(node.db, query)) == [lesson_id], query
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.text(max_size=80)
     | st.lists(

@@ -102,7 +102,7 @@ def _flipped(raw: bytes, position: int, mask: int) -> bytes:
     return bytes(changed)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(data=st.data())
 def test_flipping_any_bit_makes_open_fail(data: st.DataObject) -> None:
     position = data.draw(st.integers(min_value=0, max_value=len(SEALED.raw) - 1), "position")

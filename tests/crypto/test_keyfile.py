@@ -204,7 +204,7 @@ def test_a_damaged_salt_is_reported_as_damage_not_as_a_wrong_passphrase() -> Non
     assert "damaged" in str(error.value)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise_anything_but_key_file_error(data: bytes) -> None:
     try:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archive.queries import latest_records
@@ -310,7 +310,7 @@ def test_a_flipped_byte_anywhere_is_refused_and_nothing_is_stored(
 ) -> None:
     lima = hubs["lima"]
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=60)
     @given(position=st.integers(0, len(bundle) - 1), mask=st.integers(1, 255))
     @example(position=0, mask=1)  # the magic
     @example(position=len(MAGIC), mask=1)  # the sealed box's one-time public key
@@ -337,7 +337,7 @@ def test_a_flipped_byte_inside_the_signed_bundle_is_refused(
     lima = hubs["lima"]
     signed = open_sealed(lima.identity, bundle[len(MAGIC) :])
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=80)
     @given(position=st.integers(0, len(signed) - 1), mask=st.integers(1, 255))
     @example(position=0, mask=1)
     @example(position=len(signed) - 1, mask=1)  # the signature

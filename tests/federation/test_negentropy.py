@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto.errors import MalformedData, RhizomeError
@@ -275,7 +275,7 @@ items_strategy = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(common=items_strategy, only_ours=items_strategy, only_theirs=items_strategy)
 def test_initiator_learns_exactly_what_each_side_lacks(
     common: list[Item], only_ours: list[Item], only_theirs: list[Item]

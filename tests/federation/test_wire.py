@@ -11,7 +11,7 @@ from typing import Any
 
 import msgpack
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from federation import wire
@@ -339,7 +339,7 @@ def check_only_protocol_errors(schema: wire.Schema, body: bytes) -> None:
         assert set(decoded) == set(schema)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(st.sampled_from(sorted(SCHEMAS)), st.binary(max_size=300))
 def test_arbitrary_bytes_raise_only_protocol_errors(name: str, body: bytes) -> None:
     check_only_protocol_errors(SCHEMAS[name], body)

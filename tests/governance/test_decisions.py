@@ -563,7 +563,7 @@ def expected_outbound(facts: RecordFacts, to: PeerFacts, rules: Policy) -> bool:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(records, peers, policies)
 def test_outbound_allows_exactly_when_every_rule_holds(
     facts: RecordFacts, to: PeerFacts, rules: Policy
@@ -571,7 +571,7 @@ def test_outbound_allows_exactly_when_every_rule_holds(
     assert outbound(facts, to, rules).allowed is expected_outbound(facts, to, rules)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(both_ways, records, peers, policies)
 def test_default_deny_and_deny_wins(
     direction: str, facts: RecordFacts, other: PeerFacts, rules: Policy
@@ -589,7 +589,7 @@ def test_default_deny_and_deny_wins(
         assert not decision.allowed
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(both_ways, records, peers, policies, st.integers(0, 3))
 def test_an_expired_consent_never_allows_anything(
     direction: str, facts: RecordFacts, other: PeerFacts, rules: Policy, ago: int
@@ -601,7 +601,7 @@ def test_an_expired_consent_never_allows_anything(
         assert "consent_expired" in denials(decision)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(records, peers, policies)
 def test_a_record_never_goes_above_a_peers_ceiling(
     facts: RecordFacts, to: PeerFacts, rules: Policy
@@ -613,7 +613,7 @@ def test_a_record_never_goes_above_a_peers_ceiling(
         assert "above_ceiling" in denials(decision)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(both_ways, records, peers, policies)
 def test_local_scope_or_no_consent_never_goes_anywhere(
     direction: str, facts: RecordFacts, other: PeerFacts, rules: Policy
@@ -622,7 +622,7 @@ def test_local_scope_or_no_consent_never_goes_anywhere(
         assert not decide(direction, facts, other, rules).allowed
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(both_ways, records, peers, policies)
 def test_a_withheld_participant_always_stops_the_record(
     direction: str, facts: RecordFacts, other: PeerFacts, rules: Policy
@@ -631,7 +631,7 @@ def test_a_withheld_participant_always_stops_the_record(
         assert not decide(direction, facts, other, rules).allowed
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(records, peers, policies)
 def test_a_record_never_goes_back_to_its_origin(
     facts: RecordFacts, to: PeerFacts, rules: Policy
@@ -640,7 +640,7 @@ def test_a_record_never_goes_back_to_its_origin(
         assert not outbound(facts, to, rules).allowed
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(both_ways, records, peers, policies)
 def test_decisions_are_pure(
     direction: str, facts: RecordFacts, other: PeerFacts, rules: Policy

@@ -100,7 +100,7 @@ bounds = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(record=records, existing=st.lists(bounds, max_size=3), extra=bounds, peer=peers,
        policy=policies)  # fmt: skip
 def test_adding_a_bound_never_widens_the_decision(
@@ -118,7 +118,7 @@ def test_adding_a_bound_never_widens_the_decision(
     assert {r.code for r in before.denials} <= {r.code for r in after.denials}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(record=records, bound=bounds, peer=peers)
 def test_a_bound_allows_exactly_when_its_own_record_would(
     record: RecordFacts, bound: Bound, peer: PeerFacts
