@@ -109,7 +109,7 @@ async def test_the_clis_messages_for_other_fields(client: Client, members: Node)
     cases = {
         "consent_expires": ({"consent_expires": "next year"}, "is not an ISO 8601 date"),
         "language": ({"language": "english!"}, "is not a BCP 47 tag"),
-        "consent_basis": ({"consent_basis": ""}, "was left empty: choose what the people in it agreed to"),
+        "consent_basis": ({"consent_basis": ""}, "was left empty: choose what the people"),
         "kind": ({"kind": ""}, "is not one of"),
         "subjects": ({"subject_0_pseudonym": ""}, "is required"),
         "consent_peers": ({"consent_scope": "peers", "consent_peers": "Nowhere Hub"}, "no peer"),
