@@ -27,6 +27,7 @@ from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from federation.bundles import export_bundle, import_bundle, record_export
+from federation.client import PeerClient
 from federation.peers import Peer, get_peer, set_status
 from federation.propagation import receipt_status, revoke, revoke_expired
 from federation.revocation import Revocation
@@ -110,6 +111,10 @@ def put_image(home: Path, image: dict[Path, bytes]) -> None:
     for relative, data in image.items():
         (home / relative).parent.mkdir(parents=True, exist_ok=True)
         (home / relative).write_bytes(data)
+
+
+class Killed(BaseException):
+    """Where the model kills a node: a BaseException, so no handler of ours catches it."""
 
 
 @dataclass
@@ -252,6 +257,44 @@ class Federation:
         peer = self.peer(initiator, other)
         assert peer is not None
         return self.run(sync_with_peer(self.cluster.client(starting), peer))  # type: ignore[no-any-return]
+
+    def sync_until_killed(
+        self, initiator: str, other: str, requests: int
+    ) -> dict[str, str | None] | None:
+        """Sync, and kill the initiator (as :meth:`crash` does) just before it sends its
+        ``requests``-th request of the exchange; what it held when it died, or None if the
+        exchange ended before that request.
+
+        Every request before it was answered, so this is a kill between two steps of the
+        protocol: after a withdrawal was taken but before its receipt went back, after a
+        batch was stored but before the next fetch, and so on. The count comes from an
+        aiohttp trace hook on a session of the initiator's own (aiohttp, not our code).
+        """
+        starting = self.slots[initiator].running
+        peer = self.peer(initiator, other)
+        assert starting is not None and peer is not None
+        sent = 0
+
+        async def count(*_: Any) -> None:
+            nonlocal sent
+            sent += 1
+            if sent >= requests:
+                raise Killed
+
+        async def exchange() -> None:
+            trace = aiohttp.TraceConfig()
+            trace.on_request_start.append(count)
+            async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+                await sync_with_peer(PeerClient(starting.node.local_node(), session), peer)
+
+        try:
+            self.run(exchange())
+        except Killed:
+            self.run(asyncio.sleep(0.05))  # the peer finishes answering what it was sent
+            held = self.holdings(initiator)
+            self.crash(initiator)
+            return held
+        return None
 
     def peer(self, name: str, other: str) -> Peer | None:
         return get_peer(self.node(name).db, node_id_of(other))

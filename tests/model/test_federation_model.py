@@ -3,8 +3,9 @@
 Hypothesis draws a sequence of steps (a member adds a lesson with some consent, writes a new
 version that narrows or widens it, translates a lesson the node holds, a curator approves,
 two hubs pair, sync, carry a bundle, the origin revokes, an operator backs a home up and
-later restores it, a node crashes, a node restarts) and after every step checks the
-invariants of ARCHITECTURE.md on every node that is up (tests/model/invariants.py):
+later restores it, a node crashes between steps or in the middle of an exchange, a node
+restarts) and after every step checks the invariants of ARCHITECTURE.md on every node
+that is up (tests/model/invariants.py):
 
 1. nothing left a node without an allowing, logged decision for that peer;
 2. a tombstone beats every copy: a node that ever held a tombstone holds nothing it
@@ -33,9 +34,12 @@ log like a real restart after a kill. It is faithful because SQLite in WAL mode 
 committed transactions in those files (the OS holds them even if never fsynced, and a
 process kill is not a power cut). It is deterministic and costs milliseconds, where a process
 per node would cost a second per start; it does not cover a kill in the middle of a write
-(tests/faults kills real subprocesses at random statements for that).
+(tests/faults kills real subprocesses at random statements for that). A second rule kills
+the node that started an exchange just before one of its requests (after a withdrawal was
+taken but before its receipt went back, after a batch was stored but before the next fetch,
+…), and its supervisor restarts it at once.
 
-Budget: 40 runs of 25 steps (about 30 s on two busy cores); RHIZOME_MODEL_EXAMPLES and
+Budget: 40 runs of 25 steps (15 to 30 s on two busy cores); RHIZOME_MODEL_EXAMPLES and
 RHIZOME_MODEL_STEPS change it. Reproducing a failure: the runs are derandomized, so the same
 code draws the same steps, and the failing run is printed as a program (state.add_lesson(…),
 state.sync(…), …); running the test again repeats it. It is printed as drawn, not shrunk
@@ -261,6 +265,21 @@ class FederationModel(FederationMachine):
     def crash(self, pick: int) -> None:
         self.begin()
         self.fed.crash(_choose(self.up(), pick))
+
+    @precondition(lambda self: self.links())
+    @rule(pick=PICK, requests=st.integers(min_value=1, max_value=4))
+    def crash_during_sync(self, pick: int, requests: int) -> None:
+        """A node dies in the middle of an exchange it started (before its ``requests``-th
+        request) and its supervisor (systemd's Restart=on-failure) starts it again."""
+        self.begin()
+        initiator, other = _choose(self.links(), pick)
+        self.arrivals.sync = (initiator, other)
+        held = self.fed.sync_until_killed(initiator, other, requests)
+        if held is not None:
+            note("killed during a sync")
+            self.fed.start(initiator)
+            assert self.fed.holdings(initiator) == held, f"{initiator} lost records in a crash"
+            self.assert_verifies(initiator)
 
     @precondition(lambda self: self.down())
     @rule(pick=PICK)
