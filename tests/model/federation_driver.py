@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 
@@ -42,7 +42,6 @@ from tests.conftest import FakeClock
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode, bound_socket
 from tests.integration.revocation_helpers import admin_actor, port_socket, serve
 
-T = TypeVar("T")
 CURATORS = ("ana", "ben")
 # C is in another region, so that consent's region lists decide something.
 REGIONS = ("East Africa", "Southeast Asia")
