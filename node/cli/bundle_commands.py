@@ -18,7 +18,7 @@ from federation.bundles import (
 )
 from federation.peers import resolve_peer
 from node.cli.context import CliContext
-from node.cli.output import console, err_console, print_json
+from node.cli.output import console, err_console, json_option, print_json
 from node.wording import plural
 
 
@@ -82,7 +82,7 @@ def _write_new(file: Path, data: bytes) -> None:
 @bundle.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@json_option
 @click.pass_obj
 def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
     """Apply a bundle FILE from a peer, all or nothing, with the same checks as sync."""

@@ -9,7 +9,7 @@ import click
 
 from federation.peers import list_peers
 from node.cli.context import CliContext
-from node.cli.output import console, print_json
+from node.cli.output import console, json_option, print_json
 from node.doctor import FAIL, findings_json, local_findings, network_findings
 from node.status import node_status
 
@@ -17,7 +17,7 @@ MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.option("--offline", is_flag=True, help="Only the local checks: no network at all.")
 @click.pass_obj
 def doctor(cli: CliContext, as_json: bool, offline: bool) -> None:

@@ -19,7 +19,7 @@ from governance.quarantine import (
 )
 from node.cli.context import CliContext
 from node.cli.lesson_intake_commands import add, import_
-from node.cli.output import console, print_json, short
+from node.cli.output import console, json_option, print_json, short
 from node.serialize import hit_json, iso_time, lesson_detail, summary_json
 
 MAX_COUNTED = 10_000  # search counts matches up to this, then says "10,000+"
@@ -35,7 +35,7 @@ lesson.add_command(import_)
 
 
 @lesson.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N lessons.")
 @click.pass_obj
 def list_(cli: CliContext, as_json: bool, limit: int | None) -> None:
@@ -49,7 +49,7 @@ def list_(cli: CliContext, as_json: bool, limit: int | None) -> None:
 
 @lesson.command()
 @click.argument("record_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.pass_obj
 def show(cli: CliContext, record_id: str, as_json: bool) -> None:
     """Show one lesson (ID or a unique prefix): fields, consent, body and version history."""
@@ -104,7 +104,7 @@ def reject(cli: CliContext, record_id: str) -> None:
 
 
 @lesson.command(name="quarantine")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.pass_obj
 def quarantine_(cli: CliContext, as_json: bool) -> None:
     """List lessons from peers waiting for a curator to accept or reject them."""
@@ -120,7 +120,7 @@ def quarantine_(cli: CliContext, as_json: bool) -> None:
 
 @lesson.command(name="search")
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
 @click.option("--language", default=None, help="Only this language (BCP 47).")
 @click.option("--region", default=None, help="Only this region.")

@@ -11,7 +11,7 @@ from archive.event_log import append_event
 from governance.members import check_roles, list_members, remove_member, set_roles
 from governance.roles import ROLES
 from node.cli.context import CliContext
-from node.cli.output import console, print_json
+from node.cli.output import console, json_option, print_json
 from node.home import create_member
 from node.serialize import member_json
 from node.web.auth import hash_password
@@ -40,7 +40,7 @@ def add(cli: CliContext, name: str, roles: tuple[str, ...]) -> None:
 
 
 @member.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.pass_obj
 def list_(cli: CliContext, as_json: bool) -> None:
     """List the members and their roles."""

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import click
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+Command = TypeVar("Command", bound=Callable[..., Any])
+JSON_HELP = "Print JSON for programs instead of text."
+
+
+def json_option(command: Command) -> Command:
+    """The one ``--json`` flag of every command that offers it (passed as ``as_json``), with
+    the same help everywhere; what the JSON holds is in each command's help and the docs."""
+    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(command)
 
 
 def print_json(value: Any) -> None:

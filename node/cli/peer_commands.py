@@ -20,7 +20,7 @@ from federation.sync import Progress as SyncProgress
 from federation.sync import SyncReport, sync_with_peer
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
-from node.cli.output import console, err_console, print_json
+from node.cli.output import console, err_console, json_option, print_json
 from node.node import Node
 from node.peer_sync import outcome, peers_to_sync, report_json, sync_now
 from node.serialize import iso_time, peer_json
@@ -32,7 +32,7 @@ def peer() -> None:
 
 
 @peer.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.option(
     "--ttl", type=click.IntRange(60, 7 * 24 * 3600), default=DEFAULT_TTL, show_default=True,
     help="Seconds until the code expires.",
@@ -78,7 +78,7 @@ def add(cli: CliContext, code: str) -> None:
 
 
 @peer.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.pass_obj
 def list_(cli: CliContext, as_json: bool) -> None:
     """List peers with their status, last sync, records sent and received, and strikes."""
@@ -136,12 +136,13 @@ def remove(cli: CliContext, peer_ref: str) -> None:
 
 @click.command()
 @click.argument("peer_ref", metavar="[PEER]", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print per-peer counts as JSON.")
+@json_option
 @click.pass_obj
 def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
     """Exchange records both ways with PEER, or with every active peer.
 
-    Exit status 1 if any peer could not be synced.
+    With --json: what moved with each peer, as a JSON array. Exit status 1 if any peer could
+    not be synced.
     """
     node, _ = cli.acting("sync")
     peers = peers_to_sync(node.db, peer_ref)

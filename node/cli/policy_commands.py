@@ -20,7 +20,7 @@ from governance.policy_binding import (
 )
 from governance.policy_file import Policy, PolicyError, load_policy, section_node_id
 from node.cli.context import CliContext
-from node.cli.output import console, print_json, short
+from node.cli.output import console, json_option, print_json, short
 from node.node import Node
 from node.serialize import decision_json, explanation_json, iso_time
 
@@ -32,7 +32,7 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.pass_obj
 def check(cli: CliContext, file: Path | None, as_json: bool) -> None:
     """Check policy.toml (or FILE): syntax, keys, types, and which peer each section means.
@@ -109,7 +109,7 @@ def unbind(cli: CliContext, name: str) -> None:
 
 
 @policy.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.pass_obj
 def show(cli: CliContext, as_json: bool) -> None:
     """Print the policy in force and its hash."""
@@ -126,7 +126,7 @@ def show(cli: CliContext, as_json: bool) -> None:
 @policy.command()
 @click.argument("record_id", metavar="ID")
 @click.argument("peer_ref", metavar="PEER")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.pass_obj
 def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> None:
     """Say whether record ID may go to PEER, and why, in words."""
@@ -148,7 +148,7 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
 
 
 @policy.command(name="log")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--record", "record_id", default=None, help="Only decisions about this record.")
 @click.pass_obj

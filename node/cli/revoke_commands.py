@@ -18,7 +18,7 @@ from federation.revocation_client import ExchangeReport, push_outbox
 from governance.roles import NotAllowed, may
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
-from node.cli.output import console, print_json, short
+from node.cli.output import console, json_option, print_json, short
 from node.serialize import holder_json
 from node.wording import plural
 
@@ -83,7 +83,7 @@ async def _tell(client: PeerClient, peer: Peer) -> bool:
 
 @click.command()
 @click.argument("record_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@json_option
 @click.pass_obj
 def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
     """For a revoked lesson ID: every node that held it, purged (with a signed receipt) or

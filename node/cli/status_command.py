@@ -6,7 +6,7 @@ import click
 from rich import filesize
 
 from node.cli.context import CliContext
-from node.cli.output import console, print_json
+from node.cli.output import console, json_option, print_json
 from node.serialize import iso_time
 from node.status import NodeStatus, PeerHealth, node_status, status_json
 from node.wording import plural
@@ -19,7 +19,7 @@ REACHABLE_WORDS = {
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@json_option
 @click.pass_obj
 def status(cli: CliContext, as_json: bool) -> None:
     """Show how the node is doing: whether it is served, the key's seal, disk space, the

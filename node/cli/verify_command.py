@@ -10,12 +10,12 @@ from rich.progress import Progress
 from archive.verify import verify_archive
 from governance.decision_log import decision_chain_problems
 from node.cli.context import CliContext
-from node.cli.output import console, err_console, print_json
+from node.cli.output import console, err_console, json_option, print_json
 from node.wording import plural
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@json_option
 @click.pass_obj
 def verify(cli: CliContext, as_json: bool) -> None:
     """Re-check every record signature, derived column, the event log and the decision log.
