@@ -26,7 +26,7 @@ faults: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy crypto federation governance
+	$(BIN)/mypy crypto federation governance archive node
 
 bench: $(STAMP)
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'

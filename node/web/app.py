@@ -8,6 +8,7 @@ import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from federation import routes as federation_routes
 from federation.background import SyncService
@@ -38,7 +39,7 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     # measure is outermost, so it counts the status json_errors answers with.
     # The Host check comes before the session and every handler: a request addressed to a
     # foreign name (DNS rebinding) reads nothing.
-    middlewares = [
+    middlewares: list[Middleware] = [
         measure, refuse_long_urls, host_check(node.config), session_layer(node), json_errors,
     ]  # fmt: skip
     app = web.Application(

@@ -29,6 +29,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.pwhash
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
@@ -49,7 +50,7 @@ _guards: weakref.WeakKeyDictionary[Node, SignInGuard] = weakref.WeakKeyDictionar
 _checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
-_BASIC_MEMBER: web.RequestKey[Member | None] = web.RequestKey("basic_member", object)
+_BASIC_MEMBER = web.RequestKey[Member | None]("basic_member")
 
 
 class NotSignedIn(RhizomeError):
@@ -108,7 +109,7 @@ def session_key(home: Path) -> bytes:
     return path.read_bytes()
 
 
-def session_layer(node: Node) -> web.middleware:  # type: ignore[valid-type]
+def session_layer(node: Node) -> Middleware:
     storage = EncryptedCookieStorage(
         session_key(node.paths.root),
         cookie_name="rhizome_session",
@@ -232,8 +233,9 @@ async def _check_csrf(request: web.Request) -> None:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        sent = (await request.post()).get(CSRF_FIELD)  # type: ignore[assignment]
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        field = (await request.post()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if not expected or sent is None or not hmac.compare_digest(sent, expected):
         raise BadCsrfToken("missing or wrong CSRF token")
 
 

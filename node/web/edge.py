@@ -36,7 +36,7 @@ HEAD_DEADLINE = 20.0  # above aiohttp clients' 15 s idle keep-alive, so no reuse
 LINGER_SECONDS = 2.0  # how long an unread, refused body is drained before the connection closes
 
 
-class _RefusalLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _RefusalLog(logging.LoggerAdapter[logging.Logger]):
     """aiohttp's server logger, with a malformed or oversized request (the sender's fault)
     logged as one WARNING line without the URL, instead of an ERROR with a traceback."""
 

@@ -64,7 +64,7 @@ class TextFormatter(logging.Formatter):
         return f"{line} {pairs}" if pairs else line
 
 
-class _NodeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _NodeHandler(logging.StreamHandler[TextIO]):
     """Ours, so configuring again replaces it instead of doubling every line."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import sqlite_utils
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -59,8 +60,8 @@ class ArchiveCollector(Collector):
         yield syncs
 
 
-def _count(db: object, sql: str) -> int:
-    return int(db.execute(sql).fetchone()[0])  # type: ignore[attr-defined]
+def _count(db: sqlite_utils.Database, sql: str) -> int:
+    return int(db.execute(sql).fetchone()[0])
 
 
 def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
