@@ -188,6 +188,7 @@ async def sign_in(request: web.Request, member: Member) -> None:
     session = await get_session(request)
     session["member"] = member.name
     session[CSRF_FIELD] = secrets.token_urlsafe(24)
+    log.info("signed in", extra={"member": member.name, "remote": request.remote})
 
 
 async def sign_out(request: web.Request) -> None:

@@ -3,6 +3,10 @@ which part was wrong; forms without this session's token are refused."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from node.node import Node
 from tests.web.conftest import (
     PASSWORD,
@@ -101,3 +105,13 @@ async def test_sign_out_needs_the_token(client: Client) -> None:
     response = await client.post("/signout", allow_redirects=False)
     assert response.status == 403
     assert "Signed in as <strong>ana</strong>" in await page(client, "/")
+
+
+async def test_a_sign_in_on_the_page_is_logged_without_the_password(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rhizome.web")
+    await sign_in(client, "cora")
+    entries = [record for record in caplog.records if record.getMessage() == "signed in"]
+    assert [record.__dict__["member"] for record in entries] == ["cora"]
+    assert PASSWORD not in "\n".join(str(record.__dict__) for record in caplog.records)
