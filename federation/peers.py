@@ -12,9 +12,10 @@ from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
 from federation.errors import UnknownPeer
 from federation.exchanges import record_outbound
+from federation.peer_state import PAIR, STORED_STATES, UNPAIRED, PeerStateError, next_state
 from governance.decisions import PeerFacts
 
-PEER_STATUSES = ("active", "suspended", "removed")
+PEER_STATUSES = STORED_STATES
 _COLUMNS = "node_id, name, region, url, status, added_at, last_sync, last_error, strikes"
 
 
@@ -48,15 +49,17 @@ def list_peers(db: sqlite_utils.Database, include_removed: bool = False) -> list
     return [Peer(*row) for row in rows]
 
 
-def resolve_peer(db: sqlite_utils.Database, text: str) -> Peer:
-    """A peer by node id (any spelling) or by its unique name."""
+def resolve_peer(db: sqlite_utils.Database, text: str, include_removed: bool = False) -> Peer:
+    """A peer by node id (any spelling) or by its unique name; a removed one only when
+    asked (a status change must find it, to say it was removed)."""
     try:
         peer = get_peer(db, normalize_node_id(text))
     except InvalidNodeId:
         peer = None
-    if peer is not None and peer.status != "removed":
+    if peer is not None and (include_removed or peer.status != "removed"):
         return peer
-    matches = [p for p in list_peers(db) if p.name.casefold() == text.strip().casefold()]
+    known = list_peers(db, include_removed)
+    matches = [p for p in known if p.name.casefold() == text.strip().casefold()]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -92,19 +95,28 @@ def save_peer(
     into another's policy section or move itself into a region the policy or a record's
     consent allows (issue 11). The node id is what policy follows.
     """
+    known = get_peer(db, node_id)
+    status = next_state(UNPAIRED if known is None else known.status, PAIR)
     name = unique_name(db, node_id, name.strip())
     db.execute(
         "INSERT INTO peers (node_id, name, region, url, status, added_at) "
-        "VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT (node_id) DO UPDATE SET "
-        "url = excluded.url, status = 'active'",
-        [node_id, name, region, url, now],
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO UPDATE SET "
+        "url = excluded.url, status = excluded.status",
+        [node_id, name, region, url, status, now],
     )
 
 
-def set_status(db: sqlite_utils.Database, node_id: str, status: str) -> None:
-    if status not in PEER_STATUSES:
-        raise ValueError(status)
-    db.execute("UPDATE peers SET status = ? WHERE node_id = ?", [status, node_id])
+def change_peer_status(db: sqlite_utils.Database, node_id: str, event: str) -> str:
+    """Move a peer by ``event`` (``suspend``, ``resume``, ``remove``) as the table in
+    :mod:`federation.peer_state` allows, and return its new status; raises
+    :class:`~federation.peer_state.PeerStateError` (naming its state) when it may not."""
+    with transaction(db):
+        known = get_peer(db, node_id)
+        if known is None:
+            raise PeerStateError(UNPAIRED, event)
+        status = next_state(known.status, event)
+        db.execute("UPDATE peers SET status = ? WHERE node_id = ?", [status, node_id])
+    return status
 
 
 def add_strike(

@@ -15,7 +15,7 @@ from archive.event_log import append_event
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, list_peers, resolve_peer, set_status
+from federation.peers import Peer, change_peer_status, list_peers, resolve_peer
 from federation.sync import Progress as SyncProgress
 from federation.sync import SyncReport, sync_with_peer
 from node.cli.context import CliContext
@@ -101,11 +101,11 @@ def list_(cli: CliContext, as_json: bool) -> None:
         )
 
 
-def _change_status(cli: CliContext, text: str, status: str, verb: str) -> None:
+def _change_status(cli: CliContext, text: str, event: str, verb: str) -> None:
     node, _ = cli.acting("peer.manage")
-    found = resolve_peer(node.db, text)
+    found = resolve_peer(node.db, text, include_removed=True)
     with transaction(node.db):
-        set_status(node.db, found.node_id, status)
+        status = change_peer_status(node.db, found.node_id, event)
         append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, int(node.clock()))
     console.print(f"{verb} {found.name}.", markup=False)
 
@@ -115,7 +115,7 @@ def _change_status(cli: CliContext, text: str, status: str, verb: str) -> None:
 @click.pass_obj
 def suspend(cli: CliContext, peer_ref: str) -> None:
     """Stop exchanging with PEER (node id or name) until you resume it."""
-    _change_status(cli, peer_ref, "suspended", "Suspended")
+    _change_status(cli, peer_ref, "suspend", "Suspended")
 
 
 @peer.command()
@@ -123,7 +123,7 @@ def suspend(cli: CliContext, peer_ref: str) -> None:
 @click.pass_obj
 def resume(cli: CliContext, peer_ref: str) -> None:
     """Exchange with a suspended PEER again."""
-    _change_status(cli, peer_ref, "active", "Resumed")
+    _change_status(cli, peer_ref, "resume", "Resumed")
 
 
 @peer.command()
@@ -131,7 +131,7 @@ def resume(cli: CliContext, peer_ref: str) -> None:
 @click.pass_obj
 def remove(cli: CliContext, peer_ref: str) -> None:
     """Stop trusting PEER. Records it already has stay listed, for revocation."""
-    _change_status(cli, peer_ref, "removed", "Removed")
+    _change_status(cli, peer_ref, "remove", "Removed")
 
 
 @click.command()

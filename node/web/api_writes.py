@@ -28,7 +28,7 @@ from archive.queries import record_summary
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import get_peer, resolve_peer, set_status
+from federation.peers import change_peer_status, get_peer, resolve_peer
 from federation.propagation import revoke as revoke_record
 from federation.revocation import REASONS, Actor
 from federation.routes import GATE
@@ -245,29 +245,29 @@ async def with_peer_client(request: web.Request, work: Callable[[PeerClient], Aw
 @challenge_basic
 async def suspend_peer(request: web.Request) -> web.Response:
     """Stop exchanging with this peer (node id or name) until it is resumed."""
-    return await _change_status(request, "suspended")
+    return await _change_status(request, "suspend")
 
 
 @routes.post("/api/v1/peers/{peer}/resume", name="api_peer_resume")
 @challenge_basic
 async def resume_peer(request: web.Request) -> web.Response:
-    return await _change_status(request, "active")
+    return await _change_status(request, "resume")
 
 
 @routes.post("/api/v1/peers/{peer}/remove", name="api_peer_remove")
 @challenge_basic
 async def remove_peer(request: web.Request) -> web.Response:
     """Stop trusting this peer; records it already has stay listed, for revocation."""
-    return await _change_status(request, "removed")
+    return await _change_status(request, "remove")
 
 
-async def _change_status(request: web.Request, status: str) -> web.Response:
+async def _change_status(request: web.Request, event: str) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "peer.manage")
     only_fields(await json_object(request, required=False))
-    found = resolve_peer(node.db, request.match_info["peer"])
+    found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
     with transaction(node.db):
-        set_status(node.db, found.node_id, status)
+        status = change_peer_status(node.db, found.node_id, event)
         append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
     log.info("peer status", extra={"peer": found.node_id, "status": status, "member": member.name})
     changed = get_peer(node.db, found.node_id)

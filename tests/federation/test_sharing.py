@@ -27,7 +27,7 @@ from archive.store import has_record, insert_record
 from crypto.envelope import seal
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
 from federation import sharing
-from federation.peers import Peer, get_peer, record_deliveries, save_peer, set_status
+from federation.peers import Peer, change_peer_status, get_peer, record_deliveries, save_peer
 from federation.sharing import ReceiveResult, Sharing
 from governance.decision_log import denial_states, recent_decisions, refused_under
 from governance.decisions import STRIKE_CODES
@@ -269,7 +269,7 @@ def test_offer_items_for_a_suspended_peer_holds_only_what_it_already_has(
     add(nairobi, "Open to all peers")
     theirs = signed_by(lima, "From Lima")
     hold(nairobi, theirs, lima)
-    set_status(nairobi.db, lima.node_id, "suspended")
+    change_peer_status(nairobi.db, lima.node_id, "suspend")
     assert offered_ids(nairobi, lima) == {theirs.id_hex}
 
 
@@ -667,7 +667,7 @@ def test_a_reshareable_record_comes_in_through_a_third_node_with_its_origin(
 def test_nothing_is_taken_from_a_suspended_peer(hubs: dict[str, Node]) -> None:
     nairobi, lima = hubs["nairobi"], hubs["lima"]
     record = add(nairobi, "Open to all peers")
-    set_status(lima.db, nairobi.node_id, "suspended")
+    change_peer_status(lima.db, nairobi.node_id, "suspend")
     result = receive(lima, nairobi, record.envelope)
     assert result.rejected == [(record.id_hex, "not_allowed: peer_not_active")]
     assert not has_record(lima.db, record.id_hex)

@@ -221,4 +221,4 @@ def test_operators_suspend_resume_and_remove_peers_from_the_cli(hubs: tuple[Hub,
     assert a.peers() == {}
     refused = sync_report(b, code=1)
     assert "403" in " ".join(refused["errors"])
-    one_error_line(a.run("peer", "suspend", "Hub B"), "no peer")
+    one_error_line(a.run("peer", "resume", "Hub B"), "this peer was removed: pair with it again")

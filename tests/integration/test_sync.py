@@ -16,7 +16,7 @@ from federation import wire
 from federation.client import PeerClient
 from federation.errors import PeerRefused, PeerUnreachable
 from federation.local import LocalNode
-from federation.peers import set_status
+from federation.peers import change_peer_status
 from federation.sync import FETCH_PATH, RECONCILE_PATH, sync_with_peer
 from tests.integration.conftest import Cluster, RunningNode, files_containing
 
@@ -146,15 +146,15 @@ async def test_high_sensitivity_records_stay_home(cluster: Cluster) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "needle"),
-    [("suspended", "has suspended you"), ("removed", "does not know you as a peer")],
+    ("event", "needle"),
+    [("suspend", "has suspended you"), ("remove", "does not know you as a peer")],
 )
 async def test_a_peer_we_stopped_trusting_is_refused(
-    cluster: Cluster, status: str, needle: str
+    cluster: Cluster, event: str, needle: str
 ) -> None:
     a, b = await paired(cluster)
     from_a, from_b = a.add("From A"), b.add("From B")
-    set_status(a.node.db, b.node_id, status)
+    change_peer_status(a.node.db, b.node_id, event)
 
     report = await cluster.sync(b, a)
 
@@ -179,7 +179,7 @@ async def test_syncing_with_a_peer_we_suspended_moves_nothing_and_blames_no_one(
     """Our own suspension must stop our own sync too, not punish the peer for answering."""
     a, b = await paired(cluster)
     from_a, from_b = a.add("From A"), b.add("From B")
-    set_status(a.node.db, b.node_id, "suspended")
+    change_peer_status(a.node.db, b.node_id, "suspend")
 
     await cluster.sync(a, b)
 

@@ -28,7 +28,7 @@ from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from federation.bundles import export_bundle, import_bundle, record_export
 from federation.client import PeerClient
-from federation.peers import Peer, get_peer, set_status
+from federation.peers import Peer, change_peer_status, get_peer
 from federation.propagation import receipt_status, revoke, revoke_expired
 from federation.revocation import Revocation
 from federation.sync import SyncReport, sync_with_peer
@@ -235,7 +235,8 @@ class Federation:
 
     def set_peer_status(self, name: str, other: str, status: str) -> None:
         """What ``rhizome peer suspend`` / ``resume`` do."""
-        set_status(self.node(name).db, node_id_of(other), status)
+        event = {"active": "resume", "suspended": "suspend"}[status]
+        change_peer_status(self.node(name).db, node_id_of(other), event)
 
     def revoke_expired(self, name: str) -> list[Revocation]:
         """What the node's housekeeping does: withdraw what its consent let expire."""

@@ -88,6 +88,12 @@ async def test_suspend_resume_and_remove(client: Client, members: Node, manila: 
     events = [row[0] for row in members.db.execute("SELECT kind FROM events ORDER BY seq")]
     assert events[-3:] == ["peer.suspended", "peer.active", "peer.removed"]
     assert "No peers yet" in await page(client, "/peers")
+    refused = await post(client, f"/peers/{manila.node_id}/resume", from_page="/peers")
+    assert refused.status == 409
+    assert "this peer was removed: pair with it again" in unescape(await refused.text())
+    peer = get_peer(members.db, manila.node_id)
+    assert peer is not None and peer.status == "removed"
+    assert len(list(members.db.execute("SELECT kind FROM events"))) == len(events)
 
 
 async def test_authors_may_not_manage_peers(client: Client, members: Node, manila: Node) -> None:

@@ -152,8 +152,15 @@ async def test_suspend_resume_and_remove_by_name_or_id(client: Client, members: 
     kinds = members.db.execute("SELECT kind FROM events ORDER BY seq DESC LIMIT 3").fetchall()
     assert [kind for (kind,) in kinds] == ["peer.removed", "peer.active", "peer.suspended"]
     assert (await json_of(await client.get(PEERS)))["peers"] == []  # removed ones are not listed
-    gone = await client.post(f"{PEERS}/{peer_id}/resume", json={}, headers=basic("sefu"))
-    await assert_error(gone, 404, "unknown_peer")
+    for verb in ("resume", "suspend", "remove"):  # only pairing again brings it back
+        gone = await client.post(f"{PEERS}/{peer_id}/{verb}", json={}, headers=basic("sefu"))
+        message = await assert_error(gone, 409, "peer_state")
+        assert message == f"cannot {verb}: this peer was removed: pair with it again " + (
+            "(`rhizome peer invite` or `peer add`)"
+        )
+    assert counts(members)["events"] == events + 3
+    peer = get_peer(members.db, peer_id)
+    assert peer is not None and peer.status == "removed"
 
 
 async def test_an_unknown_peer_is_404(client: Client, members: Node) -> None:

@@ -16,7 +16,7 @@ from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, resolve_peer, set_status
+from federation.peers import Peer, change_peer_status, resolve_peer
 from node.node import Node
 from node.peer_sync import SyncDeadline, outcome, peers_to_sync, sync_now_from_server
 from node.status import peer_healths
@@ -35,7 +35,6 @@ from node.web.pages.common import (
 
 routes = web.RouteTableDef()
 MAX_CODE = 2_000
-STATUS_FOR = {"suspend": "suspended", "resume": "active", "remove": "removed"}
 DONE = {"suspend": "Suspended", "resume": "Resumed", "remove": "Removed"}
 
 
@@ -108,10 +107,9 @@ async def change_status(request: web.Request) -> web.Response:
     node = node_of(request)
     await acting_member(request, node, "peer.manage")
     action = request.match_info["action"]
-    found = resolve_peer(node.db, request.match_info["peer"])
-    status = STATUS_FOR[action]
+    found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
     with transaction(node.db):
-        set_status(node.db, found.node_id, status)
+        status = change_peer_status(node.db, found.node_id, action)
         append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
     await flash(request, f"{DONE[action]} {found.name}.")
     return see_other("/peers")

@@ -1,0 +1,83 @@
+"""The standing of one peer, sans-IO: one table, as h11 keeps its states.
+
+A peer's ``status`` column holds where it stands with us; every change of it (the operator's
+``peer suspend|resume|remove`` from the CLI, the JSON API or the Peers page, and pairing in
+either direction) is an event looked up here, so no front-end can move a peer where the
+federation routes would contradict it (a removed peer "resumed" while the routes tell it to
+pair first)::
+
+    unpaired  --pair----> active      an invite used, either way
+    active    --pair----> active      pairing again updates the peer's URL only
+    suspended --pair----> active      pairing again is the operator trusting it again
+    removed   --pair----> active      the only way back for a removed peer
+    active    --suspend-> suspended
+    suspended --suspend-> suspended   already suspended: nothing changes
+    suspended --resume--> active
+    active    --resume--> active      already active: nothing changes
+    active    --remove--> removed
+    suspended --remove--> removed
+
+``unpaired`` is never stored: it is a node with no row in ``peers``. ``removed`` keeps the
+row (its deliveries still say where revocations must go) and takes only ``pair``: resuming,
+suspending or removing it again raises :class:`PeerStateError`, whose message names the
+state and says what to do.
+"""
+
+from __future__ import annotations
+
+from federation.errors import FederationError
+
+UNPAIRED = "unpaired"
+ACTIVE = "active"
+SUSPENDED = "suspended"
+REMOVED = "removed"
+STORED_STATES = (ACTIVE, SUSPENDED, REMOVED)
+STATES = (UNPAIRED, *STORED_STATES)
+
+PAIR = "pair"
+SUSPEND = "suspend"
+RESUME = "resume"
+REMOVE = "remove"
+EVENTS = (PAIR, SUSPEND, RESUME, REMOVE)
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (UNPAIRED, PAIR): ACTIVE,
+    (ACTIVE, PAIR): ACTIVE,
+    (SUSPENDED, PAIR): ACTIVE,
+    (REMOVED, PAIR): ACTIVE,
+    (ACTIVE, SUSPEND): SUSPENDED,
+    (SUSPENDED, SUSPEND): SUSPENDED,
+    (SUSPENDED, RESUME): ACTIVE,
+    (ACTIVE, RESUME): ACTIVE,
+    (ACTIVE, REMOVE): REMOVED,
+    (SUSPENDED, REMOVE): REMOVED,
+}
+
+# What to tell the operator when an event does not apply, by the state the peer is in.
+_REMEDY = {
+    UNPAIRED: "this node is not a peer: pair with it first (`rhizome peer invite` or `peer add`)",
+    REMOVED: "this peer was removed: pair with it again (`rhizome peer invite` or `peer add`)",
+}
+
+
+class PeerStateError(FederationError):
+    """A peer was asked to change in a way its standing does not allow, e.g. resuming a
+    removed peer. The message names its state; a removed peer comes back only by pairing
+    with it again (``rhizome peer invite`` or ``rhizome peer add``)."""
+
+    http_status = 409
+    code = "peer_state"
+
+    def __init__(self, state: str, event: str) -> None:
+        self.state = state
+        self.event = event
+        remedy = _REMEDY.get(state, f"a peer that is {state} cannot {event}")
+        super().__init__(f"cannot {event}: {remedy}")
+
+
+def next_state(state: str, event: str) -> str:
+    """The status a peer in ``state`` moves to on ``event``; raises if the table has none."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        raise PeerStateError(state, event) from None
