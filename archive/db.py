@@ -16,14 +16,15 @@ from __future__ import annotations
 import errno
 import itertools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
 from archive.errors import DatabaseError, StorageFull
-from archive.migrations import migrate
+from archive.migrations import Schema, migrate
+from archive.schema import SCHEMA as ARCHIVE_SCHEMA
 
 BUSY_TIMEOUT_MS = 10_000
 _savepoints = itertools.count(1)
@@ -60,7 +61,10 @@ def storage_full(error: BaseException, message: str = STORAGE_FULL_MESSAGE) -> S
 
 
 class _Connection(sqlite3.Connection):
-    """A connection whose statements report a full disk as :class:`StorageFull`."""
+    """A connection whose statements report a full disk as :class:`StorageFull`, and which
+    knows the schemas it was opened with (:func:`archive.migrations.schemas_of`)."""
+
+    schemas: tuple[Schema, ...] = ()
 
     def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
         try:
@@ -79,15 +83,23 @@ class _Connection(sqlite3.Connection):
             raise
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the database at ``path``."""
+def connect(path: Path | str, schemas: Sequence[Schema] | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    ``schemas`` are the packages' parts of the database, in layer order (archive's alone when
+    not given; ``node.database.open_database`` passes every package's). The connection keeps
+    them: a purge runs their purge hooks.
+    """
+    if schemas is None:
+        schemas = (ARCHIVE_SCHEMA,)
     try:
         conn = sqlite3.connect(
             str(path), isolation_level=None, check_same_thread=False, factory=_Connection
         )
+        conn.schemas = tuple(schemas)
         db = sqlite_utils.Database(conn)
         _configure(conn)
-        migrate(db)
+        migrate(db, schemas)
     except StorageFull as error:
         raise storage_full(error, f"{path}: {OPEN_ON_FULL_DISK}") from error
     except sqlite3.DatabaseError as error:

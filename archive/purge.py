@@ -17,10 +17,16 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.errors import StorageFull
+from archive.migrations import schemas_of
 
 
 def delete_record(db: sqlite_utils.Database, record_id: str) -> bool:
-    """Delete a record and its index entry (inside the caller's transaction)."""
+    """Delete a record and its index entry, and let every package forget what it keeps for
+    it (the purge hooks of the connection's schemas, e.g. governance's approvals), inside
+    the caller's transaction. The hooks run even when the record is not held here."""
+    for schema in schemas_of(db):
+        for hook in schema.purge_hooks:
+            hook(db, record_id)
     row = db.execute("SELECT rowid FROM records WHERE id = ?", [record_id]).fetchone()
     if row is None:
         return False

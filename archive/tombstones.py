@@ -90,7 +90,7 @@ def store_revocation(
         held = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
         if held is None or held[0] != origin:
             continue  # not a copy of this origin's: a revocation withdraws only its own
-        if _purge(db, record_id):
+        if delete_record(db, record_id):
             purged.append(record_id)
     for record_id, derived_origin in dependents_of(db, record_ids, origin):
         db.execute(
@@ -98,17 +98,11 @@ def store_revocation(
             "VALUES (?, ?, ?)",
             [record_id, revocation_id, derived_origin],
         )
-        if _purge(db, record_id):
+        if delete_record(db, record_id):
             purged.append(record_id)
     if purged:
         mark_purge_pending(db, revocation_id, now)
     return purged
-
-
-def _purge(db: sqlite_utils.Database, record_id: str) -> bool:
-    db.execute("DELETE FROM approvals WHERE record_id = ?", [record_id])
-    db.execute("DELETE FROM decision_state WHERE record_id = ?", [record_id])
-    return delete_record(db, record_id)
 
 
 def revocation_envelope(db: sqlite_utils.Database, revocation_id: str) -> bytes | None:

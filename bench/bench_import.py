@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archive.db import connect, transaction
+from archive.db import transaction
 from archive.lesson_file import parse_lesson_file
 from archive.signed_record import sign_lesson
 from archive.store import insert_record
 from bench.common import write_corpus, write_result
+from node.database import open_database
 from node.home import create_home
 from node.importer import import_folder
 from node.node import Node
@@ -27,7 +28,7 @@ TARGET_PER_SECOND = 2000
 
 def bare_limit(folder: Path, database: Path, node: Node) -> float:
     """Seconds to parse, sign and insert every file with nothing else around it."""
-    db = connect(database)
+    db = open_database(database)
     started = time.perf_counter()
     with transaction(db):
         for path in sorted(folder.iterdir()):

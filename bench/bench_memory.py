@@ -28,7 +28,6 @@ from typing import Any
 
 import aiohttp
 
-from archive.db import connect
 from bench.bench_search import build_archive, print_progress
 from bench.bench_sync import free_port, make_node, wait_for
 from bench.common import write_result
@@ -39,6 +38,7 @@ from federation.negentropy import Storage
 from federation.peers import get_peer, save_peer
 from federation.sync import SyncReport, reconcile
 from governance.decision_log import denial_states
+from node.database import open_database
 from node.node import Node
 
 TARGET_RSS_MB = 300.0
@@ -121,7 +121,7 @@ def offer_set_parts(database: Path, peer_id: str) -> dict[str, float]:
     with tracemalloc: the list of (created, id) tuples ``Sharing.offer_items`` returns, the
     decision states it reads back (one per record after the first session), and the
     negentropy storage built from the list."""
-    db = connect(database)
+    db = open_database(database)
     rows = db.execute("SELECT created, id FROM records ORDER BY created, id")
     tracemalloc.start()
     items = [(int(created), bytes.fromhex(record_id)) for created, record_id in rows]

@@ -31,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from archive.db import connect, transaction
+from archive.db import transaction
 from archive.signed_record import open_record
 from archive.store import insert_record
 from bench.common import write_corpus, write_result
@@ -41,6 +41,7 @@ from federation.pairing import join_with_invite
 from federation.peers import get_peer, save_peer
 from federation.sharing import Sharing
 from federation.sync import BATCH, sync_with_peer
+from node.database import open_database
 from node.home import create_home
 from node.importer import import_folder
 from node.node import Node
@@ -61,7 +62,7 @@ def make_node(root: Path, name: str, port: int) -> Node:
 
 
 def bare_limit(envelopes: list[bytes], database: Path) -> float:
-    db = connect(database)
+    db = open_database(database)
     started = time.perf_counter()
     with transaction(db):
         for raw in envelopes:

@@ -13,24 +13,25 @@ from archive.db import transaction
 from archive.errors import ArchiveError
 from archive.event_log import append_event
 from archive.purge import delete_record, finish_pending_purges, mark_purge_pending
-from archive.queries import SUMMARY_COLUMNS, RecordSummary
+from archive.quarantine_flag import (
+    is_quarantined,
+    quarantined_records,
+    received_from,
+    release_from_quarantine,
+)
 from crypto.signing import SigningIdentity
+
+__all__ = [  # the flag's queries are archive's; callers found them here
+    "NotQuarantined",
+    "accept_quarantined",
+    "is_quarantined",
+    "quarantined_records",
+    "reject_quarantined",
+]
 
 
 class NotQuarantined(ArchiveError):
     """The record is not waiting in quarantine (``rhizome lesson quarantine`` lists those)."""
-
-
-def quarantined_records(db: sqlite_utils.Database) -> list[RecordSummary]:
-    rows = db.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM records WHERE quarantined = 1 ORDER BY stored_at"
-    )
-    return [RecordSummary.from_row(row) for row in rows]
-
-
-def is_quarantined(db: sqlite_utils.Database, record_id: str) -> bool:
-    row = db.execute("SELECT quarantined FROM records WHERE id = ?", [record_id]).fetchone()
-    return bool(row and row[0])
 
 
 def _require_quarantined(db: sqlite_utils.Database, record_id: str) -> None:
@@ -43,7 +44,7 @@ def accept_quarantined(
 ) -> None:
     _require_quarantined(db, record_id)
     with transaction(db):
-        db.execute("UPDATE records SET quarantined = 0 WHERE id = ?", [record_id])
+        release_from_quarantine(db, record_id)
         append_event(db, node, "record.accepted", record_id, {"member": member}, now)
 
 
@@ -52,11 +53,11 @@ def reject_quarantined(
 ) -> None:
     _require_quarantined(db, record_id)
     with transaction(db):
-        row = db.execute("SELECT received_from FROM records WHERE id = ?", [record_id]).fetchone()
+        sender = received_from(db, record_id)
         delete_record(db, record_id)
         db.execute(
             "INSERT OR REPLACE INTO rejected_records (record_id, peer_id, at) VALUES (?, ?, ?)",
-            [record_id, row[0], now],
+            [record_id, sender, now],
         )
         append_event(db, node, "record.rejected", record_id, {"member": member}, now)
         mark_purge_pending(db, f"rejected:{record_id}", now)  # a crash before the scrub: redone

@@ -21,12 +21,12 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from archive.db import connect
 from crypto.keyfile import write_key_file
 from crypto.signing import SigningIdentity
 from governance.members import Member, add_member, check_name, require_new_member_name
 from governance.policy_file import write_default_policy
 from node.config import NodeConfig, render_config
+from node.database import open_database
 from node.errors import HomeError
 
 CONFIG_FILE = "config.toml"
@@ -135,7 +135,7 @@ def _fill_new_home(
     write_key_file(paths.key, identity.seed, passphrase)
     paths.config.write_text(render_config(config), encoding="utf-8")
     write_default_policy(paths.policy)
-    db = connect(paths.database)
+    db = open_database(paths.database)
     try:
         create_member(paths, db, identity, OPERATOR, ("admin",), passphrase, now=int(time.time()))
     finally:

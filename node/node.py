@@ -17,7 +17,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.db import connect
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
 from archive.lesson_sources import (
@@ -45,6 +44,7 @@ from governance.policy_file import Policy, load_policy
 from governance.roles import require
 from governance.versions import Widenings, approvals_for_widening, check_new_version
 from node.config import NodeConfig, load_config
+from node.database import open_database
 from node.home import HomePaths
 from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
 
@@ -66,7 +66,7 @@ class Node:
         self.config: NodeConfig = load_config(self.paths.config)
         self.clock = clock
         self._passphrase = _Remembered(passphrase, passphrase is passphrase_from_env_or_prompt)
-        self.db: sqlite_utils.Database = connect(self.paths.database)
+        self.db: sqlite_utils.Database = open_database(self.paths.database)
         self._policy: tuple[float, Policy] | None = None
         if not _event_loop_running():  # a server does it in a worker thread (web.app)
             finish_pending_purges(self.db)  # a crash mid-purge: scrub before anything else

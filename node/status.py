@@ -14,13 +14,13 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.db import connect
-from archive.migrations import MIGRATIONS, schema_version
+from archive.migrations import latest_version, schema_version
 from crypto.errors import KeyFileError
 from crypto.keyfile import is_protected
 from federation.exchanges import Exchange, last_exchange, last_inbound, recent_exchanges
 from federation.peers import Peer, delivery_counts, list_peers
 from node import __version__
+from node.database import open_database
 from node.home import HomePaths
 from node.serialize import iso_time
 from node.serve_lock import Holder, current_holder
@@ -106,7 +106,7 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
         name=name,
         version=__version__,
         schema=schema_version(db),
-        schema_latest=len(MIGRATIONS),
+        schema_latest=latest_version(db),
         key_sealed=_key_sealed(paths.key),
         served_by=current_holder(paths.root),
         disk_free=shutil.disk_usage(paths.root).free,
@@ -117,7 +117,7 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
 
 def node_status_in_thread(paths: HomePaths, node_id: str, name: str) -> NodeStatus:
     """:func:`node_status` on a connection of its own (for ``asyncio.to_thread``)."""
-    db = connect(paths.database)
+    db = open_database(paths.database)
     try:
         return node_status(paths, db, node_id, name)
     finally:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from archive.db import connect
 from archive.purge import finish_pending_purges
+from node.database import open_database
 
 log = logging.getLogger("rhizome.purge")
 RETRY_SECONDS = 30.0
@@ -31,7 +31,7 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 def finish_unfinished_purges(database: Path) -> bool:
     """Scrub what interrupted purges left, on a connection of our own; True when none is
     left (then no old byte of a purged record remains in any file of the database)."""
-    db = connect(database)
+    db = open_database(database)
     try:
         finished = finish_pending_purges(db)
     finally:

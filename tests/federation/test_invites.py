@@ -22,7 +22,7 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.db import connect, transaction
+from archive.db import transaction
 from crypto.signing import SigningIdentity
 from federation.errors import InvalidInvite
 from federation.invites import (
@@ -42,6 +42,7 @@ from federation.invites import (
     sign_acceptance,
     verify_acceptance,
 )
+from node.database import open_database
 from tests.conftest import SEED_A, SEED_B, START
 
 INVITER = SigningIdentity.from_seed(SEED_A)
@@ -239,7 +240,7 @@ def test_an_acceptance_for_another_joiner_or_proof_is_refused() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> sqlite_utils.Database:
-    return connect(tmp_path / "rhizome.db")
+    return open_database(tmp_path / "rhizome.db")
 
 
 def invite_row(db: sqlite_utils.Database, code: InviteCode) -> tuple[object, ...]:
