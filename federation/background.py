@@ -26,6 +26,7 @@ from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
 from federation.errors import FederationError
+from federation.loop_clock import AsyncioClock, LoopClock
 from federation.peers import Peer, get_peer, list_peers
 from federation.propagation import peers_with_outbox, revoke_expired
 from federation.revocation_client import ExchangeReport, push_outbox
@@ -48,9 +49,10 @@ NEWS_KINDS = ("record.added", "record.received", "record.accepted", "record.appr
 
 
 class SyncService:
-    def __init__(self, client: PeerClient, interval: float) -> None:
+    def __init__(self, client: PeerClient, interval: float, clock: LoopClock | None = None) -> None:
         self.client = client
         self.interval = interval
+        self.clock: LoopClock = clock or AsyncioClock()  # tests pass one they move by hand
         self._tasks: list[asyncio.Task[None]] = []
         self._news: set[str] = set()
         self._news_arrived = asyncio.Event()
@@ -71,7 +73,7 @@ class SyncService:
             self._expiry_loop,
         )
         self._tasks = [
-            asyncio.create_task(_kept_alive(loop), name=f"{TASK_PREFIX}{loop.__name__}")
+            asyncio.create_task(_kept_alive(loop, self.clock), name=f"{TASK_PREFIX}{loop.__name__}")
             for loop in loops
         ]
 
@@ -169,14 +171,14 @@ class SyncService:
 
     async def _schedule_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            await self.clock.sleep(self.interval)
             for peer in list_peers(self.client.local.db):
                 if peer.status == "active":
                     self.request_sync(peer, again=False)
 
     async def _watch_loop(self) -> None:
         while True:
-            await asyncio.sleep(WATCH_SECONDS)
+            await self.clock.sleep(WATCH_SECONDS)
             if news := self._new_records():
                 await self.notify_peers(news)
 
@@ -192,35 +194,32 @@ class SyncService:
 
     async def _outbox_loop(self) -> None:
         while True:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._outbox_waiting.wait(), OUTBOX_POLL_SECONDS)
+            await self.clock.wait(self._outbox_waiting, OUTBOX_POLL_SECONDS)
             self._outbox_waiting.clear()
             while await self.flush_outbox():
                 pass  # delivering may queue more (receipts to relay): go again at once
 
     async def flush_outbox(self) -> bool:
         """Deliver what waits for every reachable peer, all peers at once; True if any went."""
-        loop = asyncio.get_running_loop()
         due = []
         # Only peers with something due: a sent item waits out its backoff for an ack.
         local = self.client.local
         for node_id in peers_with_outbox(local.db, int(local.now())):
             peer = get_peer(self.client.local.db, node_id)
             retry_at, _ = self._retry_at.get(node_id, (0.0, 0.0))
-            if peer is not None and peer.status == "active" and retry_at <= loop.time():
+            if peer is not None and peer.status == "active" and retry_at <= self.clock.monotonic():
                 due.append(peer)
         results = await asyncio.gather(*(self._deliver(peer) for peer in due))
         return any(results)
 
     async def _deliver(self, peer: Peer) -> bool:
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(OUTBOX_DEADLINE):
                 handed = await push_outbox(self.client, peer, ExchangeReport())
         except (FederationError, TimeoutError) as error:
             _, pause = self._retry_at.get(peer.node_id, (0.0, 0.5))
             pause = min(pause * 2, MAX_RETRY_SECONDS)
-            self._retry_at[peer.node_id] = (loop.time() + pause, pause)
+            self._retry_at[peer.node_id] = (self.clock.monotonic() + pause, pause)
             log.info("revocations for %s wait (%s); retry in %.1f s", peer.name, error, pause)
             return False
         self._retry_at.pop(peer.node_id, None)
@@ -231,7 +230,7 @@ class SyncService:
             for revocation in revoke_expired(self.client.local):
                 log.info("consent expired: revoked %d records", len(revocation.record_ids))
                 self.on_outbox()
-            await asyncio.sleep(EXPIRY_SECONDS)
+            await self.clock.sleep(EXPIRY_SECONDS)
 
     def _current_seq(self) -> int:
         row = self.client.local.db.execute("SELECT max(seq) FROM events").fetchone()
@@ -249,7 +248,7 @@ class SyncService:
         return [str(row[0]) for row in rows]
 
 
-async def _kept_alive(loop: Callable[[], Awaitable[None]]) -> None:
+async def _kept_alive(loop: Callable[[], Awaitable[None]], clock: LoopClock) -> None:
     """Run a loop forever: an unexpected error is logged with its traceback and the loop
     starts again after a pause, instead of dying silently and leaving the node half-working
     (a policy.toml saved with a mistake, a database busy for too long)."""
@@ -260,10 +259,10 @@ async def _kept_alive(loop: Callable[[], Awaitable[None]]) -> None:
             raise
         except RhizomeError as error:  # expected (a full disk, a busy database): one line
             log.warning("background loop %s: %s; retrying", loop.__name__, error)
-            await asyncio.sleep(RESTART_PAUSE)
+            await clock.sleep(RESTART_PAUSE)
         except Exception:
             log.exception("background loop %s failed; restarting it", loop.__name__)
-            await asyncio.sleep(RESTART_PAUSE)
+            await clock.sleep(RESTART_PAUSE)
 
 
 def _any_allowed(sharing: Sharing, record_ids: list[str], peer: Peer) -> bool:

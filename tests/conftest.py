@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,84 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# A background loop's turn may wait on real loopback HTTP; past this a turn has hung.
+TURN_DEADLINE = 20.0
+
+
+class ManualLoopClock:
+    """A :class:`federation.loop_clock.LoopClock` that moves only when a test says so.
+
+    ``await turn(seconds)`` moves it on, wakes every loop whose sleep has ended and returns
+    once each of them has gone to sleep again: its turn (queries, deliveries over HTTP) is
+    over. Nothing runs on a timer by itself, so "three polls went by and sent nothing" is
+    something the test saw happen.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None], asyncio.Task[Any] | None]] = []
+        self._parked = asyncio.Event()
+        self._stirred: set[asyncio.Task[Any]] = set()  # woken by their event, not by time
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await self._park(seconds, None)
+
+    async def wait(self, event: asyncio.Event, timeout: float) -> None:
+        task = asyncio.current_task()
+        if not event.is_set():
+            await self._park(timeout, event)
+        elif task is not None:
+            self._stirred.add(task)
+
+    async def _park(self, seconds: float, event: asyncio.Event | None) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        task = asyncio.current_task()
+        entry = (self.now + seconds, woken, task)
+        if task is not None:
+            self._stirred.discard(task)
+        self._sleepers.append(entry)
+        self._parked.set()
+        waiter = None if event is None else asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait(
+                [woken] if waiter is None else [woken, waiter], return_when="FIRST_COMPLETED"
+            )
+        finally:
+            if waiter is not None:
+                if waiter.done() and not waiter.cancelled() and task is not None:
+                    self._stirred.add(task)
+                waiter.cancel()
+            self._sleepers.remove(entry)
+
+    async def turn(self, seconds: float) -> None:
+        """Move on ``seconds``; return when every loop woken by it (or by its event, such as
+        a revocation queued meanwhile) is asleep again."""
+        self.now += seconds
+        woken: set[asyncio.Task[Any]] = set()
+        for deadline, future, task in list(self._sleepers):
+            if deadline <= self.now and not future.done():
+                future.set_result(None)
+                if task is not None:
+                    woken.add(task)
+        async with asyncio.timeout(TURN_DEADLINE):
+            while any(
+                not task.done() and task not in self._asleep() for task in woken | self._stirred
+            ):
+                self._parked.clear()
+                await self._parked.wait()
+
+    def _asleep(self) -> set[asyncio.Task[Any] | None]:
+        return {task for _, future, task in self._sleepers if not future.done()}
+
+
+@pytest.fixture
+def loop_clock() -> ManualLoopClock:
+    return ManualLoopClock()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -13,6 +14,7 @@ from aiohttp.typedefs import Middleware
 from federation import routes as federation_routes
 from federation.background import SyncService
 from federation.client import PeerClient
+from federation.loop_clock import LoopClock
 from federation.replay_memory import StoredReplayGuard
 from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
@@ -30,8 +32,12 @@ from node.web.pages.common import error_page
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
-def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
+def create_app(
+    node: Node, *, background_sync: bool = True, loop_clock: LoopClock | None = None
+) -> web.Application:
     """The node's web application; the caller owns ``node`` and closes it.
+
+    ``loop_clock`` is what the background loops sleep on (tests pass one they move by hand).
 
     The node key must be openable (federation signs with it) and the policy valid.
     """
@@ -71,16 +77,19 @@ def create_app(node: Node, *, background_sync: bool = True) -> web.Application:
     # First of all, before the port opens: finish purges a crash interrupted (worker thread).
     app.cleanup_ctx.insert(0, purge_redo(node.paths.database))
     if background_sync:
-        app.cleanup_ctx.append(_sync_service)
+        app.cleanup_ctx.append(functools.partial(_sync_service, loop_clock=loop_clock))
     return app
 
 
-async def _sync_service(app: web.Application) -> AsyncIterator[None]:
+async def _sync_service(
+    app: web.Application, loop_clock: LoopClock | None = None
+) -> AsyncIterator[None]:
     """Own the background sync for the app's lifetime: started with it, stopped with it."""
     node = app[api.NODE]
     gate = app[GATE]
     async with aiohttp.ClientSession() as session:
-        service = SyncService(PeerClient(gate.responder.local, session), node.config.sync_interval)
+        client = PeerClient(gate.responder.local, session)
+        service = SyncService(client, node.config.sync_interval, loop_clock)
         gate.on_news = service.on_news
         gate.responder.on_outbox = service.on_outbox
         app[SYNC] = service

@@ -28,6 +28,7 @@ from archive.signed_record import SignedRecord
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.local import Clock
+from federation.loop_clock import LoopClock
 from federation.pairing import join_with_invite
 from federation.peers import Peer, get_peer
 from federation.sync import SyncReport, sync_with_peer
@@ -171,6 +172,7 @@ class Cluster:
         background_sync: bool = False,
         clock: Clock = time.time,
         quotas: dict[str, int] | None = None,
+        loop_clock: LoopClock | None = None,
     ) -> RunningNode:
         sock = bound_socket()
         port = int(sock.getsockname()[1])
@@ -184,7 +186,8 @@ class Cluster:
             config.write_text(text, encoding="utf-8")
         node = Node(home, clock=clock)
         assert node.config.url == f"http://{LOOPBACK}:{port}"
-        runner = web.AppRunner(create_app(node, background_sync=background_sync))
+        app = create_app(node, background_sync=background_sync, loop_clock=loop_clock)
+        runner = web.AppRunner(app)
         await runner.setup()
         await web.SockSite(runner, sock).start()
         running = RunningNode(home, node, runner, port)

@@ -29,6 +29,7 @@ from aiohttp import web
 from archive.tombstones import tombstone_of
 from archive.verify import verify_archive
 from crypto.http_signatures import sign_request
+from federation.background import OUTBOX_POLL_SECONDS
 from federation.local import Clock
 from federation.propagation import receipt_status
 from federation.revocation import Actor
@@ -37,6 +38,7 @@ from node.config import load_config, render_config
 from node.home import CONFIG_FILE, DATABASE_FILE
 from node.node import Node
 from node.web.app import SYNC, create_app
+from tests.conftest import ManualLoopClock
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
 
 RHIZOME = Path(sys.executable).parent / "rhizome"
@@ -166,9 +168,16 @@ def statuses(running: RunningNode, record_id: str) -> dict[str, str]:
 
 
 async def eventually(
-    check: Callable[[], T | Awaitable[T]], what: str, within: float = 5.0, pause: float = 0.05
+    check: Callable[[], T | Awaitable[T]],
+    what: str,
+    within: float = 5.0,
+    pause: float = 0.05,
+    loop_clock: ManualLoopClock | None = None,
 ) -> T:
-    """Poll ``check`` until it returns something true; fail with ``what`` after ``within`` s."""
+    """Poll ``check`` until it returns something true; fail with ``what`` after ``within`` s.
+
+    With ``loop_clock`` (the nodes' background loops sleep on it) each poll moves it on by
+    one outbox poll and waits for the loops' turn, instead of waiting on the wall clock."""
     deadline = time.monotonic() + within
     while True:
         value = check()
@@ -178,7 +187,10 @@ async def eventually(
             return value  # type: ignore[return-value]
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within} s: {what} (last: {value!r})")
-        await asyncio.sleep(pause)
+        if loop_clock is None:
+            await asyncio.sleep(pause)
+        else:
+            await loop_clock.turn(OUTBOX_POLL_SECONDS)
 
 
 def table_counts(running: RunningNode, *tables: str) -> dict[str, int]:

@@ -32,6 +32,7 @@ from federation.revocation import (
 from federation.revocation_client import REVOCATIONS_PATH
 from governance.decision_log import recent_decisions
 from node.home import HomePaths, create_member
+from tests.conftest import ManualLoopClock
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
 from tests.integration.revocation_helpers import (
     REVOCATION_TABLES,
@@ -76,9 +77,18 @@ async def net(cluster: Cluster) -> AsyncIterator[Cluster]:
     assert not errors, f"nodes did not stop cleanly: {errors}"
 
 
-async def start(net: Cluster, *names: str, clock: Clock = time.time) -> list[RunningNode]:
-    """Nodes on fresh homes, each serving with its background sync on."""
-    return [await net.start(name, background_sync=True, clock=clock) for name in names]
+async def start(
+    net: Cluster,
+    *names: str,
+    clock: Clock = time.time,
+    loop_clock: ManualLoopClock | None = None,
+) -> list[RunningNode]:
+    """Nodes on fresh homes, each serving with its background sync on (its loops sleeping on
+    ``loop_clock`` when given: then they run only when the test turns it)."""
+    return [
+        await net.start(name, background_sync=True, clock=clock, loop_clock=loop_clock)
+        for name in names
+    ]
 
 
 def add(origin: RunningNode, title: str, body: str, *, reshare: bool = True) -> SignedRecord:
@@ -92,7 +102,12 @@ def revoke_at(
     return revoke(origin.node.local_node(), record.id_hex, admin_actor(origin.node), reason, None)
 
 
-async def all_purged(origin: RunningNode, record: SignedRecord, holders: list[RunningNode]) -> None:
+async def all_purged(
+    origin: RunningNode,
+    record: SignedRecord,
+    holders: list[RunningNode],
+    loop_clock: ManualLoopClock | None = None,
+) -> None:
     """Wait for a signed purge receipt from each holder at the origin; fail at once if a
     background loop of any running node died (nothing would deliver anything then)."""
     expected = {holder.node_id: "purged" for holder in holders}
@@ -106,6 +121,7 @@ async def all_purged(origin: RunningNode, record: SignedRecord, holders: list[Ru
         done,
         f"purge receipts from {[holder.name for holder in holders]} at {origin.name}",
         RECEIPT_DEADLINE,
+        loop_clock=loop_clock,
     )
 
 
@@ -341,8 +357,9 @@ def steer(origin: RunningNode, rules: dict[str, list[str]]) -> None:
 async def test_a_cycle_of_reshares_ends(net: Cluster) -> None:
     """A, B and C in a ring, reshare on. Version 1 goes A→B→C, version 2 goes A→C→B, so each
     of B and C forwards the revocation to the other: every node gets it more than once, each
-    purges once, and the forwarding stops."""
-    a, b, c = await start(net, "Hub A", "Hub B", "Hub C")
+    purges once, and the forwarding stops (three more turns of every loop change nothing)."""
+    loop_clock = ManualLoopClock()
+    a, b, c = await start(net, "Hub A", "Hub B", "Hub C", loop_clock=loop_clock)
     await net.pair(a, b)
     await net.pair(b, c)
     await net.pair(c, a)
@@ -371,14 +388,17 @@ async def test_a_cycle_of_reshares_ends(net: Cluster) -> None:
 
     revoke_at(a, first)
 
-    await all_purged(a, first, [b, c])
+    await all_purged(a, first, [b, c], loop_clock)
 
     def outboxes_empty() -> bool:
         return all(running.count("outbox") == 0 for running in (a, b, c))
 
-    await eventually(outboxes_empty, "every outbox empty after the revocation", 5.0)
+    await eventually(
+        outboxes_empty, "every outbox empty after the revocation", 5.0, loop_clock=loop_clock
+    )
     messages = {running.name: running.count("events") for running in (a, b, c)}
-    await asyncio.sleep(1.5)  # forwarding in a loop would show by now
+    for _ in range(3):  # every loop of every node runs three more times: a forwarding cycle shows
+        await loop_clock.turn(background.OUTBOX_POLL_SECONDS)
     assert outboxes_empty()
     assert {running.name: running.count("events") for running in (a, b, c)} == messages
     assert a.count("events", "kind = 'record.revoked'") == 1
@@ -401,14 +421,13 @@ async def test_a_cycle_of_reshares_ends(net: Cluster) -> None:
 
 
 @pytest.mark.parametrize("whose", ["the record's consent", "one participant's consent"])
-async def test_when_consent_expires_the_origin_revokes_by_itself(
-    net: Cluster, monkeypatch: pytest.MonkeyPatch, whose: str
-) -> None:
-    """The nodes share an injected clock moved an hour on; the expiry loop runs every 0.2 s
-    here instead of every 30 s (the only thing changed), so no one waits for real time."""
-    monkeypatch.setattr(background, "EXPIRY_SECONDS", 0.2)
+async def test_when_consent_expires_the_origin_revokes_by_itself(net: Cluster, whose: str) -> None:
+    """The nodes share an injected clock moved an hour on, and their background loops sleep
+    on a clock the test turns: one turn of the expiry loop's pause, and the origin withdraws
+    the record by itself; no one waits for real time."""
     clock = ShiftedClock()
-    a, b = await start(net, "Hub A", "Hub B", clock=clock)
+    loop_clock = ManualLoopClock()
+    a, b = await start(net, "Hub A", "Hub B", clock=clock, loop_clock=loop_clock)
     await net.pair(a, b)
     word = canary()
     ends = int(clock()) + 3600
@@ -428,8 +447,9 @@ async def test_when_consent_expires_the_origin_revokes_by_itself(
     assert b.has(record)
 
     clock.advance(3601)
+    await loop_clock.turn(background.EXPIRY_SECONDS)
 
-    await all_purged(a, record, [b])
+    await all_purged(a, record, [b], loop_clock)
     [(envelope,)] = a.node.db.execute("SELECT envelope FROM revocations")
     revocation = open_revocation(bytes(envelope))
     assert (revocation.reason, revocation.member, revocation.record_ids) == (
