@@ -7,9 +7,9 @@ independent of the code under test.
 * Its *effective* consent is the narrowest along its version chain: the record itself and
   every newer version the sender holds must each allow the receiver (a superseded version
   never leaves under wider terms than the latest).
-* A translation travels only where its original may: the original (and its newer versions)
-  as far as the sender knows them must allow the receiver, resharing if the sender is not the
-  original's origin. Sending a translation back to the original's own origin leaks nothing of
+* A translation travels only where its original may: the original (and its newer versions
+  as far as the sender knows them) must allow the receiver, resharing if the sender is not
+  the original's origin. Sending a translation back to the original's own origin leaks nothing of
   the original and is not judged by the original's consent.
 * What a revocation withdraws: the revoked record's whole version chain and everything
   derived from it (translations, their versions, translations of those), whatever their
@@ -129,10 +129,11 @@ def consent_breach(
         known = [
             v for v in [original_id, *newer_versions(records, original_id)] if v in sender_knows
         ]
-        if known:
-            why = consent_breach(records, known[0], receiver, sender, sender_knows)
-            if why:
-                return f"its original {original_id[:12]} ({why})"
+        # A sender that holds no version of the original is still bound by the original's
+        # own consent (it cannot know later versions, so those do not count against it).
+        why = consent_breach(records, (known or [original_id])[0], receiver, sender, sender_knows)
+        if why:
+            return f"its original {original_id[:12]} ({why})"
     return None
 
 
