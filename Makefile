@@ -3,28 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test faults lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The demo needs the runtime only; tests, lint and the fault suite add the test and dev extras.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/rhizome demo
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 # The fault suite alone (also part of `make test`): FAULTS_SEED=<seed> replays a failure.
-faults: $(STAMP)
+faults: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/faults tests/attacks/test_kill_during_purge.py tests/attacks/test_disk_full.py
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy crypto federation governance archive node
 
