@@ -26,11 +26,11 @@ from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
 from archive.queries import record_summary
 from federation.client import PeerClient
-from federation.invites import DEFAULT_TTL, create_invite, encode_invite
+from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import change_peer_status, get_peer, resolve_peer
 from federation.propagation import revoke as revoke_record
-from federation.revocation import REASONS, Actor
+from federation.revocation import Actor
 from federation.routes import GATE
 from governance.approvals import approve as approve_record
 from governance.members import Member
@@ -40,20 +40,11 @@ from node.node import Node
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
 from node.web.auth import acting_member, current_member
-from node.web.json_bodies import (
-    MAX_JSON_BYTES,
-    json_object,
-    only_fields,
-    text_field,
-    whole_number_field,
-)
+from node.web.api_types import InviteInput, NoFields, PairInput, RevokeInput
+from node.web.json_bodies import MAX_JSON_BYTES, body_of, json_object
 from node.web.keys import SYNC
 
 __all__ = ["MAX_JSON_BYTES", "routes"]  # the limit is documented with the write routes
-MAX_NOTE_CHARS = 2_000
-MAX_CODE_CHARS = 1_000
-MIN_INVITE_TTL = 60
-MAX_INVITE_TTL = 7 * 24 * 3600
 LESSON = "lesson"  # how InvalidLesson names the request: "lesson: field 'kind': …"
 
 log = logging.getLogger("rhizome.api")
@@ -95,7 +86,7 @@ async def approve_lesson(request: web.Request) -> web.Response:
     """Approve this exact version for sharing, signed with the member's key (curators)."""
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.approve")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     record_id = node.resolve_id(request.match_info["id"])
     summary = record_summary(node.db, record_id)
     own = summary.origin == node.node_id and summary.author == member.name
@@ -130,7 +121,7 @@ async def reject_lesson(request: web.Request) -> web.Response:
 async def _review(request: web.Request) -> tuple[Node, Member, str]:
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.review")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     return node, member, node.resolve_id(request.match_info["id"])
 
 
@@ -144,11 +135,8 @@ async def revoke_lesson(request: web.Request) -> web.Response:
     """
     node = request.app[NODE]
     member, record_id = await _revoker(request, node)
-    fields = await json_object(request)
-    only_fields(fields, "reason", "note")
-    reason = text_field(fields, "reason", 64, required=True, choices=REASONS)
-    note = text_field(fields, "note", MAX_NOTE_CHARS)
-    assert reason is not None
+    asked = await body_of(request, RevokeInput)
+    reason, note = asked.reason, asked.note
     actor = Actor(member.name, node.member_identity(member.name), member.certificate)
     revocation = revoke_record(node.local_node(), record_id, actor, reason, note)
     gate = request.app.get(GATE)
@@ -202,9 +190,7 @@ async def invite_peer(request: web.Request) -> web.Response:
     """A one-time invite code for another hub, valid ``ttl`` seconds (default one day)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    fields = await json_object(request, required=False)
-    only_fields(fields, "ttl")
-    ttl = whole_number_field(fields, "ttl", DEFAULT_TTL, MIN_INVITE_TTL, MAX_INVITE_TTL)
+    ttl = (await body_of(request, InviteInput, required=False)).ttl
     code = create_invite(node.db, node.node_id, node.config.url, node.now(), ttl)
     log.info("invite created", extra={"expires": code.expires})  # never the code: a secret
     body = {
@@ -222,10 +208,7 @@ async def add_peer(request: web.Request) -> web.Response:
     """Pair with the hub that gave us ``code`` (it must be running)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    fields = await json_object(request)
-    only_fields(fields, "code")
-    code = text_field(fields, "code", MAX_CODE_CHARS, required=True)
-    assert code is not None
+    code = (await body_of(request, PairInput)).code
     peer = await with_peer_client(request, lambda client: join_with_invite(client, code))
     log.info("peer paired", extra={"peer": peer.node_id})
     return web.json_response(peer_json(node.db, peer), status=201)
@@ -264,7 +247,7 @@ async def remove_peer(request: web.Request) -> web.Response:
 async def _change_status(request: web.Request, event: str) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "peer.manage")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
     with transaction(node.db):
         status = change_peer_status(node.db, found.node_id, event)
