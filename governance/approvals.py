@@ -43,6 +43,12 @@ class ApprovalRecord:
     counts: bool
 
 
+def is_self_approval(member: str, author: str, origin: str, node_id: str) -> bool:
+    """Whether ``member`` approving this lesson would approve their own work: they wrote it
+    on this node (an author here is only ever a member of this node)."""
+    return origin == node_id and author == member
+
+
 def approve(
     db: sqlite_utils.Database,
     node: SigningIdentity,

@@ -50,3 +50,17 @@ def require(member: str, roles: Iterable[str], action: str) -> None:
     if not may(roles, action):
         needed = " or ".join(sorted(PERMISSIONS[action]))
         raise NotAllowed(f"{member} may not {ACTION_WORDS[action]}: that needs the role {needed}")
+
+
+def may_revoke(member: str, roles: Iterable[str], author_here: str | None) -> bool:
+    """A lesson's author may withdraw it, stewards and admins any: ``author_here`` is the
+    author of a lesson written on this node (None for one from a peer, which only its own
+    node can withdraw)."""
+    return author_here is not None and (member == author_here or may(roles, "lesson.revoke"))
+
+
+def require_may_revoke(member: str, roles: Iterable[str], author_here: str | None) -> None:
+    """Raise :class:`NotAllowed` unless the member wrote the lesson here or is a steward or
+    an admin (whether it was written here at all, the revocation itself checks)."""
+    if member != author_here and not may(roles, "lesson.revoke"):
+        raise NotAllowed(f"{member} may revoke only their own lessons (stewards and admins any)")

@@ -8,9 +8,11 @@ must be signed, so read-only commands never ask for the passphrase.
 from __future__ import annotations
 
 import asyncio
+import copy
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -214,8 +216,7 @@ class Node:
         dry_run: bool = False,
     ) -> Intake:  # fmt: skip
         """:meth:`take_lesson` for a lesson file, remembered by its path and name too."""
-        draft = parse_lesson_file(_read(path), str(path))
-        source = SourceFile(str(path.resolve()), path.name)
+        draft, source = read_lesson_file(path)
         return self.take_lesson(draft, str(path), author, source, update=update, dry_run=dry_run)
 
     def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
@@ -224,6 +225,24 @@ class Node:
         if intake.record_id is None:
             raise changed_error(intake)
         return load_record(self.db, intake.record_id)
+
+    @contextmanager
+    def own_connection(self) -> Iterator[Node]:
+        """This node on a database connection of its own, for one piece of work in a worker
+        thread (:func:`node.actions.in_worker_thread`); config, keys and clock are shared.
+
+        A server's connection belongs to its event loop: SQLite transactions are per
+        connection, so work in another thread on it would nest inside (or roll back) what
+        the loop is doing. Two connections are two writers that SQLite queues one after the
+        other (``BEGIN IMMEDIATE`` and the busy timeout, :mod:`archive.db`).
+        """
+        twin = copy.copy(self)
+        twin.db = open_database(self.paths.database)
+        twin.__dict__.pop("writer", None)  # a writer is bound to the connection it was made on
+        try:
+            yield twin
+        finally:
+            twin.db.conn.close()
 
     def close(self) -> None:
         self.db.conn.close()
@@ -263,6 +282,11 @@ class _Remembered:
                 tries = "try" if tries_left == 1 else "tries"
                 sys.stderr.write(f"Wrong passphrase, {tries_left} {tries} left.\n")
         raise AssertionError("unreachable")
+
+
+def read_lesson_file(path: Path) -> tuple[LessonDraft, SourceFile]:
+    """A lesson file's draft, and the file as a lesson's source (its path and name)."""
+    return parse_lesson_file(_read(path), str(path)), SourceFile(str(path.resolve()), path.name)
 
 
 def _read(path: Path) -> bytes:

@@ -21,6 +21,11 @@ class CliContext:
             self._node = Node(self.home)
         return self._node
 
+    def acting_member(self) -> tuple[Node, Member]:
+        """The node, and the acting member (``--as``); the action checks their right."""
+        node = self.node()
+        return node, node.member(self.member)
+
     def acting(self, action: str) -> tuple[Node, Member]:
         """The node, and the acting member (``--as``) if their roles allow ``action``."""
         node = self.node()

@@ -8,14 +8,16 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from archive.queries import RecordSummary, latest_records, record_summary
+from archive.queries import RecordSummary, latest_records
 from archive.record import KINDS
 from archive.search import SearchFilters, count_matches, mark_hits, search
-from governance.approvals import approve as approve_record
-from governance.quarantine import (
-    accept_quarantined,
-    quarantined_records,
-    reject_quarantined,
+from governance.quarantine import quarantined_records
+from node.actions.lessons import (
+    ApproveLesson,
+    ReviewQuarantined,
+    accept_lesson,
+    approve_lesson,
+    reject_lesson,
 )
 from node.cli.context import CliContext
 from node.cli.lesson_intake_commands import add, import_
@@ -69,16 +71,11 @@ def approve(cli: CliContext, record_id: str) -> None:
 
     An approval is bound to this exact version; authors cannot approve their own lessons.
     """
-    node, member = cli.acting("lesson.approve")
-    full_id = node.resolve_id(record_id)
-    summary = record_summary(node.db, full_id)
-    self_approval = summary.origin == node.node_id and summary.author == member.name
-    new = approve_record(
-        node.db, node.identity, member, node.member_identity(member.name), full_id,
-        self_approval, node.now(),
-    )  # fmt: skip
-    verb = "Approved" if new else "Already approved by you:"
-    console.print(f"{verb} {summary.title} ({short(full_id)}) as {member.name}.", markup=False)
+    node, member = cli.acting_member()
+    done = approve_lesson(node, ApproveLesson(member, record_id))
+    verb = "Approved" if done.new else "Already approved by you:"
+    title, full_id = done.record.title, done.record.id
+    console.print(f"{verb} {title} ({short(full_id)}) as {done.member}.", markup=False)
 
 
 @lesson.command()
@@ -86,9 +83,8 @@ def approve(cli: CliContext, record_id: str) -> None:
 @click.pass_obj
 def accept(cli: CliContext, record_id: str) -> None:
     """Let a quarantined lesson from a peer show in list and search."""
-    node, member = cli.acting("lesson.review")
-    full_id = node.resolve_id(record_id)
-    accept_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    node, member = cli.acting_member()
+    full_id = accept_lesson(node, ReviewQuarantined(member, record_id))
     console.print(f"Accepted {short(full_id)}.", markup=False)
 
 
@@ -97,9 +93,8 @@ def accept(cli: CliContext, record_id: str) -> None:
 @click.pass_obj
 def reject(cli: CliContext, record_id: str) -> None:
     """Refuse a quarantined lesson from a peer: it is purged and never fetched again."""
-    node, member = cli.acting("lesson.review")
-    full_id = node.resolve_id(record_id)
-    reject_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    node, member = cli.acting_member()
+    full_id = reject_lesson(node, ReviewQuarantined(member, record_id))
     console.print(f"Rejected and purged {short(full_id)}.", markup=False)
 
 

@@ -22,10 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive.lesson_sources import Intake, Outcome, changed_error
 from archive.queries import load_record
+from node.actions.lessons import AddLesson, add_lesson
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, short
 from node.importer import FolderScan, ImportReport, import_files, scan_folder
-from node.node import Node
+from node.node import Node, read_lesson_file
 
 INTERRUPTED_EXIT = 130  # what shells report for a command stopped by Ctrl-C (128 + SIGINT)
 UPDATE_HELP = "Store a changed file as a new version of the lesson it was stored as."
@@ -43,8 +44,10 @@ def add(cli: CliContext, file: Path, update: bool, dry_run: bool) -> None:
     The same lesson again is not stored twice: it is "already here". Prints the record id
     as the last line (the one already here, or the new one).
     """
-    node, member = cli.acting("lesson.add")
-    intake = node.take_lesson_file(file, member.name, update=update, dry_run=dry_run)
+    node, member = cli.acting_member()
+    draft, source = read_lesson_file(file)
+    asked = AddLesson(member, draft, str(file), source, update=update, dry_run=dry_run)
+    intake = add_lesson(node, asked)
     if intake.outcome is Outcome.CHANGED and not dry_run:
         raise changed_error(intake)
     if dry_run:

@@ -6,16 +6,14 @@ import asyncio
 
 import click
 
-from archive.queries import record_summary
 from archive.tombstones import resolve_revoked_id
 from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.peers import Peer, get_peer
 from federation.propagation import peers_with_outbox, receipt_status
-from federation.propagation import revoke as revoke_record
-from federation.revocation import REASONS, Actor
+from federation.revocation import REASONS
 from federation.revocation_client import ExchangeReport, push_outbox
-from governance.roles import NotAllowed, may
+from node.actions.lessons import RevokeLesson, revoke_lesson
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, json_option, print_json, short
@@ -37,19 +35,11 @@ def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> No
     steward or an admin. It is purged here at once; `rhizome serve` sends the revocation to
     every peer that got it, and `rhizome receipts ID` shows who has confirmed.
     """
-    node = cli.node()
-    member = node.member(cli.member)
-    full_id = node.resolve_id(record_id)
-    summary = record_summary(node.db, full_id)
-    is_author = summary.origin == node.node_id and summary.author == member.name
-    if not (is_author or may(member.roles, "lesson.revoke")):
-        raise NotAllowed(
-            f"{member.name} may revoke only their own lessons (stewards and admins any)"
-        )
-    actor = Actor(member.name, node.member_identity(member.name), member.certificate)
-    revocation = revoke_record(node.local_node(), full_id, actor, reason, note)
+    node, member = cli.acting_member()
+    revoked = revoke_lesson(node, RevokeLesson(member, record_id, reason, note))
     console.print(
-        f"Revoked {summary.title} ({plural(len(revocation.record_ids), 'record')}); purged here.",
+        f"Revoked {revoked.record.title} ({plural(len(revoked.record_ids), 'record')}); "
+        "purged here.",
         markup=False,
     )
     told, waiting = run_with_client(node, tell_holders_now)
@@ -58,7 +48,7 @@ def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> No
         "running node as soon as they are back. See `rhizome receipts ID`.",
         markup=False,
     )
-    click.echo(revocation.revocation_id)
+    click.echo(revoked.revocation_id)
 
 
 async def tell_holders_now(client: PeerClient) -> tuple[int, int]:

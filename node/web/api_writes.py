@@ -24,27 +24,37 @@ from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
-from archive.queries import record_summary
 from federation.client import PeerClient
-from federation.invites import create_invite, encode_invite
+from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import change_peer_status, get_peer, resolve_peer
-from federation.propagation import revoke as revoke_record
-from federation.revocation import Actor
-from federation.routes import GATE
-from governance.approvals import approve as approve_record
-from governance.members import Member
-from governance.quarantine import accept_quarantined, reject_quarantined
-from governance.roles import NotAllowed
+from federation.revocation import REASONS
+from node.actions import in_worker_thread
+from node.actions import lessons as actions
+from node.actions.lessons import (
+    AddLesson,
+    ApproveLesson,
+    ReviewQuarantined,
+    RevokeLesson,
+)
 from node.node import Node
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
-from node.web.auth import acting_member, current_member
-from node.web.api_types import InviteInput, NoFields, PairInput, RevokeInput
-from node.web.json_bodies import MAX_JSON_BYTES, body_of, json_object
-from node.web.keys import SYNC
+from node.web.auth import acting_member, writing_member
+from node.web.json_bodies import (
+    MAX_JSON_BYTES,
+    json_object,
+    only_fields,
+    text_field,
+    whole_number_field,
+)
+from node.web.keys import SYNC, wake_outbox
 
 __all__ = ["MAX_JSON_BYTES", "routes"]  # the limit is documented with the write routes
+MAX_NOTE_CHARS = 2_000
+MAX_CODE_CHARS = 1_000
+MIN_INVITE_TTL = 60
+MAX_INVITE_TTL = 7 * 24 * 3600
 LESSON = "lesson"  # how InvalidLesson names the request: "lesson: field 'kind': …"
 
 log = logging.getLogger("rhizome.api")
@@ -69,7 +79,8 @@ async def add_lesson(request: web.Request) -> web.Response:
     if not isinstance(body, str):
         raise InvalidLesson(LESSON, "body", "is required and must be text (Markdown)")
     draft = draft_from_fields(fields, body.strip("\n") + "\n", LESSON)
-    intake = node.take_lesson(draft, LESSON, member.name)  # the same lesson twice: stored once
+    # The same lesson twice is stored once; signing and indexing run off the event loop.
+    intake = await in_worker_thread(node, actions.add_lesson, AddLesson(member, draft, LESSON))
     record_id = intake.record_id
     assert record_id is not None
     location = {"Location": str(request.app.router["api_lesson"].url_for(id=record_id))}
@@ -86,14 +97,10 @@ async def approve_lesson(request: web.Request) -> web.Response:
     """Approve this exact version for sharing, signed with the member's key (curators)."""
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.approve")
-    await body_of(request, NoFields, required=False)
-    record_id = node.resolve_id(request.match_info["id"])
-    summary = record_summary(node.db, record_id)
-    own = summary.origin == node.node_id and summary.author == member.name
-    new = approve_record(
-        node.db, node.identity, member, node.member_identity(member.name), record_id, own,
-        node.now(),
-    )  # fmt: skip
+    only_fields(await json_object(request, required=False))
+    asked = ApproveLesson(member, request.match_info["id"])
+    done = await in_worker_thread(node, actions.approve_lesson, asked)
+    record_id, new = done.record.id, done.new
     log.info("lesson approved", extra={"record": record_id, "member": member.name, "new": new})
     return web.json_response({"id": record_id, "member": member.name, "new": new})
 
@@ -102,9 +109,9 @@ async def approve_lesson(request: web.Request) -> web.Response:
 @challenge_basic
 async def accept_lesson(request: web.Request) -> web.Response:
     """Let a quarantined lesson from a peer show in list and search."""
-    node, member, record_id = await _review(request)
-    accept_quarantined(node.db, node.identity, record_id, member.name, node.now())
-    log.info("lesson accepted", extra={"record": record_id, "member": member.name})
+    node, asked = await _review(request)
+    record_id = await in_worker_thread(node, actions.accept_lesson, asked)
+    log.info("lesson accepted", extra={"record": record_id, "member": asked.by.name})
     return web.json_response({"id": record_id, "status": "accepted"})
 
 
@@ -112,17 +119,17 @@ async def accept_lesson(request: web.Request) -> web.Response:
 @challenge_basic
 async def reject_lesson(request: web.Request) -> web.Response:
     """Refuse a quarantined lesson: it is purged and never fetched again."""
-    node, member, record_id = await _review(request)
-    reject_quarantined(node.db, node.identity, record_id, member.name, node.now())
-    log.info("lesson rejected", extra={"record": record_id, "member": member.name})
+    node, asked = await _review(request)
+    record_id = await in_worker_thread(node, actions.reject_lesson, asked)  # purges: off the loop
+    log.info("lesson rejected", extra={"record": record_id, "member": asked.by.name})
     return web.json_response({"id": record_id, "status": "rejected"})
 
 
-async def _review(request: web.Request) -> tuple[Node, Member, str]:
+async def _review(request: web.Request) -> tuple[Node, ReviewQuarantined]:
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.review")
-    await body_of(request, NoFields, required=False)
-    return node, member, node.resolve_id(request.match_info["id"])
+    only_fields(await json_object(request, required=False))
+    return node, ReviewQuarantined(member, request.match_info["id"])
 
 
 @routes.post("/api/v1/lessons/{id}/revoke", name="api_lesson_revoke")
@@ -134,20 +141,23 @@ async def revoke_lesson(request: web.Request) -> web.Response:
     is purged here at once; the running node tells every holder (see ``…/receipts``).
     """
     node = request.app[NODE]
-    member, record_id = await _revoker(request, node)
-    asked = await body_of(request, RevokeInput)
-    reason, note = asked.reason, asked.note
-    actor = Actor(member.name, node.member_identity(member.name), member.certificate)
-    revocation = revoke_record(node.local_node(), record_id, actor, reason, note)
-    gate = request.app.get(GATE)
-    if gate is not None:
-        gate.responder.on_outbox()  # the running node sends it to every holder now
+    member = await writing_member(request, node)
+    # Who may withdraw it is decided before the body is read, as for every write.
+    record_id = actions.revoker(node, member, request.match_info["id"]).id
+    fields = await json_object(request)
+    only_fields(fields, "reason", "note")
+    reason = text_field(fields, "reason", 64, required=True, choices=REASONS)
+    note = text_field(fields, "note", MAX_NOTE_CHARS)
+    assert reason is not None
+    asked = RevokeLesson(member, record_id, reason, note)
+    revoked = await in_worker_thread(node, actions.revoke_lesson, asked)  # purges: off the loop
+    wake_outbox(request.app)  # the running node sends it to every holder now
     log.info(
         "lesson revoked",
         extra={
             "record": record_id,
-            "revocation": revocation.revocation_id,
-            "records": len(revocation.record_ids),
+            "revocation": revoked.revocation_id,
+            "records": len(revoked.record_ids),
             "reason": reason,
             "member": member.name,
         },
@@ -156,29 +166,11 @@ async def revoke_lesson(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "id": record_id,
-            "revocation": revocation.revocation_id,
-            "records": list(revocation.record_ids),
+            "revocation": revoked.revocation_id,
+            "records": list(revoked.record_ids),
             "receipts": str(receipts),
         }
     )
-
-
-async def _revoker(request: web.Request, node: Node) -> tuple[Member, str]:
-    """The member who may revoke this lesson: a steward or admin, or its author here."""
-    try:
-        member = await acting_member(request, node, "lesson.revoke")
-    except NotAllowed:
-        # Signed in, and the CSRF token checked: only the role was missing.
-        author = await current_member(request, node)
-        assert author is not None
-        record_id = node.resolve_id(request.match_info["id"])
-        summary = record_summary(node.db, record_id)
-        if summary.origin == node.node_id and summary.author == author.name:
-            return author, record_id
-        raise NotAllowed(
-            f"{author.name} may revoke only their own lessons (stewards and admins any)"
-        ) from None
-    return member, node.resolve_id(request.match_info["id"])
 
 
 # ---- peers --------------------------------------------------------------------------------
@@ -190,7 +182,9 @@ async def invite_peer(request: web.Request) -> web.Response:
     """A one-time invite code for another hub, valid ``ttl`` seconds (default one day)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    ttl = (await body_of(request, InviteInput, required=False)).ttl
+    fields = await json_object(request, required=False)
+    only_fields(fields, "ttl")
+    ttl = whole_number_field(fields, "ttl", DEFAULT_TTL, MIN_INVITE_TTL, MAX_INVITE_TTL)
     code = create_invite(node.db, node.node_id, node.config.url, node.now(), ttl)
     log.info("invite created", extra={"expires": code.expires})  # never the code: a secret
     body = {
@@ -208,7 +202,10 @@ async def add_peer(request: web.Request) -> web.Response:
     """Pair with the hub that gave us ``code`` (it must be running)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    code = (await body_of(request, PairInput)).code
+    fields = await json_object(request)
+    only_fields(fields, "code")
+    code = text_field(fields, "code", MAX_CODE_CHARS, required=True)
+    assert code is not None
     peer = await with_peer_client(request, lambda client: join_with_invite(client, code))
     log.info("peer paired", extra={"peer": peer.node_id})
     return web.json_response(peer_json(node.db, peer), status=201)
@@ -247,7 +244,7 @@ async def remove_peer(request: web.Request) -> web.Response:
 async def _change_status(request: web.Request, event: str) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "peer.manage")
-    await body_of(request, NoFields, required=False)
+    only_fields(await json_object(request, required=False))
     found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
     with transaction(node.db):
         status = change_peer_status(node.db, found.node_id, event)

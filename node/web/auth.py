@@ -218,12 +218,19 @@ async def current_member(request: web.Request, node: Node) -> Member | None:
 
 async def acting_member(request: web.Request, node: Node, action: str) -> Member:
     """The signed-in member, if their roles allow ``action``; for every write."""
+    member = await writing_member(request, node)
+    require(member.name, member.roles, action)
+    return member
+
+
+async def writing_member(request: web.Request, node: Node) -> Member:
+    """The signed-in member, their CSRF token checked (a session's); what they may do, the
+    action decides (:mod:`node.actions`)."""
     member = await current_member(request, node)
     if member is None:
         raise NotSignedIn("sign in first")
     if _basic_credentials(request) is None:
         await _check_csrf(request)
-    require(member.name, member.roles, action)
     return member
 
 

@@ -20,6 +20,9 @@ from archive.record import CONSENT_BASES, KINDS, LABEL_TYPES, SCOPES, SENSITIVIT
 from federation.peers import list_peers
 from governance.members import Member
 from governance.roles import require
+from node.actions import in_worker_thread
+from node.actions import lessons as actions
+from node.actions.lessons import AddLesson
 from node.node import Node
 from node.web.auth import acting_member, current_member
 from node.web.pages.common import (
@@ -122,7 +125,8 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
     action = request.path
     try:
         draft = draft_from_fields(front_matter(values), body_text(values["body"]), WHERE)
-        intake = node.take_lesson(draft, WHERE, member.name)  # sent twice: stored once
+        # Sent twice: stored once. Signing and indexing run off the event loop.
+        intake = await in_worker_thread(node, actions.add_lesson, AddLesson(member, draft, WHERE))
     except InvalidLesson as error:
         return await _form(request, node, values, action, error, status=error.http_status)
     assert intake.record_id is not None

@@ -12,17 +12,19 @@ from archive.queries import history, load_record, record_summary, translations
 from archive.tombstones import resolve_revoked_id
 from federation.peers import list_peers
 from federation.propagation import receipt_status
-from federation.propagation import revoke as revoke_record
-from federation.revocation import REASONS, Actor, open_revocation
+from federation.revocation import REASONS, open_revocation
 from federation.sharing import Sharing
-from governance.approvals import approvals_of
-from governance.approvals import approve as approve_record
+from governance.approvals import approvals_of, is_self_approval
 from governance.members import Member
 from governance.quarantine import is_quarantined
-from governance.roles import NotAllowed, may
+from governance.roles import may, may_revoke
 from governance.versions import may_supersede
+from node.actions import in_worker_thread
+from node.actions import lessons as actions
+from node.actions.lessons import ApproveLesson, RevokeLesson
 from node.node import Node
-from node.web.auth import acting_member, current_member
+from node.web.auth import acting_member, current_member, writing_member
+from node.web.keys import wake_outbox
 from node.web.pages.common import (
     field,
     flash,
@@ -34,7 +36,6 @@ from node.web.pages.common import (
     readable,
     render,
     see_other,
-    sync_service,
 )
 from node.web.pages.markdown import render_body
 from node.web.pages.words import (
@@ -86,8 +87,9 @@ def lesson_context(
     versions = history(db, record_id)
     newest = not versions or versions[-1].id == record_id
     approvals = approvals_of(db, record_id, summary.author if own else None)
-    is_author = own and member is not None and member.name == summary.author
+    name = member.name if member else ""
     roles = member.roles if member else ()
+    author_here = summary.author if own else None
     return {
         "record": summary,
         "lesson": lesson,
@@ -108,11 +110,11 @@ def lesson_context(
         "deliveries": _deliveries(node, record_id, names),
         "sharing": _sharing(node, record_id),
         "can_edit": own and newest and may(roles, "lesson.add")
-        and may_supersede(member.name if member else "", roles, summary.author),
+        and may_supersede(name, roles, summary.author),
         "can_approve": may(roles, "lesson.approve")
-        and not is_author
+        and not is_self_approval(name, summary.author, summary.origin, node.node_id)
         and not any(member and approval.member == member.name for approval in approvals),
-        "can_revoke": own and (is_author or may(roles, "lesson.revoke")),
+        "can_revoke": member is not None and may_revoke(name, roles, author_here),
         "reasons": [(code, reason_words(code)) for code in REASONS],
         "revoke_error": form.get("revoke_error"),
         "revoke_reason": form.get("revoke_reason", ""),
@@ -145,17 +147,13 @@ async def approve(request: web.Request) -> web.Response:
     """A curator's signed approval of this exact version (as ``rhizome lesson approve``)."""
     node = node_of(request)
     member = await acting_member(request, node, "lesson.approve")
-    full_id = node.resolve_id(request.match_info["id"])
-    summary = record_summary(node.db, full_id)
-    self_approval = summary.origin == node.node_id and summary.author == member.name
-    new = approve_record(
-        node.db, node.identity, member, node.member_identity(member.name), full_id,
-        self_approval, node.now(),
-    )  # fmt: skip
-    verb = "Approved" if new else "You had already approved"
-    await flash(request, f"{verb} “{summary.title}” as {member.name}.")
+    done = await in_worker_thread(
+        node, actions.approve_lesson, ApproveLesson(member, request.match_info["id"])
+    )
+    verb = "Approved" if done.new else "You had already approved"
+    await flash(request, f"{verb} “{done.record.title}” as {member.name}.")
     form = await form_of(request)
-    return see_other(local_path(field(form, "next", 500), f"/lessons/{full_id}"))
+    return see_other(local_path(field(form, "next", 500), f"/lessons/{done.record.id}"))
 
 
 @routes.post("/lessons/{id}/revoke", name="page_revoke")
@@ -164,14 +162,8 @@ async def revoke(request: web.Request) -> web.Response:
     """Withdraw the lesson everywhere (as ``rhizome revoke``): its author, a steward or an
     admin, on the node where it was written."""
     node = node_of(request)
-    member = await _revoking_member(request, node)
-    full_id = node.resolve_id(request.match_info["id"])
-    summary = record_summary(node.db, full_id)
-    is_author = summary.origin == node.node_id and summary.author == member.name
-    if not (is_author or may(member.roles, "lesson.revoke")):
-        raise NotAllowed(
-            f"{member.name} may revoke only their own lessons (stewards and admins any)"
-        )
+    member = await writing_member(request, node)
+    full_id = actions.revoker(node, member, request.match_info["id"]).id
     form = await form_of(request)
     reason, note = field(form, "reason", 100), field(form, "note", MAX_NOTE).strip()
     if reason not in REASONS:
@@ -180,28 +172,12 @@ async def revoke(request: web.Request) -> web.Response:
             revoke_reason=reason, revoke_note=note,
         )  # fmt: skip
         return await render(request, "lesson.html", context, status=400)
-    actor = Actor(member.name, node.member_identity(member.name), member.certificate)
-    revocation = revoke_record(node.local_node(), full_id, actor, reason, note or None)
-    service = sync_service(request)
-    if service is not None:
-        service.on_outbox()  # tell every holder now, not at the next poll
-    count = len(revocation.record_ids)
-    await flash(request, f"Withdrawn “{summary.title}” ({plural(count, 'record')}); purged here.")
+    asked = RevokeLesson(member, full_id, reason, note or None)
+    revoked = await in_worker_thread(node, actions.revoke_lesson, asked)  # purges: off the loop
+    wake_outbox(request.app)  # tell every holder now, not at the next poll
+    count, title = len(revoked.record_ids), revoked.record.title
+    await flash(request, f"Withdrawn “{title}” ({plural(count, 'record')}); purged here.")
     return see_other(f"/revocations/{full_id}")
-
-
-async def _revoking_member(request: web.Request, node: Node) -> Member:
-    """The signed-in member with a good CSRF token; their role is checked against the lesson.
-
-    ``acting_member`` checks sign-in, then the token, then the role: when only the role is
-    missing, the member may still withdraw a lesson they wrote themselves.
-    """
-    try:
-        return await acting_member(request, node, "lesson.revoke")
-    except NotAllowed:
-        member = await current_member(request, node)
-        assert member is not None  # acting_member raised NotSignedIn otherwise
-        return member
 
 
 @routes.get("/revocations/{id}", name="page_revocation")

@@ -11,7 +11,10 @@ from archive.record import SENSITIVITIES, consent_from_json
 from federation.peers import list_peers
 from federation.sharing import Sharing
 from governance.approvals import ApprovalRecord, approvals_of
-from governance.quarantine import accept_quarantined, quarantined_records, reject_quarantined
+from governance.quarantine import quarantined_records
+from node.actions import in_worker_thread
+from node.actions import lessons as actions
+from node.actions.lessons import ReviewQuarantined
 from node.node import Node
 from node.web.auth import acting_member
 from node.web.pages.common import (
@@ -100,8 +103,8 @@ async def accept(request: web.Request) -> web.Response:
     """Let a quarantined lesson show in list and search (as ``rhizome lesson accept``)."""
     node = node_of(request)
     member = await acting_member(request, node, "lesson.review")
-    full_id = node.resolve_id(request.match_info["id"])
-    accept_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    asked = ReviewQuarantined(member, request.match_info["id"])
+    full_id = await in_worker_thread(node, actions.accept_lesson, asked)
     await flash(request, f"Accepted lesson {full_id[:12]}: it now shows in search.")
     return see_other("/quarantine")
 
@@ -112,7 +115,7 @@ async def reject(request: web.Request) -> web.Response:
     """Refuse a quarantined lesson: purged, never fetched again (``rhizome lesson reject``)."""
     node = node_of(request)
     member = await acting_member(request, node, "lesson.review")
-    full_id = node.resolve_id(request.match_info["id"])
-    reject_quarantined(node.db, node.identity, full_id, member.name, node.now())
+    asked = ReviewQuarantined(member, request.match_info["id"])
+    full_id = await in_worker_thread(node, actions.reject_lesson, asked)  # purges: off the loop
     await flash(request, f"Rejected lesson {full_id[:12]}: purged from this hub.")
     return see_other("/quarantine")
