@@ -143,11 +143,21 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     """Every MAX_* size limit of the modules that check input, plus a few named ones."""
     from archive import db, lesson_file, queries, record, search, signed_record
     from governance import policy_file
-    from node.web import api, api_session, api_writes, app, auth, edge, host_check, json_bodies
+    from node.web import (
+        api,
+        api_session,
+        api_types,
+        api_writes,
+        app,
+        auth,
+        edge,
+        host_check,
+        json_bodies,
+    )
 
     modules = (
         record, lesson_file, search, signed_record, app, api, api_writes, policy_file, edge,
-        api_session, json_bodies, host_check,
+        api_session, json_bodies, host_check, api_types,
     )  # fmt: skip
     for module in modules:
         for name, value in vars(module).items():
@@ -155,7 +165,7 @@ def limit_constants() -> Iterator[tuple[str, int]]:
                 yield name, value
     yield "MIN_PREFIX", queries.MIN_PREFIX
     yield "BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS
-    yield "MIN_INVITE_TTL", api_writes.MIN_INVITE_TTL
+    yield "MIN_INVITE_TTL", api_types.MIN_INVITE_TTL
     yield "SESSION_SECONDS", auth.SESSION_SECONDS
     yield "MIN_PASSWORD", auth.MIN_PASSWORD
     from node.web import sign_in_guard

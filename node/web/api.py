@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+from typing import TypeVar
 
+import msgspec
 from aiohttp import web
 
 from archive.event_log import recent_events
@@ -43,25 +45,44 @@ from node.serialize import (
     summary_json,
 )
 from node.status import counts_json, node_status_in_thread, status_json
+from node.web.api_types import DecisionQuery, ExplainQuery, LessonQuery, LogQuery
 from node.web.auth import NotSignedIn, current_member
 from node.web.errors import Handler, error_response
+from node.web.json_bodies import expectation, refusal
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
-MAX_PAGE = 500
-MAX_LOG_PAGE = 10_000
+M = TypeVar("M", bound=msgspec.Struct)
 BASIC_CHALLENGE = 'Basic realm="rhizome", charset="UTF-8"'
 routes = web.RouteTableDef()
 
 
-def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
-        raise web.HTTPBadRequest(
-            reason=f"query parameter '{name}' must be a whole number from {low} to {high}"
-        )
-    return int(raw)
+def query_of(request: web.Request, message: type[M]) -> M:
+    """The query parameters ``message`` declares (:mod:`node.web.api_types`; others are
+    ignored), trimmed and checked against their declared types and limits: 400 naming one."""
+    info = msgspec.inspect.type_info(message)
+    assert isinstance(info, msgspec.inspect.StructType)
+    given = {f.encode_name: request.query[f.encode_name].strip() for f in info.fields
+             if f.encode_name in request.query}  # fmt: skip
+    for field in info.fields:  # whole numbers in plain digits only: no "1e3", "+5" or "5.0"
+        raw = given.get(field.encode_name)
+        if raw is not None and _is_int(field.type) and not _plain_digits(raw):
+            words = expectation(field.type, raw)
+            raise web.HTTPBadRequest(reason=f"query parameter '{field.encode_name}' {words}")
+    try:
+        return msgspec.convert(given, message, strict=False)
+    except msgspec.ValidationError as error:
+        name, words = refusal(str(error), given, message)
+        raise web.HTTPBadRequest(reason=f"query parameter '{name}' {words}") from error
+
+
+def _is_int(kind: msgspec.inspect.Type) -> bool:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    return isinstance(kind, msgspec.inspect.IntType)
+
+
+def _plain_digits(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and len(raw) <= 12
 
 
 @routes.get("/healthz", name="healthz")
@@ -132,14 +153,10 @@ def is_loopback_address(address: str | None) -> bool:
 async def list_lessons(request: web.Request) -> web.Response:
     """Newest versions, or ranked search results with ``?q=``; ``limit`` and ``offset`` page."""
     node = readable_node(request)
-    limit = _int_param(request, "limit", 50, 1, MAX_PAGE)
-    offset = _int_param(request, "offset", 0, 0, 10**9)
-    query = request.query.get("q", "").strip()
+    asked = query_of(request, LessonQuery)
+    limit, offset, query = asked.limit, asked.offset, asked.q
     filters = RecordFilters(
-        kind=request.query.get("kind"),
-        language=request.query.get("language"),
-        region=request.query.get("region"),
-        tag=request.query.get("tag"),
+        kind=asked.kind, language=asked.language, region=asked.region, tag=asked.tag
     )
     if query:
         hits = search(node.db, query, filters, limit=limit, offset=offset)
@@ -159,13 +176,6 @@ async def show_lesson(request: web.Request) -> web.Response:
 
 
 # ---- operator data ------------------------------------------------------------------------
-
-
-def _required_param(request: web.Request, name: str) -> str:
-    value = request.query.get(name, "").strip()
-    if not value:
-        raise web.HTTPBadRequest(reason=f"query parameter '{name}' is required")
-    return value
 
 
 @routes.get("/api/v1/lessons/{id}/receipts", name="api_lesson_receipts")
@@ -208,8 +218,9 @@ async def policy(request: web.Request) -> web.Response:
 async def explain(request: web.Request) -> web.Response:
     """Whether ``record`` may go to ``peer`` under the policy in force, and why."""
     node = await operator_node(request)
-    record_id = node.resolve_id(_required_param(request, "record"))
-    peer = resolve_peer(node.db, _required_param(request, "peer"))
+    asked = query_of(request, ExplainQuery)
+    record_id = node.resolve_id(asked.record)
+    peer = resolve_peer(node.db, asked.peer)
     decision = Sharing(node.db, node.node_id, node.policy(), node.now()).explain(record_id, peer)
     assert decision is not None  # resolve_id found the record
     return web.json_response(explanation_json(record_id, peer, decision))
@@ -220,10 +231,9 @@ async def explain(request: web.Request) -> web.Response:
 async def decisions(request: web.Request) -> web.Response:
     """The latest sharing decisions, newest first; ``record`` narrows to one record."""
     node = await operator_node(request)
-    limit = _int_param(request, "limit", 50, 1, MAX_LOG_PAGE)
-    record = request.query.get("record", "").strip()
-    record_id = node.resolve_id(record) if record else None
-    entries = recent_decisions(node.db, limit, record_id)
+    asked = query_of(request, DecisionQuery)
+    record_id = node.resolve_id(asked.record) if asked.record else None
+    entries = recent_decisions(node.db, asked.limit, record_id)
     return web.json_response({"decisions": [decision_json(entry) for entry in entries]})
 
 
@@ -232,7 +242,7 @@ async def decisions(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.Response:
     """The latest entries of the signed event log, newest first (ids and counts only)."""
     node = await operator_node(request)
-    limit = _int_param(request, "limit", 50, 1, MAX_LOG_PAGE)
+    limit = query_of(request, LogQuery).limit
     return web.json_response({"events": [event_json(e) for e in recent_events(node.db, limit)]})
 
 

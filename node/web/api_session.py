@@ -7,13 +7,13 @@ sign-in page, through the same :func:`node.web.auth.verify_sign_in`.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohttp import web
 
 from governance.members import Member
 from node.web.api import NODE
+from node.web.api_types import SignIn
 from node.web.auth import (
     NotSignedIn,
     csrf_token,
@@ -22,12 +22,8 @@ from node.web.auth import (
     sign_out,
     verify_sign_in,
 )
-from node.web.json_bodies import json_object, only_fields, text_field
+from node.web.json_bodies import body_of
 
-MAX_NAME_CHARS = 64
-MAX_PASSWORD_CHARS = 1_024
-
-log = logging.getLogger("rhizome.api")
 routes = web.RouteTableDef()
 
 
@@ -41,16 +37,11 @@ async def session_info(request: web.Request) -> web.Response:
 @routes.post("/api/v1/session", name="api_sign_in")
 async def session_sign_in(request: web.Request) -> web.Response:
     """Sign in with a member's name and password; the answer carries the CSRF token."""
-    fields = await json_object(request)
-    only_fields(fields, "name", "password")
-    name = text_field(fields, "name", MAX_NAME_CHARS, required=True)
-    password = text_field(fields, "password", MAX_PASSWORD_CHARS, required=True)
-    assert name is not None and password is not None
-    member = await verify_sign_in(request, request.app[NODE], name, password)
+    asked = await body_of(request, SignIn)
+    member = await verify_sign_in(request, request.app[NODE], asked.name, asked.password)
     if member is None:  # logged by verify_sign_in, like a refusal on the page
         raise NotSignedIn("wrong member name or password")
     await sign_in(request, member)
-    log.info("signed in", extra={"member": member.name})
     return web.json_response(session_json(member, await csrf_token(request)))
 
 

@@ -12,8 +12,9 @@ from aiohttp import web
 
 from node.peer_sync import peers_to_sync, report_json, sync_now_from_server
 from node.web.api import NODE, challenge_basic
+from node.web.api_types import NoFields
 from node.web.auth import acting_member
-from node.web.json_bodies import json_object, only_fields
+from node.web.json_bodies import body_of
 from node.web.keys import SYNC
 
 log = logging.getLogger("rhizome.web")
@@ -26,7 +27,7 @@ async def sync_peer(request: web.Request) -> web.Response:
     """Exchange records with this peer now, both ways; what moved, or why it did not."""
     node = request.app[NODE]
     member = await acting_member(request, node, "sync")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     peers = peers_to_sync(node.db, request.match_info["peer"])
     (report,) = await sync_now_from_server(request.app.get(SYNC), node, peers)
     log.info("sync now", extra={"peer": report.peer, "member": member.name})

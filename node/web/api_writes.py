@@ -25,10 +25,9 @@ from archive.event_log import append_event
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
 from federation.client import PeerClient
-from federation.invites import DEFAULT_TTL, create_invite, encode_invite
+from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import change_peer_status, get_peer, resolve_peer
-from federation.revocation import REASONS
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import (
@@ -40,21 +39,12 @@ from node.actions.lessons import (
 from node.node import Node
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
+from node.web.api_types import InviteInput, NoFields, PairInput, RevokeInput
 from node.web.auth import acting_member, writing_member
-from node.web.json_bodies import (
-    MAX_JSON_BYTES,
-    json_object,
-    only_fields,
-    text_field,
-    whole_number_field,
-)
+from node.web.json_bodies import MAX_JSON_BYTES, body_of, json_object
 from node.web.keys import SYNC, wake_outbox
 
 __all__ = ["MAX_JSON_BYTES", "routes"]  # the limit is documented with the write routes
-MAX_NOTE_CHARS = 2_000
-MAX_CODE_CHARS = 1_000
-MIN_INVITE_TTL = 60
-MAX_INVITE_TTL = 7 * 24 * 3600
 LESSON = "lesson"  # how InvalidLesson names the request: "lesson: field 'kind': …"
 
 log = logging.getLogger("rhizome.api")
@@ -97,7 +87,7 @@ async def approve_lesson(request: web.Request) -> web.Response:
     """Approve this exact version for sharing, signed with the member's key (curators)."""
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.approve")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     asked = ApproveLesson(member, request.match_info["id"])
     done = await in_worker_thread(node, actions.approve_lesson, asked)
     record_id, new = done.record.id, done.new
@@ -128,7 +118,7 @@ async def reject_lesson(request: web.Request) -> web.Response:
 async def _review(request: web.Request) -> tuple[Node, ReviewQuarantined]:
     node = request.app[NODE]
     member = await acting_member(request, node, "lesson.review")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     return node, ReviewQuarantined(member, request.match_info["id"])
 
 
@@ -144,11 +134,8 @@ async def revoke_lesson(request: web.Request) -> web.Response:
     member = await writing_member(request, node)
     # Who may withdraw it is decided before the body is read, as for every write.
     record_id = actions.revoker(node, member, request.match_info["id"]).id
-    fields = await json_object(request)
-    only_fields(fields, "reason", "note")
-    reason = text_field(fields, "reason", 64, required=True, choices=REASONS)
-    note = text_field(fields, "note", MAX_NOTE_CHARS)
-    assert reason is not None
+    fields = await body_of(request, RevokeInput)
+    reason, note = fields.reason, fields.note
     asked = RevokeLesson(member, record_id, reason, note)
     revoked = await in_worker_thread(node, actions.revoke_lesson, asked)  # purges: off the loop
     wake_outbox(request.app)  # the running node sends it to every holder now
@@ -182,9 +169,7 @@ async def invite_peer(request: web.Request) -> web.Response:
     """A one-time invite code for another hub, valid ``ttl`` seconds (default one day)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    fields = await json_object(request, required=False)
-    only_fields(fields, "ttl")
-    ttl = whole_number_field(fields, "ttl", DEFAULT_TTL, MIN_INVITE_TTL, MAX_INVITE_TTL)
+    ttl = (await body_of(request, InviteInput, required=False)).ttl
     code = create_invite(node.db, node.node_id, node.config.url, node.now(), ttl)
     log.info("invite created", extra={"expires": code.expires})  # never the code: a secret
     body = {
@@ -202,10 +187,7 @@ async def add_peer(request: web.Request) -> web.Response:
     """Pair with the hub that gave us ``code`` (it must be running)."""
     node = request.app[NODE]
     await acting_member(request, node, "peer.manage")
-    fields = await json_object(request)
-    only_fields(fields, "code")
-    code = text_field(fields, "code", MAX_CODE_CHARS, required=True)
-    assert code is not None
+    code = (await body_of(request, PairInput)).code
     peer = await with_peer_client(request, lambda client: join_with_invite(client, code))
     log.info("peer paired", extra={"peer": peer.node_id})
     return web.json_response(peer_json(node.db, peer), status=201)
@@ -244,7 +226,7 @@ async def remove_peer(request: web.Request) -> web.Response:
 async def _change_status(request: web.Request, event: str) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "peer.manage")
-    only_fields(await json_object(request, required=False))
+    await body_of(request, NoFields, required=False)
     found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
     with transaction(node.db):
         status = change_peer_status(node.db, found.node_id, event)

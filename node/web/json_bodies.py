@@ -3,14 +3,17 @@
 Every write says ``application/json`` (415 otherwise), its body is capped before and while it
 is read (413, never past :data:`MAX_JSON_BYTES`), then parsed (400 for bad syntax, for a
 constant like ``NaN`` and for a key given twice) and each field checked by type and length
-(400 naming the field). Nothing is acted on before all of this passed.
+(400 naming the field) against the route's request type in :mod:`node.web.api_types`.
+Nothing is acted on before all of this passed.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+import re
+from typing import Any, NoReturn, TypeVar
 
+import msgspec
 from aiohttp import web
 
 from crypto.errors import RhizomeError
@@ -18,6 +21,7 @@ from federation.bodies import BodyOverLimit, read_capped
 
 MAX_JSON_BYTES = 1024 * 1024
 JSON_TYPE = "application/json"
+M = TypeVar("M", bound=msgspec.Struct)
 
 
 class NotJson(RhizomeError):
@@ -106,37 +110,56 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
-def only_fields(fields: dict[str, Any], *known: str) -> None:
-    unknown = sorted(name for name in fields if name not in known)
-    if unknown:
-        accepted = ", ".join(known) if known else "none"
-        raise BadInput(f"field '{unknown[0]}': unknown field (this route takes: {accepted})")
+def decode_body(fields: dict[str, Any], message: type[M]) -> M:
+    """``fields`` as the request type ``message`` (:mod:`node.web.api_types`), checked against
+    its declared types and limits; a refusal names the field and what it must be."""
+    try:
+        return msgspec.convert(fields, message, strict=True)
+    except msgspec.ValidationError as error:
+        name, words = refusal(str(error), fields, message)
+        raise BadInput(f"field '{name}': {words}" if name else words) from error
 
 
-def text_field(
-    fields: dict[str, Any],
-    name: str,
-    max_chars: int,
-    *,
-    required: bool = False,
-    choices: tuple[str, ...] = (),
-) -> str | None:
-    value = fields.get(name)
-    if value is None:
-        if required:
-            raise BadInput(f"field '{name}': is required")
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"field '{name}': must be text")
-    if len(value) > max_chars:
-        raise BadInput(f"field '{name}': longer than the limit of {max_chars:,} characters")
-    if choices and value not in choices:
-        raise BadInput(f"field '{name}': must be one of {', '.join(choices)}")
-    return value
+async def body_of(request: web.Request, message: type[M], *, required: bool = True) -> M:
+    """The request's JSON body (:func:`json_object`), decoded as ``message``."""
+    return decode_body(await json_object(request, required=required), message)
 
 
-def whole_number_field(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = fields.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"field '{name}': must be a whole number from {low:,} to {high:,}")
-    return value
+def refusal(problem: str, given: dict[str, Any], message: type[msgspec.Struct]) -> tuple[str, str]:
+    """msgspec's complaint said the node's way: the field's name, and what it must be."""
+    info = msgspec.inspect.type_info(message)
+    assert isinstance(info, msgspec.inspect.StructType)
+    declared = {field.encode_name: field for field in info.fields}
+    if found := re.match(r"Object missing required field `(\w+)`", problem):
+        return found[1], "is required"
+    if re.match(r"Object contains unknown field", problem):
+        unknown = sorted(name for name in given if name not in declared)
+        accepted = ", ".join(declared) if declared else "none"
+        return unknown[0], f"unknown field (this route takes: {accepted})"
+    found = re.search(r"- at `\$\.(\w+)", problem)
+    if found is None or found[1] not in declared:
+        return "", f"the body does not fit this route: {problem}"
+    field = declared[found[1]]
+    if given.get(field.encode_name) in (None, "") and field.required:
+        return field.encode_name, "is required"
+    return field.encode_name, expectation(field.type, given.get(field.encode_name))
+
+
+def expectation(kind: msgspec.inspect.Type, value: Any) -> str:
+    """What a field of this declared type must be, in words (given ``value`` was refused)."""
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    if isinstance(kind, msgspec.inspect.UnionType):
+        kinds = [k for k in kind.types if not isinstance(k, msgspec.inspect.NoneType)]
+        kind = kinds[0] if len(kinds) == 1 else kind
+        while isinstance(kind, msgspec.inspect.Metadata):
+            kind = kind.type
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return f"must be one of {', '.join(str(v) for v in kind.values)}"
+    if isinstance(kind, msgspec.inspect.IntType):
+        return f"must be a whole number from {kind.ge:,} to {kind.le:,}"
+    if isinstance(kind, msgspec.inspect.StrType):
+        if isinstance(value, str) and kind.max_length is not None:
+            return f"longer than the limit of {kind.max_length:,} characters"
+        return "must be text"
+    return "has the wrong type"

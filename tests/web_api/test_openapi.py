@@ -8,7 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
+from archive.lesson_file import OPTIONAL_FIELDS, REQUIRED_FIELDS
 from node.node import Node
+from node.web.api_types import (
+    MAX_INVITE_TTL,
+    MAX_NAME_CHARS,
+    MAX_PAGE,
+    MIN_INVITE_TTL,
+)
 from node.web.app import create_app
 from node.web.openapi import document
 from tests.web_api.conftest import Client, json_of
@@ -93,11 +100,31 @@ def test_every_write_needs_a_member_and_documents_its_refusals() -> None:
 
 
 def test_the_error_shape_is_the_one_the_server_sends() -> None:
-    error = document()["components"]["schemas"]["Error"]
+    schemas = document()["components"]["schemas"]
+    error = schemas["Error"]
     assert error["required"] == ["error"] and error["additionalProperties"] is False
-    inner = error["properties"]["error"]
+    inner = schemas[error["properties"]["error"]["$ref"].rsplit("/", 1)[1]]
     assert inner["required"] == ["status", "code", "message"]
     assert inner["additionalProperties"] is False
+
+
+def test_the_lesson_body_names_the_fields_the_lesson_file_parser_takes() -> None:
+    """The API's lesson body is checked by the lesson-file parser; its type names the same."""
+    declared = set(document()["components"]["schemas"]["LessonInput"]["properties"])
+    assert declared == REQUIRED_FIELDS | OPTIONAL_FIELDS | {"body"}
+    required = set(document()["components"]["schemas"]["LessonInput"]["required"])
+    assert required == REQUIRED_FIELDS | {"body"}
+
+
+def test_request_limits_in_the_document_are_the_ones_enforced() -> None:
+    """The document's numbers come from the very types the routes decode with."""
+    schemas = document()["components"]["schemas"]
+    assert schemas["SignIn"]["properties"]["name"]["maxLength"] == MAX_NAME_CHARS
+    ttl = schemas["InviteInput"]["properties"]["ttl"]
+    assert (ttl["minimum"], ttl["maximum"]) == (MIN_INVITE_TTL, MAX_INVITE_TTL)
+    lessons = document()["paths"]["/api/v1/lessons"]["get"]["parameters"]
+    [limit] = [p for p in lessons if p["name"] == "limit"]
+    assert limit["schema"]["maximum"] == MAX_PAGE and limit["in"] == "query"
 
 
 async def test_the_document_is_served(client: Client) -> None:

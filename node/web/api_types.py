@@ -1,0 +1,131 @@
+"""The JSON API's requests, declared once: each route's body and query parameters.
+
+Bodies and queries are decoded into these types (:func:`node.web.json_bodies.body_of`,
+:func:`node.web.api.query_of`), so a limit written here is the limit enforced, and
+:mod:`node.web.openapi` generates the OpenAPI document from the same types (answers:
+:mod:`node.web.api_answers`). Docstrings and ``Meta`` descriptions become the schemas' words.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from archive.record import KINDS, SENSITIVITIES
+from federation.invites import DEFAULT_TTL
+from federation.peers import PEER_STATUSES
+from federation.revocation import REASONS
+
+MAX_NAME_CHARS = 64
+MAX_PASSWORD_CHARS = 1_024
+MAX_NOTE_CHARS = 2_000
+MAX_CODE_CHARS = 1_000
+MIN_INVITE_TTL = 60
+MAX_INVITE_TTL = 7 * 24 * 3600
+MAX_PAGE = 500
+MAX_LOG_PAGE = 10_000
+MAX_OFFSET = 10**9
+
+# typing.Literal cannot take a tuple at run time; msgspec reads Literal[...] built this way.
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Sensitivity = Literal[SENSITIVITIES]  # type: ignore[valid-type]
+PeerStatus = Literal[PEER_STATUSES]  # type: ignore[valid-type]
+Reason = Literal[REASONS]  # type: ignore[valid-type]
+
+
+# ---- query parameters: others are ignored (a cache buster, ``?verbose``) --------------------
+
+
+class LessonQuery(Struct):
+    q: Annotated[str, Meta(description="full-text search (case and accents ignored)")] = ""
+    kind: Annotated[str, Meta(description="only this kind")] | None = None
+    language: Annotated[str, Meta(description="only this language")] | None = None
+    region: Annotated[str, Meta(description="only this region")] | None = None
+    tag: Annotated[str, Meta(description="only lessons with this tag")] | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_PAGE, description="how many at most")] = 50
+    offset: Annotated[int, Meta(ge=0, le=MAX_OFFSET, description="skip this many")] = 0
+
+
+class LogQuery(Struct):
+    limit: Annotated[int, Meta(ge=1, le=MAX_LOG_PAGE, description="how many at most")] = 50
+
+
+class DecisionQuery(LogQuery):
+    record: Annotated[str, Meta(description="only this record (id or prefix)")] = ""
+
+
+class ExplainQuery(Struct):
+    record: Annotated[str, Meta(min_length=1, description="record id or prefix")]
+    peer: Annotated[str, Meta(min_length=1, description="peer node id or name")]
+
+
+# ---- request bodies: unknown fields are refused ------------------------------------------
+
+
+class NoFields(Struct, forbid_unknown_fields=True):
+    """No fields: send no body, or ``{}``."""
+
+
+class SignIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=MAX_NAME_CHARS)]
+    password: Annotated[str, Meta(max_length=MAX_PASSWORD_CHARS)]
+
+
+class RevokeInput(Struct, forbid_unknown_fields=True):
+    reason: Reason
+    note: (
+        Annotated[
+            str,
+            Meta(max_length=MAX_NOTE_CHARS, description="kept on this node only; never travels"),
+        ]
+        | None
+    ) = None
+
+
+class InviteInput(Struct, forbid_unknown_fields=True):
+    ttl: Annotated[
+        int,
+        Meta(ge=MIN_INVITE_TTL, le=MAX_INVITE_TTL, description="seconds until the code expires"),
+    ] = DEFAULT_TTL
+
+
+class PairInput(Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(max_length=MAX_CODE_CHARS, description="rhz1-…")]
+
+
+class Label(Struct):
+    type: str
+    name: str
+    community: str = ""
+
+
+class LessonInput(Struct, forbid_unknown_fields=True):
+    """The front matter of a lesson file, plus its body (docs/reference/lesson-format.md).
+
+    The route hands these fields to the lesson-file parser (``draft_from_fields``), the one
+    place that checks a lesson's fields and limits, as ``rhizome lesson add`` does; a test
+    keeps this type's field names equal to the parser's."""
+
+    title: str
+    kind: Kind
+    body: Annotated[str, Meta(description="the lesson in Markdown")]
+    summary: str | UnsetType = UNSET
+    language: Annotated[str, Meta(description="BCP 47; default: the node's")] | UnsetType = UNSET
+    region: Annotated[str, Meta(description="default: the node's")] | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    sensitivity: Sensitivity = "low"
+    consent: (
+        Annotated[
+            dict[str, Any],
+            Meta(description="as in a lesson file (no consent: the lesson stays here)"),
+        ]
+        | UnsetType
+    ) = UNSET
+    labels: list[Label] | UnsetType = UNSET
+    supersedes: (
+        Annotated[str, Meta(description="id or prefix of the version this replaces")] | UnsetType
+    ) = UNSET
+    translation_of: Annotated[str, Meta(description="id or prefix of the original")] | UnsetType = (
+        UNSET
+    )
