@@ -56,9 +56,27 @@ class ChainTail:
     hash: bytes
 
 
-def chain_tail(db: sqlite_utils.Database, table: str) -> ChainTail:
-    last = db.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1").fetchone()
+def chain_tail(db: sqlite_utils.Database) -> ChainTail:
+    """The event log's last entry (governance.decision_log has its own for decisions)."""
+    last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     return ChainTail(int(last[0]), bytes(last[1])) if last else ChainTail(0, GENESIS)
+
+
+def last_event_seq(db: sqlite_utils.Database) -> int:
+    """The number of the newest event-log entry (0 for an empty log)."""
+    return int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+
+def subjects_logged(
+    db: sqlite_utils.Database, after_seq: int, upto_seq: int, kinds: tuple[str, ...]
+) -> list[str]:
+    """The subjects of the entries of these kinds in ``(after_seq, upto_seq]``, in order."""
+    marks = ", ".join("?" for _ in kinds)
+    rows = db.execute(
+        f"SELECT subject FROM events WHERE seq > ? AND seq <= ? AND kind IN ({marks})",
+        [after_seq, upto_seq, *kinds],
+    )
+    return [str(row[0]) for row in rows]
 
 
 def append_event(
@@ -71,7 +89,7 @@ def append_event(
     tail: ChainTail | None = None,
 ) -> int:
     """Append an entry; call inside the transaction that makes the change it records."""
-    tail = tail or chain_tail(db, "events")
+    tail = tail or chain_tail(db)
     seq, prev = tail.seq + 1, tail.hash
     detail_text = encode_detail(detail)
     digest = entry_hash(seq, at, kind, subject, detail_text, prev)

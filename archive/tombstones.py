@@ -7,6 +7,8 @@ restored backup meeting its peers) asks :func:`is_tombstoned` first.
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 from archive.derivation import dependents_of
@@ -124,3 +126,85 @@ def resolve_revoked_id(db: sqlite_utils.Database, text: str) -> str:
     if len(rows) > 1:
         raise AmbiguousRecordId(f"several revoked records start with {prefix}: type more of the id")
     return str(rows[0][0])
+
+
+# -- facts for the layers above (federation reads revocations and tombstones only here) ----
+
+LOOKUP_CHUNK = 500  # ids per lookup: well under SQLite's limit of bound values
+
+
+def any_tombstone(db: sqlite_utils.Database) -> bool:
+    """Whether anything was ever withdrawn here (lookups can be skipped while not)."""
+    return db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone() is not None
+
+
+def covered_ids(db: sqlite_utils.Database, revocation_id: str) -> tuple[str, ...]:
+    """What a revocation withdraws here: the ids it names, and the translations and
+    versions derived from them that we purged with them (archive.derivation)."""
+    rows = db.execute("SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id])
+    return tuple(str(row[0]) for row in rows)
+
+
+def revocation_source(
+    db: sqlite_utils.Database, revocation_id: str
+) -> tuple[str, str | None] | None:
+    """(origin, the peer it came from: None for our own) of a stored revocation."""
+    row = db.execute(
+        "SELECT origin, received_from FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return None if row is None else (str(row[0]), None if row[1] is None else str(row[1]))
+
+
+def revocation_with_note(
+    db: sqlite_utils.Database, revocation_id: str
+) -> tuple[bytes, str | None]:
+    """The signed revocation and the note kept with it (never sent)."""
+    envelope, note = db.execute(
+        "SELECT envelope, note FROM revocations WHERE revocation_id = ?", [revocation_id]
+    ).fetchone()
+    return bytes(envelope), note
+
+
+def tombstones_naming(
+    db: sqlite_utils.Database, record_ids: list[str], origin: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(record id, revocation id, its origin) for the ids a revocation we hold names (only
+    ``origin``'s revocations if given). One indexed lookup per id, in chunks that stay under
+    SQLite's limit of bound values; nothing at all while nothing was ever revoked here."""
+    if not record_ids or not any_tombstone(db):
+        return []
+    found = []
+    for start in range(0, len(record_ids), LOOKUP_CHUNK):
+        chunk = record_ids[start : start + LOOKUP_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        by_origin = "" if origin is None else " AND r.origin = ?"
+        rows = db.execute(
+            "SELECT t.record_id, t.revocation_id, r.origin FROM tombstones AS t "
+            "JOIN revocations AS r ON r.revocation_id = t.revocation_id "
+            f"WHERE t.record_id IN ({marks}){by_origin}",
+            [*chunk, *([] if origin is None else [origin])],
+        )
+        found += [(str(row[0]), str(row[1]), str(row[2])) for row in rows]
+    return found
+
+
+def revocations_covering(db: sqlite_utils.Database, record_ids: list[str]) -> list[bytes]:
+    """Every signed revocation whose tombstones cover one of these ids, each once, oldest
+    issued first."""
+    rows = db.execute(
+        "SELECT DISTINCT r.envelope, r.issued_at FROM revocations AS r JOIN tombstones AS t "
+        "ON t.revocation_id = r.revocation_id "
+        "WHERE t.record_id IN (SELECT value FROM json_each(?)) ORDER BY r.issued_at",
+        [json.dumps(record_ids)],
+    )
+    return [bytes(row[0]) for row in rows]
+
+
+def own_withdrawals(db: sqlite_utils.Database, origin: str) -> list[tuple[str, str]]:
+    """(revocation id, record id) of every id ``origin``'s own revocations withdraw here."""
+    rows = db.execute(
+        "SELECT t.revocation_id, t.record_id FROM revocations r JOIN tombstones t "
+        "ON t.revocation_id = r.revocation_id WHERE r.origin = ?",
+        [origin],
+    )
+    return [(str(row[0]), str(row[1])) for row in rows]

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from archive.event_log import last_event_seq, subjects_logged
 from crypto.errors import RhizomeError
 from federation import wire
 from federation.client import PeerClient
@@ -233,19 +234,13 @@ class SyncService:
             await self.clock.sleep(EXPIRY_SECONDS)
 
     def _current_seq(self) -> int:
-        row = self.client.local.db.execute("SELECT max(seq) FROM events").fetchone()
-        return int(row[0] or 0)
+        return last_event_seq(self.client.local.db)
 
     def _new_records(self) -> list[str]:
         """Ids of records stored since we last looked (by us, the CLI, or from peers)."""
-        placeholders = ", ".join("?" for _ in NEWS_KINDS)
         last_seen = self._last_seq
         self._last_seq = self._current_seq()
-        rows = self.client.local.db.execute(
-            f"SELECT subject FROM events WHERE seq > ? AND seq <= ? AND kind IN ({placeholders})",
-            [last_seen, self._last_seq, *NEWS_KINDS],
-        )
-        return [str(row[0]) for row in rows]
+        return subjects_logged(self.client.local.db, last_seen, self._last_seq, NEWS_KINDS)
 
 
 async def _kept_alive(loop: Callable[[], Awaitable[None]], clock: LoopClock) -> None:

@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.db import transaction
+from archive.event_log import last_event_seq
 from archive.lesson_file import parse_timestamp
 from archive.purge import scrub_free_space
+from archive.record_facts import arrivals_since
+from archive.tombstones import revocations_covering
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError, RhizomeError
@@ -39,7 +42,8 @@ from federation.propagation import (
     take_revocation,
 )
 from federation.revocation import InvalidRevocation, Revocation
-from federation.sharing import Sharing
+from federation.sharing import Sharing, known_held
+from governance.approvals import signed_approvals
 
 MAGIC = b"RHZBNDL1"
 BUNDLE_CONTEXT = b"rhizome/bundle/v1"
@@ -176,11 +180,12 @@ def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
     db, now = local.db, local.now()
     sharing = Sharing.of(local)
     since = since or Since()
-    last_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    last_seq = last_event_seq(db)
     rows = _records_for(sharing, peer, since)
     bundle_id = os.urandom(16).hex()
     contents = BundleContents(local.node_id, peer.node_id, bundle_id, now, since.time)
-    contents.revocations = _revocations_for(db, peer.node_id)
+    # Every revocation covering a record this peer got from us or gave us.
+    contents.revocations = revocations_covering(db, sorted(known_held(db, peer.node_id)))
     contents.receipts = [
         envelope for _, envelope in outgoing_for(db, peer.node_id, 100_000).receipts
     ]
@@ -188,7 +193,7 @@ def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
     found, handled = sharing.envelopes_for(wanted, peer, MAX_BUNDLE_BYTES // 2)
     contents.records = [envelope for _, envelope in found]
     contents.left_out = len(wanted) - handled
-    contents.approvals, contents.certificates = _approvals_for(db, [i for i, _ in found])
+    contents.approvals, contents.certificates = signed_approvals(db, [i for i, _ in found])
     # Records that did not fit wait for the next bundle: it starts at the first of them.
     resume_seq = rows[handled][1] - 1 if contents.left_out else last_seq
     return Export(write_bundle(local, contents), contents, [i for i, _ in found], resume_seq)
@@ -217,39 +222,7 @@ def record_export(local: LocalNode, peer: Peer, export: Export) -> None:
 def _records_for(sharing: Sharing, peer: Peer, since: Since) -> list[tuple[str, int]]:
     """(id, arrival entry in the event log) of the records since ``since``, in arrival order."""
     after = since.after_seq or 0
-    rows = sharing.db.execute(
-        "SELECT r.id, coalesce(min(e.seq), 0) AS arrived FROM records AS r "
-        "LEFT JOIN events AS e ON e.subject = r.id "
-        "AND e.kind IN ('record.added', 'record.received') "
-        "WHERE r.origin != ? AND r.stored_at >= ? GROUP BY r.id "
-        "HAVING ? = 0 OR arrived > ? ORDER BY arrived, r.id",
-        [peer.node_id, since.time or -1, after, after],
-    )
-    return [(str(record_id), int(arrived)) for record_id, arrived in rows]
-
-
-def _revocations_for(db: Any, peer_id: str) -> list[bytes]:
-    """Every revocation covering a record this peer got from us or gave us."""
-    rows = db.execute(
-        "SELECT DISTINCT r.envelope FROM revocations AS r JOIN tombstones AS t "
-        "ON t.revocation_id = r.revocation_id JOIN deliveries AS d ON d.record_id = t.record_id "
-        "WHERE d.peer_id = ? ORDER BY r.issued_at",
-        [peer_id],
-    )
-    return [bytes(row[0]) for row in rows]
-
-
-def _approvals_for(db: Any, record_ids: list[str]) -> tuple[list[bytes], list[bytes]]:
-    approvals, certificates = [], {}
-    for record_id in record_ids:
-        for member, envelope, certificate in db.execute(
-            "SELECT a.member, a.envelope, m.certificate FROM approvals AS a "
-            "JOIN members AS m ON m.name = a.member WHERE a.record_id = ?",
-            [record_id],
-        ):
-            approvals.append(bytes(envelope))
-            certificates[member] = bytes(certificate)
-    return approvals, list(certificates.values())
+    return arrivals_since(sharing.db, peer.node_id, since.time or -1, after)
 
 
 def since_of(db: Any, text: str, peer: Peer) -> Since:

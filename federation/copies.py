@@ -26,14 +26,13 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.db import transaction
-from archive.tombstones import revocation_envelope
+from archive.record_facts import holds_another_origins
+from archive.tombstones import revocation_envelope, tombstones_naming
 from federation.local import LocalNode
 from federation.outbox import queue
 from federation.peers import Peer
 from federation.revocation import InvalidRevocation, Receipt, open_revocation
 from federation.wire import MAX_REVOCATIONS_PER_MESSAGE
-
-LOOKUP_CHUNK = 500
 
 
 def note_copy_seen(
@@ -65,29 +64,6 @@ def note_copy_seen(
     )
 
 
-def _tombstones(
-    db: sqlite_utils.Database, record_ids: list[str], origin: str | None = None
-) -> list[tuple[str, str, str]]:
-    """(record id, revocation id, its origin) for the ids a revocation we hold names (only
-    ``origin``'s revocations if given). One indexed lookup per id, in chunks that stay under
-    SQLite's limit of bound values; nothing at all while nothing was ever revoked here."""
-    if not record_ids or db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone() is None:
-        return []
-    found = []
-    for start in range(0, len(record_ids), LOOKUP_CHUNK):
-        chunk = record_ids[start : start + LOOKUP_CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        by_origin = "" if origin is None else " AND r.origin = ?"
-        rows = db.execute(
-            "SELECT t.record_id, t.revocation_id, r.origin FROM tombstones AS t "
-            "JOIN revocations AS r ON r.revocation_id = t.revocation_id "
-            f"WHERE t.record_id IN ({marks}){by_origin}",
-            [*chunk, *([] if origin is None else [origin])],
-        )
-        found += [(str(row[0]), str(row[1]), str(row[2])) for row in rows]
-    return found
-
-
 def answer_tombstone_query(local: LocalNode, asker: Peer, ids: list[bytes]) -> list[bytes]:
     """The revocations we hold for any of ``ids`` (ids the asker holds and we lack), each
     once. For our own, the sighting is kept as evidence and the revocation queued for the
@@ -96,7 +72,7 @@ def answer_tombstone_query(local: LocalNode, asker: Peer, ids: list[bytes]) -> l
     origin's record, and queueing one that is not would earn us a strike from an honest
     asker; the asker asks again at its next exchange."""
     db, now = local.db, local.now()
-    found = _tombstones(db, [record_id.hex() for record_id in ids])
+    found = tombstones_naming(db, [record_id.hex() for record_id in ids])
     envelopes: dict[str, bytes] = {}
     with transaction(db):
         for record_id, revocation_id, origin in found:
@@ -116,7 +92,7 @@ def revocations_for_offered(local: LocalNode, holder: Peer, ids: list[bytes]) ->
     revocation queued for it, due now. Only our own: a tombstone of another origin can only
     be matched against the record itself (fetched and refused, see ``Sharing.receive``)."""
     db, now = local.db, local.now()
-    found = _tombstones(db, [record_id.hex() for record_id in ids], origin=local.node_id)
+    found = tombstones_naming(db, [record_id.hex() for record_id in ids], origin=local.node_id)
     with transaction(db):
         for record_id, revocation_id, _ in found:
             note_copy_seen(db, holder.node_id, record_id, revocation_id, now, "offered in a sync")
@@ -136,12 +112,7 @@ def covering_revocations(db: sqlite_utils.Database, raws: list[bytes]) -> list[b
         except InvalidRevocation:
             kept.append(raw)  # accept_revocation strikes the sender for it
             continue
-        marks = ", ".join("?" for _ in revocation.record_ids)
-        other = db.execute(
-            f"SELECT 1 FROM records WHERE id IN ({marks}) AND origin != ? LIMIT 1",
-            [*revocation.record_ids, revocation.origin],
-        ).fetchone()
-        if other is None:
+        if not holds_another_origins(db, revocation.record_ids, revocation.origin):
             kept.append(raw)
     return kept
 

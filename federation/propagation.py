@@ -26,9 +26,12 @@ from archive.errors import PurgeNotDurable
 from archive.event_log import append_event
 from archive.purge import finish_pending_purges
 from archive.queries import lineage
+from archive.record_facts import expired_records, record_origin
 from archive.tombstones import (
+    covered_ids,
     has_revocation,
     revocation_envelope,
+    revocation_source,
     store_revocation,
     tombstone_for,
 )
@@ -69,10 +72,11 @@ def revoke(
 ) -> Revocation:
     """Withdraw one of our own records, with every version and translation of it."""
     db, now = local.db, local.now()
-    row = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
-    if row is None or row[0] != local.node_id:
+    if record_origin(db, record_id) != local.node_id:
         raise NotTheOrigin("this lesson was written on another node; only its origin can revoke it")
-    covered = [rid for rid in lineage(db, record_id) if _origin(db, rid) in (None, local.node_id)]
+    covered = [
+        rid for rid in lineage(db, record_id) if record_origin(db, rid) in (None, local.node_id)
+    ]
     revocation = issue_revocation(local.identity, actor, covered, reason, now)
     with transaction(db):
         purged = _store(local, revocation, received_from=None, note=note)
@@ -94,11 +98,6 @@ def _require_durable_purge(db: sqlite_utils.Database) -> None:
             "full); the node finishes this at its next start or while it serves: try again "
             "in a minute"
         )
-
-
-def _origin(db: sqlite_utils.Database, record_id: str) -> str | None:
-    row = db.execute("SELECT origin FROM records WHERE id = ?", [record_id]).fetchone()
-    return None if row is None else str(row[0])
 
 
 def _store(
@@ -167,14 +166,6 @@ def take_revocation(
     return revocation, onward
 
 
-def covered_ids(db: sqlite_utils.Database, revocation_id: str) -> tuple[str, ...]:
-    """What a revocation withdraws here: the ids it names, and the translations and
-    versions derived from them that we purged with them (archive.derivation). Whoever we
-    passed any of them to gets the revocation, and our receipt covers them all."""
-    rows = db.execute("SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id])
-    return tuple(str(row[0]) for row in rows)
-
-
 def _dependents(revocation: Revocation, purged: list[str]) -> dict[str, int]:
     """For the event log: how many derived records (another origin's translations, …) went."""
     derived = sum(record_id not in revocation.record_ids for record_id in purged)
@@ -184,7 +175,7 @@ def _dependents(revocation: Revocation, purged: list[str]) -> dict[str, int]:
 def _check_authority(db: sqlite_utils.Database, revocation: Revocation) -> None:
     """Only the origin may withdraw: every copy we hold must come from the signer."""
     for record_id in revocation.record_ids:
-        origin = _origin(db, record_id)
+        origin = record_origin(db, record_id)
         if origin is not None and origin != revocation.origin:
             raise InvalidRevocation("the revocation names a record of another origin")
 
@@ -251,14 +242,11 @@ def take_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> tuple[in
             processed.append(receipt.receipt_id)
             if not contradicted(db, receipt):  # a copy seen since: this receipt is stale
                 acknowledge(db, receipt.holder, "revocation", [receipt.revocation_id])
-            row = db.execute(
-                "SELECT origin, received_from FROM revocations WHERE revocation_id = ?",
-                [receipt.revocation_id],
-            ).fetchone()
-            if row is None or not _keep_receipt(db, receipt, now):
+            source = revocation_source(db, receipt.revocation_id)
+            if source is None or not _keep_receipt(db, receipt, now):
                 continue
             kept += 1
-            origin, upstream = row
+            origin, upstream = source
             if origin == local.node_id:
                 follow_forwarded(db, receipt, local.node_id, now)
             elif upstream:
@@ -274,24 +262,6 @@ def revocation_envelopes(db: sqlite_utils.Database, revocation_ids: list[str]) -
         if envelope is not None:
             found.setdefault(revocation_id, envelope)
     return list(found.values())
-
-
-def expired_records(db: sqlite_utils.Database, local_node: str, now: int) -> list[str]:
-    """Our own records whose consent, or one participant's, has expired (not yet revoked)."""
-    rows = db.execute(
-        """
-        SELECT id FROM records
-        WHERE origin = ? AND id NOT IN (SELECT record_id FROM tombstones) AND (
-            json_extract(consent, '$.expires') <= ?
-            OR EXISTS (
-                SELECT 1 FROM json_each(records.consent, '$.subjects') AS subject
-                WHERE json_extract(subject.value, '$.expires') <= ?
-            )
-        )
-        """,
-        [local_node, now, now],
-    )
-    return [str(row[0]) for row in rows]
 
 
 def revoke_expired(local: LocalNode) -> list[Revocation]:

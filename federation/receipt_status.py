@@ -7,11 +7,12 @@ named in another holder's receipt that we cannot vouch for (see ``federation.cop
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from archive.tombstones import tombstone_of
+from archive.tombstones import covered_ids, own_withdrawals, revocation_source, tombstone_of
 from federation.copies import last_sighting, sighted_holders, vouched_for
 from federation.errors import FederationError
 from federation.ledger import holders_of
@@ -37,12 +38,7 @@ def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list
     revocation_id = tombstone_of(db, record_id)
     if revocation_id is None:
         raise FederationError(f"record {record_id[:12]} has not been revoked here")
-    covered = tuple(
-        str(row[0])
-        for row in db.execute(
-            "SELECT record_id FROM tombstones WHERE revocation_id = ?", [revocation_id]
-        )
-    )
+    covered = covered_ids(db, revocation_id)
     direct = set(holders_of(db, covered))
     receipts = {}
     for (raw,) in db.execute(
@@ -60,10 +56,26 @@ def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list
 
 
 def _own_id(db: sqlite_utils.Database, revocation_id: str) -> str:
-    row = db.execute(
-        "SELECT origin FROM revocations WHERE revocation_id = ?", [revocation_id]
-    ).fetchone()
-    return str(row[0])
+    source = revocation_source(db, revocation_id)
+    assert source is not None  # the tombstone that named it is bound to the revocation
+    return source[0]
+
+
+def receipts_missing(db: sqlite_utils.Database, node_id: str) -> dict[str, int]:
+    """Per peer: our own withdrawals of records we sent it, with no purge receipt from it."""
+    withdrawn = own_withdrawals(db, node_id)
+    if not withdrawn:
+        return {}
+    rows = db.execute(
+        "SELECT peer_id, count(*) FROM (SELECT DISTINCT w.revocation_id, d.peer_id FROM "
+        "(SELECT json_extract(value, '$[0]') AS revocation_id, "
+        "json_extract(value, '$[1]') AS record_id FROM json_each(?)) AS w "
+        "JOIN deliveries d ON d.record_id = w.record_id AND d.direction = 'sent' "
+        "WHERE NOT EXISTS (SELECT 1 FROM receipts c "
+        "WHERE c.revocation_id = w.revocation_id AND c.holder = d.peer_id)) GROUP BY peer_id",
+        [json.dumps(withdrawn)],
+    )
+    return {str(peer): int(count) for peer, count in rows}
 
 
 def _holder_status(

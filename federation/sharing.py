@@ -22,9 +22,10 @@ from archive.db import transaction
 from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import append_event, chain_tail
 from archive.record import consent_from_json
+from archive.record_facts import is_held, record_envelope
 from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
 from archive.store import insert_record
-from archive.tombstones import tombstone_for
+from archive.tombstones import any_tombstone, tombstone_for
 from crypto.envelope import claimed_content_id
 from crypto.errors import RhizomeError
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
@@ -35,6 +36,7 @@ from federation.peers import Peer, add_strike, record_deliveries
 from federation.quotas import Quotas, check_after, check_before, count_intake, refusals_noted
 from governance.approvals import all_approval_facts, approval_facts
 from governance.decision_log import (
+    decision_chain_tail,
     denial_states,
     log_decision,
     log_denial_if_new,
@@ -50,6 +52,7 @@ from governance.decisions import (
 )
 from governance.effective_consent import ConsentBounds, bounds_of
 from governance.policy_file import Policy
+from governance.quarantine import was_rejected
 from governance.versions import Widenings
 
 Item = tuple[int, bytes]
@@ -150,19 +153,17 @@ class Sharing:
         with transaction(self.db):
             for raw_id in record_ids:
                 record_id = raw_id.hex()
-                row = self.db.execute(
-                    "SELECT envelope FROM records WHERE id = ?", [record_id]
-                ).fetchone()
-                if row is not None and found and size + len(row[0]) > budget:
+                envelope = record_envelope(self.db, record_id)
+                if envelope is not None and found and size + len(envelope) > budget:
                     break
                 handled += 1
                 decision = self.explain(record_id, peer)
-                if row is None or decision is None:
+                if envelope is None or decision is None:
                     continue
                 log_decision(self.db, "outbound", record_id, peer.node_id, decision, self.now)
                 if decision.allowed:
-                    found.append((record_id, bytes(row[0])))
-                    size += len(row[0])
+                    found.append((record_id, envelope))
+                    size += len(envelope)
         return found, handled
 
     def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
@@ -191,9 +192,9 @@ class Sharing:
             check_before(self.db, peer_id, self.now, quotas, waits)
             # This transaction is the only writer: keep the chains' tails, look nothing up
             # twice, and skip the tombstone lookup while nothing was ever revoked here.
-            self._events = chain_tail(self.db, "events")
-            self._decisions = chain_tail(self.db, "decisions")
-            self._any_tombstone = self.db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone()
+            self._events = chain_tail(self.db)
+            self._decisions = decision_chain_tail(self.db)
+            self._any_tombstone = any_tombstone(self.db)
             for raw in envelopes:
                 self._receive_one(raw, sender, result)
             kept = len(result.stored) + len(result.quarantined)
@@ -303,12 +304,7 @@ def held_or_rejected(db: Any, record_id: str) -> bool:
     A withdrawn id is still fetched: only its signed origin tells whether our tombstone
     applies, and refusing it then sends the stale peer the revocation.
     """
-    row = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?) "
-        "OR EXISTS (SELECT 1 FROM rejected_records WHERE record_id = ?)",
-        [record_id, record_id],
-    ).fetchone()
-    return bool(row[0])
+    return is_held(db, record_id) or was_rejected(db, record_id)
 
 
 def _facts(row: Any, approvals: Any) -> RecordFacts:

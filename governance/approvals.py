@@ -132,3 +132,20 @@ def approvals_of(
         counts = verified and is_curator and member != author
         result.append(ApprovalRecord(member, at, verified, counts))
     return result
+
+
+def signed_approvals(
+    db: sqlite_utils.Database, record_ids: list[str]
+) -> tuple[list[bytes], list[bytes]]:
+    """The signed approvals of these records and the certificates of the members who gave
+    them (each once): what a bundle carries so the receiving hub can check them."""
+    approvals, certificates = [], {}
+    for record_id in record_ids:
+        for member, envelope, certificate in db.execute(
+            "SELECT a.member, a.envelope, m.certificate FROM approvals AS a "
+            "JOIN members AS m ON m.name = a.member WHERE a.record_id = ?",
+            [record_id],
+        ):
+            approvals.append(bytes(envelope))
+            certificates[member] = bytes(certificate)
+    return approvals, list(certificates.values())

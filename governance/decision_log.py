@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.event_log import ChainTail, chain_tail
+from archive.event_log import ChainTail
 from crypto.canonical import pack
 from governance.decisions import Decision
 
@@ -40,6 +40,12 @@ def entry_hash(fields: list[Any]) -> bytes:
     return hashlib.sha256(pack(fields)).digest()
 
 
+def decision_chain_tail(db: sqlite_utils.Database) -> ChainTail:
+    """The decision log's last entry."""
+    last = db.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+    return ChainTail(int(last[0]), bytes(last[1])) if last else ChainTail(0, GENESIS)
+
+
 def log_decision(
     db: sqlite_utils.Database,
     direction: str,
@@ -50,7 +56,7 @@ def log_decision(
     tail: ChainTail | None = None,
 ) -> None:
     """Append one decision; call inside the transaction that acts on it."""
-    tail = tail or chain_tail(db, "decisions")
+    tail = tail or decision_chain_tail(db)
     seq, prev = tail.seq + 1, tail.hash
     reasons = json.dumps(list(decision.codes))
     fields = [

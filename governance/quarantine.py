@@ -27,6 +27,7 @@ __all__ = [  # the flag's queries are archive's; callers found them here
     "is_quarantined",
     "quarantined_records",
     "reject_quarantined",
+    "was_rejected",
 ]
 
 
@@ -62,3 +63,9 @@ def reject_quarantined(
         append_event(db, node, "record.rejected", record_id, {"member": member}, now)
         mark_purge_pending(db, f"rejected:{record_id}", now)  # a crash before the scrub: redone
     finish_pending_purges(db)
+
+
+def was_rejected(db: sqlite_utils.Database, record_id: str) -> bool:
+    """Whether a curator rejected this record from quarantine (it is never fetched again)."""
+    row = db.execute("SELECT 1 FROM rejected_records WHERE record_id = ?", [record_id])
+    return row.fetchone() is not None

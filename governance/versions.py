@@ -25,6 +25,7 @@ import sqlite_utils
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.record import SCOPES, SENSITIVITIES, Consent, Subject, consent_from_json
+from archive.record_facts import earlier_versions, record_author
 from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from governance.members import get_member
@@ -149,21 +150,6 @@ def _subjects_widened(old: Sequence[Subject], new: Sequence[Subject]) -> bool:
     return False
 
 
-# -- reading the version chain (archive tables, read only) ---------------------------------
-
-_EARLIER_SQL = """
-WITH RECURSIVE chain (id, ancestor) AS (
-    SELECT id, supersedes FROM records WHERE supersedes IS NOT NULL {where}
-    UNION
-    SELECT chain.id, earlier.supersedes FROM chain
-    JOIN records AS earlier ON earlier.id = chain.ancestor
-    WHERE earlier.supersedes IS NOT NULL
-)
-SELECT chain.id, earlier.consent, earlier.sensitivity, earlier.author, earlier.origin
-FROM chain JOIN records AS earlier ON earlier.id = chain.ancestor
-"""
-
-
 def earlier_terms(
     db: sqlite_utils.Database, origin: str, record_id: str | None = None
 ) -> dict[str, list[VersionTerms]]:
@@ -171,12 +157,9 @@ def earlier_terms(
 
     Only versions from the same origin count: a version can only be made by its origin.
     """
-    where, params = "AND origin = ?", [origin]
-    if record_id is not None:
-        where, params = "AND origin = ? AND id = ?", [origin, record_id]
     found: dict[str, list[VersionTerms]] = {}
-    for newer, consent, sensitivity, author, earlier_origin in db.execute(
-        _EARLIER_SQL.format(where=where), params
+    for newer, consent, sensitivity, author, earlier_origin in earlier_versions(
+        db, origin, record_id
     ):
         if earlier_origin == origin:
             found.setdefault(newer, []).append(
@@ -223,8 +206,7 @@ def check_new_version(
     """
     lesson = record.lesson
     assert lesson.supersedes is not None  # the writer calls this for new versions only
-    row = db.execute("SELECT author FROM records WHERE id = ?", [lesson.supersedes.hex()])
-    replaced_author = str(row.fetchone()[0])
+    replaced_author = str(record_author(db, lesson.supersedes.hex()))
     editor = get_member(db, lesson.author)
     roles = editor.roles if editor is not None and editor.active else ()
     if not may_supersede(lesson.author, roles, replaced_author):

@@ -66,9 +66,7 @@ def make_legacy_home(path: Path, upto: int = LEGACY_VERSIONS) -> None:
                 break
             for statement in statements:
                 conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, 1700000000)", [version, name]
-            )
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 1700000000)", [version, name])
 
 
 def insert_peer_record(path: Path, record_id: str, peer: str) -> None:
@@ -133,9 +131,7 @@ def test_the_home_made_by_the_old_list_keeps_its_data_and_opens_again(tmp_path: 
     assert schema(path) == before
     assert db.execute("SELECT key FROM lesson_source_key").fetchall() == key
     assert db.execute("SELECT records FROM peer_holdings").fetchall() == [(1,)]
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == latest_version(
-        db
-    )
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == latest_version(db)
     db.conn.close()
 
 
@@ -166,9 +162,7 @@ def test_connecting_twice_is_idempotent(tmp_path: Path) -> None:
     db = open_database(path)
     assert schema(path) == before
     assert schema_version(db) == latest_version(db)
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == latest_version(
-        db
-    )
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == latest_version(db)
     db.conn.close()
 
 
