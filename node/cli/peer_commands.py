@@ -10,14 +10,13 @@ import segno
 from rich import filesize
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from archive.db import transaction
-from archive.event_log import append_event
 from federation.client import PeerClient
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, change_peer_status, list_peers, resolve_peer
+from federation.peers import Peer, list_peers
 from federation.sync import Progress as SyncProgress
 from federation.sync import SyncReport, sync_with_peer
+from node.actions.peers import ChangePeerStatus, set_peer_status
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, json_option, print_json
@@ -102,12 +101,9 @@ def list_(cli: CliContext, as_json: bool) -> None:
 
 
 def _change_status(cli: CliContext, text: str, event: str, verb: str) -> None:
-    node, _ = cli.acting("peer.manage")
-    found = resolve_peer(node.db, text, include_removed=True)
-    with transaction(node.db):
-        status = change_peer_status(node.db, found.node_id, event)
-        append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, int(node.clock()))
-    console.print(f"{verb} {found.name}.", markup=False)
+    node, member = cli.acting_member()
+    changed = set_peer_status(node, ChangePeerStatus(member, text, event))
+    console.print(f"{verb} {changed.name}.", markup=False)
 
 
 @peer.command()

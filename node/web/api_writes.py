@@ -19,15 +19,12 @@ from typing import TypeVar
 import aiohttp
 from aiohttp import web
 
-from archive.db import transaction
 from archive.errors import InvalidLesson
-from archive.event_log import append_event
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
 from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import change_peer_status, get_peer, resolve_peer
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import (
@@ -36,6 +33,7 @@ from node.actions.lessons import (
     ReviewQuarantined,
     RevokeLesson,
 )
+from node.actions.peers import ChangePeerStatus, set_peer_status
 from node.node import Node
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
@@ -227,11 +225,7 @@ async def _change_status(request: web.Request, event: str) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "peer.manage")
     await body_of(request, NoFields, required=False)
-    found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
-    with transaction(node.db):
-        status = change_peer_status(node.db, found.node_id, event)
-        append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
-    log.info("peer status", extra={"peer": found.node_id, "status": status, "member": member.name})
-    changed = get_peer(node.db, found.node_id)
-    assert changed is not None
+    changed = set_peer_status(node, ChangePeerStatus(member, request.match_info["peer"], event))
+    extra = {"peer": changed.node_id, "status": changed.status, "member": member.name}
+    log.info("peer status", extra=extra)
     return web.json_response(peer_json(node.db, changed))

@@ -10,13 +10,12 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from archive.db import transaction
-from archive.event_log import append_event
 from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.invites import DEFAULT_TTL, create_invite, encode_invite
 from federation.pairing import join_with_invite
-from federation.peers import Peer, change_peer_status, resolve_peer
+from federation.peers import Peer
+from node.actions.peers import ChangePeerStatus, set_peer_status
 from node.node import Node
 from node.peer_sync import SyncDeadline, outcome, peers_to_sync, sync_now_from_server
 from node.status import peer_healths
@@ -105,13 +104,10 @@ async def _join(request: web.Request, node: Node, code: str) -> Peer:
 async def change_status(request: web.Request) -> web.Response:
     """Suspend, resume or remove a peer (as ``rhizome peer suspend|resume|remove``)."""
     node = node_of(request)
-    await acting_member(request, node, "peer.manage")
+    member = await acting_member(request, node, "peer.manage")
     action = request.match_info["action"]
-    found = resolve_peer(node.db, request.match_info["peer"], include_removed=True)
-    with transaction(node.db):
-        status = change_peer_status(node.db, found.node_id, action)
-        append_event(node.db, node.identity, f"peer.{status}", found.node_id, {}, node.now())
-    await flash(request, f"{DONE[action]} {found.name}.")
+    changed = set_peer_status(node, ChangePeerStatus(member, request.match_info["peer"], action))
+    await flash(request, f"{DONE[action]} {changed.name}.")
     return see_other("/peers")
 
 
