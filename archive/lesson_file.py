@@ -16,7 +16,15 @@ from typing import Any, ClassVar
 import yaml
 
 from archive.errors import InvalidLesson
-from archive.record import Consent, Label, Lesson, Subject, validate_lesson
+from archive.record import (
+    LABEL_ORDER,
+    SUBJECT_ORDER,
+    Consent,
+    Label,
+    Lesson,
+    Subject,
+    validate_lesson,
+)
 
 MAX_FILE_BYTES = 512 * 1024
 OPTIONAL_FIELDS = {
@@ -34,8 +42,8 @@ CONSENT_FIELDS = {
     "purposes",
     "subjects",
 }
-SUBJECT_FIELDS = {"pseudonym", "share", "recorded", "photographed", "expires", "withdrawn"}
-LABEL_FIELDS = {"type", "name", "community"}
+SUBJECT_FIELDS = set(SUBJECT_ORDER)  # a file names the same fields the record holds
+LABEL_FIELDS = set(LABEL_ORDER)
 
 IdResolver = Callable[[str], bytes]
 

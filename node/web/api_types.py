@@ -12,7 +12,19 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from archive.record import KINDS, SENSITIVITIES
+from archive.record import (
+    KINDS,
+    LABEL_TYPES,
+    MAX_BODY_BYTES,
+    MAX_LABEL_TEXT,
+    MAX_LABELS,
+    MAX_REGION,
+    MAX_SUMMARY,
+    MAX_TAG,
+    MAX_TAGS,
+    MAX_TITLE,
+    SENSITIVITIES,
+)
 from federation.invites import DEFAULT_TTL
 from federation.peers import PEER_STATUSES
 from federation.revocation import REASONS
@@ -95,25 +107,32 @@ class PairInput(Struct, forbid_unknown_fields=True):
 
 
 class Label(Struct):
-    type: str
-    name: str
-    community: str = ""
+    type: Literal[LABEL_TYPES]  # type: ignore[valid-type]
+    name: Annotated[str, Meta(max_length=MAX_TAG)]
+    community: Annotated[str, Meta(max_length=MAX_LABEL_TEXT)] = ""
 
 
 class LessonInput(Struct, forbid_unknown_fields=True):
     """The front matter of a lesson file, plus its body (docs/reference/lesson-format.md).
 
-    The route hands these fields to the lesson-file parser (``draft_from_fields``), the one
-    place that checks a lesson's fields and limits, as ``rhizome lesson add`` does; a test
-    keeps this type's field names equal to the parser's."""
+    The route hands these fields to the lesson-file parser (``draft_from_fields``) and
+    ``validate_lesson``, which check them as for ``rhizome lesson add``; the limits here are
+    the record's own (archive/record.py), and a test keeps the field names the parser's."""
 
-    title: str
+    title: Annotated[str, Meta(max_length=MAX_TITLE)]
     kind: Kind
-    body: Annotated[str, Meta(description="the lesson in Markdown")]
-    summary: str | UnsetType = UNSET
+    body: Annotated[
+        str, Meta(description=f"the lesson in Markdown, at most {MAX_BODY_BYTES:,} bytes of UTF-8")
+    ]
+    summary: Annotated[str, Meta(max_length=MAX_SUMMARY)] | UnsetType = UNSET
     language: Annotated[str, Meta(description="BCP 47; default: the node's")] | UnsetType = UNSET
-    region: Annotated[str, Meta(description="default: the node's")] | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
+    region: (
+        Annotated[str, Meta(max_length=MAX_REGION, description="default: the node's")] | UnsetType
+    ) = UNSET
+    tags: (
+        Annotated[list[Annotated[str, Meta(max_length=MAX_TAG)]], Meta(max_length=MAX_TAGS)]
+        | UnsetType
+    ) = UNSET
     sensitivity: Sensitivity = "low"
     consent: (
         Annotated[
@@ -122,7 +141,7 @@ class LessonInput(Struct, forbid_unknown_fields=True):
         ]
         | UnsetType
     ) = UNSET
-    labels: list[Label] | UnsetType = UNSET
+    labels: Annotated[list[Label], Meta(max_length=MAX_LABELS)] | UnsetType = UNSET
     supersedes: (
         Annotated[str, Meta(description="id or prefix of the version this replaces")] | UnsetType
     ) = UNSET

@@ -10,14 +10,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.record import MAX_LABELS, MAX_SUBJECTS, Lesson
+from archive.record import (
+    LABEL_TYPES,
+    MAX_BODY_BYTES,
+    MAX_LABEL_TEXT,
+    MAX_LABELS,
+    MAX_SUBJECTS,
+    MAX_TAG,
+    SUBJECT_ORDER,
+    Lesson,
+)
 from node.node import Node
 from node.web.pages.common import Form, field, peer_names
 from node.web.pages.words import day
 
 BLANK_SUBJECT_ROWS = 2
 BLANK_LABEL_ROWS = 1
-SUBJECT_FLAGS = ("share", "recorded", "photographed", "withdrawn")
+SUBJECT_FLAGS = tuple(name for name in SUBJECT_ORDER if name not in ("pseudonym", "expires"))
+
+
+def read_cap(limit: int) -> int:
+    """How much of a field the form reads: well past the lesson's own limit (archive/record.py,
+    the one declaration, which ``validate_lesson`` enforces with the field named), so a value
+    over it comes back in the form with that message; only absurd input is refused as 400."""
+    return max(4 * limit, 1_000)
+
+
+DATE_CHARS = 100  # an ISO 8601 date or date-time, with room for what people type
 TEXT_FIELDS = (
     "title", "kind", "summary", "body", "language", "region", "tags", "sensitivity",
     "consent_basis", "consent_scope", "consent_regions_allow", "consent_regions_deny",
@@ -78,24 +97,26 @@ def values_of(lesson: Lesson, node: Node) -> dict[str, Any]:
 
 def values_from_form(form: Form) -> dict[str, Any]:
     """What was typed, as the form shows it again (nothing checked yet)."""
-    values: dict[str, Any] = {name: field(form, name, 300_000) for name in TEXT_FIELDS}
+    values: dict[str, Any] = {
+        name: field(form, name, read_cap(MAX_BODY_BYTES)) for name in TEXT_FIELDS
+    }
     values["consent_peers"] = [
         value for value in form.getall("consent_peers", []) if isinstance(value, str)
     ]
     values["consent_reshare"] = "consent_reshare" in form
     subjects = [
         {
-            "pseudonym": field(form, f"subject_{i}_pseudonym", 200),
+            "pseudonym": field(form, f"subject_{i}_pseudonym", read_cap(MAX_TAG)),
             **{flag: f"subject_{i}_{flag}" in form for flag in SUBJECT_FLAGS},
-            "expires": field(form, f"subject_{i}_expires", 100),
+            "expires": field(form, f"subject_{i}_expires", read_cap(DATE_CHARS)),
         }
         for i in range(MAX_SUBJECTS + 1)
     ]
     labels = [
         {
-            "type": field(form, f"label_{i}_type", 100),
-            "name": field(form, f"label_{i}_name", 200),
-            "community": field(form, f"label_{i}_community", 5_000),
+            "type": field(form, f"label_{i}_type", read_cap(max(map(len, LABEL_TYPES)))),
+            "name": field(form, f"label_{i}_name", read_cap(MAX_TAG)),
+            "community": field(form, f"label_{i}_community", read_cap(MAX_LABEL_TEXT)),
         }
         for i in range(MAX_LABELS + 1)
     ]
