@@ -208,3 +208,8 @@ def own_withdrawals(db: sqlite_utils.Database, origin: str) -> list[tuple[str, s
         [origin],
     )
     return [(str(row[0]), str(row[1])) for row in rows]
+
+
+def tombstone_count(db: sqlite_utils.Database) -> int:
+    """Withdrawn record ids (one per id and revocation)."""
+    return int(db.execute("SELECT count(*) FROM tombstones").fetchone()[0])

@@ -19,3 +19,12 @@ def holders_of(
         list(record_ids),
     )
     return sorted(str(row[0]) for row in rows if row[0] != exclude)
+
+
+def sent_to(db: sqlite_utils.Database, record_id: str) -> list[tuple[str, int]]:
+    """(peer, when) for each peer we sent this record to, oldest first."""
+    rows = db.execute(
+        "SELECT peer_id, at FROM deliveries WHERE record_id = ? AND direction = 'sent' ORDER BY at",
+        [record_id],
+    )
+    return [(str(peer_id), int(at)) for peer_id, at in rows]

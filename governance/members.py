@@ -92,6 +92,19 @@ def active_member(db: sqlite_utils.Database, name: str) -> Member:
     return member
 
 
+def password_hash_of(db: sqlite_utils.Database, name: str) -> str | None:
+    """The password hash of an active member who has one; None for anyone else."""
+    row = db.execute(
+        "SELECT password_hash FROM members WHERE name = ? AND removed_at IS NULL", [name]
+    ).fetchone()
+    return None if row is None or not row[0] else str(row[0])
+
+
+def set_password_hash(db: sqlite_utils.Database, name: str, password_hash: str) -> None:
+    """Store a member's new password hash (argon2id, made by the caller)."""
+    db.execute("UPDATE members SET password_hash = ? WHERE name = ?", [password_hash, name])
+
+
 def list_members(db: sqlite_utils.Database, include_removed: bool = False) -> list[Member]:
     where = "" if include_removed else "WHERE removed_at IS NULL"
     rows = db.execute(f"SELECT {_COLUMNS} FROM members {where} ORDER BY name").fetchall()

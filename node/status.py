@@ -15,10 +15,13 @@ from typing import Any
 import sqlite_utils
 
 from archive.migrations import latest_version, schema_version
+from archive.record_facts import record_count
 from crypto.errors import KeyFileError
 from crypto.keyfile import is_protected
 from federation.exchanges import Exchange, last_exchange, last_inbound, recent_exchanges
+from federation.overview import revocations_waiting_per_peer
 from federation.peers import Peer, delivery_counts, list_peers
+from federation.receipt_status import receipts_missing
 from node import __version__
 from node.database import open_database
 from node.home import HomePaths
@@ -89,10 +92,8 @@ class NodeStatus:
 
 def peer_healths(db: sqlite_utils.Database, node_id: str) -> list[PeerHealth]:
     """Every peer we have not removed, with the health of its link (Peers and Status pages)."""
-    waiting = _per_peer(
-        db, "SELECT peer_id, count(*) FROM outbox WHERE kind = 'revocation' GROUP BY peer_id"
-    )
-    missing = _receipts_missing(db, node_id)
+    waiting = revocations_waiting_per_peer(db)
+    missing = receipts_missing(db, node_id)
     return [
         _peer_health(db, peer, waiting.get(peer.node_id, 0), missing.get(peer.node_id, 0))
         for peer in list_peers(db)
@@ -110,7 +111,7 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
         key_sealed=_key_sealed(paths.key),
         served_by=current_holder(paths.root),
         disk_free=shutil.disk_usage(paths.root).free,
-        records=int(db.execute("SELECT count(*) FROM records").fetchone()[0]),
+        records=record_count(db),
         peers=peers,
     )
 
@@ -146,25 +147,6 @@ def _reachable(peer: Peer, history: list[Exchange]) -> str:
     if peer.last_error:
         return "no"
     return "yes" if peer.last_sync else "unknown"
-
-
-def _per_peer(
-    db: sqlite_utils.Database, sql: str, params: list[Any] | None = None
-) -> dict[str, int]:
-    return {str(peer): int(count) for peer, count in db.execute(sql, params or [])}
-
-
-def _receipts_missing(db: sqlite_utils.Database, node_id: str) -> dict[str, int]:
-    """Per peer: our own withdrawals of records we sent it, with no purge receipt from it."""
-    return _per_peer(
-        db,
-        "SELECT peer_id, count(*) FROM (SELECT DISTINCT t.revocation_id, d.peer_id "
-        "FROM revocations r JOIN tombstones t ON t.revocation_id = r.revocation_id "
-        "JOIN deliveries d ON d.record_id = t.record_id AND d.direction = 'sent' "
-        "WHERE r.origin = ? AND NOT EXISTS (SELECT 1 FROM receipts c "
-        "WHERE c.revocation_id = t.revocation_id AND c.holder = d.peer_id)) GROUP BY peer_id",
-        [node_id],
-    )
 
 
 def _key_sealed(path: Path) -> bool | None:

@@ -8,7 +8,13 @@ import click
 
 from archive.db import transaction
 from archive.event_log import append_event
-from governance.members import check_roles, list_members, remove_member, set_roles
+from governance.members import (
+    check_roles,
+    list_members,
+    remove_member,
+    set_password_hash,
+    set_roles,
+)
 from governance.roles import ROLES
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
@@ -119,9 +125,6 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
     else:
         secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     with transaction(node.db):
-        node.db.execute(
-            "UPDATE members SET password_hash = ? WHERE name = ?",
-            [hash_password(secret), target.name],
-        )
+        set_password_hash(node.db, target.name, hash_password(secret))
         append_event(node.db, node.identity, "member.password", target.name, {}, node.now())
     console.print(f"Password set for {target.name}.", markup=False)

@@ -14,6 +14,7 @@ from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import Peer, get_peer
+from governance.members import set_password_hash
 from node.home import create_home, create_member
 from node.node import Node
 from node.web.app import create_app
@@ -76,9 +77,7 @@ async def start_hub(root: Path, index: int, base_port: int) -> Hub:
 
 def _set_password(node: Node, member: str, password: str) -> None:
     with transaction(node.db):
-        node.db.execute(
-            "UPDATE members SET password_hash = ? WHERE name = ?", [hash_password(password), member]
-        )
+        set_password_hash(node.db, member, hash_password(password))
 
 
 def add_member(hub: Hub, name: str, *roles: str) -> None:

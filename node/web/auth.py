@@ -34,7 +34,7 @@ from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from crypto.errors import RhizomeError
-from governance.members import Member, get_member
+from governance.members import Member, get_member, password_hash_of
 from governance.roles import require
 from node.node import Node
 from node.web.sign_in_guard import SignInGuard
@@ -130,10 +130,7 @@ def stand_in_hash() -> str:
 
 def stored_hash(node: Node, name: str) -> str | None:
     """The password hash of an active member who has one; None for anyone else."""
-    row = node.db.execute(
-        "SELECT password_hash FROM members WHERE name = ? AND removed_at IS NULL", [name]
-    ).fetchone()
-    return None if row is None or not row[0] else str(row[0])
+    return password_hash_of(node.db, name)
 
 
 def _hash_matches(stored: str | None, password: str) -> bool:

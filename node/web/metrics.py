@@ -10,12 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-import sqlite_utils
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from archive.record_facts import record_count
+from archive.tombstones import tombstone_count
+from federation.overview import (
+    last_sync_results,
+    peers_by_status,
+    revocation_deliveries_waiting,
+)
 from node.node import Node
 from node.web.errors import Handler
 
@@ -32,36 +38,23 @@ class ArchiveCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         db = self.node.db
-        yield _gauge(
-            "rhizome_records", "Records stored", _count(db, "SELECT count(*) FROM records")
-        )
+        yield _gauge("rhizome_records", "Records stored", record_count(db))
         peers = GaugeMetricFamily("rhizome_peers", "Peers by status", labels=["status"])
-        for status, count in db.execute("SELECT status, count(*) FROM peers GROUP BY status"):
+        for status, count in peers_by_status(db).items():
             peers.add_metric([status], count)
         yield peers
         yield _gauge(
             "rhizome_revocations_pending",
             "Revocations still to deliver to a peer",
-            _count(db, "SELECT count(*) FROM outbox WHERE kind = 'revocation'"),
+            revocation_deliveries_waiting(db),
         )
-        yield _gauge(
-            "rhizome_tombstones",
-            "Withdrawn record ids",
-            _count(db, "SELECT count(*) FROM tombstones"),
-        )
+        yield _gauge("rhizome_tombstones", "Withdrawn record ids", tombstone_count(db))
         syncs = CounterMetricFamily(
             "rhizome_sync_runs", "Syncs this node started", labels=["result"]
         )
-        rows = db.execute(
-            "SELECT last_error IS NULL, count(*) FROM peers WHERE last_sync IS NOT NULL GROUP BY 1"
-        )
-        for ok, count in rows:
+        for ok, count in last_sync_results(db).items():
             syncs.add_metric(["ok" if ok else "error"], count)
         yield syncs
-
-
-def _count(db: sqlite_utils.Database, sql: str) -> int:
-    return int(db.execute(sql).fetchone()[0])
 
 
 def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 from archive.queries import RecordFilters, RecordSummary, count_records, latest_records
 from archive.record import KINDS
 from archive.search import InvalidQuery, SearchHit, mark_hits, search
+from federation.overview import revocations_waiting
 from federation.peers import list_peers
 from governance.quarantine import quarantined_records
 from node.web.pages.common import html_page, readable, render
@@ -23,10 +24,7 @@ MAX_OFFSET = 10_000
 async def home(request: web.Request) -> web.Response:
     node = await readable(request)
     db = node.db
-    pending = db.execute(
-        "SELECT count(DISTINCT item_id), count(DISTINCT peer_id) FROM outbox "
-        "WHERE kind = 'revocation'"
-    ).fetchone()
+    pending = revocations_waiting(db)
     context = {
         "lessons": count_records(db, latest_only=True),
         "peers": sum(1 for peer in list_peers(db) if peer.status == "active"),

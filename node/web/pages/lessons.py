@@ -9,7 +9,8 @@ from markupsafe import Markup
 
 from archive.errors import UnknownRecord
 from archive.queries import history, load_record, record_summary, translations
-from archive.tombstones import resolve_revoked_id
+from archive.tombstones import resolve_revoked_id, revocation_with_note
+from federation.ledger import sent_to
 from federation.peers import list_peers
 from federation.propagation import receipt_status
 from federation.revocation import REASONS, open_revocation
@@ -124,11 +125,7 @@ def lesson_context(
 
 def _deliveries(node: Node, record_id: str, names: dict[str, str]) -> list[tuple[str, int]]:
     """(peer, when) for each peer this hub sent the lesson to."""
-    rows = node.db.execute(
-        "SELECT peer_id, at FROM deliveries WHERE record_id = ? AND direction = 'sent' ORDER BY at",
-        [record_id],
-    )
-    return [(names.get(peer_id, peer_id), int(at)) for peer_id, at in rows]
+    return [(names.get(peer_id, peer_id), at) for peer_id, at in sent_to(node.db, record_id)]
 
 
 def _sharing(node: Node, record_id: str) -> list[tuple[str, Any]]:
@@ -187,10 +184,8 @@ async def revocation_page(request: web.Request) -> web.Response:
     node = await readable(request)
     record_id = resolve_revoked_id(node.db, request.match_info["id"])
     revocation_id, holders = receipt_status(node.db, record_id)
-    envelope, stored_note = node.db.execute(
-        "SELECT envelope, note FROM revocations WHERE revocation_id = ?", [revocation_id]
-    ).fetchone()
-    revocation = open_revocation(bytes(envelope))
+    envelope, stored_note = revocation_with_note(node.db, revocation_id)
+    revocation = open_revocation(envelope)
     names = peer_names(node)
     pending = sum(1 for holder in holders if holder.status == "pending")
     auto = request.query.get("auto") != "off"
