@@ -24,6 +24,7 @@ from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import ApproveLesson, RevokeLesson
 from node.node import Node
+from node.web.api_types import MAX_NOTE_CHARS  # the same limit as the API's
 from node.web.auth import acting_member, current_member, writing_member
 from node.web.keys import wake_outbox
 from node.web.pages.common import (
@@ -49,7 +50,6 @@ from node.web.pages.words import (
 from node.wording import plural
 
 routes = web.RouteTableDef()
-MAX_NOTE = 1_000
 REFRESH_SECONDS = 2
 
 
@@ -162,7 +162,7 @@ async def revoke(request: web.Request) -> web.Response:
     member = await writing_member(request, node)
     full_id = actions.revoker(node, member, request.match_info["id"]).id
     form = await form_of(request)
-    reason, note = field(form, "reason", 100), field(form, "note", MAX_NOTE).strip()
+    reason, note = field(form, "reason", 100), field(form, "note", MAX_NOTE_CHARS).strip()
     if reason not in REASONS:
         context = lesson_context(
             node, full_id, member, revoke_error="Choose why the lesson is withdrawn.",
