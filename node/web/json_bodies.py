@@ -157,6 +157,8 @@ def expectation(kind: msgspec.inspect.Type, value: Any) -> str:
     if isinstance(kind, msgspec.inspect.LiteralType):
         return f"must be one of {', '.join(str(v) for v in kind.values)}"
     if isinstance(kind, msgspec.inspect.IntType):
+        if kind.ge is None or kind.le is None:
+            return "must be a whole number"
         return f"must be a whole number from {kind.ge:,} to {kind.le:,}"
     if isinstance(kind, msgspec.inspect.StrType):
         if isinstance(value, str) and kind.max_length is not None:
