@@ -28,19 +28,27 @@ from archive.signed_record import SignedRecord
 from crypto.signing import SigningIdentity
 from federation.bundles import export_bundle, import_bundle, record_export
 from federation.client import PeerClient
-from federation.peers import Peer, change_peer_status, get_peer
-from federation.propagation import receipt_status, revoke, revoke_expired
+from federation.peers import Peer, get_peer
+from federation.propagation import receipt_status, revoke_expired
 from federation.revocation import Revocation
 from federation.sync import SyncReport, sync_with_peer
-from governance.approvals import approve
 from governance.policy_file import DEFAULT_POLICY
-from governance.quarantine import accept_quarantined, reject_quarantined
+from node.actions.lessons import (
+    ApproveLesson,
+    ReviewQuarantined,
+    RevokeLesson,
+    accept_lesson,
+    approve_lesson,
+    reject_lesson,
+    revoke_lesson,
+)
+from node.actions.peers import ChangePeerStatus, set_peer_status
 from node.config import load_config, render_config
-from node.home import CONFIG_FILE, create_home, create_member
+from node.home import CONFIG_FILE, OPERATOR, create_home, create_member
 from node.node import Node
 from tests.conftest import FakeClock
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode, bound_socket
-from tests.integration.revocation_helpers import admin_actor, port_socket, serve
+from tests.integration.revocation_helpers import port_socket, serve
 
 CURATORS = ("ana", "ben")
 # C is in another region, so that consent's region lists decide something.
@@ -227,24 +235,27 @@ class Federation:
     def record(self, name: str, record_id: str) -> SignedRecord:
         return load_record(self.node(name).db, record_id)
 
+    # Members act through node.actions, the functions the CLI, the JSON API and the web
+    # pages all call.
+
     def approve(self, name: str, record_id: str, curator: str) -> bool:
         node = self.node(name)
-        member = node.member(curator)
-        identity = node.member_identity(curator)
-        return approve(node.db, node.identity, member, identity, record_id, False, node.now())
+        return approve_lesson(node, ApproveLesson(node.member(curator), record_id)).new
 
     def set_peer_status(self, name: str, other: str, status: str) -> None:
         """What ``rhizome peer suspend`` / ``resume`` do."""
-        event = {"active": "resume", "suspended": "suspend"}[status]
-        change_peer_status(self.node(name).db, node_id_of(other), event)
+        node, event = self.node(name), {"active": "resume", "suspended": "suspend"}[status]
+        set_peer_status(node, ChangePeerStatus(node.member(OPERATOR), node_id_of(other), event))
 
     def revoke_expired(self, name: str) -> list[Revocation]:
         """What the node's housekeeping does: withdraw what its consent let expire."""
         return revoke_expired(self.node(name).local_node())
 
-    def revoke(self, name: str, record_id: str) -> Revocation:
+    def revoke(self, name: str, record_id: str) -> tuple[str, ...]:
+        """The operator withdraws a lesson; the ids withdrawn with it."""
         node = self.node(name)
-        return revoke(node.local_node(), record_id, admin_actor(node), "consent-withdrawn", None)
+        request = RevokeLesson(node.member(OPERATOR), record_id, "consent-withdrawn")
+        return revoke_lesson(node, request).record_ids
 
     def pair(self, inviter: str, joiner: str) -> None:
         inviting, joining = self.slots[inviter].running, self.slots[joiner].running
@@ -330,8 +341,8 @@ class Federation:
     def review(self, name: str, record_id: str, accept: bool) -> None:
         """A curator accepts or rejects a record waiting in quarantine."""
         node = self.node(name)
-        review = accept_quarantined if accept else reject_quarantined
-        review(node.db, node.identity, record_id, CURATORS[0], node.now())
+        review = accept_lesson if accept else reject_lesson
+        review(node, ReviewQuarantined(node.member(CURATORS[0]), record_id))
 
     def holdings(self, name: str) -> dict[str, str | None]:
         """Record id -> the peer it came from (None: written here), of every record held."""

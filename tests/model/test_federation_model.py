@@ -155,8 +155,8 @@ class FederationModel(FederationMachine):
         """The origin withdraws one of its lessons (with its versions and translations)."""
         self.begin()
         node, record_id = _choose(self.own_held(), pick)
-        revocation = self.fed.revoke(node, record_id)
-        self.memory.revocations.append(ModelRevocation(node, revocation.record_ids, self.step))
+        withdrawn = self.fed.revoke(node, record_id)
+        self.memory.revocations.append(ModelRevocation(node, withdrawn, self.step))
         note("revoked")
 
     @precondition(lambda self: self.up() and self.expiring())
