@@ -45,9 +45,19 @@ from tests.integration.revocation_helpers import (
     serve,
     statuses,
 )
-from tests.web.conftest import Client, ClientFactory, members, page, post, signed_in
-from tests.web.test_lesson_form import FORM
-from tests.web_api.conftest import LESSON, assert_error, assert_healthy, basic
+from tests.web.conftest import (
+    LESSON,
+    Client,
+    ClientFactory,
+    assert_error,
+    assert_healthy,
+    basic,
+    members,
+    page,
+    post,
+    signed_in,
+)
+from tests.web.pages.test_lesson_form import FORM
 
 __all__ = ["members", "small_disk"]  # fixtures used by name
 TABLES = ("records", "records_fts", "events", "tombstones", "revocations", "outbox", "strikes")

@@ -13,7 +13,7 @@ from node.node import Node
 from node.web.app import create_app
 from node.web.keys import SYNC
 from tests.conftest import START
-from tests.web_api.conftest import (
+from tests.web.conftest import (
     Client,
     ClientFactory,
     Served,

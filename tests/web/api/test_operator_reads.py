@@ -18,7 +18,7 @@ from node.node import Node
 from node.web.app import create_app
 from node.web.errors import Handler
 from tests.conftest import SEED_B, START, FakeClock, HomeFactory
-from tests.web_api.conftest import (
+from tests.web.conftest import (
     LESSON,
     Client,
     ClientFactory,
@@ -207,7 +207,7 @@ async def test_members_and_their_roles_without_secrets(client: Client, members: 
     roles = {m["name"]: m["roles"] for m in body["members"]}
     assert roles == {
         "admin": ["admin"], "amina": ["author"], "chidi": ["curator"], "sefu": ["steward"],
-        "tariq": ["curator", "author"],
+        "tariq": ["curator", "author"], "ana": ["author"], "cora": ["curator"], "sam": ["steward"],
     }  # fmt: skip
     assert all(set(m) == {"name", "roles", "key", "added"} for m in body["members"])
     assert "argon2" not in await response.text()

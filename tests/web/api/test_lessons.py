@@ -16,17 +16,17 @@ from archive.signed_record import sign_lesson
 from federation.peers import record_deliveries, save_peer
 from node.node import Node
 from node.web.api_writes import MAX_JSON_BYTES
-from tests.web_api.conftest import (
+from tests.web.conftest import (
     LESSON,
     Client,
     add_lesson,
+    api_session,
     assert_error,
     assert_healthy,
     basic,
     counts,
     csrf,
     json_of,
-    signed_in,
 )
 
 LESSONS = "/api/v1/lessons"
@@ -177,7 +177,7 @@ async def test_a_removed_member_cannot_write(client: Client, members: Node) -> N
 
 
 async def test_a_session_write_needs_its_csrf_token(client: Client, members: Node) -> None:
-    token = await signed_in(client, "amina")
+    token = await api_session(client, "amina")
     before = counts(members)
     for headers in ({}, csrf("not-the-token"), csrf("")):
         response = await client.post(LESSONS, json=LESSON, headers=headers)

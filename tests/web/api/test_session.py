@@ -8,16 +8,16 @@ from click.testing import CliRunner
 
 from node.cli import main as rhizome
 from node.node import Node
-from tests.web_api.conftest import (
+from tests.web.conftest import (
     LESSON,
     PASSWORD,
     Client,
+    api_session,
     assert_error,
     basic,
     counts,
     csrf,
     json_of,
-    signed_in,
 )
 
 SESSION = "/api/v1/session"
@@ -30,7 +30,7 @@ async def test_a_stranger_has_no_member_but_a_token(client: Client) -> None:
 
 
 async def test_sign_in_write_and_sign_out(client: Client, members: Node) -> None:
-    token = await signed_in(client, "amina")
+    token = await api_session(client, "amina")
     shown = await json_of(await client.get(SESSION))
     assert (shown["member"], shown["roles"], shown["csrf_token"]) == ("amina", ["author"], token)
     added = await client.post("/api/v1/lessons", json=LESSON, headers=csrf(token))
@@ -44,8 +44,8 @@ async def test_sign_in_write_and_sign_out(client: Client, members: Node) -> None
 
 
 async def test_a_new_sign_in_gets_a_new_token(client: Client) -> None:
-    first = await signed_in(client, "amina")
-    assert await signed_in(client, "chidi") != first
+    first = await api_session(client, "amina")
+    assert await api_session(client, "chidi") != first
 
 
 @pytest.mark.parametrize(

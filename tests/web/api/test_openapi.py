@@ -18,7 +18,7 @@ from node.web.api_types import (
 )
 from node.web.app import create_app
 from node.web.openapi import document
-from tests.web_api.conftest import Client, json_of
+from tests.web.conftest import Client, json_of
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 # The write operations that need a member (sign-in and sign-out are for anyone).

@@ -18,7 +18,7 @@ from node.cli import main as rhizome
 from node.node import Node
 from node.web.json_logs import JsonFormatter, TextFormatter, configure_logging
 from tests.conftest import START
-from tests.web_api.conftest import LESSON, Client, basic, json_of
+from tests.web.conftest import LESSON, Client, basic, json_of
 
 SECRET = {
     "title": "Meeting point behind the bakery on Ngong Road",

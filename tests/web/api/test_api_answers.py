@@ -22,8 +22,8 @@ from federation.sharing import Sharing
 from node.node import Node
 from node.web.openapi import OPERATIONS, document
 from tests.conftest import START
-from tests.web_api.conftest import LESSON, PASSWORD, Client, Served, basic
-from tests.web_api.test_operator_reads import quarantine_on
+from tests.web.api.test_operator_reads import quarantine_on
+from tests.web.conftest import LESSON, PASSWORD, Client, Served, basic
 
 JSON_OPERATIONS = {(op.method, op.path) for op in OPERATIONS if op.plain is None}
 
