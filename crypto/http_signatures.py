@@ -27,36 +27,60 @@ What is covered, and why:
 * ``keyid`` is the sender's node id: the public key is inside it, so checking a signature
   needs no lookup. Whether that node is a peer we trust is the caller's decision, made on the
   node id :func:`verify_request` returns.
-* ``created`` must lie within ``max_skew`` of the receiver's clock and :class:`ReplayGuard`
-  remembers signatures for that long, so a captured request cannot be sent again; the random
-  ``nonce`` makes two identical requests in the same second sign differently.
+* ``created`` must lie within ``max_skew`` of the receiver's clock and the replay memory
+  (:mod:`crypto.replay_guard`) remembers signatures for that long, so a captured request
+  cannot be sent again; the random ``nonce`` makes two identical requests in the same second
+  sign differently.
+
+Verifying: the library parses the signature headers (once) and checks the signature, the
+tag and the covered components; what it returns is then held to this profile (one label,
+exactly these components and parameters, a fresh ``created``, our node as the recipient).
+Only the two fields whose shape is fixed (one 64-byte ``Signature``, one sha-256
+``Content-Digest``) are matched before it, so no oddly spelled variant reaches it.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
-import heapq
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
 
 import cryptography.exceptions
-import http_sf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from http_message_signatures import (
     ContentDigest,
     HTTPMessageSignaturesException,
     HTTPMessageSigner,
     HTTPMessageVerifier,
+    HTTPSignatureKeyResolver,
     InvalidSignature,
     MappingKeyResolver,
+    VerifyResult,
     algorithms,
 )
 
-from crypto.errors import CryptoError, InvalidNodeId
+from crypto.errors import CryptoError, InvalidNodeId, RhizomeError
 from crypto.node_id import node_id_from_public_key, normalize_node_id, public_key_from_node_id
-from crypto.signing import SIGNATURE_SIZE, SigningIdentity
+from crypto.replay_guard import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SKEW, ReplayGuard, ReplayMemory
+from crypto.signature_rejected import Reason, SignatureRejected
+from crypto.signing import SigningIdentity
+
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_SKEW",
+    "Reason",
+    "ReplayGuard",
+    "ReplayMemory",
+    "SignatureRejected",
+    "SignedHead",
+    "sign_request",
+    "verify_request",
+    "verify_request_body",
+    "verify_request_head",
+]
 
 LABEL = "rhizome"
 TAG = "rhizome/federation/v1"
@@ -64,10 +88,7 @@ ALGORITHM = "ed25519"
 COVERED_COMPONENTS = ("@method", "@path", "@query", "content-digest", "rhizome-recipient")
 RECIPIENT_HEADER = "Rhizome-Recipient"
 DIGEST_ALGORITHM = "sha-256"
-DIGEST_SIZE = 32
 NONCE_BYTES = 16
-DEFAULT_MAX_SKEW = 300
-DEFAULT_MAX_ENTRIES = 100_000
 # Our own headers are under 400 characters; the cap stops a peer from making us parse megabytes.
 MAX_HEADER_LENGTH = 4096
 
@@ -78,37 +99,14 @@ _SIGNATURE_HEADERS = {
     "signature-input": "Signature-Input",
     "signature": "Signature",
 }
+# The only spellings we accept: one 64-byte Ed25519 signature under our label, and one
+# SHA-256 digest (one algorithm, one way to read the field), in padded base64.
+_SIGNATURE_SHAPE = re.compile(rf"{LABEL}=:([A-Za-z0-9+/]{{86}}==):")
+_DIGEST_SHAPE = re.compile(rf"{DIGEST_ALGORITHM}=:[A-Za-z0-9+/]{{43}}=:")
+_COVERED = sorted(f'"{component}"' for component in COVERED_COMPONENTS)
 # The library wants an absolute URL; a server only has the request target. The authority is
 # not covered, so any will do, and ".invalid" can never name a real host (RFC 2606).
 _ORIGIN_FORM_BASE = "https://rhizome.invalid"
-
-Reason = Literal[
-    "missing",
-    "malformed",
-    "digest_mismatch",
-    "stale",
-    "replayed",
-    "bad_signature",
-    "unknown_key",
-    "wrong_recipient",
-]
-
-
-class SignatureRejected(CryptoError):
-    """A federation request's signature was refused; ``reason`` names the failed check.
-
-    Answer 401 and do not act on the request. On the sending side: "stale" means the two
-    clocks disagree (set them by NTP); "replayed" means the same signed request was sent twice
-    (sign each attempt anew); anything else means the request was not made by
-    :func:`sign_request` or was changed on its way.
-    """
-
-    http_status = 401
-    code = "unauthenticated"
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        self.reason: Reason = reason
-        super().__init__(f"request signature rejected ({reason}): {message}")
 
 
 @dataclass
@@ -120,12 +118,46 @@ class _Request:
     headers: dict[str, str]
 
 
-class _CallerClockVerifier(HTTPMessageVerifier):
-    """The library checks ``created`` against the wall clock. We check it against the
-    caller's ``now`` before the library runs (sans-IO, testable), so its check is off."""
+@dataclass(frozen=True)
+class SignedHead:
+    """A request head whose signature verified: what the body check and the routes use, so
+    nothing parses the signature headers again."""
 
-    def validate_created_and_expires(self, sig_input: object, max_age: object = None) -> None:
-        return None
+    signer: str  # the node id in keyid, normalized
+    created: int
+    signature: bytes
+    content_digest: str
+    max_skew: int
+
+
+class _CallerClockVerifier(HTTPMessageVerifier):
+    """Freshness is ours to judge, against the caller's ``now`` (sans-IO, and the replay
+    memory's window depends on it). The library judges ``created`` against the wall clock
+    within ``max_clock_skew``; that tolerance is widened so its check never decides."""
+
+    max_clock_skew = datetime.timedelta(days=100 * 365)
+
+
+class _NodeIdKeys(HTTPSignatureKeyResolver):
+    """A keyid is a node id, and the public key is inside it. ``accept`` sees the node id
+    before any signature is checked and may refuse it (a stranger stops there)."""
+
+    def __init__(self, accept: Callable[[str], object]) -> None:
+        self.accept = accept
+
+    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey:
+        try:
+            public_key = public_key_from_node_id(key_id)
+        except InvalidNodeId as error:
+            raise SignatureRejected("unknown_key", f"keyid is not a node id: {error}") from error
+        self.accept(node_id_from_public_key(public_key))
+        try:
+            return Ed25519PublicKey.from_public_bytes(public_key)
+        except ValueError as error:
+            raise SignatureRejected("unknown_key", "keyid does not hold an Ed25519 key") from error
+
+    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
+        raise CryptoError("this resolver only verifies")
 
 
 def sign_request(
@@ -189,25 +221,16 @@ def verify_request(
     """Check a federation request's signature; return the signer's node id (normalized).
 
     ``url`` is the request target as received (``/path?query``, e.g. aiohttp's
-    ``request.raw_path``) or an absolute URL. Raises :class:`SignatureRejected`. The cheap
-    checks run first, and the replay guard remembers only requests that passed all others,
-    so forgeries cannot fill it (anyone can mint a node key, so its size bound still matters).
-    The caller caps the body before this hashes it, and decides whether the node is a peer.
+    ``request.raw_path``) or an absolute URL. Raises :class:`SignatureRejected`. The replay
+    memory remembers only requests that passed all other checks, so forgeries cannot fill it
+    (anyone can mint a node key, so its size bound still matters). The caller caps the body
+    before this hashes it, and decides whether the node is a peer.
     """
-    if max_skew > replay_guard.window:
-        # The guard would forget a signature while it is still fresh enough to be replayed.
-        raise ValueError(f"max_skew {max_skew} exceeds the replay guard's {replay_guard.window} s")
-    fields = _signature_fields(headers)
-    created, keyid = _parse_signature_input(fields["signature-input"])
-    signature = _parse_signature(fields["signature"])
-    public_key = _public_key(keyid)
-    _check_fresh(created, now, max_skew)
-    _check_digest(fields["content-digest"], body)
-    _check_signature(_Request(method, _absolute(url), fields), keyid, public_key)
-    if fields["rhizome-recipient"] != normalize_node_id(recipient):
-        raise SignatureRejected("wrong_recipient", "the request was signed for another node")
-    replay_guard.check_and_remember(signature, created, now)
-    return node_id_from_public_key(public_key)
+    _check_window(max_skew, replay_guard)  # a programming error: said before anything else
+    head = verify_request_head(
+        method, url, headers, now=now, recipient=recipient, max_skew=max_skew
+    )
+    return verify_request_body(head, body, now=now, replay_guard=replay_guard)
 
 
 def verify_request_head(
@@ -218,20 +241,46 @@ def verify_request_head(
     now: int,
     recipient: str,
     max_skew: int = DEFAULT_MAX_SKEW,
-) -> str:
-    """The checks of :func:`verify_request` that need no body: the signature covers the
-    ``Content-Digest`` header, not the body, so it can be verified before a byte of the body
-    is read, and only the key's holder makes the receiver read one. :func:`verify_request`
-    must still run on the body (the digest, and the replay memory)."""
+    accept: Callable[[str], object] = lambda node_id: None,
+) -> SignedHead:
+    """The checks that need no body: the signature covers the ``Content-Digest`` header, not
+    the body, so it can be verified before a byte of the body is read, and only the key's
+    holder makes the receiver read one. ``accept`` is called with the claimed node id before
+    the signature is checked and may raise (the routes refuse a node that is not a peer).
+    :func:`verify_request_body` must still run on the body (the digest, the replay memory)."""
     fields = _signature_fields(headers)
-    created, keyid = _parse_signature_input(fields["signature-input"])
-    _parse_signature(fields["signature"])
-    public_key = _public_key(keyid)
+    signature = _signature_bytes(fields["signature"])
+    if not _DIGEST_SHAPE.fullmatch(fields["content-digest"]):
+        shape = f"Content-Digest must be one {DIGEST_ALGORITHM} digest"
+        raise SignatureRejected("malformed", shape)
+    result = _verified(_Request(method, _absolute(url), fields), accept)
+    created, keyid = _check_profile(result)
     _check_fresh(created, now, max_skew)
-    _check_signature(_Request(method, _absolute(url), fields), keyid, public_key)
     if fields["rhizome-recipient"] != normalize_node_id(recipient):
         raise SignatureRejected("wrong_recipient", "the request was signed for another node")
-    return node_id_from_public_key(public_key)
+    signer = normalize_node_id(keyid)  # the resolver proved keyid is a node id
+    return SignedHead(signer, created, signature, fields["content-digest"], max_skew)
+
+
+def verify_request_body(
+    head: SignedHead, body: bytes, *, now: int, replay_guard: ReplayMemory
+) -> str:
+    """The body against the signed digest, then the replay memory; the signer's node id."""
+    _check_window(head.max_skew, replay_guard)
+    try:
+        ContentDigest.verify(head.content_digest, body)
+    except InvalidSignature as error:
+        raise SignatureRejected(
+            "digest_mismatch", "Content-Digest does not match the body"
+        ) from error
+    replay_guard.check_and_remember(head.signature, head.created, now)
+    return head.signer
+
+
+def _check_window(max_skew: int, replay_guard: ReplayMemory) -> None:
+    if max_skew > replay_guard.window:
+        # The guard would forget a signature while it is still fresh enough to be replayed.
+        raise ValueError(f"max_skew {max_skew} exceeds the replay guard's {replay_guard.window} s")
 
 
 def _absolute(url: str) -> str:
@@ -252,92 +301,64 @@ def _signature_fields(headers: Mapping[str, str]) -> dict[str, str]:
             raise SignatureRejected(
                 "malformed", f"{_SIGNATURE_HEADERS[key]} is over {MAX_HEADER_LENGTH} characters"
             )
-        found[key] = value
+        found[key] = value.strip(" \t")  # as a structured-field parser reads it
     if missing := [shown for key, shown in _SIGNATURE_HEADERS.items() if key not in found]:
         raise SignatureRejected("missing", f"the request has no {', '.join(missing)} header")
     return found
 
 
-def _reject_duplicate(key: str, context: str) -> None:
-    # Structured fields let a repeated key silently win; a signed field must not be ambiguous.
-    raise ValueError(f"duplicate {context} key {key!r}")
-
-
-def _parse_dictionary(shown: str, value: str) -> Mapping[str, object]:
-    try:
-        parsed = http_sf.parse(
-            value.encode("ascii"), tltype="dictionary", on_duplicate_key=_reject_duplicate
+def _signature_bytes(value: str) -> bytes:
+    if not (match := _SIGNATURE_SHAPE.fullmatch(value)):
+        raise SignatureRejected(
+            "malformed", f'Signature must be one 64-byte :base64: value labelled "{LABEL}"'
         )
-    except (ValueError, TypeError) as error:  # UnicodeEncodeError and StructuredFieldError
-        raise SignatureRejected("malformed", f"{shown} does not parse: {error}") from error
-    if not isinstance(parsed, dict):
-        raise SignatureRejected("malformed", f"{shown} is not a dictionary")
-    return parsed
+    return base64.b64decode(match[1], validate=True)
 
 
-def _labelled_member(shown: str, value: str) -> object:
-    dictionary = _parse_dictionary(shown, value)
-    if list(dictionary) != [LABEL]:
-        raise SignatureRejected("malformed", f'{shown} must hold one signature labelled "{LABEL}"')
-    return dictionary[LABEL]
+def _verified(request: _Request, accept: Callable[[str], object]) -> VerifyResult:
+    """The library's verification of our one signature (by tag), covering our components."""
+    verifier = _CallerClockVerifier(
+        signature_algorithm=algorithms.ED25519, key_resolver=_NodeIdKeys(accept)
+    )
+    try:
+        results = verifier.verify(
+            request, max_age=None, expect_tag=TAG, require_components=COVERED_COMPONENTS
+        )
+    except HTTPMessageSignaturesException as error:
+        cause = error.__cause__
+        if isinstance(cause, RhizomeError):  # our key lookup, or the caller's refusal
+            raise cause from None
+        if isinstance(cause, cryptography.exceptions.InvalidSignature):
+            raise SignatureRejected(
+                "bad_signature", "the signature does not match this request and key"
+            ) from error
+        raise SignatureRejected("malformed", f"cannot check the signature: {error}") from error
+    if len(results) != 1:
+        raise SignatureRejected("malformed", f'the request must hold one signature tagged "{TAG}"')
+    return results[0]
 
 
-def _parse_signature_input(value: str) -> tuple[int, str]:
-    """``created`` and ``keyid`` of a Signature-Input that has exactly our shape."""
-    member = _labelled_member("Signature-Input", value)
-    if not (isinstance(member, tuple) and isinstance(member[0], list)):
-        raise SignatureRejected("malformed", "Signature-Input must be a list of components")
-    components, parameters = member
-    covered = sorted(_bare_name(component) for component in components)
-    if covered != sorted(COVERED_COMPONENTS):
+def _check_profile(result: VerifyResult) -> tuple[int, str]:
+    """``created`` and ``keyid`` of a verified signature that has exactly our shape."""
+    if result.label != LABEL:
+        raise SignatureRejected("malformed", f'the signature must be labelled "{LABEL}"')
+    covered = sorted(name for name in result.covered_components if name != '"@signature-params"')
+    if covered != _COVERED:
         raise SignatureRejected(
             "malformed", f"the signature must cover exactly {' '.join(COVERED_COMPONENTS)}"
         )
-    return _check_parameters(parameters)
-
-
-def _bare_name(component: object) -> str:
-    # A parameter (;sf, ;key=, ;bs) makes a component cover something else than we require.
-    if isinstance(component, tuple) and isinstance(component[0], str) and component[1] == {}:
-        return component[0]
-    return "?"
-
-
-def _check_parameters(parameters: Mapping[str, object]) -> tuple[int, str]:
+    parameters = result.parameters
     if set(parameters) != _PARAMETERS:
         expected = ", ".join(sorted(_PARAMETERS))
         raise SignatureRejected("malformed", f"Signature-Input parameters must be {expected}")
     created, keyid, nonce = parameters["created"], parameters["keyid"], parameters["nonce"]
-    if type(created) is not int:  # a structured-field boolean is an int to Python
-        raise SignatureRejected("malformed", "created must be an integer")
-    if not isinstance(keyid, str):
-        raise SignatureRejected("malformed", "keyid must be a string")
     if not (isinstance(nonce, str) and nonce):
         raise SignatureRejected("malformed", "nonce must be a non-empty string")
-    if not (isinstance(parameters["alg"], str) and parameters["alg"] == ALGORITHM):
+    if parameters["alg"] != ALGORITHM:
         raise SignatureRejected("malformed", f'alg must be "{ALGORITHM}"')
-    if not (isinstance(parameters["tag"], str) and parameters["tag"] == TAG):
-        raise SignatureRejected("malformed", f'tag must be "{TAG}"')
+    if not (type(created) is int and isinstance(keyid, str)):  # the library checks these too
+        raise SignatureRejected("malformed", "created must be an integer and keyid a string")
     return created, keyid
-
-
-def _parse_signature(value: str) -> bytes:
-    member = _labelled_member("Signature", value)
-    if not (
-        isinstance(member, tuple)
-        and isinstance(member[0], bytes)
-        and len(member[0]) == SIGNATURE_SIZE
-        and member[1] == {}
-    ):
-        raise SignatureRejected("malformed", f"Signature must be {SIGNATURE_SIZE} bytes, :base64:")
-    return member[0]
-
-
-def _public_key(keyid: str) -> bytes:
-    try:
-        return public_key_from_node_id(keyid)
-    except InvalidNodeId as error:
-        raise SignatureRejected("unknown_key", f"keyid is not a node id: {error}") from error
 
 
 def _check_fresh(created: int, now: int, max_skew: int) -> None:
@@ -347,99 +368,3 @@ def _check_fresh(created: int, now: int, max_skew: int) -> None:
             "stale",
             f"created is {abs(created - now)} s {when}; clocks must agree within {max_skew} s",
         )
-
-
-def _check_digest(value: str, body: bytes) -> None:
-    """Only a single sha-256 digest is accepted: one algorithm, one way to read the field."""
-    dictionary = _parse_dictionary("Content-Digest", value)
-    member = dictionary.get(DIGEST_ALGORITHM)
-    if not (
-        len(dictionary) == 1
-        and isinstance(member, tuple)
-        and isinstance(member[0], bytes)
-        and len(member[0]) == DIGEST_SIZE
-    ):
-        raise SignatureRejected(
-            "malformed", f"Content-Digest must be one {DIGEST_ALGORITHM} digest"
-        )
-    try:
-        ContentDigest.verify(value, body)
-    except InvalidSignature as error:
-        raise SignatureRejected(
-            "digest_mismatch", "Content-Digest does not match the body"
-        ) from error
-
-
-def _check_signature(request: _Request, keyid: str, public_key: bytes) -> None:
-    try:
-        key = Ed25519PublicKey.from_public_bytes(public_key)
-    except ValueError as error:
-        raise SignatureRejected("unknown_key", "keyid does not hold an Ed25519 key") from error
-    verifier = _CallerClockVerifier(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys={keyid: key}, private_keys={}),
-    )
-    try:
-        verifier.verify(request, max_age=None, require_components=COVERED_COMPONENTS)
-    except HTTPMessageSignaturesException as error:
-        # The library wraps the Ed25519 failure; anything else is a request it cannot read.
-        if isinstance(error.__cause__, cryptography.exceptions.InvalidSignature):
-            raise SignatureRejected(
-                "bad_signature", "the signature does not match this request and key"
-            ) from error
-        raise SignatureRejected("malformed", f"cannot check the signature: {error}") from error
-
-
-class ReplayMemory(Protocol):
-    """What :func:`verify_request` needs to refuse a replay: :class:`ReplayGuard` in memory,
-    or one kept on disk so that it survives a restart (``federation.replay_memory``)."""
-
-    @property
-    def window(self) -> int:
-        """Seconds a signature is remembered; at least the accepted clock skew."""
-        ...
-
-    def check_and_remember(self, signature: bytes, created: int, now: int) -> None:
-        """Raise ``SignatureRejected("replayed")`` if seen before; otherwise remember it."""
-        ...
-
-
-class ReplayGuard:
-    """The signatures accepted in the last ``window`` seconds, so none is accepted twice.
-
-    Sans-IO: the caller passes the clock. Keyed by the signature, not the nonce: the
-    signature covers the nonce and the whole request, only the key's holder can make another
-    one for the same request, and re-spelling the headers does not change it. Bounded: past
-    ``max_entries`` the entries with the oldest ``created`` go first; they are the nearest to
-    going stale anyway, and memory stays fixed however fast valid requests arrive.
-    """
-
-    def __init__(
-        self, window: int = DEFAULT_MAX_SKEW, max_entries: int = DEFAULT_MAX_ENTRIES
-    ) -> None:
-        if window < 0 or max_entries < 1:
-            raise ValueError("a replay guard needs window >= 0 and max_entries >= 1")
-        self.window = window
-        self.max_entries = max_entries
-        self._seen: set[bytes] = set()
-        self._by_created: list[tuple[int, bytes]] = []  # a heap: oldest first
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def check_and_remember(self, signature: bytes, created: int, now: int) -> None:
-        """Raise ``SignatureRejected("replayed")`` if seen before; otherwise remember it."""
-        # An entry may go once its created time is beyond the window: verify_request
-        # refuses such a request as stale before asking us.
-        while self._by_created and self._by_created[0][0] < now - self.window:
-            self._forget_oldest()
-        if signature in self._seen:
-            raise SignatureRejected("replayed", "this signed request was already received")
-        if len(self._seen) >= self.max_entries:
-            self._forget_oldest()
-        self._seen.add(signature)
-        heapq.heappush(self._by_created, (created, signature))
-
-    def _forget_oldest(self) -> None:
-        _, signature = heapq.heappop(self._by_created)
-        self._seen.discard(signature)

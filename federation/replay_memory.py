@@ -12,7 +12,7 @@ fsync, and the write is cheaper than the one the handler itself does for most ro
 is why it stays on the event loop instead of taking a worker thread.
 
 Bounded: rows older than the window are pruned every :data:`PRUNE_EVERY` requests, and
-beyond ``max_entries`` the oldest go first (as :class:`crypto.http_signatures.ReplayGuard`
+beyond ``max_entries`` the oldest go first (as :class:`crypto.replay_guard.ReplayGuard`
 does in memory), so the table stays small however fast valid requests arrive.
 """
 
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from crypto.http_signatures import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SKEW, SignatureRejected
+from crypto.replay_guard import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SKEW
+from crypto.signature_rejected import SignatureRejected
 
 PRUNE_EVERY = 256
 

@@ -26,13 +26,13 @@ from aiohttp import web
 from crypto.errors import InvalidNodeId
 from crypto.http_signatures import (
     RECIPIENT_HEADER,
-    ReplayGuard,
-    ReplayMemory,
     SignatureRejected,
     verify_request,
+    verify_request_body,
     verify_request_head,
 )
 from crypto.node_id import normalize_node_id
+from crypto.replay_guard import ReplayGuard, ReplayMemory
 from federation import wire
 from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import (
@@ -89,15 +89,9 @@ GATE: web.AppKey[FederationGate] = web.AppKey("federation_gate", FederationGate)
 routes = web.RouteTableDef()
 
 
-async def _signed_body(
-    request: web.Request,
-    gate: FederationGate,
-    replay_guard: ReplayMemory | None = None,
-    limit: int = wire.MAX_BODY_BYTES,
-    deadline: float = REQUEST_DEADLINE,
-) -> tuple[str, bytes]:
-    if request.content_type != MSGPACK:
-        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
+async def _capped_body(
+    request: web.Request, limit: int = wire.MAX_BODY_BYTES, deadline: float = REQUEST_DEADLINE
+) -> bytes:
     if (request.content_length or 0) > limit:
         raise BodyTooLarge(f"the body is over the limit of {limit} bytes")
     try:
@@ -109,34 +103,7 @@ async def _signed_body(
         raise DeadlineExceeded("the request body took too long to arrive") from error
     except BodyOverLimit as error:
         raise BodyTooLarge(f"the body is over the limit of {limit} bytes") from error
-    signer = verify_request(
-        request.method,
-        request.raw_path,
-        request.headers,
-        body,
-        now=gate.responder.local.now(),
-        replay_guard=gate.replay_guard if replay_guard is None else replay_guard,
-        recipient=gate.responder.local.node_id,
-    )
-    return signer, body
-
-
-def _claimed_signer(request: web.Request) -> str:
-    """The keyid a request claims, only to pick its concurrency slot (verified later).
-
-    Slots are keyed by claimed id *and* remote address, so a stranger who claims a peer's id
-    uses up only slots of its own address, not the real peer's.
-    """
-    signature_input = request.headers.get("Signature-Input", "")[:4096]
-    start = signature_input.find('keyid="')
-    if start < 0:
-        return ""
-    try:
-        return normalize_node_id(
-            signature_input[start + 7 : signature_input.find('"', start + 7)][:80]
-        )
-    except InvalidNodeId:
-        return ""  # the signature check will say what is wrong
+    return body
 
 
 def _active_peer(gate: FederationGate, node_id: str) -> Peer:
@@ -152,23 +119,25 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
     gate = request.app[GATE]
     if request.content_type != MSGPACK:
         raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
-    claimed = _claimed_signer(request)
-    if not claimed:
+    if "Signature-Input" not in request.headers:
         raise SignatureRejected(
             "missing", "sign the request with your node key (a Signature-Input with a keyid)"
         )
-    _active_peer(gate, claimed)  # strangers stop here, before a body read or the replay memory
     # Only the key's holder gets its body read: the signature covers the digest header, so
-    # it is checked now, and the body against the digest once read.
+    # it is checked now, and the body against the digest once read. A node that is not an
+    # active peer stops as soon as its keyid is read, before its signature is checked.
     local = gate.responder.local
-    verify_request_head(
-        request.method, request.raw_path, request.headers, now=local.now(), recipient=local.node_id
-    )
-    slot = gate.slot(f"{claimed}@{request.remote}")
+    head = verify_request_head(
+        request.method, request.raw_path, request.headers, now=local.now(),
+        recipient=local.node_id, accept=lambda node_id: _active_peer(gate, node_id),
+    )  # fmt: skip
+    # Slots are keyed by node id *and* remote address, so a node stays within its own.
+    slot = gate.slot(f"{head.signer}@{request.remote}")
     if slot.locked():
         raise TooBusy("too many requests from your node at once; retry shortly")
     async with slot:
-        signer, body = await _signed_body(request, gate)
+        body = await _capped_body(request)
+        signer = verify_request_body(head, body, now=local.now(), replay_guard=gate.replay_guard)
         answer = handle(_active_peer(gate, signer), body)
     return web.Response(body=answer, content_type=MSGPACK)
 
@@ -187,9 +156,12 @@ async def pair(request: web.Request) -> web.Response:
     gate.pairing_claims |= claims
     try:
         async with gate.pairing:
-            signer, body = await _signed_body(
-                request, gate, gate.pairing_replay_guard, PAIR_BODY_BYTES, PAIR_BODY_DEADLINE
-            )
+            body = await _capped_body(request, PAIR_BODY_BYTES, PAIR_BODY_DEADLINE)
+            local = gate.responder.local
+            signer = verify_request(
+                request.method, request.raw_path, request.headers, body, now=local.now(),
+                replay_guard=gate.pairing_replay_guard, recipient=local.node_id,
+            )  # fmt: skip
             answer = gate.responder.pair(signer, body, invite)
     finally:
         gate.pairing_claims -= claims

@@ -301,7 +301,7 @@ PROTOCOL = DOCS / "reference" / "federation-protocol.md"
 def federation_limits() -> Iterator[tuple[str, str, int]]:
     """(constant, file, value) of every federation limit: all MAX_* of the modules that check
     peers' input, plus the named deadlines, windows and batch sizes."""
-    from crypto import http_signatures
+    from crypto import http_signatures, replay_guard
     from federation import (
         background,
         client,
@@ -328,7 +328,8 @@ def federation_limits() -> Iterator[tuple[str, str, int]]:
         revocation: set(),
         background: {"NOTIFY_DEADLINE", "OUTBOX_DEADLINE", "EXPIRY_SECONDS"},
         revoke_commands: {"IMMEDIATE_DEADLINE"},
-        http_signatures: {"DEFAULT_MAX_SKEW", "DEFAULT_MAX_ENTRIES"},
+        http_signatures: set(),
+        replay_guard: {"DEFAULT_MAX_SKEW", "DEFAULT_MAX_ENTRIES"},
         invites: {"DEFAULT_TTL", "SECRET_SIZE"},
         config: {"DEFAULT_SYNC_INTERVAL"},
     }

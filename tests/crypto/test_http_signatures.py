@@ -140,6 +140,8 @@ def library_sign(
     components: Sequence[str] = COVERED_COMPONENTS,
     body: bytes | None = BODY,
     recipient: str = RECIPIENT,
+    nonce: str | None = NONCE,
+    expires: int | None = None,
 ) -> dict[str, str]:
     """Headers signed straight through the library, to build requests sign_request never would.
 
@@ -155,7 +157,8 @@ def library_sign(
         message,
         key_id=key_id,
         created=datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC),
-        nonce=NONCE,
+        expires=None if expires is None else datetime.datetime.fromtimestamp(expires, datetime.UTC),
+        nonce=nonce,
         label=LABEL,
         tag=TAG,
         covered_component_ids=components,
@@ -339,10 +342,6 @@ SIGNATURE_INPUT_MUTATIONS: dict[str, Callable[[str], str]] = {
     "two signatures": lambda value: value + ', second=("@method");created=1',
     "duplicate label": lambda value: value + ", " + value,
     "not a list": lambda _: "rhizome=1",
-    "duplicate parameter": lambda value: value + ';nonce="again"',
-    "expires added": lambda value: value + ";expires=1780000100",
-    "nonce left out": lambda value: value.replace(';nonce="fixed-nonce"', ""),
-    "empty nonce": lambda value: value.replace('"fixed-nonce"', '""'),
     "tag left out": lambda value: value.replace(';tag="rhizome/federation/v1"', ""),
     "other tag": lambda value: value.replace("rhizome/federation/v1", "other/v1"),
     "other alg": lambda value: value.replace('"ed25519"', '"rsa-pss-sha512"'),
@@ -350,12 +349,7 @@ SIGNATURE_INPUT_MUTATIONS: dict[str, Callable[[str], str]] = {
     "created as string": lambda value: value.replace("=1780000000", '="1780000000"'),
     "created as boolean": lambda value: value.replace("=1780000000", "=?1"),
     "keyid as integer": lambda value: value.replace(f'"{NODE_ID_A}"', "42"),
-    "extra component": lambda value: value.replace('"@method"', '"@method" "@authority"'),
-    "component with a parameter": lambda value: value.replace(
-        '"content-digest"', '"content-digest";sf'
-    ),
     "component repeated": lambda value: value.replace('"@query"', '"@path"'),
-    "recipient left out": lambda value: value.replace(' "rhizome-recipient"', ""),
     "recipient with a parameter": lambda value: value.replace(
         '"rhizome-recipient"', '"rhizome-recipient";sf'
     ),
@@ -369,6 +363,50 @@ SIGNATURE_INPUT_MUTATIONS: dict[str, Callable[[str], str]] = {
 def test_malformed_signature_input(signed: dict[str, str], mutate: Callable[[str], str]) -> None:
     signed["Signature-Input"] = mutate(signed["Signature-Input"])
     assert rejection(signed).reason == "malformed"
+
+
+# Changed after signing, these still parse but no longer match the signature: the library
+# says so before our profile is checked (the same shapes, really signed, follow below).
+TAMPERED_SIGNATURE_INPUT: dict[str, Callable[[str], str]] = {
+    "duplicate parameter": lambda value: value + ';nonce="again"',
+    "expires added": lambda value: value + ";expires=1780000100",
+    "nonce left out": lambda value: value.replace(';nonce="fixed-nonce"', ""),
+    "empty nonce": lambda value: value.replace('"fixed-nonce"', '""'),
+    "extra component": lambda value: value.replace('"@method"', '"@method" "@authority"'),
+    "component with a parameter": lambda value: value.replace(
+        '"content-digest"', '"content-digest";sf'
+    ),
+    "recipient left out": lambda value: value.replace(' "rhizome-recipient"', ""),
+}
+
+
+@pytest.mark.parametrize(
+    "mutate", TAMPERED_SIGNATURE_INPUT.values(), ids=list(TAMPERED_SIGNATURE_INPUT)
+)
+def test_signature_input_changed_after_signing(
+    signed: dict[str, str], mutate: Callable[[str], str]
+) -> None:
+    signed["Signature-Input"] = mutate(signed["Signature-Input"])
+    assert rejection(signed).reason == "bad_signature"
+
+
+OFF_PROFILE: dict[str, dict[str, Any]] = {
+    "nonce left out": {"nonce": None},
+    "empty nonce": {"nonce": ""},
+    "expires added": {"expires": NOW + 100},
+    "extra component": {"components": (*COVERED_COMPONENTS, "@scheme")},
+    "component with a parameter": {
+        "components": ("@method", "@path", "@query", '"content-digest";sf', "rhizome-recipient")
+    },
+}
+
+
+@pytest.mark.parametrize("options", OFF_PROFILE.values(), ids=list(OFF_PROFILE))
+def test_a_real_signature_off_our_profile_is_malformed(
+    node_a: SigningIdentity, options: dict[str, Any]
+) -> None:
+    """The signature verifies, but its shape is not the one profile we accept."""
+    assert rejection(library_sign(node_a.seed, node_a.node_id, **options)).reason == "malformed"
 
 
 @pytest.mark.parametrize(
