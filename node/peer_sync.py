@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import sqlite_utils
@@ -22,6 +22,7 @@ from federation.sync import SyncReport, sync_with_peer
 from node.node import Node
 
 SyncOne = Callable[[Peer], Awaitable[SyncReport]]
+T = TypeVar("T")
 # The web page waits this long for Sync now; a longer sync stops here and the next one
 # (background, or another click) carries on where it stopped: what arrived is kept.
 WEB_DEADLINE = 60.0
@@ -55,14 +56,25 @@ async def sync_now_from_server(
         async with asyncio.timeout(WEB_DEADLINE):
             if service is not None:
                 return await sync_now(peers, service.sync_peer)
-            async with aiohttp.ClientSession() as session:
-                client = PeerClient(node.local_node(), session)
-                return await sync_now(peers, lambda peer: sync_with_peer(client, peer))
+            return await with_peer_client(
+                None, node, lambda client: sync_now(peers, lambda p: sync_with_peer(client, p))
+            )
     except TimeoutError as error:
         raise SyncDeadline(
             f"the sync was still running after {WEB_DEADLINE:.0f} seconds and stopped there; "
             "what arrived is kept, and the next sync carries on"
         ) from error
+
+
+async def with_peer_client(
+    service: SyncService | None, node: Node, work: Callable[[PeerClient], Awaitable[T]]
+) -> T:
+    """Run ``work`` with the running node's federation client (its sync service's), or a
+    short-lived one when the app runs without one."""
+    if service is not None:
+        return await work(service.client)
+    async with aiohttp.ClientSession() as session:
+        return await work(PeerClient(node.local_node(), session))
 
 
 def outcome(name: str, report: SyncReport) -> str:

@@ -11,12 +11,18 @@ from rich import filesize
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from federation.client import PeerClient
-from federation.invites import DEFAULT_TTL, create_invite, encode_invite
-from federation.pairing import join_with_invite
+from federation.invites import DEFAULT_TTL
 from federation.peers import Peer, list_peers
 from federation.sync import Progress as SyncProgress
 from federation.sync import SyncReport, sync_with_peer
-from node.actions.peers import ChangePeerStatus, set_peer_status
+from node.actions.peers import (
+    ChangePeerStatus,
+    InvitePeer,
+    PairWithInvite,
+    invite_peer,
+    pair_with_invite,
+    set_peer_status,
+)
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, json_option, print_json
@@ -43,16 +49,16 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
     The code is the last line of the output. Give it to the other hub's operator over a
     channel you trust; it works once, until it expires.
     """
-    node, _ = cli.acting("peer.manage")
-    code = create_invite(node.db, node.node_id, node.config.url, int(node.clock()), ttl)
-    text = encode_invite(code)
+    node, member = cli.acting_member()
+    invitation = invite_peer(node, InvitePeer(member, ttl))
+    text = invitation.code
     if as_json:
         print_json(
             {
                 "code": text,
-                "node_id": node.node_id,
-                "url": code.url,
-                "expires": iso_time(code.expires),
+                "node_id": invitation.node_id,
+                "url": invitation.url,
+                "expires": iso_time(invitation.expires),
             }
         )
         return
@@ -60,7 +66,9 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
     segno.make(text, error="m").terminal(out=qr, compact=True)
     sys.stdout.write(qr.getvalue())
     console.print(f"Our node id: {node.node_id}", markup=False)
-    console.print(f"Expires: {iso_time(code.expires)}. The other hub runs: rhizome peer add CODE")
+    console.print(
+        f"Expires: {iso_time(invitation.expires)}. The other hub runs: rhizome peer add CODE"
+    )
     click.echo(text)
 
 
@@ -69,8 +77,9 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
 @click.pass_obj
 def add(cli: CliContext, code: str) -> None:
     """Pair with the hub that gave you CODE (it must be running `rhizome serve`)."""
-    node, _ = cli.acting("peer.manage")
-    new_peer = run_with_client(node, lambda client: join_with_invite(client, code))
+    node, member = cli.acting_member()
+    asked = PairWithInvite(member, code)
+    new_peer = run_with_client(node, lambda client: pair_with_invite(client, asked))
     console.print(f"Paired with {new_peer.name} ({new_peer.region})", markup=False)
     console.print(f"Their node id: {new_peer.node_id}", markup=False)
     console.print("Compare this id with the one their operator reads out to you.")

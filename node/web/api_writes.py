@@ -13,28 +13,30 @@ Log lines name ids and counts, never a lesson's title or text.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-import aiohttp
 from aiohttp import web
 
 from archive.errors import InvalidLesson
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
-from federation.client import PeerClient
-from federation.invites import create_invite, encode_invite
-from federation.pairing import join_with_invite
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
+from node.actions import peers as peer_actions
 from node.actions.lessons import (
     AddLesson,
     ApproveLesson,
     ReviewQuarantined,
     RevokeLesson,
 )
-from node.actions.peers import ChangePeerStatus, set_peer_status
+from node.actions.peers import (
+    ChangePeerStatus,
+    InvitePeer,
+    PairWithInvite,
+    pair_with_invite,
+    set_peer_status,
+)
 from node.node import Node
+from node.peer_sync import with_peer_client
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
 from node.web.api_types import InviteInput, NoFields, PairInput, RevokeInput
@@ -47,7 +49,6 @@ LESSON = "lesson"  # how InvalidLesson names the request: "lesson: field 'kind':
 
 log = logging.getLogger("rhizome.api")
 routes = web.RouteTableDef()
-T = TypeVar("T")
 
 
 # ---- lessons ------------------------------------------------------------------------------
@@ -166,15 +167,15 @@ async def revoke_lesson(request: web.Request) -> web.Response:
 async def invite_peer(request: web.Request) -> web.Response:
     """A one-time invite code for another hub, valid ``ttl`` seconds (default one day)."""
     node = request.app[NODE]
-    await acting_member(request, node, "peer.manage")
+    member = await acting_member(request, node, "peer.manage")
     ttl = (await body_of(request, InviteInput, required=False)).ttl
-    code = create_invite(node.db, node.node_id, node.config.url, node.now(), ttl)
-    log.info("invite created", extra={"expires": code.expires})  # never the code: a secret
+    invitation = peer_actions.invite_peer(node, InvitePeer(member, ttl))
+    log.info("invite created", extra={"expires": invitation.expires})  # never the code: a secret
     body = {
-        "code": encode_invite(code),
-        "node_id": node.node_id,
-        "url": code.url,
-        "expires": iso_time(code.expires),
+        "code": invitation.code,
+        "node_id": invitation.node_id,
+        "url": invitation.url,
+        "expires": iso_time(invitation.expires),
     }
     return web.json_response(body, status=201)
 
@@ -184,21 +185,12 @@ async def invite_peer(request: web.Request) -> web.Response:
 async def add_peer(request: web.Request) -> web.Response:
     """Pair with the hub that gave us ``code`` (it must be running)."""
     node = request.app[NODE]
-    await acting_member(request, node, "peer.manage")
-    code = (await body_of(request, PairInput)).code
-    peer = await with_peer_client(request, lambda client: join_with_invite(client, code))
+    member = await acting_member(request, node, "peer.manage")
+    asked = PairWithInvite(member, (await body_of(request, PairInput)).code)
+    service = request.app.get(SYNC)
+    peer = await with_peer_client(service, node, lambda client: pair_with_invite(client, asked))
     log.info("peer paired", extra={"peer": peer.node_id})
     return web.json_response(peer_json(node.db, peer), status=201)
-
-
-async def with_peer_client(request: web.Request, work: Callable[[PeerClient], Awaitable[T]]) -> T:
-    """Run ``work`` with the background sync's client, or one made for this request."""
-
-    service = request.app.get(SYNC)
-    if service is not None:
-        return await work(service.client)
-    async with aiohttp.ClientSession() as session:
-        return await work(PeerClient(request.app[NODE].local_node(), session))
 
 
 @routes.post("/api/v1/peers/{peer}/suspend", name="api_peer_suspend")

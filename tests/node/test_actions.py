@@ -34,7 +34,7 @@ from node.actions.lessons import (
     approve_lesson,
     revoke_lesson,
 )
-from node.actions.peers import ChangePeerStatus, set_peer_status
+from node.actions.peers import ChangePeerStatus, InvitePeer, invite_peer, set_peer_status
 from node.home import create_member
 from node.node import Node, read_lesson_file
 from tests.conftest import write_lesson
@@ -158,6 +158,14 @@ def test_a_peer_status_change_follows_the_table_and_is_logged(
     assert kinds == ["peer.suspended", "peer.removed"]
 
 
+def test_only_peer_managers_invite(node: Node, staff: dict[str, Member]) -> None:
+    with pytest.raises(NotAllowed, match="manage peers"):
+        invite_peer(node, InvitePeer(staff["chidi"]))
+    invitation = invite_peer(node, InvitePeer(staff["sefu"], ttl=600))
+    assert invitation.node_id == node.node_id and invitation.expires == node.now() + 600
+    assert node.db.execute("SELECT count(*) FROM invites").fetchone()[0] == 1
+
+
 # ---- off the event loop ---------------------------------------------------------------------
 
 
@@ -201,6 +209,8 @@ WRAPPED = {
     "governance.quarantine": {"accept_quarantined", "reject_quarantined"},
     "federation.peers": {"change_peer_status", "set_status"},
     "governance.roles": {"require_may_revoke"},
+    "federation.invites": {"create_invite"},
+    "federation.pairing": {"join_with_invite"},
 }
 
 

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from federation.client import PeerClient
 from federation.errors import FederationError
-from federation.invites import DEFAULT_TTL, create_invite, encode_invite
-from federation.pairing import join_with_invite
-from federation.peers import Peer
-from node.actions.peers import ChangePeerStatus, set_peer_status
+from node.actions.peers import (
+    ChangePeerStatus,
+    InvitePeer,
+    PairWithInvite,
+    invite_peer,
+    pair_with_invite,
+    set_peer_status,
+)
 from node.node import Node
-from node.peer_sync import SyncDeadline, outcome, peers_to_sync, sync_now_from_server
+from node.peer_sync import (
+    SyncDeadline,
+    outcome,
+    peers_to_sync,
+    sync_now_from_server,
+    with_peer_client,
+)
 from node.status import peer_healths
 from node.web.auth import acting_member
 from node.web.pages.common import (
@@ -60,13 +68,15 @@ def peers_context(node: Node, **extra: Any) -> dict[str, Any]:
 async def invite(request: web.Request) -> web.Response:
     """A one-time invite code for another hub (as ``rhizome peer invite``), shown once."""
     node = node_of(request)
-    await acting_member(request, node, "peer.manage")
-    code = create_invite(node.db, node.node_id, node.config.url, node.now(), DEFAULT_TTL)
-    text = encode_invite(code)
+    member = await acting_member(request, node, "peer.manage")
+    invitation = invite_peer(node, InvitePeer(member))
+    text = invitation.code
     qr = segno.make(text, error="m").svg_inline(
         scale=4, border=4, dark="#000", light="#fff", title="Invite code as a QR code"
     )
-    invite_shown = {"code": text, "expires": code.expires, "url": code.url, "qr": Markup(qr)}
+    invite_shown = {
+        "code": text, "expires": invitation.expires, "url": invitation.url, "qr": Markup(qr),
+    }  # fmt: skip
     return await render(request, "peers.html", peers_context(node, invite=invite_shown))
 
 
@@ -75,10 +85,13 @@ async def invite(request: web.Request) -> web.Response:
 async def pair(request: web.Request) -> web.Response:
     """Pair with the hub whose invite code was pasted (as ``rhizome peer add CODE``)."""
     node = node_of(request)
-    await acting_member(request, node, "peer.manage")
+    member = await acting_member(request, node, "peer.manage")
     code = field(await form_of(request), "code", MAX_CODE).strip()
+    asked = PairWithInvite(member, code)
     try:
-        peer = await _join(request, node, code)
+        peer = await with_peer_client(
+            sync_service(request), node, lambda client: pair_with_invite(client, asked)
+        )
     except FederationError as error:
         context = peers_context(node, pair_error=str(error), code=code)
         return await render(request, "peers.html", context, status=400)
@@ -88,15 +101,6 @@ async def pair(request: web.Request) -> web.Response:
         "it with the id their operator reads out to you.",
     )
     return see_other("/peers")
-
-
-async def _join(request: web.Request, node: Node, code: str) -> Peer:
-    """Join with the running node's own federation client, or a short-lived one."""
-    service = sync_service(request)
-    if service is not None:
-        return await join_with_invite(service.client, code)
-    async with aiohttp.ClientSession() as session:
-        return await join_with_invite(PeerClient(node.local_node(), session), code)
 
 
 @routes.post("/peers/{peer}/{action:suspend|resume|remove}", name="page_peer_status")
