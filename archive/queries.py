@@ -129,6 +129,21 @@ def latest_records(
     return [RecordSummary.from_row(row) for row in rows]
 
 
+def latest_of_origin(
+    db: sqlite_utils.Database, origin: str, sensitivities: list[str], limit: int
+) -> list[tuple[RecordSummary, str]]:
+    """(summary, consent JSON) of ``origin``'s newest versions at these sensitivities, most
+    recent first (the approval queue's candidates)."""
+    marks = ", ".join("?" for _ in sensitivities)
+    rows = db.execute(
+        f"SELECT {SUMMARY_COLUMNS}, consent FROM records "
+        f"WHERE origin = ? AND sensitivity IN ({marks}) AND {LATEST} "
+        "ORDER BY created DESC LIMIT ?",
+        [origin, *sensitivities, limit],
+    )
+    return [(RecordSummary.from_row(row[:-1]), str(row[-1])) for row in rows]
+
+
 def count_records(
     db: sqlite_utils.Database, latest_only: bool = False, filters: RecordFilters | None = None
 ) -> int:

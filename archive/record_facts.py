@@ -8,6 +8,7 @@ archive.purge.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import sqlite_utils
@@ -112,3 +113,22 @@ def earlier_versions(
         where, params = "AND origin = ? AND id = ?", [origin, record_id]
     rows = db.execute(_EARLIER_SQL.format(where=where), params)
     return [(str(a), b, str(c), str(d), str(e)) for a, b, c, d, e in rows]
+
+
+# What a sharing decision reads of each record (federation.sharing builds its facts from it).
+POLICY_COLUMNS = (
+    "created, id, origin, consent, sensitivity, kind, tags, author, received_from, quarantined"
+)
+
+
+def policy_row(db: sqlite_utils.Database, record_id: str) -> tuple[Any, ...] | None:
+    """:data:`POLICY_COLUMNS` of one stored record (None when it is not held)."""
+    row = db.execute(f"SELECT {POLICY_COLUMNS} FROM records WHERE id = ?", [record_id])
+    found: tuple[Any, ...] | None = row.fetchone()
+    return found
+
+
+def policy_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
+    """:data:`POLICY_COLUMNS` of every stored record by (created, id), streamed: at a
+    million records no list of them is ever held."""
+    yield from db.execute(f"SELECT {POLICY_COLUMNS} FROM records ORDER BY created, id")

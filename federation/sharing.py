@@ -22,7 +22,7 @@ from archive.db import transaction
 from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import append_event, chain_tail
 from archive.record import consent_from_json
-from archive.record_facts import is_held, record_envelope
+from archive.record_facts import is_held, policy_row, policy_rows, record_envelope
 from archive.signed_record import RECORD_LIMITS, SignedRecord, open_record
 from archive.store import insert_record
 from archive.tombstones import any_tombstone, tombstone_for
@@ -56,11 +56,6 @@ from governance.quarantine import was_rejected
 from governance.versions import Widenings
 
 Item = tuple[int, bytes]
-_FACT_COLUMNS = (
-    "created, id, origin, consent, sensitivity, kind, tags, author, received_from, quarantined"
-)
-
-
 @dataclass
 class ReceiveResult:
     stored: list[str] = field(default_factory=list)
@@ -104,9 +99,7 @@ class Sharing:
 
     def explain(self, record_id: str, peer: Peer) -> Decision | None:
         """The outbound decision for one record and peer (None if we hold no such record)."""
-        row = self.db.execute(
-            f"SELECT {_FACT_COLUMNS} FROM records WHERE id = ?", [record_id]
-        ).fetchone()
+        row = policy_row(self.db, record_id)
         if row is None:
             return None
         facts = self._with_widening(_facts(row, approval_facts(self.db, record_id)))
@@ -130,7 +123,7 @@ class Sharing:
         held = known_held(self.db, peer.node_id)
         approvals = all_approval_facts(self.db)
         states = denial_states(self.db, peer.node_id, "outbound")
-        for row in self.db.execute(f"SELECT {_FACT_COLUMNS} FROM records ORDER BY created, id"):
+        for row in policy_rows(self.db):
             created, record_id, origin = int(row[0]), str(row[1]), str(row[2])
             if record_id in held or origin == peer.node_id:
                 yield created, bytes.fromhex(record_id)

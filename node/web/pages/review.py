@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from archive.queries import LATEST, SUMMARY_COLUMNS, RecordSummary
+from archive.queries import RecordSummary, latest_of_origin
 from archive.record import SENSITIVITIES, consent_from_json
 from federation.peers import list_peers
 from federation.sharing import Sharing
@@ -60,21 +60,14 @@ def approval_queue(node: Node) -> list[Waiting]:
     levels = [level for level in SENSITIVITIES if policy.approvals_needed(level) > 0]
     if not levels:
         return []
-    marks = ", ".join("?" for _ in levels)
-    rows = node.db.execute(
-        f"SELECT {SUMMARY_COLUMNS}, consent FROM records "
-        f"WHERE origin = ? AND sensitivity IN ({marks}) AND {LATEST} "
-        "ORDER BY created DESC LIMIT ?",
-        [node.node_id, *levels, MAX_QUEUE],
-    ).fetchall()
+    candidates = latest_of_origin(node.db, node.node_id, levels, MAX_QUEUE)
     sharing = Sharing(node.db, node.node_id, policy, node.now())
     peers = [peer for peer in list_peers(node.db) if peer.status == "active"]
     queue = []
-    for row in rows:
-        consent = consent_from_json(row[-1])
+    for record, consent_json in candidates:
+        consent = consent_from_json(consent_json)
         if consent.basis != "consent" or consent.scope == "local":
             continue  # it never leaves, so no approval is asked for
-        record = RecordSummary.from_row(row[:-1])
         approvals = approvals_of(node.db, record.id, record.author)
         counted = sum(1 for approval in approvals if approval.counts)
         needed = policy.approvals_needed(record.sensitivity)
