@@ -197,6 +197,7 @@ def exchange_carries_tombstones(
                 continue
             if not set(revocation.record_ids) <= memory.nodes[origin].tombstones:
                 continue  # the origin was restored from before it revoked: it cannot tell
+            note("an exchange with a revoking origin checked")
             kept = sorted(set(revocation.record_ids) & set(now.held[holder]))
             breaches.extend(
                 f"(2) {holder} still holds {record_id[:12]} after an exchange with its origin "
@@ -222,6 +223,7 @@ def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[s
             restored = memory.nodes[holder].restored_at
             if restored > memory.exchanged.get((holder, origin), -1):
                 continue  # restored from a backup since: the origin cannot know yet
+            note("a purged holder's receipt checked")
             for record_id in sorted(withdrawn & set(now.held[holder])):
                 breaches.append(
                     f"(3) {origin}'s receipts say {holder} purged {root[:12]}, but {holder} "

@@ -91,6 +91,15 @@ class FederationMachine(RuleBasedStateMachine):
     def own_held(self) -> list[tuple[str, str]]:
         return [(name, rid) for name, rid in self.held_anywhere() if self.origin(rid) == name]
 
+    def shared_own(self) -> list[tuple[str, str]]:
+        """Own lessons that another node held at the end of the last step."""
+        nodes = self.memory.nodes
+        return [
+            (name, rid)
+            for name, rid in self.own_held()
+            if any(rid in memory.held for other, memory in nodes.items() if other != name)
+        ]
+
     def latest_own(self) -> list[tuple[str, str]]:
         newer = {record.supersedes for record in self.memory.records.values()}
         return [(name, rid) for name, rid in self.own_held() if rid not in newer]

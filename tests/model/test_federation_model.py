@@ -152,9 +152,10 @@ class FederationModel(FederationMachine):
     @precondition(lambda self: self.own_held())
     @rule(pick=PICK)
     def revoke(self, pick: int) -> None:
-        """The origin withdraws one of its lessons (with its versions and translations)."""
+        """The origin withdraws one of its lessons (with its versions and translations),
+        one that other nodes hold if there is one (that is where withdrawal is tested)."""
         self.begin()
-        node, record_id = _choose(self.own_held(), pick)
+        node, record_id = _choose(self.shared_own() or self.own_held(), pick)
         withdrawn = self.fed.revoke(node, record_id)
         self.memory.revocations.append(ModelRevocation(node, withdrawn, self.step))
         note("revoked")
