@@ -6,6 +6,11 @@ maps with string keys; no floats (their text form is ambiguous) and no extension
 msgpack-python always picks the shortest form for integers and lengths, and maps keep the
 insertion order the caller chose, so ``pack`` is canonical as long as callers fix their key
 order; ``unpack`` proves it by re-encoding and comparing.
+
+Only bytes that something signs in their re-encoded form need that proof. A federation
+request body is covered as bytes by its signed digest, and the records, revocations and
+receipts it carries are each opened with ``unpack``; so a body is read with
+:func:`unpack_message`: the same caps and types, a repeated key refused, no re-encoding.
 """
 
 from __future__ import annotations
@@ -97,19 +102,33 @@ def pack(value: Any) -> bytes:
 
 def unpack(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
     """Decode ``data`` and prove it is canonical; raise on junk, limits or other encodings."""
+    value = _decode(data, limits)
+    try:
+        again = pack(value)
+    except NestedTooDeep:
+        raise
+    except MalformedData as error:
+        raise NonCanonicalEncoding(f"not canonical: {error}") from error
+    if again != data:
+        _refuse_duplicate_keys(data, limits)
+        raise NonCanonicalEncoding("msgpack is valid but not in canonical form")
+    return value
+
+
+def unpack_message(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
+    """Decode ``data`` under the same caps and types as :func:`unpack`, refusing a map that
+    names a key twice, without proving the encoding canonical (see the module doc)."""
+    value = _decode(data, limits, _no_duplicates)
+    if not _plainly_packable(value):
+        _check_value(value, "value")
+    return value
+
+
+def _decode(data: bytes, limits: DecodeLimits, pairs_hook: Any = None) -> Any:
+    """One msgpack value, under ``limits``, with nothing after it and not a float."""
     if len(data) > limits.max_bytes:
         raise MalformedData(f"{len(data)} bytes is over the limit of {limits.max_bytes}")
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        strict_map_key=True,
-        use_list=True,
-        max_buffer_size=max(limits.max_bytes, 1),
-        max_str_len=limits.max_str_len,
-        max_bin_len=limits.max_bin_len,
-        max_array_len=limits.max_array_len,
-        max_map_len=limits.max_map_len,
-        max_ext_len=0,
-    )
+    unpacker = _unpacker(limits, pairs_hook)
     try:
         unpacker.feed(data)
         value = unpacker.unpack()
@@ -123,16 +142,22 @@ def unpack(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Any:
         raise MalformedData("trailing bytes after msgpack value")
     if isinstance(value, float):
         raise MalformedData("floats cannot be signed")
-    try:
-        again = pack(value)
-    except NestedTooDeep:
-        raise
-    except MalformedData as error:
-        raise NonCanonicalEncoding(f"not canonical: {error}") from error
-    if again != data:
-        _refuse_duplicate_keys(data, limits)
-        raise NonCanonicalEncoding("msgpack is valid but not in canonical form")
     return value
+
+
+def _unpacker(limits: DecodeLimits, pairs_hook: Any = None) -> msgpack.Unpacker:
+    return msgpack.Unpacker(
+        raw=False,
+        strict_map_key=True,
+        use_list=True,
+        object_pairs_hook=pairs_hook,
+        max_buffer_size=max(limits.max_bytes, 1),
+        max_str_len=limits.max_str_len,
+        max_bin_len=limits.max_bin_len,
+        max_array_len=limits.max_array_len,
+        max_map_len=limits.max_map_len,
+        max_ext_len=0,
+    )
 
 
 class DuplicateKey(NonCanonicalEncoding):
@@ -143,25 +168,15 @@ class DuplicateKey(NonCanonicalEncoding):
 def _refuse_duplicate_keys(data: bytes, limits: DecodeLimits) -> None:
     """Say plainly when a duplicate key is why ``data`` is not canonical. Only bytes that
     failed the canonical check come here, so the usual path pays nothing for it."""
-
-    def no_duplicates(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-        value = dict(pairs)
-        if len(value) != len(pairs):
-            keys = [key for key, _ in pairs]
-            twice = next(key for index, key in enumerate(keys) if key in keys[:index])
-            raise DuplicateKey(f"a map names the key {str(twice)[:64]!r} twice")
-        return value
-
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        strict_map_key=True,
-        object_pairs_hook=no_duplicates,
-        max_buffer_size=max(limits.max_bytes, 1),
-        max_str_len=limits.max_str_len,
-        max_bin_len=limits.max_bin_len,
-        max_array_len=limits.max_array_len,
-        max_map_len=limits.max_map_len,
-        max_ext_len=0,
-    )
+    unpacker = _unpacker(limits, _no_duplicates)
     unpacker.feed(data)
     unpacker.unpack()
+
+
+def _no_duplicates(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise DuplicateKey(f"a map names the key {str(twice)[:64]!r} twice")
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crypto.canonical import DecodeLimits, pack, unpack
+from crypto.canonical import DecodeLimits, pack, unpack_message
 from crypto.errors import CryptoError
 from federation.errors import PeerProtocolError
 
@@ -125,9 +125,13 @@ def encode(schema: Schema, values: dict[str, Any]) -> bytes:
 
 
 def decode(schema: Schema, body: bytes) -> dict[str, Any]:
-    """Decode and check a message body from the other node."""
+    """Decode and check a message body from the other node.
+
+    A body need not be in canonical form: it is covered as bytes by the request's signed
+    digest, and what it carries that is signed (records, revocations, receipts, acks) is
+    opened and proven canonical on its own. A repeated key is still refused."""
     try:
-        value = unpack(body, BODY_LIMITS)
+        value = unpack_message(body, BODY_LIMITS)
     except CryptoError as error:
         raise PeerProtocolError(f"body is not a valid message: {error}") from error
     if not isinstance(value, dict):

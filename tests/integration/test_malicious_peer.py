@@ -390,9 +390,12 @@ def garbage(case: str, path: str, hostile: Hostile) -> bytes:
         return b""
     if case == "a float":
         return bytes(msgpack.packb({"value": 1.5}, use_bin_type=True))
-    if case == "non-canonical msgpack":
+    if case == "a key given twice":
         fields = msgpack.unpackb(valid, raw=False)
-        return b"\xde" + len(fields).to_bytes(2, "big") + valid[1:]  # map 16 for a fixmap
+        key = next(iter(fields), "news")
+        again = msgpack.packb(key) + msgpack.packb(fields.get(key, True), use_bin_type=True)
+        entries = valid[1:] + again if fields else again * 2  # after the fixmap's header
+        return b"\xde" + (max(len(fields) + 1, 2)).to_bytes(2, "big") + entries
     raise AssertionError(case)
 
 
@@ -405,7 +408,7 @@ DECODE_CASES = [
     "not a map",
     "empty body",
     "a float",
-    "non-canonical msgpack",
+    "a key given twice",
 ]
 
 
