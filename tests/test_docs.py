@@ -167,8 +167,10 @@ def limit_constants() -> Iterator[tuple[str, int]]:
     yield "BUSY_TIMEOUT_MS", db.BUSY_TIMEOUT_MS
     yield "MIN_INVITE_TTL", api_types.MIN_INVITE_TTL
     yield "SESSION_SECONDS", auth.SESSION_SECONDS
-    yield "MIN_PASSWORD", auth.MIN_PASSWORD
+    from node import passwords
     from node.web import sign_in_guard
+
+    yield "MIN_PASSWORD", passwords.MIN_PASSWORD
 
     for name in ("FREE_FAILURES", "FIRST_DELAY", "MAX_DELAY", "FORGET_AFTER", "MAX_ENTRIES"):
         yield name, getattr(sign_in_guard, name)

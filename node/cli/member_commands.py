@@ -6,21 +6,22 @@ import sys
 
 import click
 
-from archive.db import transaction
-from archive.event_log import append_event
-from governance.members import (
-    check_roles,
-    list_members,
-    remove_member,
-    set_password_hash,
-    set_roles,
-)
+from governance.members import list_members
 from governance.roles import ROLES
+from node.actions.members import (
+    AddMember,
+    ChangeRole,
+    RemoveMember,
+    SetPassword,
+    add_member,
+    change_role,
+    password_target,
+    remove_from_node,
+    set_password,
+)
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
-from node.home import create_member
 from node.serialize import member_json
-from node.web.auth import hash_password
 
 
 @click.group()
@@ -37,11 +38,8 @@ def member() -> None:
 @click.pass_obj
 def add(cli: CliContext, name: str, roles: tuple[str, ...]) -> None:
     """Add member NAME with a new key, certified by this node (admins only)."""
-    node, _ = cli.acting("member.manage")
-    passphrase = node.passphrase_if_sealed()
-    added = create_member(
-        node.paths, node.db, node.identity, name, check_roles(list(roles)), passphrase, node.now()
-    )
+    node, member = cli.acting_member()
+    added = add_member(node, AddMember(member, name, roles))
     console.print(f"Added {added.name} ({', '.join(added.roles)}).", markup=False)
 
 
@@ -63,9 +61,8 @@ def list_(cli: CliContext, as_json: bool) -> None:
 @click.pass_obj
 def remove(cli: CliContext, name: str) -> None:
     """Remove member NAME: they can no longer act, and their approvals stop counting."""
-    node, _ = cli.acting("member.manage")
-    remove_member(node.db, node.identity, name, node.now())
-    node.paths.member_key(name).unlink(missing_ok=True)
+    node, member = cli.acting_member()
+    remove_from_node(node, RemoveMember(member, name))
     console.print(f"Removed {name}.", markup=False)
 
 
@@ -75,16 +72,8 @@ def role() -> None:
 
 
 def _change_roles(cli: CliContext, name: str, role_name: str, give: bool) -> None:
-    node, _ = cli.acting("member.manage")
-    current = set(node.member(name).roles)
-    wanted = current | {role_name} if give else current - {role_name}
-    if not wanted:
-        raise click.ClickException(f"{name} would have no role left; remove the member instead")
-    if not give and role_name == "admin":
-        others = [m for m in list_members(node.db) if "admin" in m.roles and m.name != name]
-        if not others:
-            raise click.ClickException("refusing to take away the last admin's role")
-    updated = set_roles(node.db, node.identity, name, check_roles(sorted(wanted)), node.now())
+    node, member = cli.acting_member()
+    updated = change_role(node, ChangeRole(member, name, role_name, give))
     console.print(f"{updated.name}: {', '.join(updated.roles)}", markup=False)
 
 
@@ -115,16 +104,11 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
 
     Asked twice on the terminal; at least ten characters.
     """
-    node = cli.node()
-    actor = node.member(cli.member)
-    if actor.name != name:
-        node.require(cli.member, "member.manage")
-    target = node.member(name)
+    node, member = cli.acting_member()
+    password_target(node, member, name)  # refused before the password is typed
     if from_stdin:
         secret = sys.stdin.readline().rstrip("\n")
     else:
         secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    with transaction(node.db):
-        set_password_hash(node.db, target.name, hash_password(secret))
-        append_event(node.db, node.identity, "member.password", target.name, {}, node.now())
+    target = set_password(node, SetPassword(member, name, secret))
     console.print(f"Password set for {target.name}.", markup=False)

@@ -17,8 +17,8 @@ from federation.peers import Peer, get_peer
 from governance.members import set_password_hash
 from node.home import create_home, create_member
 from node.node import Node
+from node.passwords import hash_password
 from node.web.app import create_app
-from node.web.auth import hash_password
 
 HUBS = (
     ("Nairobi Hub", "East Africa", "en"),

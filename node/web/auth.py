@@ -37,13 +37,13 @@ from crypto.errors import RhizomeError
 from governance.members import Member, get_member, password_hash_of
 from governance.roles import require
 from node.node import Node
+from node.passwords import hash_password
 from node.web.sign_in_guard import SignInGuard
 
 SESSION_KEY_FILE = "session.key"
 SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-MIN_PASSWORD = 10
 log = logging.getLogger("rhizome.web")
 CONCURRENT_CHECKS = 4  # argon2id takes ~64 MiB and ~70 ms each: a few at a time
 _guards: weakref.WeakKeyDictionary[Node, SignInGuard] = weakref.WeakKeyDictionary()
@@ -78,16 +78,6 @@ class TooManySignIns(RhizomeError):
     def __init__(self, seconds: int) -> None:
         super().__init__(f"too many sign-in attempts: try again in {seconds} s")
         self.retry_after = seconds  # the Retry-After header of the answer
-
-
-class WeakPassword(RhizomeError):
-    """Passwords must be at least ten characters; a passphrase of a few words is best."""
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise WeakPassword(f"a password needs at least {MIN_PASSWORD} characters")
-    return nacl.pwhash.argon2id.str(password.encode("utf-8")).decode("ascii")
 
 
 def password_matches(stored: str | None, password: str) -> bool:

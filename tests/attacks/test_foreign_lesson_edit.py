@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 
 from node.home import create_member
-from node.web.auth import hash_password
+from node.passwords import hash_password
 from tests.conftest import write_lesson
 from tests.integration.conftest import Cluster, RunningNode
 from tests.node.conftest import Invoke, assert_clean_exit, assert_one_line_error, last_line

@@ -28,8 +28,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from node.passwords import hash_password
 from node.web import auth
-from node.web.auth import hash_password
 from node.web.sign_in_guard import FREE_FAILURES, MAX_DELAY, SignInGuard, delay_after
 from tests.conftest import FakeClock
 from tests.integration.conftest import Cluster, RunningNode

@@ -21,7 +21,7 @@ from crypto.signing import SigningIdentity
 from federation.peer_state import PeerStateError
 from federation.peers import get_peer, save_peer
 from governance.approvals import is_self_approval
-from governance.members import Member, check_roles
+from governance.members import Member, MemberError, check_roles, password_hash_of
 from governance.roles import NotAllowed, may_revoke
 from node.actions import in_worker_thread
 from node.actions.lessons import (
@@ -34,9 +34,20 @@ from node.actions.lessons import (
     approve_lesson,
     revoke_lesson,
 )
+from node.actions.members import (
+    AddMember,
+    ChangeRole,
+    RemoveMember,
+    SetPassword,
+    add_member,
+    change_role,
+    remove_from_node,
+    set_password,
+)
 from node.actions.peers import ChangePeerStatus, InvitePeer, invite_peer, set_peer_status
 from node.home import create_member
 from node.node import Node, read_lesson_file
+from node.passwords import WeakPassword
 from tests.conftest import write_lesson
 from tests.node.conftest import logged_events
 
@@ -166,6 +177,48 @@ def test_only_peer_managers_invite(node: Node, staff: dict[str, Member]) -> None
     assert node.db.execute("SELECT count(*) FROM invites").fetchone()[0] == 1
 
 
+# ---- members --------------------------------------------------------------------------------
+
+
+def test_admins_manage_members_and_keep_the_node_governable(
+    node: Node, staff: dict[str, Member]
+) -> None:
+    admin = staff["admin"]
+    with pytest.raises(NotAllowed, match="manage members"):
+        add_member(node, AddMember(staff["sefu"], "zola", ("author",)))
+    zola = add_member(node, AddMember(admin, "zola", ("author",)))
+    assert zola.roles == ("author",) and node.paths.member_key("zola").exists()
+    with pytest.raises(MemberError, match="no role left"):
+        change_role(node, ChangeRole(admin, "zola", "author", give=False))
+    assert change_role(node, ChangeRole(admin, "zola", "curator", give=True)).roles == (
+        "curator", "author",
+    )  # fmt: skip
+    change_role(node, ChangeRole(admin, "admin", "steward", give=True))
+    with pytest.raises(MemberError, match="last admin"):
+        change_role(node, ChangeRole(admin, "admin", "admin", give=False))
+    remove_from_node(node, RemoveMember(admin, "zola"))
+    assert not node.paths.member_key("zola").exists()
+    with pytest.raises(MemberError):
+        node.member("zola")
+
+
+def test_a_member_sets_their_own_password_an_admin_anyones(
+    node: Node, staff: dict[str, Member]
+) -> None:
+    secret = "a long enough passphrase"
+    with pytest.raises(NotAllowed, match="manage members"):
+        set_password(node, SetPassword(staff["chidi"], "amina", secret))
+    with pytest.raises(WeakPassword, match="at least 10 characters"):
+        set_password(node, SetPassword(staff["amina"], "amina", "short"))
+    assert password_hash_of(node.db, "amina") is None
+    set_password(node, SetPassword(staff["amina"], "amina", secret))
+    set_password(node, SetPassword(staff["admin"], "chidi", secret))
+    assert password_hash_of(node.db, "amina") and password_hash_of(node.db, "chidi")
+    changed = [subject for _, kind, subject in logged_events(node.paths.root)
+               if kind == "member.password"]  # fmt: skip
+    assert changed == ["amina", "chidi"]
+
+
 # ---- off the event loop ---------------------------------------------------------------------
 
 
@@ -211,6 +264,9 @@ WRAPPED = {
     "governance.roles": {"require_may_revoke"},
     "federation.invites": {"create_invite"},
     "federation.pairing": {"join_with_invite"},
+    "governance.members": {"remove_member", "set_roles", "set_password_hash", "add_member"},
+    "node.home": {"create_member"},
+    "archive.event_log": {"append_event"},
 }
 
 

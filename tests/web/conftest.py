@@ -28,8 +28,9 @@ from crypto.signing import SigningIdentity
 from governance.members import check_roles
 from node.home import create_member
 from node.node import Node
+from node.passwords import hash_password
 from node.web.app import create_app
-from node.web.auth import CSRF_HEADER, hash_password
+from node.web.auth import CSRF_HEADER
 from tests.conftest import SEED_B, FakeClock, HomeFactory, write_lesson
 
 Client = TestClient  # type: ignore[type-arg]
