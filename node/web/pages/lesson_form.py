@@ -1,8 +1,9 @@
 """The form to add a lesson, edit one (a new version) or translate one.
 
 The form is turned into the same front matter a lesson file has, and goes through the same
-functions as ``rhizome lesson add``: ``draft_from_fields`` and ``Node.take_lesson`` (a form
-sent twice stores the lesson once). So every rule and every message is the CLI's; a problem is
+functions as ``rhizome lesson add``: ``draft_from_fields`` and the add-lesson action
+(:func:`node.actions.lessons.add_lesson`, in a worker thread; a form sent twice stores the
+lesson once). So every rule and every message is the CLI's; a problem is
 shown next to the field it names, with everything typed kept.
 """
 
