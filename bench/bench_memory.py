@@ -118,7 +118,7 @@ def get_ms(url: str) -> float:
 
 def offer_set_parts(database: Path, peer_id: str) -> dict[str, float]:
     """MB of what the server holds while it builds an offer set for ``peer_id``, measured
-    with tracemalloc: the list of (created, id) tuples ``Sharing.offer_items`` returns, the
+    with tracemalloc: the list of (created, id) tuples ``Offer.offer_items`` returns, the
     decision states it reads back (one per record after the first session), and the
     negentropy storage built from the list."""
     db = open_database(database)
@@ -217,7 +217,7 @@ def notes(rows: list[dict[str, Any]]) -> str:
         f"At {largest['lessons']:,} lessons the server peaks at {peak:.0f} MB, "
         f"{peak - TARGET_RSS_MB:.0f} MB ({peak / TARGET_RSS_MB:.2f}x) over the "
         f"{TARGET_RSS_MB:.0f} MB target, during the {worst.replace('_', ' ')} "
-        f"(startup {phases['startup']:.0f} MB). Sharing.offer_items holds a Python "
+        f"(startup {phases['startup']:.0f} MB). Offer.offer_items holds a Python "
         f"(created, id) tuple per record, {parts['offer_items_list_mb']:.0f} MB, until the "
         f"negentropy storage ({parts['negentropy_storage_mb']:.0f} MB) is built from it; "
         "and log_denial_if_new keeps the decision state of every record in a dict, "

@@ -6,7 +6,7 @@ decode, Ed25519-verify and insert into SQLite in one transaction, in one process
 nothing else. Target from the issue: sync within 2x of that limit.
 
 To say where the time goes, the receiving side's share is measured alone too: the same
-envelopes handed to ``Sharing.receive`` in batches of 250 (as a sync stores them: verify,
+envelopes handed to ``Receiver.receive`` in batches of 250 (as a sync stores them: verify,
 inbound decision, decision log, delivery ledger, event log, insert), without HTTP or a server.
 
 For comparison, what a hub might use instead: the same lessons as Markdown files in a git
@@ -39,7 +39,7 @@ from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
 from federation.peers import get_peer, save_peer
-from federation.sharing import Sharing
+from federation.receiving import Receiver
 from federation.sync import BATCH, sync_with_peer
 from node.database import open_database
 from node.home import create_home
@@ -90,11 +90,11 @@ def receive_only(root: Path, sender_id: str, envelopes: list[bytes]) -> float:
     save_peer(node.db, sender_id, "a", "Lab", "http://127.0.0.1:9", int(time.time()))
     peer = get_peer(node.db, sender_id)
     assert peer is not None
-    sharing = Sharing.of(node.local_node())
+    receiver = Receiver.of(node.local_node())
     stored = 0
     started = time.perf_counter()
     for first in range(0, len(envelopes), BATCH):
-        result = sharing.receive(envelopes[first : first + BATCH], peer)
+        result = receiver.receive(envelopes[first : first + BATCH], peer)
         stored += len(result.stored) + len(result.quarantined)
     elapsed = time.perf_counter() - started
     node.close()
@@ -111,7 +111,7 @@ def notes(sync_seconds: float, bare_seconds: float, receive_seconds: float) -> s
         f"Sync took {sync_seconds:.2f} s, {sync_seconds / bare_seconds:.2f}x the bare "
         f"{bare_seconds:.2f} s ({sync_seconds - TARGET_RATIO * bare_seconds:.2f} s over the "
         "target). Storing the records as sync does, without HTTP or a server "
-        f"(Sharing.receive in batches of {BATCH}: verify, inbound decision, decision log, "
+        f"(Receiver.receive in batches of {BATCH}: verify, inbound decision, decision log, "
         f"delivery ledger, event log, insert) took {receive_seconds:.2f} s on its own, "
         f"{receive_seconds / bare_seconds:.2f}x the bare limit and "
         f"{min(1.0, receive_seconds / sync_seconds):.0%} of the sync: the receiving node's "

@@ -173,7 +173,7 @@ def sync_section(data: dict[str, Any]) -> Section:
         "Node B pairs with node A (`rhizome serve` in its own process, loopback) and runs one "
         "sync of every lesson; the bare limit decodes, verifies and inserts the same envelopes "
         "in one transaction in one process; *receive only* stores them as sync does "
-        "(`Sharing.receive`, batches of 250) without HTTP or a server.",
+        "(`Receiver.receive`, batches of 250) without HTTP or a server.",
         [table(headers, [row])],
         [Verdict(f"within {data['target_ratio']}x the bare limit", ratio, True, why)],
         [("sync.png", "Seconds for the same lessons: bare limit, sync, git clone.")],

@@ -31,7 +31,7 @@ from federation.loop_clock import AsyncioClock, LoopClock
 from federation.peers import Peer, get_peer, list_peers
 from federation.propagation import peers_with_outbox, revoke_expired
 from federation.revocation_client import ExchangeReport, push_outbox
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from federation.sync import NOTIFY_PATH, SyncReport, sync_with_peer
 
 log = logging.getLogger("rhizome.federation")
@@ -153,7 +153,7 @@ class SyncService:
 
         Peers that may receive none of them hear nothing: even "something new" is metadata.
         """
-        sharing = Sharing.of(self.client.local)
+        sharing = Offer.of(self.client.local)
         interested = [
             peer
             for peer in list_peers(self.client.local.db)
@@ -260,7 +260,7 @@ async def _kept_alive(loop: Callable[[], Awaitable[None]], clock: LoopClock) -> 
             await clock.sleep(RESTART_PAUSE)
 
 
-def _any_allowed(sharing: Sharing, record_ids: list[str], peer: Peer) -> bool:
+def _any_allowed(sharing: Offer, record_ids: list[str], peer: Peer) -> bool:
     for record_id in record_ids:
         decision = sharing.explain(record_id, peer)
         if decision is not None and decision.allowed:

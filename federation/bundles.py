@@ -41,8 +41,9 @@ from federation.propagation import (
     receipt_for,
     take_revocation,
 )
+from federation.receiving import Receiver
 from federation.revocation import InvalidRevocation, Revocation
-from federation.sharing import Sharing, known_held
+from federation.sharing import Offer, known_held
 from governance.approvals import signed_approvals
 
 MAGIC = b"RHZBNDL1"
@@ -178,10 +179,10 @@ class Export:
 def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
     """What ``peer`` may have (stored since ``since``), signed and sealed to it."""
     db, now = local.db, local.now()
-    sharing = Sharing.of(local)
+    offer = Offer.of(local)
     since = since or Since()
     last_seq = last_event_seq(db)
-    rows = _records_for(sharing, peer, since)
+    rows = _records_for(offer, peer, since)
     bundle_id = os.urandom(16).hex()
     contents = BundleContents(local.node_id, peer.node_id, bundle_id, now, since.time)
     # Every revocation covering a record this peer got from us or gave us.
@@ -190,7 +191,7 @@ def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
         envelope for _, envelope in outgoing_for(db, peer.node_id, 100_000).receipts
     ]
     wanted = [bytes.fromhex(record_id) for record_id, _ in rows]
-    found, handled = sharing.envelopes_for(wanted, peer, MAX_BUNDLE_BYTES // 2)
+    found, handled = offer.envelopes_for(wanted, peer, MAX_BUNDLE_BYTES // 2)
     contents.records = [envelope for _, envelope in found]
     contents.left_out = len(wanted) - handled
     contents.approvals, contents.certificates = signed_approvals(db, [i for i, _ in found])
@@ -219,10 +220,10 @@ def record_export(local: LocalNode, peer: Peer, export: Export) -> None:
         )
 
 
-def _records_for(sharing: Sharing, peer: Peer, since: Since) -> list[tuple[str, int]]:
+def _records_for(offer: Offer, peer: Peer, since: Since) -> list[tuple[str, int]]:
     """(id, arrival entry in the event log) of the records since ``since``, in arrival order."""
     after = since.after_seq or 0
-    return arrivals_since(sharing.db, peer.node_id, since.time or -1, after)
+    return arrivals_since(offer.db, peer.node_id, since.time or -1, after)
 
 
 def since_of(db: Any, text: str, peer: Peer) -> Since:
@@ -294,10 +295,10 @@ def _apply(
         report.revocations += 1
         withdrawn.append(revocation)
     accept_receipts(local, contents.receipts, sender)
-    sharing = Sharing.of(local)
+    receiver = Receiver.of(local)
     for start in range(0, len(contents.records), 500):
         batch = contents.records[start : start + 500]
-        result = sharing.receive(batch, sender)
+        result = receiver.receive(batch, sender)
         report.stored += len(result.stored)
         report.quarantined += len(result.quarantined)
         report.duplicates += result.duplicates

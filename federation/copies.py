@@ -90,7 +90,7 @@ def answer_tombstone_query(local: LocalNode, asker: Peer, ids: list[bytes]) -> l
 def revocations_for_offered(local: LocalNode, holder: Peer, ids: list[bytes]) -> int:
     """The peer offered ids we lack (reconciliation): those we withdrew ourselves get our
     revocation queued for it, due now. Only our own: a tombstone of another origin can only
-    be matched against the record itself (fetched and refused, see ``Sharing.receive``)."""
+    be matched against the record itself (fetched and refused, see ``Receiver.receive``)."""
     db, now = local.db, local.now()
     found = tombstones_naming(db, [record_id.hex() for record_id in ids], origin=local.node_id)
     with transaction(db):

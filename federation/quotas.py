@@ -1,7 +1,7 @@
 """Per-peer quotas on what a peer may make this node store, and the bound on quarantine.
 
 Every inbound path (a push, the answers to our fetches during a sync, a bundle from that
-peer) goes through ``Sharing.receive``, which checks these before and after it stores a
+peer) goes through ``Receiver.receive``, which checks these before and after it stores a
 batch, in the batch's own transaction: a batch that would go over a quota is refused whole.
 
 - *Per period*: records and bytes stored from one peer in ``period_seconds`` (a window that

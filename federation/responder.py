@@ -27,8 +27,9 @@ from federation.outbox import acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
 from federation.propagation import accept_revocation, revocation_envelopes, take_receipts
 from federation.rate import RateLimit
+from federation.receiving import Receiver
 from federation.revocation import InvalidRevocation
-from federation.sharing import Sharing
+from federation.sharing import Offer
 
 log = logging.getLogger("rhizome.federation")
 SESSION_SECONDS = 120
@@ -103,7 +104,7 @@ class FederationResponder:
         if not request["ids"]:
             raise PeerProtocolError("ask for at least one record")
         db, now = self.local.db, self.local.now()
-        found, handled = Sharing.of(self.local).envelopes_for(
+        found, handled = Offer.of(self.local).envelopes_for(
             request["ids"], peer, wire.BATCH_BYTES
         )
         with transaction(db):
@@ -114,7 +115,7 @@ class FederationResponder:
 
     def push(self, peer: Peer, body: bytes) -> bytes:
         request = wire.decode(wire.RECORDS, body)
-        result = Sharing.of(self.local).receive(request["records"], peer, pushed=True)
+        result = Receiver.of(self.local).receive(request["records"], peer, pushed=True)
         stored = len(result.stored) + len(result.quarantined)
         with transaction(self.local.db):
             count_inbound(self.local.db, peer.node_id, received=stored, sent=0)
@@ -211,7 +212,7 @@ class FederationResponder:
             self._make_room_for(peer.node_id)
             if len(self.sessions) >= MAX_SESSIONS:
                 raise TooBusy("too many sync sessions at once; try again shortly")
-            responder = Responder(Sharing.of(self.local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
+            responder = Responder(Offer.of(self.local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
             session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
             with transaction(self.local.db):
                 begin_inbound(self.local.db, peer.node_id, int(now))

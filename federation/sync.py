@@ -26,6 +26,7 @@ from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.quotas import check_before
+from federation.receiving import Receiver
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import (
     RECEIPTS_PATH,
@@ -33,7 +34,7 @@ from federation.revocation_client import (
     exchange_revocations,
     push_outbox,
 )
-from federation.sharing import Sharing, content_id_of_envelope, held_or_rejected
+from federation.sharing import Offer, content_id_of_envelope, held_or_rejected
 from governance.decision_log import denial_states, refused_under
 
 RECONCILE_PATH = "/federation/v1/reconcile"
@@ -68,7 +69,7 @@ async def reconcile(
 ) -> tuple[list[bytes], list[bytes]]:
     """Ids we hold that the peer lacks (have) and ids it holds that we lack (need)."""
     local = client.local
-    initiator = Initiator(Sharing.of(local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
+    initiator = Initiator(Offer.of(local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
     session = os.urandom(12).hex()
     message: bytes | None = initiator.initiate()
     have: list[bytes] = []
@@ -139,7 +140,7 @@ def _store(
     report: SyncReport,
     progress: Progress | None,
 ) -> None:
-    result = Sharing.of(client.local).receive(envelopes, peer)
+    result = Receiver.of(client.local).receive(envelopes, peer)
     report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
     report.received += len(result.stored) + len(result.quarantined)
     report.rejected += len(result.rejected)
@@ -181,7 +182,7 @@ async def push_missing(
     withheld: list[bytes] = []
     while have:
         now = local.now()
-        found, handled = Sharing.of(local).envelopes_for(have[:BATCH], peer, wire.BATCH_BYTES)
+        found, handled = Offer.of(local).envelopes_for(have[:BATCH], peer, wire.BATCH_BYTES)
         pushed = {bytes.fromhex(record_id) for record_id, _ in found}
         withheld += [record_id for record_id in have[:handled] if record_id not in pushed]
         have = have[handled:]

@@ -479,7 +479,7 @@ def decision_reason_codes() -> set[str]:
     from archive.record import SCOPES
 
     codes: set[str] = set()
-    for source in (ROOT / "governance" / "decisions.py", ROOT / "federation" / "sharing.py"):
+    for source in (ROOT / "governance" / "decisions.py", ROOT / "federation" / "receiving.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue

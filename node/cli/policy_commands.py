@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from federation.peers import list_peers, resolve_peer
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.policy_binding import (
     bind_policy,
@@ -133,7 +133,7 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
     node = cli.node()
     full_id = node.resolve_id(record_id)
     peer = resolve_peer(node.db, peer_ref)
-    sharing = Sharing(node.db, node.node_id, node.policy(), node.now())
+    sharing = Offer(node.db, node.node_id, node.policy(), node.now())
     decision = sharing.explain(full_id, peer)
     assert decision is not None  # resolve_id found it
     verdict = "allow" if decision.allowed else "deny"

@@ -13,7 +13,7 @@ from archive.store import has_record
 from federation.client import PeerClient
 from federation.propagation import HolderStatus, receipt_status, revoke
 from federation.revocation import Actor
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from federation.sync import sync_with_peer
 from governance.approvals import approve
 from node.cli.revoke_commands import tell_holders_now
@@ -93,7 +93,7 @@ def add(hub: Hub, folder: Path, name: str, text: str, author: str) -> str:
 
 def explain(hub: Hub, record_id: str, other: Hub) -> str:
     node = hub.node
-    decision = Sharing(node.db, node.node_id, node.policy(), node.now()).explain(
+    decision = Offer(node.db, node.node_id, node.policy(), node.now()).explain(
         record_id, hub.peer(other)
     )
     assert decision is not None

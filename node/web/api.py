@@ -27,7 +27,7 @@ from archive.tombstones import resolve_revoked_id
 from crypto.errors import RhizomeError
 from federation.peers import list_peers, resolve_peer
 from federation.propagation import receipt_status
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.members import list_members
 from governance.quarantine import quarantined_records
@@ -221,7 +221,7 @@ async def explain(request: web.Request) -> web.Response:
     asked = query_of(request, ExplainQuery)
     record_id = node.resolve_id(asked.record)
     peer = resolve_peer(node.db, asked.peer)
-    decision = Sharing(node.db, node.node_id, node.policy(), node.now()).explain(record_id, peer)
+    decision = Offer(node.db, node.node_id, node.policy(), node.now()).explain(record_id, peer)
     assert decision is not None  # resolve_id found the record
     return web.json_response(explanation_json(record_id, peer, decision))
 

@@ -20,7 +20,7 @@ from archive.record import Consent
 from archive.signed_record import SignedRecord
 from federation import wire
 from federation.bundles import export_bundle
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from federation.sync import FETCH_PATH
 from tests.integration.conftest import Cluster, RunningNode
 from tests.node.conftest import Invoke
@@ -40,7 +40,7 @@ def narrow(origin: RunningNode, v1: SignedRecord, only: RunningNode) -> SignedRe
 def offered(holder: RunningNode, to: RunningNode) -> set[str]:
     peer = holder.peer(to)
     assert peer is not None
-    items = Sharing.of(holder.node.local_node()).offer_items(peer)
+    items = Offer.of(holder.node.local_node()).offer_items(peer)
     return {record_id.hex() for _, record_id in items}
 
 

@@ -23,7 +23,7 @@ from archive.signed_record import SignedRecord, sign_lesson
 from federation import wire
 from federation.peers import Peer
 from federation.propagation import revoke
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from federation.sync import PUSH_PATH
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import admin_actor, canary, files_with, statuses
@@ -42,7 +42,7 @@ def translate(translator: RunningNode, original: SignedRecord) -> SignedRecord:
 def offered(holder: RunningNode, to: RunningNode) -> set[str]:
     peer = holder.peer(to)
     assert peer is not None
-    items = Sharing.of(holder.node.local_node()).offer_items(peer)
+    items = Offer.of(holder.node.local_node()).offer_items(peer)
     return {record_id.hex() for _, record_id in items}
 
 
@@ -70,7 +70,7 @@ async def test_a_translation_inherits_its_originals_consent_and_withdrawal(
 
     # The translation of the no-reshare lesson does not reach Cusco; the other one does.
     assert escaped.id_hex not in offered(lima, cusco)
-    explained = Sharing.of(lima.node.local_node()).explain(escaped.id_hex, peer_of(lima, cusco))
+    explained = Offer.of(lima.node.local_node()).explain(escaped.id_hex, peer_of(lima, cusco))
     assert explained is not None and "original:no_reshare" in explained.codes
     await synced(cluster, cusco, lima)
     assert not cusco.has(escaped) and not cusco.has(kept_home)

@@ -8,7 +8,7 @@ import json
 
 from archive.tombstones import is_tombstoned
 from federation.propagation import accept_revocation, revoke
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from node.node import Node
 from tests.federation import test_revocation
 from tests.federation.test_revocation import RESHAREABLE, admin_of, events, outbox, send
@@ -32,7 +32,7 @@ def test_a_hub_that_got_only_the_translation_is_told_and_purges_it(
     )
     send(b, c, translation)  # C never gets the original
     # C cannot pass it on: it does not know where the original may go.
-    decision = Sharing.of(c.local_node()).explain(translation.id_hex, peer_of(c, b))
+    decision = Offer.of(c.local_node()).explain(translation.id_hex, peer_of(c, b))
     assert decision is not None and "original_unknown" in decision.codes
 
     revocation = revoke(a.local_node(), original.id_hex, admin_of(a), "safety", None)

@@ -34,6 +34,7 @@ from federation.invites import (
 )
 from federation.negentropy import Initiator, Storage
 from federation.peers import get_peer, list_peers, record_deliveries, save_peer
+from federation.receiving import Receiver
 from federation.responder import FederationResponder
 from federation.sharing import content_id_of_envelope
 from governance.decision_log import recent_decisions
@@ -48,10 +49,10 @@ from tests.federation.test_sharing import (
     flip_signature,
     hold,
     lesson_of,
+    offer_of,
     offered_ids,
     pair,
     peer_of,
-    sharing_of,
     signed_by,
     strikes,
 )
@@ -119,7 +120,7 @@ def sync_by_hand(here: Hub, there: Hub, session: str) -> Exchange:
     call to ``there``'s responder (which would find the peer from the request signature)."""
     exchange = Exchange()
     them, us = peer_of(here.node, there.node), peer_of(there.node, here.node)
-    evaluation = sharing_of(here.node)
+    evaluation = offer_of(here.node)
     initiator = Initiator(Storage.from_sorted(evaluation.offer_items(them)), wire.FRAME_SIZE_LIMIT)
     message: bytes | None = initiator.initiate()
     for _ in range(64):
@@ -146,11 +147,12 @@ def sync_by_hand(here: Hub, there: Hub, session: str) -> Exchange:
         assert 0 < handled <= len(batch), "every fetch answer makes progress"
         assert {content_id_of_envelope(e) for e in fetched["records"]} <= set(batch[:handled])
         wanted = wanted[handled:]
-        exchange.received += sharing_of(here.node).receive(fetched["records"], them).stored
+        receiver = Receiver.of(here.node.local_node())
+        exchange.received += receiver.receive(fetched["records"], them).stored
 
     have = exchange.have
     while have:
-        found, handled = sharing_of(here.node).envelopes_for(
+        found, handled = offer_of(here.node).envelopes_for(
             have[: wire.MAX_RECORDS_PER_MESSAGE], them, wire.BATCH_BYTES
         )
         assert handled > 0
@@ -437,7 +439,7 @@ def test_fetch_never_passes_on_a_record_waiting_in_quarantine(paired: dict[str, 
     nairobi, lima, quito = paired["nairobi"], paired["lima"], paired["quito"]
     change_policy(nairobi.node, "quarantine = false", "quarantine = true")
     reshareable = add(quito.node, "Pass it on", consent=RESHAREABLE)
-    received = sharing_of(nairobi.node).receive(
+    received = Receiver.of(nairobi.node.local_node()).receive(
         [reshareable.envelope], peer_of(nairobi.node, quito.node)
     )
     assert received.quarantined == [reshareable.id_hex]
@@ -447,7 +449,7 @@ def test_fetch_never_passes_on_a_record_waiting_in_quarantine(paired: dict[str, 
         open_record(envelope).id_hex for envelope in fetch(nairobi, lima, [reshareable.record_id])
     ]
     assert fetched == [], "a quarantined record was handed out when asked for by id"
-    decision = sharing_of(nairobi.node).explain(
+    decision = offer_of(nairobi.node).explain(
         reshareable.id_hex, peer_of(nairobi.node, lima.node)
     )
     assert decision is not None and not decision.allowed
@@ -517,7 +519,8 @@ def test_a_fetch_answer_always_fits_the_body_limit(paired: dict[str, Hub]) -> No
 
     assert answers > 1
     assert [open_record(envelope).record_id for envelope in got] == ids
-    stored = sharing_of(lima.node).receive(got, peer_of(lima.node, nairobi.node)).stored
+    receiver = Receiver.of(lima.node.local_node())
+    stored = receiver.receive(got, peer_of(lima.node, nairobi.node)).stored
     assert stored == [record_id.hex() for record_id in ids]
     assert count(nairobi.node.db, "deliveries") == 65
 

@@ -26,9 +26,10 @@ from archive.signed_record import SignedRecord, sign_lesson
 from archive.store import has_record, insert_record
 from crypto.envelope import seal
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
-from federation import sharing
+from federation import receiving, sharing
 from federation.peers import Peer, change_peer_status, get_peer, record_deliveries, save_peer
-from federation.sharing import ReceiveResult, Sharing
+from federation.receiving import Receiver, ReceiveResult
+from federation.sharing import Offer
 from governance.decision_log import denial_states, recent_decisions, refused_under
 from governance.decisions import STRIKE_CODES
 from governance.quarantine import accept_quarantined
@@ -118,13 +119,13 @@ def hold(node: Node, record: SignedRecord, received_from: Node) -> None:
         record_deliveries(node.db, received_from.node_id, [record.id_hex], "received", 0)
 
 
-def sharing_of(node: Node) -> Sharing:
+def offer_of(node: Node) -> Offer:
     """One evaluation on ``node``: its archive, key, policy.toml and clock, as sync uses."""
-    return Sharing.of(node.local_node())
+    return Offer.of(node.local_node())
 
 
 def offered_ids(node: Node, to: Node) -> set[str]:
-    items = sharing_of(node).offer_items(peer_of(node, to))
+    items = offer_of(node).offer_items(peer_of(node, to))
     return {record_id.hex() for _, record_id in items}
 
 
@@ -139,7 +140,7 @@ def change_policy(node: Node, old: str, new: str) -> str:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     after = node.policy().hash
     assert after != before
-    assert sharing_of(node).policy.hash == after
+    assert offer_of(node).policy.hash == after
     return after
 
 
@@ -157,7 +158,7 @@ def strikes(here: Node, sender: Node) -> list[tuple[str, str | None]]:
 
 
 def receive(here: Node, sender: Node, *envelopes: bytes) -> ReceiveResult:
-    return sharing_of(here).receive(list(envelopes), peer_of(here, sender))
+    return Receiver.of(here.local_node()).receive(list(envelopes), peer_of(here, sender))
 
 
 # --- offer_items ------------------------------------------------------------------------
@@ -240,7 +241,7 @@ def test_offer_items_matches_the_outbound_decision_for_records_the_peer_lacks(
             add(nairobi, f"{scope} {sensitivity}", sensitivity=sensitivity,
                 consent=Consent("consent", scope, peers=(lima.node_id,)))  # fmt: skip
     hold(nairobi, signed_by(quito, "Quito's", consent=FEDERATION), quito)
-    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+    evaluation, peer = offer_of(nairobi), peer_of(nairobi, lima)
     ids = [str(row[0]) for row in nairobi.db.execute("SELECT id FROM records")]
     allowed = set()
     for record_id in ids:
@@ -256,7 +257,7 @@ def test_offer_items_are_sorted_by_created_then_id(hubs: dict[str, Node]) -> Non
     nairobi, lima = hubs["nairobi"], hubs["lima"]
     for n, created in enumerate([START + 5, START, START + 5, START - 3, START, START + 5]):
         add(nairobi, f"Lesson {n}", created=created)
-    items = sharing_of(nairobi).offer_items(peer_of(nairobi, lima))
+    items = offer_of(nairobi).offer_items(peer_of(nairobi, lima))
     assert len(items) == 6
     assert items == sorted(items)
     assert all(isinstance(created, int) and len(record_id) == 32 for created, record_id in items)
@@ -275,7 +276,7 @@ def test_offer_items_for_a_suspended_peer_holds_only_what_it_already_has(
 
 def test_there_is_no_decision_for_a_record_we_do_not_hold(hubs: dict[str, Node]) -> None:
     nairobi, lima = hubs["nairobi"], hubs["lima"]
-    assert sharing_of(nairobi).explain("00" * 32, peer_of(nairobi, lima)) is None
+    assert offer_of(nairobi).explain("00" * 32, peer_of(nairobi, lima)) is None
 
 
 def test_a_lesson_naming_its_peer_by_name_is_offered_to_that_peer(
@@ -312,7 +313,7 @@ def test_outbound_consent_regions_compare_without_regard_to_case(
     "andes" keeps it from Lima (region "Andes"), as Lima's own inbound check would."""
     nairobi, lima = hubs["nairobi"], hubs["lima"]
     record = add(nairobi, "Regional", consent=dataclasses.replace(FEDERATION, **changes))
-    decision = sharing_of(nairobi).explain(record.id_hex, peer_of(nairobi, lima))
+    decision = offer_of(nairobi).explain(record.id_hex, peer_of(nairobi, lima))
     assert decision is not None
     denied = [reason.code for reason in decision.denials]
     assert denied == ([code] if code else [])
@@ -335,7 +336,7 @@ def test_envelopes_for_stops_before_the_budget_and_says_how_many_ids_it_handled(
         second.record_id, third.record_id, fourth.record_id,
     ]  # fmt: skip
     budget = sum(len(record.envelope) for record in allowed[:3])
-    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+    evaluation, peer = offer_of(nairobi), peer_of(nairobi, lima)
 
     found, handled = evaluation.envelopes_for(asked, peer, budget)
 
@@ -351,11 +352,30 @@ def test_envelopes_for_stops_before_the_budget_and_says_how_many_ids_it_handled(
     assert unknown.hex() not in {record_id for record_id, _ in logged}
 
 
+def test_envelopes_for_reads_the_records_facts_in_one_query(hubs: dict[str, Node]) -> None:
+    """A fetch asks for up to 500 records: their facts and envelopes come in one query, and
+    their approvals in one more, however many are asked for."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    records = [add(nairobi, f"Lesson {n}") for n in range(12)]
+    evaluation, peer = offer_of(nairobi), peer_of(nairobi, lima)
+    evaluation.envelopes_for([records[0].record_id], peer, 1 << 20)  # fills the archive caches
+    statements: list[str] = []
+    nairobi.db.conn.set_trace_callback(statements.append)
+    try:
+        found, handled = evaluation.envelopes_for([r.record_id for r in records], peer, 1 << 20)
+    finally:
+        nairobi.db.conn.set_trace_callback(None)
+    assert handled == len(records) and found
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len([sql for sql in reads if "FROM records" in sql]) == 1, reads
+    assert len([sql for sql in reads if "FROM approvals" in sql]) == 1, reads
+
+
 def test_envelopes_for_hands_out_one_record_even_over_the_budget(hubs: dict[str, Node]) -> None:
     """Each answer makes progress: a record larger than the budget goes out alone."""
     nairobi, lima = hubs["nairobi"], hubs["lima"]
     first, second = add(nairobi, "First"), add(nairobi, "Second")
-    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+    evaluation, peer = offer_of(nairobi), peer_of(nairobi, lima)
     ids = [first.record_id, second.record_id]
 
     assert evaluation.envelopes_for(ids, peer, 1) == ([(first.id_hex, first.envelope)], 1)
@@ -375,7 +395,7 @@ def test_a_quarantined_record_is_explained_as_quarantined_until_a_curator_accept
     change_policy(nairobi, "quarantine = false", "quarantine = true")
     record = signed_by(quito, "Pass it on", consent=dataclasses.replace(FEDERATION, reshare=True))
     assert receive(nairobi, quito, record.envelope).quarantined == [record.id_hex]
-    evaluation, peer = sharing_of(nairobi), peer_of(nairobi, lima)
+    evaluation, peer = offer_of(nairobi), peer_of(nairobi, lima)
 
     decision = evaluation.explain(record.id_hex, peer)
     assert decision is not None and not decision.allowed
@@ -384,7 +404,7 @@ def test_a_quarantined_record_is_explained_as_quarantined_until_a_curator_accept
     assert record.id_hex not in offered_ids(nairobi, lima)
 
     accept_quarantined(nairobi.db, nairobi.identity, record.id_hex, "admin", int(nairobi.clock()))
-    decision = sharing_of(nairobi).explain(record.id_hex, peer)
+    decision = offer_of(nairobi).explain(record.id_hex, peer)
     assert decision is not None and decision.allowed
     assert record.id_hex in offered_ids(nairobi, lima)
 
@@ -464,7 +484,7 @@ def test_a_deeply_nested_record_is_rejected_like_any_bad_record(hubs: dict[str, 
     try:
         result = receive(lima, nairobi, good.envelope, b"\x91" * 1000 + b"\xc0")
     except RecursionError:
-        pytest.fail("Sharing.receive raised RecursionError on a deeply nested record")
+        pytest.fail("Receiver.receive raised RecursionError on a deeply nested record")
     assert result.stored == [good.id_hex]
     assert len(result.rejected) == 1
 
@@ -687,7 +707,7 @@ def test_a_batch_is_one_transaction(hubs: dict[str, Node], monkeypatch: pytest.M
     nairobi, lima = hubs["nairobi"], hubs["lima"]
     first, second = add(nairobi, "First"), add(nairobi, "Second")
     calls: list[str | None] = []
-    real_append_event = sharing.append_event
+    real_append_event = receiving.append_event
 
     def failing_on_the_second(*args: Any, **kwargs: Any) -> int:
         calls.append(args[3])
@@ -695,7 +715,7 @@ def test_a_batch_is_one_transaction(hubs: dict[str, Node], monkeypatch: pytest.M
             raise OSError("disk full")
         return real_append_event(*args, **kwargs)
 
-    monkeypatch.setattr(sharing, "append_event", failing_on_the_second)
+    monkeypatch.setattr(receiving, "append_event", failing_on_the_second)
     with pytest.raises(OSError, match="disk full"):
         receive(lima, nairobi, b"junk", first.envelope, second.envelope)
     assert calls == [first.id_hex, second.id_hex]

@@ -14,7 +14,7 @@ from federation.ledger import sent_to
 from federation.peers import list_peers
 from federation.propagation import receipt_status
 from federation.revocation import REASONS, open_revocation
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from governance.approvals import approvals_of, is_self_approval
 from governance.members import Member
 from governance.quarantine import is_quarantined
@@ -130,7 +130,7 @@ def _deliveries(node: Node, record_id: str, names: dict[str, str]) -> list[tuple
 
 def _sharing(node: Node, record_id: str) -> list[tuple[str, Any]]:
     """The outbound decision for each active peer, with its reasons."""
-    sharing = Sharing(node.db, node.node_id, node.policy(), node.now())
+    sharing = Offer(node.db, node.node_id, node.policy(), node.now())
     return [
         (peer.name, sharing.explain(record_id, peer))
         for peer in list_peers(node.db)

@@ -9,7 +9,7 @@ from aiohttp import web
 from archive.event_log import recent_events
 from crypto.errors import RhizomeError
 from federation.peers import list_peers, resolve_peer
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.policy_binding import binding_warnings
 from node.node import Node
@@ -53,7 +53,7 @@ def explain(node: Node, record_text: str, peer_text: str) -> dict[str, Any]:
     """``rhizome policy explain ID PEER``: the decision, and every reason in words."""
     full_id = node.resolve_id(record_text)
     peer = resolve_peer(node.db, peer_text)
-    decision = Sharing(node.db, node.node_id, node.policy(), node.now()).explain(full_id, peer)
+    decision = Offer(node.db, node.node_id, node.policy(), node.now()).explain(full_id, peer)
     assert decision is not None  # resolve_id found the record
     return {"record_id": full_id, "peer": peer, "decision": decision}
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from archive.queries import RecordSummary, latest_of_origin
 from archive.record import SENSITIVITIES, consent_from_json
 from federation.peers import list_peers
-from federation.sharing import Sharing
+from federation.sharing import Offer
 from governance.approvals import ApprovalRecord, approvals_of
 from governance.quarantine import quarantined_records
 from node.actions import in_worker_thread
@@ -61,7 +61,7 @@ def approval_queue(node: Node) -> list[Waiting]:
     if not levels:
         return []
     candidates = latest_of_origin(node.db, node.node_id, levels, MAX_QUEUE)
-    sharing = Sharing(node.db, node.node_id, policy, node.now())
+    sharing = Offer(node.db, node.node_id, policy, node.now())
     peers = [peer for peer in list_peers(node.db) if peer.status == "active"]
     queue = []
     for record, consent_json in candidates:

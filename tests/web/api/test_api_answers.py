@@ -18,7 +18,7 @@ from archive.record import Consent, Lesson
 from archive.signed_record import sign_lesson
 from federation.invites import create_invite, encode_invite
 from federation.peers import get_peer, record_deliveries
-from federation.sharing import Sharing
+from federation.receiving import Receiver
 from node.node import Node
 from node.web.openapi import OPERATIONS, document
 from tests.conftest import START
@@ -146,7 +146,7 @@ async def test_every_route_answers_what_the_document_says(
     peer = get_peer(members.db, hub.node_id)
     assert peer is not None
     waiting = [lesson_from(hub, title) for title in ("Agua", "Sombra")]
-    received = Sharing.of(members.local_node()).receive([r.envelope for r in waiting], peer)
+    received = Receiver.of(members.local_node()).receive([r.envelope for r in waiting], peer)
     assert len(received.quarantined) == 2
     await check.call("GET", "/api/v1/quarantine", "/api/v1/quarantine", 200)
     for action, signed, again in zip(("accept", "reject"), waiting, (400, 404), strict=True):

@@ -13,7 +13,8 @@ from aiohttp import web
 from archive.record import Consent, Lesson
 from archive.signed_record import SignedRecord, sign_lesson
 from federation.peers import Peer, get_peer, save_peer
-from federation.sharing import Sharing
+from federation.receiving import Receiver
+from federation.sharing import Offer
 from node.node import Node
 from node.web.app import create_app
 from node.web.errors import Handler
@@ -75,7 +76,7 @@ def waiting(members: Node, lima: Node) -> str:
     """A lesson from Lima that waits in our quarantine; its id."""
     quarantine_on(members)
     record = signed_by(lima, "Agua para la marcha")
-    result = Sharing.of(members.local_node()).receive([record.envelope], peer_of(members, lima))
+    result = Receiver.of(members.local_node()).receive([record.envelope], peer_of(members, lima))
     assert result.quarantined == [record.id_hex]
     return record.id_hex
 
@@ -173,7 +174,7 @@ async def test_decisions_newest_first_and_by_record(
     client: Client, members: Node, lima: Node
 ) -> None:
     first, second = await add_lesson(client), await add_lesson(client, title="Second one")
-    sharing = Sharing.of(members.local_node())
+    sharing = Offer.of(members.local_node())
     sharing.envelopes_for(
         [bytes.fromhex(first), bytes.fromhex(second)], peer_of(members, lima), 1 << 20
     )

@@ -12,7 +12,7 @@ import pytest
 from archive.record import Consent, Lesson
 from archive.signed_record import sign_lesson
 from federation.peers import get_peer, save_peer
-from federation.sharing import Sharing
+from federation.receiving import Receiver
 from governance.approvals import approvals_of
 from node.node import Node
 from tests.conftest import START
@@ -111,7 +111,7 @@ def from_manila(members: Node, manila: Node) -> Iterator[str]:
     )  # fmt: skip
     sender = get_peer(members.db, manila.node_id)
     assert sender is not None
-    result = Sharing.of(members.local_node()).receive([record.envelope], sender)
+    result = Receiver.of(members.local_node()).receive([record.envelope], sender)
     assert result.quarantined == [record.id_hex]
     yield record.id_hex
 
