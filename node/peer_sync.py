@@ -1,8 +1,9 @@
 """Sync now: which peers a sync covers and what its outcome says, for every front-end.
 
-``rhizome sync`` and the Peers page's Sync now button both pick peers with
-:func:`peers_to_sync`, run :func:`sync_now` (the same exchange the background schedule
-runs, :func:`federation.sync.sync_with_peer`) and word the result with :func:`outcome`.
+``rhizome sync``, ``POST /api/v1/peers/{peer}/sync`` and the Peers page's Sync now button
+all pick peers with :func:`peers_to_sync` (which checks the member may sync), run
+:func:`sync_now` (the same exchange the background schedule runs,
+:func:`federation.sync.sync_with_peer`) and word the result with :func:`outcome`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
-import sqlite_utils
 
 from federation.background import SyncService
 from federation.client import PeerClient
 from federation.errors import DeadlineExceeded
 from federation.peers import Peer, list_peers, resolve_peer
 from federation.sync import SyncReport, sync_with_peer
+from governance.members import Member
+from governance.roles import require
 from node.node import Node
 
 SyncOne = Callable[[Peer], Awaitable[SyncReport]]
@@ -33,9 +35,12 @@ class SyncDeadline(DeadlineExceeded):
     arrived is kept; the next sync (background, or another request) carries on from it."""
 
 
-def peers_to_sync(db: sqlite_utils.Database, peer_ref: str | None) -> list[Peer]:
-    """The named peer, or every active peer (a suspended peer named on purpose is tried,
-    and its report says it must be resumed first)."""
+def peers_to_sync(node: Node, member: Member, peer_ref: str | None) -> list[Peer]:
+    """The peers ``member`` asks to sync with now, if they may (``sync``): the named peer, or
+    every active peer (a suspended peer named on purpose is tried, and its report says it
+    must be resumed first)."""
+    require(member.name, member.roles, "sync")
+    db = node.db
     if peer_ref is None:
         return [peer for peer in list_peers(db) if peer.status == "active"]
     return [resolve_peer(db, peer_ref)]

@@ -149,8 +149,8 @@ def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
     With --json: what moved with each peer, as a JSON array. Exit status 1 if any peer could
     not be synced.
     """
-    node, _ = cli.acting("sync")
-    peers = peers_to_sync(node.db, peer_ref)
+    node, member = cli.acting_member()
+    peers = peers_to_sync(node, member, peer_ref)
     reports = _sync_peers(node, peers, show_progress=not as_json)
     if as_json:
         print_json([report_json(report) for report in reports])

@@ -28,7 +28,7 @@ async def sync_peer(request: web.Request) -> web.Response:
     node = request.app[NODE]
     member = await acting_member(request, node, "sync")
     await body_of(request, NoFields, required=False)
-    peers = peers_to_sync(node.db, request.match_info["peer"])
+    peers = peers_to_sync(node, member, request.match_info["peer"])
     (report,) = await sync_now_from_server(request.app.get(SYNC), node, peers)
     log.info("sync now", extra={"peer": report.peer, "member": member.name})
     return web.json_response(report_json(report))

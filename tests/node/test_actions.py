@@ -48,6 +48,7 @@ from node.actions.peers import ChangePeerStatus, InvitePeer, invite_peer, set_pe
 from node.home import create_member
 from node.node import Node, read_lesson_file
 from node.passwords import WeakPassword
+from node.peer_sync import peers_to_sync
 from tests.conftest import write_lesson
 from tests.node.conftest import logged_events
 
@@ -314,3 +315,12 @@ def test_the_web_runs_writing_actions_in_a_worker_thread() -> None:
             if name == "in_worker_thread":
                 handed |= {getattr(arg, "attr", "") for arg in node.args} & OFF_THE_LOOP
     assert direct == [] and handed == OFF_THE_LOOP
+
+
+def test_only_members_who_may_sync_pick_peers_to_sync(
+    node: Node, staff: dict[str, Member], identity_b: SigningIdentity
+) -> None:
+    save_peer(node.db, identity_b.node_id, "Lima Hub", "Andes", "http://127.0.0.1:9", node.now())
+    with pytest.raises(NotAllowed, match="sync with peers"):
+        peers_to_sync(node, staff["chidi"], None)
+    assert [peer.name for peer in peers_to_sync(node, staff["sefu"], None)] == ["Lima Hub"]

@@ -120,8 +120,8 @@ async def change_status(request: web.Request) -> web.Response:
 async def sync_peer_now(request: web.Request) -> web.Response:
     """Sync with this peer now, both ways (as ``rhizome sync PEER``), and say how it went."""
     node = node_of(request)
-    await acting_member(request, node, "sync")
-    found = peers_to_sync(node.db, request.match_info["peer"])
+    member = await acting_member(request, node, "sync")
+    found = peers_to_sync(node, member, request.match_info["peer"])
     try:
         reports = await sync_now_from_server(sync_service(request), node, found)
         message = outcome(found[0].name, reports[0])
