@@ -32,8 +32,11 @@ PACKAGES = ("crypto", "archive", "governance", "federation", "node")
 BOOKKEEPING = {"schema_migrations": "archive", "_sqlite_migrations": "archive"}
 CATALOGUE = "sqlite_master"  # SQLite's own: only the migration runner reads it
 RUNNER = "archive/migrations.py"
-# SQL in this code base is written in capitals; prose in docstrings is not.
+# SQL in this code base is written in capitals; prose in docstrings is not. A string that
+# starts like a statement is read in any case.
 TABLE_AFTER = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|ON)\s+(\{|[A-Za-z_][A-Za-z0-9_]*)")
+ANY_CASE = re.compile(TABLE_AFTER.pattern, re.IGNORECASE)
+STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH)\b", re.I)
 DYNAMIC = "{"
 
 
@@ -76,7 +79,8 @@ def violations(package: str, module: str, source: str) -> list[str]:
     }
     found = []
     for line, text in literals(ast.parse(source)):
-        for match in TABLE_AFTER.finditer(text):
+        pattern = ANY_CASE if STATEMENT.match(text) else TABLE_AFTER
+        for match in pattern.finditer(text):
             table = match.group(1)
             where = f"{module}:{line}"
             if table.startswith(DYNAMIC):
@@ -151,6 +155,12 @@ def test_the_walk_sees_sql_in_every_package() -> None:
             "federation/sync.py",
             'db.execute(f"SELECT seq FROM {table}")',
             "a table named through a variable",
+        ),
+        (
+            "node",
+            "node/status.py",
+            'db.execute("select count(*) from outbox where kind = ?", ["revocation"])',
+            "node runs SQL on outbox, which federation owns",
         ),
         (
             "governance",
