@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from federation.peers import list_peers, resolve_peer
+from federation.peers import resolve_peer
 from federation.sharing import Offer
 from governance.decision_log import recent_decisions
-from governance.policy_binding import (
-    bind_policy,
-    binding_warnings,
-    confirm_bindings,
-    forget_binding,
-    read_bindings,
-)
-from governance.policy_file import Policy, PolicyError, load_policy, section_node_id
+from governance.policy_file import PolicyError
+from node.actions.policy import check_policy, unbind_section
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json, short
-from node.node import Node
 from node.serialize import decision_json, explanation_json, iso_time
 
 
@@ -43,54 +35,40 @@ def check(cli: CliContext, file: Path | None, as_json: bool) -> None:
     """
     node = cli.node()
     path = file or node.paths.policy
-    notes: list[str] = []
-    say = notes.append if as_json else lambda line: console.print(line, markup=False)
     try:
-        checked = _check(node, path, say)
+        found = check_policy(node, path)
     except PolicyError as error:
         if not as_json:
             raise
-        print_json({"path": str(path), "valid": False, "hash": None, "problems": [str(error)],
-                    "notes": notes})  # fmt: skip
+        _print_check(path, None, [str(error)], [])
         sys.exit(1)
+    notes = [
+        f'Bound [peers."{b.section}"] to {b.peer_name}, node {b.node_id}: compare this id with '
+        "the one that hub gave you."
+        for b in found.bound_now
+    ] + [
+        f'Tip: [peers."{key}"] means node {node_id}; a node id as the key is safest: '
+        f'[peers."{node_id}"]'
+        for key, node_id in found.named.items()
+    ]
+    problems = [f"{path}: " + "; ".join(found.problems)] if found.problems else []
     if as_json:
-        print_json({"path": str(path), "valid": True, "hash": checked.hash, "problems": [],
-                    "notes": notes})  # fmt: skip
+        _print_check(path, None if problems else found.policy.hash, problems, notes)
+        if problems:
+            sys.exit(1)
         return
-    console.print(f"{path}: valid (policy hash {checked.hash[:16]})", markup=False)
+    for line in notes:
+        console.print(line, markup=False)
+    if problems:
+        raise PolicyError(problems[0])
+    console.print(f"{path}: valid (policy hash {found.policy.hash[:16]})", markup=False)
 
 
-def _check(node: Node, path: Path, say: Callable[[str], None]) -> Policy:
-    checked = load_policy(path)
-    peers = {p.node_id: p.name for p in list_peers(node.db)}
-    bound = bind_policy(checked, peers, read_bindings(node.db))
-    assert bound.binding is not None
-    if confirmed := bound.binding.unconfirmed:
-        confirm_bindings(node.db, node.identity, confirmed, node.now())
-        for label, node_id in confirmed:
-            say(
-                f'Bound [peers."{label}"] to {peers[node_id]}, node {node_id}: compare this '
-                "id with the one that hub gave you."
-            )
-        bound = bind_policy(checked, peers, read_bindings(node.db))
-        assert bound.binding is not None
-    for key, node_id in _named_ids(checked, read_bindings(node.db)).items():
-        say(
-            f'Tip: [peers."{key}"] means node {node_id}; a node id as the key is safest: '
-            f'[peers."{node_id}"]'
-        )
-    if problems := binding_warnings(bound):
-        raise PolicyError(f"{path}: " + "; ".join(problems))
-    return checked
-
-
-def _named_ids(checked: Policy, bindings: dict[str, str]) -> dict[str, str]:
-    """Name-keyed sections → the node id each is bound to."""
-    return {
-        key: bindings[key.strip().casefold()]
-        for key, _ in checked.peers
-        if section_node_id(key) is None and key.strip().casefold() in bindings
-    }
+def _print_check(
+    path: Path, policy_hash: str | None, problems: list[str], notes: list[str]
+) -> None:
+    print_json({"path": str(path), "valid": not problems, "hash": policy_hash,
+                "problems": problems, "notes": notes})  # fmt: skip
 
 
 @policy.command()
@@ -98,9 +76,7 @@ def _named_ids(checked: Policy, bindings: dict[str, str]) -> dict[str, str]:
 @click.pass_obj
 def unbind(cli: CliContext, name: str) -> None:
     """Forget which node the section [peers."NAME"] means (the next check binds it anew)."""
-    node = cli.node()
-    if not forget_binding(node.db, node.identity, name, node.now()):
-        raise PolicyError(f'[peers."{name}"] is not bound to any node')
+    unbind_section(cli.node(), name)
     console.print(
         f'[peers."{name}"] is no longer bound: its peer gets nothing until '
         "`rhizome policy check` binds it again.",

@@ -268,6 +268,7 @@ WRAPPED = {
     "governance.members": {"remove_member", "set_roles", "set_password_hash", "add_member"},
     "node.home": {"create_member"},
     "archive.event_log": {"append_event"},
+    "governance.policy_binding": {"confirm_bindings", "forget_binding"},
 }
 
 
