@@ -198,13 +198,22 @@ def exchange_carries_tombstones(
             if not set(revocation.record_ids) <= memory.nodes[origin].tombstones:
                 continue  # the origin was restored from before it revoked: it cannot tell
             note("an exchange with a revoking origin checked")
-            kept = sorted(set(revocation.record_ids) & set(now.held[holder]))
+            # The origin's own records: it knows who it gave them to, and a holder offers
+            # them back to it. A translation another node made reaches its holders through
+            # that node (and (2) above holds once the holder has the tombstone).
+            own = {rid for rid in revocation.record_ids if _origin_is(memory, rid, origin)}
+            kept = sorted(own & set(now.held[holder]))
             breaches.extend(
                 f"(2) {holder} still holds {record_id[:12]} after an exchange with its origin "
                 f"{origin}, which revoked it at step {revocation.step}"
                 for record_id in kept
             )
     return breaches
+
+
+def _origin_is(memory: FederationMemory, record_id: str, name: str) -> bool:
+    record = memory.records.get(record_id)
+    return record is not None and record.origin == node_id_of(name)
 
 
 def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[str]:
