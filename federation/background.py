@@ -24,7 +24,7 @@ from contextlib import suppress
 
 from archive.event_log import last_event_seq, subjects_logged
 from crypto.errors import RhizomeError
-from federation import wire
+from federation import endpoints
 from federation.client import PeerClient
 from federation.errors import FederationError
 from federation.loop_clock import AsyncioClock, LoopClock
@@ -32,7 +32,7 @@ from federation.peers import Peer, get_peer, list_peers
 from federation.propagation import peers_with_outbox, revoke_expired
 from federation.revocation_client import ExchangeReport, push_outbox
 from federation.sharing import Offer
-from federation.sync import NOTIFY_PATH, SyncReport, sync_with_peer
+from federation.sync import SyncReport, sync_with_peer
 
 log = logging.getLogger("rhizome.federation")
 WATCH_SECONDS = 0.5
@@ -165,7 +165,10 @@ class SyncService:
         try:
             async with asyncio.timeout(NOTIFY_DEADLINE):
                 await self.client.call(
-                    peer.node_id, peer.url, NOTIFY_PATH, wire.NOTIFY, {}, wire.NOTIFY
+                    endpoints.NOTIFY,
+                    {},
+                    recipient=peer.node_id,
+                    base_url=peer.url,
                 )
         except (FederationError, TimeoutError) as error:
             log.info("could not notify %s: %s", peer.name, error)

@@ -12,11 +12,14 @@ import math
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import BytesPayload
 from yarl import URL
 
 from crypto.http_signatures import sign_request
 from federation import wire
 from federation.bodies import BodyOverLimit, read_capped
+from federation.endpoints import Endpoint
 from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
 
@@ -40,19 +43,41 @@ class PeerClient:
 
     async def call(
         self,
+        endpoint: Endpoint,
+        values: dict[str, Any],
+        *,
         recipient: str,
         base_url: str,
-        path: str,
-        request: wire.Schema,
-        values: dict[str, Any],
-        answer: wire.Schema,
         deadline: float | None = None,
         extra_headers: dict[str, str] | None = None,
+        sent: asyncio.Event | None = None,
     ) -> dict[str, Any]:
-        """POST one message to the node ``recipient`` at ``base_url``; the decoded answer.
+        """POST ``values`` as ``endpoint``'s request to the node ``recipient`` at
+        ``base_url``; its answer, decoded and checked.
+
+        ``sent`` is set once the whole body is handed to the connection (or the call ended
+        without it): a caller can then do blocking work while the peer prepares the answer.
 
         ``deadline`` overrides the client's for one call that is known to take longer;
         ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
+        try:
+            return await self._call(endpoint, values, recipient, base_url, deadline,
+                                    extra_headers or {}, sent)  # fmt: skip
+        finally:
+            if sent is not None:
+                sent.set()  # never leave a caller waiting for a request that will not go
+
+    async def _call(
+        self,
+        endpoint: Endpoint,
+        values: dict[str, Any],
+        recipient: str,
+        base_url: str,
+        deadline: float | None,
+        extra_headers: dict[str, str],
+        sent: asyncio.Event | None,
+    ) -> dict[str, Any]:
+        path = endpoint.path
         wait = self.not_before.get((recipient, path), 0.0) - self.local.clock()
         if wait > 0:
             raise PeerRefused(
@@ -60,18 +85,19 @@ class PeerClient:
                 "retry_later",
                 f"the peer asked us to wait {math.ceil(wait)} s more; sync retries",
             )
-        body = wire.encode(request, values)
+        body = wire.encode(endpoint.request, values)
         url = base_url.rstrip("/") + path
         headers = sign_request(
             self.local.identity, "POST", url, body, created=self.local.now(), recipient=recipient
         )
         headers["Content-Type"] = MSGPACK
-        headers.update(extra_headers or {})
+        headers.update(extra_headers)
+        payload = body if sent is None else _SignalledBody(body, sent)
         try:
             async with asyncio.timeout(deadline or self.deadline):
                 # encoded=True: send the URL exactly as signed, without yarl re-encoding it.
                 target = URL(url, encoded=True)
-                async with self.session.post(target, data=body, headers=headers) as response:
+                async with self.session.post(target, data=payload, headers=headers) as response:
                     data = await _read_capped(response)
                     status = response.status
                     retry_after = response.headers.get("Retry-After", "")
@@ -82,7 +108,21 @@ class PeerClient:
                 seconds = min(int(retry_after), MAX_RETRY_AFTER)
                 self.not_before[(recipient, path)] = self.local.clock() + seconds
             raise _refusal(status, data)
-        return wire.decode(answer, data)
+        return wire.decode(endpoint.answer, data)
+
+
+class _SignalledBody(BytesPayload):
+    """A request body that sets ``sent`` once aiohttp has written all of it."""
+
+    def __init__(self, body: bytes, sent: asyncio.Event) -> None:
+        super().__init__(body, content_type=MSGPACK)
+        self._sent = sent
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        await super().write_with_length(writer, content_length)
+        self._sent.set()
 
 
 def no_answer_words(error: BaseException) -> str:

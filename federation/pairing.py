@@ -6,13 +6,12 @@ from archive.db import transaction
 from archive.event_log import append_event
 from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
-from federation import wire
+from federation import endpoints
 from federation.client import PeerClient
 from federation.errors import InvalidInvite, PeerProtocolError, PeerRefused
 from federation.invites import decode_invite, pairing_proof, verify_acceptance
 from federation.peers import Peer, get_peer, save_peer
 
-PAIR_PATH = "/federation/v1/pair"
 # Names the invite before the body is read, so the inviter can refuse strangers cheaply.
 INVITE_HEADER = "Rhizome-Invite"
 
@@ -36,7 +35,10 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
     }
     try:
         answer = await client.call(
-            code.node_id, code.url, PAIR_PATH, wire.PAIR_REQUEST, request, wire.PAIR_RESPONSE,
+            endpoints.PAIR,
+            request,
+            recipient=code.node_id,
+            base_url=code.url,
             extra_headers={INVITE_HEADER: code.invite_id.hex()},
         )  # fmt: skip
     except PeerRefused as error:

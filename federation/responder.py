@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from archive.db import transaction
 from archive.event_log import append_event
-from federation import wire
+from federation import endpoints, wire
 from federation.acks import issue_ack
 from federation.copies import answer_tombstone_query
 from federation.errors import PeerProtocolError, TooBusy
@@ -61,7 +61,7 @@ class FederationResponder:
         """A node redeems our invite: check the proof, add it, answer with our signature.
 
         ``named_invite`` is the invite the request named before its body was read."""
-        request = wire.decode(wire.PAIR_REQUEST, body)
+        request = wire.decode(endpoints.PAIR.request, body)
         if named_invite is not None and request["invite"] != named_invite:
             raise PeerProtocolError("the pairing request names another invite than its header")
         if request["node_id"] != joiner_id:
@@ -79,7 +79,7 @@ class FederationResponder:
             append_event(db, self.local.identity, "peer.added", joiner_id, {"via": "invite"}, now)
         log.info("paired by invite", extra={"peer": joiner_id})
         return wire.encode(
-            wire.PAIR_RESPONSE,
+            endpoints.PAIR.answer,
             {
                 "node_id": self.local.node_id,
                 "name": self.local.name,
@@ -90,17 +90,17 @@ class FederationResponder:
         )
 
     def reconcile(self, peer: Peer, body: bytes) -> bytes:
-        request = wire.decode(wire.RECONCILE_REQUEST, body)
+        request = wire.decode(endpoints.RECONCILE.request, body)
         session = self._session(peer, request["session"])
         try:
             answer = session.responder.reconcile(request["msg"])
         except NegentropyError as error:
             raise PeerProtocolError(f"bad reconciliation message: {error}") from error
-        return wire.encode(wire.RECONCILE_RESPONSE, {"msg": answer})
+        return wire.encode(endpoints.RECONCILE.answer, {"msg": answer})
 
     def fetch(self, peer: Peer, body: bytes) -> bytes:
         """Send the requested records the decision lets this peer have (others are skipped)."""
-        request = wire.decode(wire.FETCH_REQUEST, body)
+        request = wire.decode(endpoints.FETCH.request, body)
         if not request["ids"]:
             raise PeerProtocolError("ask for at least one record")
         db, now = self.local.db, self.local.now()
@@ -111,17 +111,17 @@ class FederationResponder:
             record_deliveries(db, peer.node_id, [record_id for record_id, _ in found], "sent", now)
             count_inbound(db, peer.node_id, received=0, sent=len(found))
         answer = {"records": [envelope for _, envelope in found], "handled": handled}
-        return wire.encode(wire.FETCHED, answer)
+        return wire.encode(endpoints.FETCH.answer, answer)
 
     def push(self, peer: Peer, body: bytes) -> bytes:
-        request = wire.decode(wire.RECORDS, body)
+        request = wire.decode(endpoints.PUSH.request, body)
         result = Receiver.of(self.local).receive(request["records"], peer, pushed=True)
         stored = len(result.stored) + len(result.quarantined)
         with transaction(self.local.db):
             count_inbound(self.local.db, peer.node_id, received=stored, sent=0)
         self.on_outbox()
         return wire.encode(
-            wire.PUSH_RESPONSE,
+            endpoints.PUSH.answer,
             {
                 "stored": len(result.stored) + len(result.quarantined),
                 "duplicates": result.duplicates,
@@ -134,7 +134,7 @@ class FederationResponder:
 
     def revocations(self, peer: Peer, body: bytes) -> bytes:
         """A peer withdraws records: purge each, answer with our signed receipts."""
-        request = wire.decode(wire.REVOCATIONS, body)
+        request = wire.decode(endpoints.REVOCATIONS.request, body)
         receipts = []
         for raw in request["revocations"]:
             try:
@@ -147,42 +147,42 @@ class FederationResponder:
                    "purged": len(receipts)},
         )  # fmt: skip
         self.on_outbox()
-        return wire.encode(wire.RECEIPTS, {"receipts": receipts})
+        return wire.encode(endpoints.REVOCATIONS.answer, {"receipts": receipts})
 
     def receipts(self, peer: Peer, body: bytes) -> bytes:
         """Receipts from a peer: kept (and relayed), answered with our signed ack of every one
         that verified, so the peer may forget them."""
-        request = wire.decode(wire.RECEIPTS, body)
+        request = wire.decode(endpoints.RECEIPTS.request, body)
         kept, processed = take_receipts(self.local, request["receipts"], peer)
         ack = issue_ack(self.local.identity, peer.node_id, processed, self.local.now())
         self.on_outbox()
-        return wire.encode(wire.ACCEPTED, {"accepted": kept, "ack": ack.envelope})
+        return wire.encode(endpoints.RECEIPTS.answer, {"accepted": kept, "ack": ack.envelope})
 
     def ack(self, peer: Peer, body: bytes) -> bytes:
         """The peer acknowledges receipts it pulled from us: only now do they leave."""
-        request = wire.decode(wire.ACK, body)
+        request = wire.decode(endpoints.ACK.request, body)
         removed = acknowledge_signed(
             self.local.db, request["ack"], peer.node_id, self.local.node_id
         )
-        return wire.encode(wire.ACKED, {"removed": removed})
+        return wire.encode(endpoints.ACK.answer, {"removed": removed})
 
     def tombstones(self, peer: Peer, body: bytes) -> bytes:
         """The peer holds these ids and we lack them: the revocations we know for any of
         them (a stale copy purges in this exchange; we keep the sighting as evidence)."""
-        request = wire.decode(wire.TOMBSTONE_QUERY, body)
+        request = wire.decode(endpoints.TOMBSTONES.request, body)
         revocations = answer_tombstone_query(self.local, peer, request["ids"])
         if revocations:
             self.on_outbox()
-        return wire.encode(wire.TOMBSTONES, {"revocations": revocations})
+        return wire.encode(endpoints.TOMBSTONES.answer, {"revocations": revocations})
 
     def outbox(self, peer: Peer, body: bytes) -> bytes:
         """Hand a peer what waits for it here (it was offline when we tried). Every item not
         yet acknowledged goes, each time it asks: handing out removes nothing."""
-        wire.decode(wire.NOTIFY, body)
+        wire.decode(endpoints.OUTBOX.request, body)
         waiting = outgoing_for(self.local.db, peer.node_id)
         hand_out(self.local.db, peer.node_id, waiting.items(), self.local.now())
         return wire.encode(
-            wire.OUTBOX,
+            endpoints.OUTBOX.answer,
             {
                 "revocations": [envelope for _, envelope in waiting.revocations],
                 "receipts": [envelope for _, envelope in waiting.receipts],

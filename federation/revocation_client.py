@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from federation import wire
+from federation import endpoints, wire
 from federation.acks import issue_ack
 from federation.client import PeerClient
 from federation.copies import covering_revocations
@@ -25,12 +25,6 @@ from federation.outbox import acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer
 from federation.propagation import accept_receipts, accept_revocation, take_receipts
 from federation.revocation import InvalidRevocation
-
-REVOCATIONS_PATH = "/federation/v1/revocations"
-RECEIPTS_PATH = "/federation/v1/receipts"
-OUTBOX_PATH = "/federation/v1/outbox"
-ACK_PATH = "/federation/v1/ack"
-TOMBSTONES_PATH = "/federation/v1/tombstones"
 
 
 class NotStoredHere(FederationError):
@@ -63,10 +57,8 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
             answer = await _call(
                 client,
                 peer,
-                REVOCATIONS_PATH,
-                wire.REVOCATIONS,
+                endpoints.REVOCATIONS,
                 {"revocations": [e for _, e in waiting.revocations]},
-                wire.RECEIPTS,
                 report,
             )
             # The holder's receipts acknowledge the revocations (take_receipts).
@@ -76,10 +68,8 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
             answer = await _call(
                 client,
                 peer,
-                RECEIPTS_PATH,
-                wire.RECEIPTS,
+                endpoints.RECEIPTS,
                 {"receipts": [e for _, e in waiting.receipts]},
-                wire.ACCEPTED,
                 report,
             )
             acknowledge_signed(local.db, answer["ack"], peer.node_id, local.node_id)
@@ -92,7 +82,7 @@ async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
     the receipts we stored. Until the peer has those, it keeps the items and sends them
     again: nothing is lost if this fails half-way."""
     local = client.local
-    answer = await _call(client, peer, OUTBOX_PATH, wire.NOTIFY, {}, wire.OUTBOX, report)
+    answer = await _call(client, peer, endpoints.OUTBOX, {}, report)
     try:
         receipts = _purge(client, peer, answer["revocations"])
         kept, processed = take_receipts(local, answer["receipts"], peer)
@@ -105,7 +95,7 @@ async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
     await send_receipts(client, peer, receipts, report)
     if processed:
         ack = issue_ack(local.identity, peer.node_id, processed, local.now())
-        await _call(client, peer, ACK_PATH, wire.ACK, {"ack": ack.envelope}, wire.ACKED, report)
+        await _call(client, peer, endpoints.ACK, {"ack": ack.envelope}, report)
 
 
 def _purge(client: PeerClient, peer: Peer, revocations: list[bytes]) -> list[bytes]:
@@ -123,15 +113,7 @@ async def send_receipts(
 ) -> None:
     """Our receipts for revocations this peer sent us: they acknowledge them there."""
     if receipts:
-        await _call(
-            client,
-            peer,
-            RECEIPTS_PATH,
-            wire.RECEIPTS,
-            {"receipts": receipts},
-            wire.ACCEPTED,
-            report,
-        )
+        await _call(client, peer, endpoints.RECEIPTS, {"receipts": receipts}, report)
         report.receipts_sent += len(receipts)
 
 
@@ -144,10 +126,7 @@ async def ask_about_tombstones(
     taken = 0
     for start in range(0, len(ids), wire.MAX_IDS_PER_MESSAGE):
         chunk = ids[start : start + wire.MAX_IDS_PER_MESSAGE]
-        answer = await _call(
-            client, peer, TOMBSTONES_PATH, wire.TOMBSTONE_QUERY, {"ids": chunk}, wire.TOMBSTONES,
-            report,
-        )  # fmt: skip
+        answer = await _call(client, peer, endpoints.TOMBSTONES, {"ids": chunk}, report)
         raws = covering_revocations(client.local.db, answer["revocations"])
         receipts = _purge(client, peer, raws)
         taken += len(receipts)
@@ -167,11 +146,9 @@ async def exchange_revocations(client: PeerClient, peer: Peer) -> ExchangeReport
 async def _call(
     client: PeerClient,
     peer: Peer,
-    path: str,
-    request: wire.Schema,
+    endpoint: endpoints.Endpoint,
     values: dict[str, Any],
-    answer: wire.Schema,
     report: ExchangeReport,
 ) -> dict[str, Any]:
     report.messages += 1
-    return await client.call(peer.node_id, peer.url, path, request, values, answer)
+    return await client.call(endpoint, values, recipient=peer.node_id, base_url=peer.url)

@@ -33,7 +33,7 @@ from crypto.http_signatures import (
 )
 from crypto.node_id import normalize_node_id
 from crypto.replay_guard import ReplayGuard, ReplayMemory
-from federation import wire
+from federation import endpoints, wire
 from federation.bodies import BodyOverLimit, read_capped
 from federation.errors import (
     BodyTooLarge,
@@ -142,7 +142,7 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
     return web.Response(body=answer, content_type=MSGPACK)
 
 
-@routes.post("/federation/v1/pair", name="federation_pair")
+@routes.post(endpoints.PAIR.path, name=endpoints.PAIR.route_name)
 async def pair(request: web.Request) -> web.Response:
     """The one route a stranger may call: it must name an invite of ours (checked before
     the body is read) and then prove it holds that invite's secret."""
@@ -193,54 +193,54 @@ def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
     return invite
 
 
-@routes.post("/federation/v1/reconcile", name="federation_reconcile")
+@routes.post(endpoints.RECONCILE.path, name=endpoints.RECONCILE.route_name)
 async def reconcile(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.reconcile)
 
 
-@routes.post("/federation/v1/fetch", name="federation_fetch")
+@routes.post(endpoints.FETCH.path, name=endpoints.FETCH.route_name)
 async def fetch(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.fetch)
 
 
-@routes.post("/federation/v1/push", name="federation_push")
+@routes.post(endpoints.PUSH.path, name=endpoints.PUSH.route_name)
 async def push(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.push)
 
 
-@routes.post("/federation/v1/notify", name="federation_notify")
+@routes.post(endpoints.NOTIFY.path, name=endpoints.NOTIFY.route_name)
 async def notify(request: web.Request) -> web.Response:
     """A peer has news for us: we pull from it soon (the background service decides when)."""
     gate = request.app[GATE]
 
     def note(peer: Peer, body: bytes) -> bytes:
-        wire.decode(wire.NOTIFY, body)
+        wire.decode(endpoints.NOTIFY.request, body)
         gate.on_news(peer.node_id)
-        return wire.encode(wire.NOTIFY, {})
+        return wire.encode(endpoints.NOTIFY.answer, {})
 
     return await _serve_peer(request, note)
 
 
-@routes.post("/federation/v1/revocations", name="federation_revocations")
+@routes.post(endpoints.REVOCATIONS.path, name=endpoints.REVOCATIONS.route_name)
 async def revocations(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.revocations)
 
 
-@routes.post("/federation/v1/receipts", name="federation_receipts")
+@routes.post(endpoints.RECEIPTS.path, name=endpoints.RECEIPTS.route_name)
 async def receipts(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.receipts)
 
 
-@routes.post("/federation/v1/outbox", name="federation_outbox")
+@routes.post(endpoints.OUTBOX.path, name=endpoints.OUTBOX.route_name)
 async def outbox(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.outbox)
 
 
-@routes.post("/federation/v1/ack", name="federation_ack")
+@routes.post(endpoints.ACK.path, name=endpoints.ACK.route_name)
 async def ack(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.ack)
 
 
-@routes.post("/federation/v1/tombstones", name="federation_tombstones")
+@routes.post(endpoints.TOMBSTONES.path, name=endpoints.TOMBSTONES.route_name)
 async def tombstones(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.tombstones)

@@ -17,7 +17,7 @@ from typing import Any
 
 from archive.db import transaction
 from crypto.errors import RhizomeError
-from federation import wire
+from federation import endpoints, wire
 from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
@@ -29,7 +29,6 @@ from federation.quotas import check_before
 from federation.receiving import Receiver
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import (
-    RECEIPTS_PATH,
     ask_about_tombstones,
     exchange_revocations,
     push_outbox,
@@ -37,16 +36,11 @@ from federation.revocation_client import (
 from federation.sharing import Offer, content_id_of_envelope, held_or_rejected
 from governance.decision_log import denial_states, refused_under
 
-RECONCILE_PATH = "/federation/v1/reconcile"
-FETCH_PATH = "/federation/v1/fetch"
-PUSH_PATH = "/federation/v1/push"
-NOTIFY_PATH = "/federation/v1/notify"
 BATCH = 250
 # A guard against a peer that never lets reconciliation end, not a size limit: each round
 # settles up to a frame of ids (about 4,000), so this allows archives of millions.
 MAX_ROUNDS = 4_096
 FIRST_ROUND_DEADLINE = 180.0
-SEND_TURNS = 8
 # (records, bytes) moved so far: the CLI draws its progress bar from this.
 Progress = Callable[[int, int], None]
 
@@ -80,8 +74,10 @@ async def reconcile(
             raise PeerProtocolError("reconciliation did not converge")
         # The first message makes the peer build its whole offer set: give it longer.
         answer = await client.call(
-            peer.node_id, peer.url, RECONCILE_PATH, wire.RECONCILE_REQUEST,
-            {"session": session, "msg": message}, wire.RECONCILE_RESPONSE,
+            endpoints.RECONCILE,
+            {"session": session, "msg": message},
+            recipient=peer.node_id,
+            base_url=peer.url,
             deadline=FIRST_ROUND_DEADLINE if report.rounds == 1 else None,
         )  # fmt: skip
         report.moved += len(answer["msg"])
@@ -107,13 +103,13 @@ async def fetch_missing(
         check_before(local.db, peer.node_id, local.now(), local.quotas, local.policy().quarantine)
     # One request is always in flight while we store the previous answer: the peer prepares
     # the next batch on its own core while this one is verified and stored here.
-    inflight: tuple[list[bytes], asyncio.Task[dict[str, Any]]] | None = None
+    inflight: _Fetch | None = None
     if wanted:
         inflight = _fetch(client, peer, wanted[:BATCH])
         wanted = wanted[BATCH:]
     try:
         while inflight is not None:
-            batch, task = inflight
+            batch, task, _ = inflight
             answer = await task
             handled = answer["handled"]
             if not 0 < handled <= len(batch):
@@ -123,7 +119,8 @@ async def fetch_missing(
             wanted = wanted[BATCH:]
             envelopes = _only_requested(answer["records"], batch[:handled])
             try:
-                await _let_it_leave()
+                if inflight is not None:
+                    await _until_sent(inflight)
             finally:  # even if the sync is cancelled right here, what arrived is kept
                 _store(client, peer, envelopes, report, progress)
     finally:
@@ -149,20 +146,29 @@ def _store(
         progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
 
 
-def _fetch(
-    client: PeerClient, peer: Peer, batch: list[bytes]
-) -> tuple[list[bytes], asyncio.Task[dict[str, Any]]]:
+# A fetch in flight: the ids asked for, the call, and the event its body sets once sent.
+_Fetch = tuple[list[bytes], asyncio.Task[dict[str, Any]], asyncio.Event]
+
+
+def _fetch(client: PeerClient, peer: Peer, batch: list[bytes]) -> _Fetch:
+    sent = asyncio.Event()
     call = client.call(
-        peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": batch}, wire.FETCHED
+        endpoints.FETCH, {"ids": batch}, recipient=peer.node_id, base_url=peer.url, sent=sent
     )
-    return batch, asyncio.ensure_future(call)
+    return batch, asyncio.ensure_future(call), sent
 
 
-async def _let_it_leave() -> None:
-    """Give the request just started a few turns of the loop to go out on the wire before
-    storing blocks the loop (the peer then works on it meanwhile)."""
-    for _ in range(SEND_TURNS):
-        await asyncio.sleep(0)
+async def _until_sent(fetch: _Fetch) -> None:
+    """Wait until the next request is on the wire (or its call ended) before storing blocks
+    the loop: the peer then prepares the next answer while this one is stored."""
+    _, task, sent = fetch
+    waiter = asyncio.ensure_future(sent.wait())
+    try:
+        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        with suppress(asyncio.CancelledError):
+            await waiter
 
 
 def _only_requested(envelopes: list[bytes], requested: list[bytes]) -> list[bytes]:
@@ -190,8 +196,10 @@ async def push_missing(
             continue
         envelopes = [envelope for _, envelope in found]
         answer = await client.call(
-            peer.node_id, peer.url, PUSH_PATH, wire.RECORDS, {"records": envelopes},
-            wire.PUSH_RESPONSE,
+            endpoints.PUSH,
+            {"records": envelopes},
+            recipient=peer.node_id,
+            base_url=peer.url,
         )  # fmt: skip
         with transaction(local.db):
             sent = [record_id for record_id, _ in found]
@@ -214,8 +222,10 @@ async def _purge_what_the_peer_says_was_withdrawn(
             receipts.append(accept_revocation(client.local, raw, peer).envelope)
     if receipts:
         await client.call(
-            peer.node_id, peer.url, RECEIPTS_PATH, wire.RECEIPTS, {"receipts": receipts},
-            wire.ACCEPTED,
+            endpoints.RECEIPTS,
+            {"receipts": receipts},
+            recipient=peer.node_id,
+            base_url=peer.url,
         )  # fmt: skip
 
 

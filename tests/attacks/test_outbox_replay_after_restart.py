@@ -19,11 +19,10 @@ import time
 import pytest
 
 from crypto.http_signatures import sign_request
-from federation import wire
+from federation import endpoints, wire
 from federation.outbox import waiting
 from federation.propagation import revoke
 from federation.revocation import open_revocation
-from federation.revocation_client import OUTBOX_PATH
 from node.node import Node
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import (
@@ -47,7 +46,7 @@ async def post(
 def captured_outbox_request(b: RunningNode, a: RunningNode) -> tuple[str, dict[str, str], bytes]:
     """The signed pull B makes at A, byte for byte, as an observer on the path records it."""
     body = wire.encode(wire.NOTIFY, {})
-    url = a.url + OUTBOX_PATH
+    url = a.url + endpoints.OUTBOX.path
     headers = sign_request(
         b.node.identity, "POST", url, body, created=int(time.time()), recipient=a.node_id
     )

@@ -17,10 +17,10 @@ from __future__ import annotations
 from crypto.canonical import pack
 from crypto.envelope import seal
 from crypto.signing import SigningIdentity
-from federation import wire
+from federation import endpoints
 from federation.propagation import receipt_status, revoke
 from federation.revocation import MAX_FORWARDED, RECEIPT_CONTEXT, issue_receipt
-from federation.revocation_client import RECEIPTS_PATH, ExchangeReport, push_outbox
+from federation.revocation_client import ExchangeReport, push_outbox
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import admin_actor, statuses
 
@@ -31,7 +31,10 @@ def made_up_nodes(count: int) -> list[str]:
 
 async def send_receipt(cluster: Cluster, b: RunningNode, a: RunningNode, raw: bytes) -> int:
     answer = await cluster.client(b).call(
-        a.node_id, a.url, RECEIPTS_PATH, wire.RECEIPTS, {"receipts": [raw]}, wire.ACCEPTED
+        endpoints.RECEIPTS,
+        {"receipts": [raw]},
+        recipient=a.node_id,
+        base_url=a.url,
     )
     return int(answer["accepted"])
 

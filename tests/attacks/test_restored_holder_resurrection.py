@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from federation import wire
+from federation import endpoints
 from federation.propagation import receipt_status, revoke
 from federation.revocation import open_revocation
-from federation.revocation_client import TOMBSTONES_PATH
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import (
     ShiftedClock,
@@ -113,8 +112,10 @@ async def test_the_origin_shows_the_restored_holder_pending_with_the_evidence_un
 
     for _ in range(2):  # asked twice, answered twice: the tombstone is not sent only once
         answer = await cluster.client(b).call(
-            a.node_id, a.url, TOMBSTONES_PATH, wire.TOMBSTONE_QUERY,
-            {"ids": [bytes.fromhex(record_id)]}, wire.TOMBSTONES,
+            endpoints.TOMBSTONES,
+            {"ids": [bytes.fromhex(record_id)]},
+            recipient=a.node_id,
+            base_url=a.url,
         )  # fmt: skip
         (revocation,) = [open_revocation(raw) for raw in answer["revocations"]]
         assert record_id in revocation.record_ids

@@ -25,10 +25,9 @@ from archive.db import transaction
 from archive.queries import latest_records
 from archive.signed_record import SignedRecord, sign_lesson
 from archive.store import insert_record
-from federation import wire
+from federation import endpoints
 from federation.bundles import BundleContents, import_bundle, write_bundle
 from federation.peers import Peer
-from federation.sync import PUSH_PATH
 from tests.conftest import write_lesson
 from tests.integration.conftest import Cluster, RunningNode
 from tests.node.conftest import Invoke
@@ -66,8 +65,10 @@ async def push(
 ) -> dict[str, Any]:
     peer = peer_of(sender, target)
     return await cluster.client(sender).call(
-        peer.node_id, peer.url, PUSH_PATH, wire.RECORDS,
-        {"records": [record.envelope for record in records]}, wire.PUSH_RESPONSE,
+        endpoints.PUSH,
+        {"records": [record.envelope for record in records]},
+        recipient=peer.node_id,
+        base_url=peer.url,
     )  # fmt: skip
 
 

@@ -18,10 +18,9 @@ import json
 
 from archive.record import Consent
 from archive.signed_record import SignedRecord
-from federation import wire
+from federation import endpoints
 from federation.bundles import export_bundle
 from federation.sharing import Offer
-from federation.sync import FETCH_PATH
 from tests.integration.conftest import Cluster, RunningNode
 from tests.node.conftest import Invoke
 
@@ -67,8 +66,10 @@ async def test_a_superseded_version_never_leaves_under_wider_terms(
     peer = quito.peer(nairobi)
     assert peer is not None
     answer = await cluster.client(quito).call(
-        peer.node_id, peer.url, FETCH_PATH, wire.FETCH_REQUEST, {"ids": [v1.record_id]},
-        wire.FETCHED,
+        endpoints.FETCH,
+        {"ids": [v1.record_id]},
+        recipient=peer.node_id,
+        base_url=peer.url,
     )  # fmt: skip
     assert answer["records"] == []
     for_quito = nairobi.peer(quito)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import dataclasses
 
 from archive.signed_record import SignedRecord, sign_lesson
-from federation import wire
+from federation import endpoints
 from federation.peers import Peer
 from federation.propagation import revoke
 from federation.sharing import Offer
-from federation.sync import PUSH_PATH
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import admin_actor, canary, files_with, statuses
 
@@ -109,8 +108,10 @@ async def test_a_translation_inherits_its_originals_consent_and_withdrawal(
     )
     peer = peer_of(cusco, lima)
     answer = await cluster.client(cusco).call(
-        peer.node_id, peer.url, PUSH_PATH, wire.RECORDS,
-        {"records": [escaped.envelope, allowed.envelope, fresh.envelope]}, wire.PUSH_RESPONSE,
+        endpoints.PUSH,
+        {"records": [escaped.envelope, allowed.envelope, fresh.envelope]},
+        recipient=peer.node_id,
+        base_url=peer.url,
     )  # fmt: skip
     assert (answer["stored"], answer["rejected"]) == (0, 3)
     assert len(answer["revocations"]) == 2  # the sender learns what withdrew them

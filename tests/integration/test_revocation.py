@@ -20,7 +20,7 @@ import pytest
 from archive.record import Consent, Subject
 from archive.signed_record import SignedRecord
 from archive.tombstones import is_tombstoned, tombstone_of
-from federation import background, wire
+from federation import background, endpoints, wire
 from federation.local import Clock
 from federation.propagation import revoke
 from federation.revocation import (
@@ -29,7 +29,6 @@ from federation.revocation import (
     open_receipt,
     open_revocation,
 )
-from federation.revocation_client import REVOCATIONS_PATH
 from governance.decision_log import recent_decisions
 from node.home import HomePaths, create_member
 from tests.conftest import ManualLoopClock
@@ -248,12 +247,10 @@ async def test_a_revocation_of_a_record_by_a_node_that_is_not_its_origin_is_refu
     before = table_counts(c, *REVOCATION_TABLES)
 
     answer = await net.client(b).call(
-        c.node_id,
-        c.url,
-        REVOCATIONS_PATH,
-        wire.REVOCATIONS,
+        endpoints.REVOCATIONS,
         {"revocations": [as_itself, bytes(as_a)]},
-        wire.RECEIPTS,
+        recipient=c.node_id,
+        base_url=c.url,
     )
 
     assert answer == {"receipts": []}
@@ -285,7 +282,7 @@ async def test_a_garbage_revocations_body_is_a_400_and_changes_nothing(
     await spread_along(net, a, b, c)
     before = table_counts(c, *REVOCATION_TABLES, "strikes")
 
-    status, content_type, answer = await signed_post(net, b, c, REVOCATIONS_PATH, body)
+    status, content_type, answer = await signed_post(net, b, c, endpoints.REVOCATIONS.path, body)
 
     assert status == 400, answer
     assert content_type == "application/json"

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from archive.signed_record import SignedRecord, open_record
-from federation import wire
+from federation import endpoints
 from federation.client import PeerClient
+from federation.endpoints import Endpoint, wire
 from federation.errors import PeerRefused, PeerUnreachable
 from federation.local import LocalNode
 from federation.peers import change_peer_status
-from federation.sync import FETCH_PATH, RECONCILE_PATH, sync_with_peer
+from federation.sync import sync_with_peer
 from tests.integration.conftest import Cluster, RunningNode, files_containing
 
 
@@ -166,8 +167,10 @@ async def test_a_peer_we_stopped_trusting_is_refused(
     assert seen is not None and seen.last_error == report.errors[0]
     with pytest.raises(PeerRefused) as refused:
         await cluster.client(b).call(
-            a.node_id, a.url, FETCH_PATH, wire.FETCH_REQUEST,
-            {"ids": [from_a.record_id]}, wire.RECORDS,
+            endpoints.FETCH,
+            {"ids": [from_a.record_id]},
+            recipient=a.node_id,
+            base_url=a.url,
         )  # fmt: skip
     assert (refused.value.status, refused.value.code) == (403, "not_a_peer")
     assert await cluster.healthy(a)
@@ -228,16 +231,16 @@ class DroppingClient(PeerClient):
         self.dropped = asyncio.Event()
 
     async def call(
-        self, recipient: str, base_url: str, path: str, *rest: Any, **options: Any
+        self, endpoint: Endpoint, values: dict[str, Any], **options: Any
     ) -> dict[str, Any]:
-        if path == FETCH_PATH:
+        if endpoint == endpoints.FETCH:
             if self.fetches_left == 0:
                 self.dropped.set()
-                await self.on_drop(base_url)
+                await self.on_drop(options["base_url"])
             if self.fetches_left is not None:
                 self.fetches_left -= 1
-            self.asked += rest[1]["ids"]
-        return await super().call(recipient, base_url, path, *rest, **options)
+            self.asked += values["ids"]
+        return await super().call(endpoint, values, **options)
 
     async def on_drop(self, base_url: str) -> None:
         raise PeerUnreachable(f"{base_url}: no answer (ConnectionResetError)")
@@ -351,8 +354,10 @@ async def test_reconcile_refuses_a_peer_it_does_not_know(cluster: Cluster) -> No
 
     with pytest.raises(PeerRefused) as refused:
         await cluster.client(stranger).call(
-            a.node_id, a.url, RECONCILE_PATH, wire.RECONCILE_REQUEST,
-            {"session": "s1", "msg": b"\x61"}, wire.RECONCILE_RESPONSE,
+            endpoints.RECONCILE,
+            {"session": "s1", "msg": b"\x61"},
+            recipient=a.node_id,
+            base_url=a.url,
         )  # fmt: skip
     assert (refused.value.status, refused.value.code) == (403, "not_a_peer")
     assert stranger.count("records") == 0

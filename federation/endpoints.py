@@ -1,0 +1,46 @@
+"""The federation endpoints, in one table: path, request message, answer message.
+
+The routes (``federation/routes.py``) are registered from it, the responder decodes and
+encodes with its messages, and the client (``PeerClient.call``) takes an endpoint instead of
+a path and two schemas, so the two sides cannot name different messages for one path.
+docs/reference/federation-protocol.md describes each one (tests/test_docs.py checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from federation import wire
+
+PREFIX = "/federation/v1/"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One federation route: ``name`` is its aiohttp route name, the path follows from it."""
+
+    name: str
+    request: wire.Schema
+    answer: wire.Schema
+
+    @property
+    def path(self) -> str:
+        return PREFIX + self.name
+
+    @property
+    def route_name(self) -> str:
+        return f"federation_{self.name}"
+
+
+PAIR = Endpoint("pair", wire.PAIR_REQUEST, wire.PAIR_RESPONSE)
+RECONCILE = Endpoint("reconcile", wire.RECONCILE_REQUEST, wire.RECONCILE_RESPONSE)
+FETCH = Endpoint("fetch", wire.FETCH_REQUEST, wire.FETCHED)
+PUSH = Endpoint("push", wire.RECORDS, wire.PUSH_RESPONSE)
+NOTIFY = Endpoint("notify", wire.NOTIFY, wire.NOTIFY)
+REVOCATIONS = Endpoint("revocations", wire.REVOCATIONS, wire.RECEIPTS)
+RECEIPTS = Endpoint("receipts", wire.RECEIPTS, wire.ACCEPTED)
+OUTBOX = Endpoint("outbox", wire.NOTIFY, wire.OUTBOX)
+ACK = Endpoint("ack", wire.ACK, wire.ACKED)
+TOMBSTONES = Endpoint("tombstones", wire.TOMBSTONE_QUERY, wire.TOMBSTONES)
+
+ENDPOINTS = (PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES)
