@@ -37,6 +37,8 @@ from crypto.http_signatures import (
     SignatureRejected,
     sign_request,
     verify_request,
+    verify_request_body,
+    verify_request_head,
 )
 from crypto.signing import SigningIdentity
 from tests.conftest import SEED_A, SEED_B
@@ -687,3 +689,27 @@ def test_guard_rejects_nonsense_bounds() -> None:
         ReplayGuard(max_entries=0)
     with pytest.raises(ValueError):
         ReplayGuard(window=-1)
+
+
+def test_the_caller_can_refuse_a_keyid_before_the_signature_is_checked(
+    signed: dict[str, str],
+) -> None:
+    """The routes refuse a node that is not a peer as soon as its keyid is read: even a
+    request whose signature would fail gets that refusal, and costs no Ed25519 check."""
+    seen: list[str] = []
+
+    class NotOurs(CryptoError):
+        pass
+
+    def refuse(node_id: str) -> None:
+        seen.append(node_id)
+        raise NotOurs(f"{node_id} is not a peer")
+
+    with pytest.raises(NotOurs):
+        verify_request_head(
+            "PUT", TARGET, signed, now=NOW, recipient=RECIPIENT, accept=refuse
+        )  # a changed method: the signature would not verify
+    assert seen == [NODE_ID_A]
+    head = verify_request_head("POST", TARGET, signed, now=NOW, recipient=RECIPIENT)
+    assert (head.signer, head.created) == (NODE_ID_A, NOW)
+    assert verify_request_body(head, BODY, now=NOW, replay_guard=ReplayGuard()) == NODE_ID_A
