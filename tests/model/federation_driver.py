@@ -361,8 +361,16 @@ class Federation:
         rows = self.rows(name, "SELECT node_id, status FROM peers WHERE status != 'removed'")
         return {ids[node_id]: status for node_id, status in rows if node_id in ids}
 
-    def tombstoned(self, name: str) -> set[str]:
-        return {str(row[0]) for row in self.rows(name, "SELECT record_id FROM tombstones")}
+    def tombstones(self, name: str) -> set[tuple[str, str]]:
+        """(record id, origin the tombstone is bound to) of every tombstone the node holds:
+        a revocation withdraws only its signer's records, or records derived from them
+        that are bound to their own origin."""
+        rows = self.rows(
+            name,
+            "SELECT t.record_id, coalesce(t.derived_origin, r.origin) FROM tombstones AS t "
+            "JOIN revocations AS r ON r.revocation_id = t.revocation_id",
+        )
+        return {(str(record_id), str(origin)) for record_id, origin in rows}
 
     def approvals(self, name: str) -> set[tuple[str, str]]:
         return set(self.rows(name, "SELECT record_id, member FROM approvals"))

@@ -43,16 +43,26 @@ class Now:
     rejected: dict[str, set[str]]
 
 
-def read_now(fed: Federation) -> Now:
+def read_now(fed: Federation, memory: FederationMemory) -> Now:
     up = [name for name in fed.slots if fed.up(name)]
     return Now(
         {name: fed.holdings(name) for name in up},
-        {name: fed.tombstoned(name) for name in up},
+        {name: binding_tombstones(fed, name, memory) for name in up},
         {name: fed.approvals(name) for name in up},
         {name: fed.peers(name) for name in up},
         {name: fed.quarantined(name) for name in up},
         {name: fed.rejected(name) for name in up},
     )
+
+
+def binding_tombstones(fed: Federation, name: str, memory: FederationMemory) -> set[str]:
+    """Ids of the records the node's tombstones really withdraw: those whose own origin the
+    tombstone is bound to (a revocation naming another origin's record withdraws nothing)."""
+    return {
+        record_id
+        for record_id, origin in fed.tombstones(name)
+        if record_id in memory.records and memory.records[record_id].origin == origin
+    }
 
 
 def name_of(node_id: str | None, fed: Federation) -> str | None:
@@ -195,13 +205,13 @@ def exchange_carries_tombstones(
         for revocation in memory.revocations:
             if revocation.origin != origin or revocation.step >= step:
                 continue
-            if not set(revocation.record_ids) <= memory.nodes[origin].tombstones:
-                continue  # the origin was restored from before it revoked: it cannot tell
-            note("an exchange with a revoking origin checked")
             # The origin's own records: it knows who it gave them to, and a holder offers
             # them back to it. A translation another node made reaches its holders through
             # that node (and (2) above holds once the holder has the tombstone).
             own = {rid for rid in revocation.record_ids if _origin_is(memory, rid, origin)}
+            if not own <= memory.nodes[origin].tombstones:
+                continue  # the origin was restored from before it revoked: it cannot tell
+            note("an exchange with a revoking origin checked")
             kept = sorted(own & set(now.held[holder]))
             breaches.extend(
                 f"(2) {holder} still holds {record_id[:12]} after an exchange with its origin "
@@ -221,10 +231,11 @@ def receipts_true(fed: Federation, memory: FederationMemory, now: Now) -> list[s
     breaches: list[str] = []
     for revocation in memory.revocations:
         origin = revocation.origin
-        root = revocation.record_ids[0]
-        if origin not in now.held or root not in now.tombstones[origin]:
+        own = [rid for rid in revocation.record_ids if _origin_is(memory, rid, origin)]
+        if not own or origin not in now.held or own[0] not in now.tombstones[origin]:
             continue
-        withdrawn = withdrawn_with(memory.records, revocation.record_ids)
+        root = own[0]
+        withdrawn = withdrawn_with(memory.records, own)
         for holder_id in fed.purged_holders(origin, root):
             holder = name_of(holder_id, fed)
             if holder is None or holder not in now.held:

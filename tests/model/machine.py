@@ -139,7 +139,7 @@ class FederationMachine(RuleBasedStateMachine):
 
     @invariant()
     def check(self) -> None:
-        now: Now = read_now(self.fed)
+        now: Now = read_now(self.fed, self.memory)
         memory = self.memory
         harvest_decisions(self.fed, memory, now)
         breaches = [
