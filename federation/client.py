@@ -124,6 +124,10 @@ class _SignalledBody(BytesPayload):
         await super().write_with_length(writer, content_length)
         self._sent.set()
 
+    async def write(self, writer: AbstractStreamWriter) -> None:  # aiohttp before 3.12
+        await super().write(writer)
+        self._sent.set()
+
 
 def no_answer_words(error: BaseException) -> str:
     """Why a call got no answer, in words an operator can act on."""
