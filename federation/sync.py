@@ -9,7 +9,9 @@ finds what is still missing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from federation import endpoints, wire
 from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
+from federation.local import LocalNode
 from federation.negentropy import Initiator
 from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
@@ -41,6 +44,7 @@ BATCH = 250
 # settles up to a frame of ids (about 4,000), so this allows archives of millions.
 MAX_ROUNDS = 4_096
 FIRST_ROUND_DEADLINE = 180.0
+log = logging.getLogger("rhizome.federation")
 # (records, bytes) moved so far: the CLI draws its progress bar from this.
 Progress = Callable[[int, int], None]
 
@@ -256,11 +260,23 @@ async def sync_with_peer(
     try:
         # A deadline for the whole exchange and a pace to keep: see federation/pace.py.
         await paced(exchange(), lambda: report.moved, peer.name)
-    except RhizomeError as error:
+    except (RhizomeError, sqlite3.Error) as error:
+        # A database that refuses writes (locked, read-only) ends the exchange like a peer
+        # error does: reported, so the other peers' syncs go on.
         report.errors.append(str(error))
-        note_sync(
-            local.db, peer.node_id, local.now(), str(error), report.received, report.sent
-        )
+        _note_outcome(local, report, str(error))
         return report
-    note_sync(local.db, peer.node_id, local.now(), None, report.received, report.sent)
+    _note_outcome(local, report, None)
     return report
+
+
+def _note_outcome(local: LocalNode, report: SyncReport, error: str | None) -> None:
+    """Note how the sync ended; a database that refuses even that is logged, never raised,
+    so the caller still gets the report with the error that ended the exchange."""
+    try:
+        note_sync(local.db, report.peer, local.now(), error, report.received, report.sent)
+    except (RhizomeError, sqlite3.Error) as failure:
+        log.warning(
+            "could not note the sync with %s in the database (%s); the sync %s",
+            report.peer, failure, f"failed: {error}" if error else "itself succeeded",
+        )  # fmt: skip
