@@ -6,5 +6,6 @@ on 127.0.0.1, the real pairing and sync paths) and the CLI helpers of the node t
 
 from tests.integration.conftest import cluster, slow_link
 from tests.node.conftest import _clean_environment, invoke
+from tests.wire.relay import relays
 
-__all__ = ["_clean_environment", "cluster", "invoke", "slow_link"]
+__all__ = ["_clean_environment", "cluster", "invoke", "relays", "slow_link"]
