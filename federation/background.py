@@ -11,7 +11,8 @@ and awaits them on shutdown (no fire-and-forget tasks):
   a slow peer never delays another's)
 - *outbox*: send revocations and receipts the moment they are queued (by a request we
   served, or by the CLI in another process, seen within a poll), retrying peers that were
-  unreachable with a growing pause;
+  unreachable with a growing pause; each peer's delivery runs in a task of its own (see
+  :meth:`SyncService.flush_outbox`), so a slow peer never delays another's withdrawals;
 - *expiry*: withdraw our own records whose consent expired, within a minute.
 """
 
@@ -45,6 +46,9 @@ RESTART_PAUSE = 2.0
 # Background syncs run one task per peer (a slow peer delays no other), this many at once.
 MAX_PARALLEL_SYNCS = 16
 PEER_SYNC_PREFIX = "rhizome-peer-sync:"
+# Outbox deliveries likewise: one task per peer, this many at once.
+MAX_PARALLEL_DELIVERIES = 16
+PEER_OUTBOX_PREFIX = "rhizome-peer-outbox:"
 TASK_PREFIX = "rhizome-sync:"  # how the background tasks are named (tests find them by it)
 NEWS_KINDS = ("record.added", "record.received", "record.accepted", "record.approved")
 
@@ -64,6 +68,8 @@ class SyncService:
         self._peer_syncs: dict[str, asyncio.Task[None]] = {}
         self._sync_again: set[str] = set()
         self._parallel = asyncio.Semaphore(MAX_PARALLEL_SYNCS)
+        self._deliveries: dict[str, asyncio.Task[None]] = {}
+        self._parallel_deliveries = asyncio.Semaphore(MAX_PARALLEL_DELIVERIES)
 
     def start(self) -> None:
         loops = (
@@ -85,7 +91,7 @@ class SyncService:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        syncs = list(self._peer_syncs.values())
+        syncs = [*self._peer_syncs.values(), *self._deliveries.values()]
         for task in syncs:
             task.cancel()
         for task in syncs:
@@ -200,21 +206,42 @@ class SyncService:
         while True:
             await self.clock.wait(self._outbox_waiting, OUTBOX_POLL_SECONDS)
             self._outbox_waiting.clear()
-            while await self.flush_outbox():
-                pass  # delivering may queue more (receipts to relay): go again at once
+            self.flush_outbox()
 
-    async def flush_outbox(self) -> bool:
-        """Deliver what waits for every reachable peer, all peers at once; True if any went."""
-        due = []
+    def flush_outbox(self) -> list[asyncio.Task[None]]:
+        """Start delivering to each reachable peer with something due, in one task per peer:
+        the loop never waits for a delivery, so a slow peer delays no other's. A peer whose
+        delivery is still under way is left to it. Returns the tasks started."""
+        started = []
         # Only peers with something due: a sent item waits out its backoff for an ack.
         local = self.client.local
         for node_id in peers_with_outbox(local.db, int(local.now())):
-            peer = get_peer(self.client.local.db, node_id)
+            if node_id in self._deliveries:
+                continue
+            peer = get_peer(local.db, node_id)
             retry_at, _ = self._retry_at.get(node_id, (0.0, 0.0))
             if peer is not None and peer.status == "active" and retry_at <= self.clock.monotonic():
-                due.append(peer)
-        results = await asyncio.gather(*(self._deliver(peer) for peer in due))
-        return any(results)
+                task = asyncio.create_task(
+                    self._deliver_in_background(peer),
+                    name=f"{PEER_OUTBOX_PREFIX}{node_id[:12]}",
+                )
+                self._deliveries[node_id] = task
+                started.append(task)
+        return started
+
+    async def _deliver_in_background(self, peer: Peer) -> None:
+        try:
+            async with self._parallel_deliveries:
+                while await self._deliver(peer):
+                    # Delivering may queue more (receipts to relay to other peers): the loop
+                    # looks again at once; this peer gets what is still due right away.
+                    self._outbox_waiting.set()
+        except RhizomeError as error:  # expected (a full disk): one line, retried later
+            log.warning("outbox delivery to %s failed: %s", peer.name, error)
+        except Exception:  # one peer's failure must not go unnoticed, nor stop the others
+            log.exception("outbox delivery to %s failed", peer.name)
+        finally:
+            self._deliveries.pop(peer.node_id, None)
 
     async def _deliver(self, peer: Peer) -> bool:
         try:
