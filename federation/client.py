@@ -17,11 +17,13 @@ from aiohttp.payload import BytesPayload
 from yarl import URL
 
 from crypto.http_signatures import sign_request
+from crypto.tls_certificate import FEDERATION_SERVER_NAME
 from federation import wire
 from federation.bodies import BodyOverLimit, read_capped
 from federation.endpoints import Endpoint
 from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
+from federation.tls_pin import NOT_PINNED_WORDS, PeerNotPinned, check_peer_url, pin_for
 
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
@@ -85,8 +87,10 @@ class PeerClient:
                 "retry_later",
                 f"the peer asked us to wait {math.ceil(wait)} s more; sync retries",
             )
-        body = wire.encode(endpoint.request, values)
         url = base_url.rstrip("/") + path
+        # Before anything is built or sent: never plain http to another machine.
+        check_peer_url(url, allow_plain_http=self.local.allow_plain_http)
+        body = wire.encode(endpoint.request, values)
         headers = sign_request(
             self.local.identity, "POST", url, body, created=self.local.now(), recipient=recipient
         )
@@ -97,10 +101,17 @@ class PeerClient:
             async with asyncio.timeout(deadline or self.deadline):
                 # encoded=True: send the URL exactly as signed, without yarl re-encoding it.
                 target = URL(url, encoded=True)
-                async with self.session.post(target, data=payload, headers=headers) as response:
+                # ssl=: the connector checks the peer's key right after the handshake,
+                # before the request is written (federation.tls_pin); unused for http.
+                async with self.session.post(
+                    target, data=payload, headers=headers, ssl=pin_for(recipient),
+                    server_hostname=FEDERATION_SERVER_NAME,
+                ) as response:
                     data = await _read_capped(response)
                     status = response.status
                     retry_after = response.headers.get("Retry-After", "")
+        except aiohttp.ServerFingerprintMismatch as error:
+            raise PeerNotPinned(f"{base_url}: {NOT_PINNED_WORDS}") from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise PeerUnreachable(f"{base_url}: {no_answer_words(error)}") from error
         if status >= 400:
@@ -110,6 +121,26 @@ class PeerClient:
             raise _refusal(status, data)
         return wire.decode(endpoint.answer, data)
 
+
+    async def health(self, recipient: str, base_url: str, deadline: float) -> int:
+        """``GET /healthz`` of the node ``recipient`` at ``base_url``, over the same checked
+        transport as :meth:`call`; its HTTP status. No redirect is followed (the signed
+        echo, federation/echo.py, must knock on this one address only)."""
+        url = base_url.rstrip("/") + "/healthz"
+        check_peer_url(url, allow_plain_http=self.local.allow_plain_http)
+        try:
+            async with (
+                asyncio.timeout(deadline),
+                self.session.get(
+                    URL(url, encoded=True), allow_redirects=False, ssl=pin_for(recipient),
+                    server_hostname=FEDERATION_SERVER_NAME,
+                ) as response,
+            ):  # fmt: skip
+                return response.status
+        except aiohttp.ServerFingerprintMismatch as error:
+            raise PeerNotPinned(f"{base_url}: {NOT_PINNED_WORDS}") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise PeerUnreachable(f"{base_url}: {no_answer_words(error)}") from error
 
 class _SignalledBody(BytesPayload):
     """A request body that sets ``sent`` once aiohttp has written all of it."""
@@ -136,7 +167,10 @@ def no_answer_words(error: BaseException) -> str:
     if isinstance(error, aiohttp.ClientConnectorDNSError):
         return "this host name cannot be found: check the address for typos"
     if isinstance(error, aiohttp.ClientSSLError):
-        return "the secure connection failed: check that the address is right (https)"
+        return (
+            "the secure connection failed (the other end may not speak TLS, or something on "
+            "the way refuses it): check that the address is the hub's https:// address"
+        )
     if isinstance(error, aiohttp.ClientConnectorError):
         return "nothing answers at this address: is the other hub's node running?"
     return f"the connection broke ({type(error).__name__}); sync retries later"

@@ -31,6 +31,8 @@ class LocalNode:
     policy: Callable[[], Policy]
     clock: Clock = field(default=time.time)
     quotas: Quotas = field(default_factory=Quotas)  # what each peer may make us store
+    # Plain http:// to peers on other machines ([federation] allow_plain_http, labs only).
+    allow_plain_http: bool = False
 
     @property
     def node_id(self) -> str:

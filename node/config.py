@@ -6,6 +6,7 @@ and every key it knows; loading checks every key and type and names the line tha
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import tomllib
@@ -24,8 +25,9 @@ DEFAULT_PORT = 8470
 DEFAULT_SYNC_INTERVAL = 300
 _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
-    "server": {"host": str, "port": int, "public_read": bool, "allowed_hosts": list},
-    "federation": {"sync_interval": int},
+    "server": {"host": str, "port": int, "public_read": bool, "allowed_hosts": list,
+               "trusted_proxies": list, "tls": bool, "certificate": str, "key": str},
+    "federation": {"sync_interval": int, "allow_plain_http": bool},
     "quotas": {name: int for name in Quotas.__dataclass_fields__},
 }
 
@@ -36,12 +38,19 @@ class NodeConfig:
     name: str
     region: str
     language: str = "en"
-    url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    url: str = f"https://{DEFAULT_HOST}:{DEFAULT_PORT}"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     public_read: bool = False
     allowed_hosts: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
+    # TLS: on by default with the node's own certificate; the operator's own files instead
+    # (a domain's certificate), or off only behind a proxy on loopback.
+    tls: bool = True
+    certificate: str = ""
+    key: str = ""
+    allow_plain_http: bool = False
     quotas: Quotas = field(default_factory=Quotas)
 
 
@@ -68,17 +77,31 @@ url = {q(config.url)}
 # 127.0.0.1 keeps the node private to this machine; expose it on purpose only.
 host = {q(config.host)}
 port = {config.port}
-# The read API (/api/v1/) answers only this machine unless this is true. Peers never need
-# it: federation has its own signed routes. Turn it on only behind sign-in or a trusted net.
+# Every page and the API need a signed-in member (or an API token), from this machine too.
+# When true, anyone may list, search and read the lessons whose consent scope is "public"
+# (and nothing else) without signing in. Peers never need it: federation signs its requests.
 public_read = {str(config.public_read).lower()}
 # The node answers only requests addressed to its own names (the url above, the address it
 # listens on, localhost): a web page that points its own domain at this machine reads
 # nothing. List here any other name people or a reverse proxy use to reach it.
 allowed_hosts = [{", ".join(q(name) for name in config.allowed_hosts)}]
+# Addresses or networks (e.g. "127.0.0.1", "10.0.0.0/8") of reverse proxies in front of the
+# node: only from these are X-Forwarded-For and X-Forwarded-Proto believed. Leave it empty
+# when nothing sits in front of the node.
+trusted_proxies = [{", ".join(q(entry) for entry in config.trusted_proxies)}]
+# HTTPS with a certificate the node makes from its own key (peers pin that key). To use a
+# domain's certificate instead, name its files here (PEM). tls = false only behind a
+# reverse proxy that speaks TLS, with host on loopback (docs/how-to/trust-the-certificate.md).
+tls = {str(config.tls).lower()}
+certificate = {q(config.certificate)}
+key = {q(config.key)}
 
 [federation]
 # Seconds between background syncs with every active peer (news is pushed at once anyway).
 sync_interval = {config.sync_interval}
+# Plain http:// to peers on other machines is refused (anyone on the way could read it).
+# true only for a lab: the node then warns at every start, in /healthz and in status.
+allow_plain_http = {str(config.allow_plain_http).lower()}
 
 [quotas]
 # What one peer may make this node store (docs/reference/limits.md). Over a limit, its
@@ -113,6 +136,8 @@ def load_config(path: Path) -> NodeConfig:
     values["quotas.quotas"] = _quotas(values, path)
     if "server.allowed_hosts" in values:
         values["server.allowed_hosts"] = _host_names(values["server.allowed_hosts"], path)
+    if "server.trusted_proxies" in values:
+        values["server.trusted_proxies"] = _networks(values["server.trusted_proxies"], path)
     config = NodeConfig(
         node_id=node_id, **{key.split(".")[1]: value for key, value in values.items()}
     )
@@ -120,9 +145,42 @@ def load_config(path: Path) -> NodeConfig:
         raise ConfigError(f"{path}: [node] language: {config.language!r} is not a BCP 47 tag")
     if not 0 < config.port < 65536:
         raise ConfigError(f"{path}: [server] port: {config.port} is not a TCP port")
+    _check_tls(config, path)
     if config.sync_interval < 5:
         raise ConfigError(f"{path}: [federation] sync_interval must be at least 5 seconds")
     return config
+
+
+def _check_tls(config: NodeConfig, path: Path) -> None:
+    if bool(config.certificate) != bool(config.key):
+        raise ConfigError(f"{path}: [server] certificate and key go together: set both or neither")
+    if not config.tls and not _is_loopback(config.host):
+        raise ConfigError(
+            f"{path}: [server] tls = false is only for a node behind a TLS reverse proxy on this "
+            f"machine: set host to 127.0.0.1 (it is {config.host!r}), or turn tls back on"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _networks(entries: list[Any], path: Path) -> tuple[str, ...]:
+    """``trusted_proxies``: addresses or networks in CIDR notation."""
+    for entry in entries:
+        try:
+            if not isinstance(entry, str):
+                raise TypeError(entry)
+            ipaddress.ip_network(entry, strict=False)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{path}: [server] trusted_proxies: {entry!r} is not an address or a network "
+                '(write e.g. "127.0.0.1" or "10.0.0.0/8")'
+            ) from None
+    return tuple(entries)
 
 
 def _host_names(names: list[Any], path: Path) -> tuple[str, ...]:

@@ -6,6 +6,7 @@
       config.toml    name, region, language, URL, server address
       policy.toml    what may leave and come in
       node.key       the node's Ed25519 key (0600, optionally passphrase-sealed)
+      tls-certificate.pem  the TLS certificate made from the node key (public)
       rhizome.db     the archive (SQLite, WAL mode)
       members/       one key per member (0600, sealed like the node key)
 """
@@ -28,6 +29,7 @@ from governance.policy_file import write_default_policy
 from node.config import NodeConfig, render_config
 from node.database import open_database
 from node.errors import HomeError
+from node.tls import ensure_certificate
 
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
@@ -128,11 +130,12 @@ def _fill_new_home(
         name=name,
         region=region,
         language=language,
-        url=url or f"http://{host}:{port}",
+        url=url or f"https://{host}:{port}",
         host=host,
         port=port,
     )
     write_key_file(paths.key, identity.seed, passphrase)
+    ensure_certificate(root, identity)  # public; `serve` makes it for homes older than TLS
     paths.config.write_text(render_config(config), encoding="utf-8")
     write_default_policy(paths.policy)
     db = open_database(paths.database)

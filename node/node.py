@@ -107,7 +107,7 @@ class Node:
         config = self.config
         return LocalNode(
             self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock,
-            config.quotas,
+            config.quotas, config.allow_plain_http,
         )
 
     def widening_note(self, record: SignedRecord) -> str | None:

@@ -14,6 +14,7 @@ from node.config import DEFAULT_HOST, DEFAULT_PORT
 from node.errors import ConfigError
 from node.home import HomePaths, create_home
 from node.passphrase import ENV_VAR, new_passphrase
+from node.tls import node_fingerprint
 
 
 @click.command()
@@ -57,7 +58,7 @@ def init(
             f"set {ENV_VAR}; pass --no-passphrase to make an unsealed key on purpose.",
             markup=False,
         )
-    config, _ = create_home(
+    config, identity = create_home(
         cli.home,
         name=name.strip(),
         region=region.strip(),
@@ -74,3 +75,8 @@ def init(
     )
     console.print("Node id:")
     click.echo(config.node_id)
+    console.print(
+        "TLS certificate fingerprint (SHA-256; browsers show it, peers pin the node id):",
+        markup=False,
+    )
+    click.echo(node_fingerprint(identity))

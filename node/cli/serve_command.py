@@ -15,6 +15,7 @@ from node.cli.output import console, err_console
 from node.demo.run import run_demo
 from node.node import Node
 from node.serve_lock import serving
+from node.tls import PLAIN_HTTP_WARNING, server_tls
 from node.web.app import create_app
 from node.web.json_logs import LOG_LEVELS, configure_logging
 
@@ -71,15 +72,24 @@ def _run(node: Node, host: str, port: int) -> None:
             markup=False,
         )
 
+    context, scheme, certificate = server_tls(node)
+    if node.config.allow_plain_http:
+        err_console.print(f"Warning: {PLAIN_HTTP_WARNING}", markup=False)
+        log.warning("allow_plain_http is on", extra={"problem": PLAIN_HTTP_WARNING})
+
     def announce(_: str) -> None:  # called by aiohttp once the port is bound
-        log.info("started", extra={"node": node.node_id, "host": host, "port": port})
+        log.info("started", extra={"node": node.node_id, "host": host, "port": port,
+                                   "certificate": certificate})  # fmt: skip
         console.print(
-            f"Serving {node.config.name} on http://{host}:{port}/  (Ctrl-C to stop)",
+            f"Serving {node.config.name} on {scheme}://{host}:{port}/  (Ctrl-C to stop)\n"
+            f"  node id      {node.node_id}\n  certificate  {certificate}",
             markup=False,
         )
 
     try:
-        web.run_app(app, host=host, port=port, print=announce, handle_signals=True)
+        web.run_app(
+            app, host=host, port=port, print=announce, handle_signals=True, ssl_context=context
+        )
     except OSError as error:
         raise click.ClickException(listen_error(error, host, port)) from error
     log.info("stopped", extra={"node": node.node_id})

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import re
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from federation.pairing import join_with_invite
 from federation.peers import Peer, get_peer
 from federation.sync import SyncReport, sync_with_peer
 from node.node import Node
+from node.tls import certificate_path, server_context
 from node.web.app import create_app
 from tests.conftest import HomeFactory
 
@@ -45,6 +47,13 @@ def bound_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
     return sock
+
+
+def client_context() -> ssl.SSLContext:
+    """Trusts no one until a node's own certificate is added (no system authorities)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False  # nodes are reached at 127.0.0.1; the anchor is their cert
+    return context
 
 
 def free_port() -> int:
@@ -68,10 +77,11 @@ class RunningNode:
     node: Node
     runner: web.AppRunner
     port: int
+    scheme: str = "https"
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"{self.scheme}://{LOOPBACK}:{self.port}"
 
     @property
     def node_id(self) -> str:
@@ -162,6 +172,8 @@ class Cluster:
 
     make_home: HomeFactory
     session: aiohttp.ClientSession
+    # What the session trusts: each node's own certificate, added as the node starts.
+    trust: ssl.SSLContext = field(default_factory=lambda: client_context())
     nodes: list[RunningNode] = field(default_factory=list)
 
     async def start(
@@ -173,7 +185,10 @@ class Cluster:
         clock: Clock = time.time,
         quotas: dict[str, int] | None = None,
         loop_clock: LoopClock | None = None,
+        tls: bool = True,
     ) -> RunningNode:
+        """A node serving HTTPS with its own certificate, as ``rhizome serve`` does;
+        ``tls=False`` for the few tests about plain HTTP (its URL is then http://)."""
         sock = bound_socket()
         port = int(sock.getsockname()[1])
         home = self.make_home(name=name, region=region, port=port)
@@ -184,13 +199,21 @@ class Cluster:
                 text, found = re.subn(rf"(?m)^{key} = \d+$", f"{key} = {value}", text)
                 assert found == 1, key
             config.write_text(text, encoding="utf-8")
+        scheme = "https" if tls else "http"
+        if not tls:
+            config = home / "config.toml"
+            text = config.read_text(encoding="utf-8").replace('url = "https://', 'url = "http://')
+            config.write_text(text, encoding="utf-8")
         node = Node(home, clock=clock)
-        assert node.config.url == f"http://{LOOPBACK}:{port}"
+        assert node.config.url == f"{scheme}://{LOOPBACK}:{port}"
         app = create_app(node, background_sync=background_sync, loop_clock=loop_clock)
         runner = web.AppRunner(app)
         await runner.setup()
-        await web.SockSite(runner, sock).start()
-        running = RunningNode(home, node, runner, port)
+        context = server_context(home, node.identity) if tls else None
+        if tls:
+            self.trust.load_verify_locations(cafile=certificate_path(home))
+        await web.SockSite(runner, sock, ssl_context=context).start()
+        running = RunningNode(home, node, runner, port, scheme)
         self.nodes.append(running)
         return running
 
@@ -241,7 +264,9 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(make_home: HomeFactory) -> AsyncIterator[Cluster]:
-    made = Cluster(make_home, aiohttp.ClientSession())
+    trust = client_context()
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust))
+    made = Cluster(make_home, session, trust)
     try:
         yield made
     finally:
@@ -254,6 +279,7 @@ class SlowLink:
     them, as a slow network does: bodies reach the other side in many reads."""
 
     target_port: int
+    scheme: str = "https"  # the target's: TLS passes through the relay untouched
     piece: int = 8 * 1024
     pause: float = 0.002
     server: asyncio.Server | None = None
@@ -262,7 +288,7 @@ class SlowLink:
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://{LOOPBACK}:{self.server.sockets[0].getsockname()[1]}"
+        return f"{self.scheme}://{LOOPBACK}:{self.server.sockets[0].getsockname()[1]}"
 
     async def start(self) -> SlowLink:
         self.server = await asyncio.start_server(self._relay, LOOPBACK, 0)
@@ -301,11 +327,12 @@ class SlowLink:
 
 @pytest.fixture
 async def slow_link() -> AsyncIterator[Any]:
-    """``await slow_link(port)`` opens a :class:`SlowLink` to ``port``; closed at the end."""
+    """``await slow_link(port)`` opens a :class:`SlowLink` to ``port`` (an https node unless
+    ``scheme="http"``); closed at the end."""
     opened: list[SlowLink] = []
 
-    async def open_link(target_port: int) -> SlowLink:
-        link = await SlowLink(target_port).start()
+    async def open_link(target_port: int, scheme: str = "https") -> SlowLink:
+        link = await SlowLink(target_port, scheme).start()
         opened.append(link)
         return link
 

@@ -37,6 +37,7 @@ from governance.decision_log import decision_chain_problems
 from node.config import load_config, render_config
 from node.home import CONFIG_FILE, DATABASE_FILE
 from node.node import Node
+from node.tls import certificate_path, server_context
 from node.web.app import SYNC, create_app
 from tests.conftest import ManualLoopClock
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
@@ -84,15 +85,19 @@ async def serve(
     """Open ``home`` and serve it on ``sock``, as ``rhizome serve`` does; the cluster stops it."""
     node = Node(home, clock=clock)
     port = int(sock.getsockname()[1])
-    assert node.config.url == f"http://{LOOPBACK}:{port}", node.config.url
+    scheme = "https" if node.config.url.startswith("https://") else "http"
+    assert node.config.url == f"{scheme}://{LOOPBACK}:{port}", node.config.url
     try:
         runner = web.AppRunner(create_app(node, background_sync=background_sync))
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        context = server_context(home, node.identity) if scheme == "https" else None
+        if context is not None:
+            cluster.trust.load_verify_locations(cafile=certificate_path(home))
+        await web.SockSite(runner, sock, ssl_context=context).start()
     except BaseException:
         node.close()
         raise
-    running = RunningNode(home, node, runner, port)
+    running = RunningNode(home, node, runner, port, scheme)
     cluster.nodes.append(running)
     return running
 

@@ -25,6 +25,7 @@ import pytest
 from node.node import Node
 from tests.conftest import HomeFactory, write_lesson
 from tests.integration.conftest import free_port
+from tests.tls_helpers import urlopen
 
 RHIZOME = Path(sys.executable).parent / "rhizome"
 START_TIMEOUT = 15.0
@@ -48,7 +49,7 @@ class Hub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -85,7 +86,7 @@ class Hub:
 
 def healthy(hub: Hub) -> bool:
     try:
-        with urllib.request.urlopen(f"{hub.url}/healthz", timeout=2) as response:
+        with urlopen(f"{hub.url}/healthz", hub.home, timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False

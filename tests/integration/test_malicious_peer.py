@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -453,13 +454,18 @@ async def test_a_wrong_content_type_is_refused_with_415(
 
 
 async def raw_post(
-    port: int, path: str, headers: dict[str, str], chunks: list[bytes], chunked: bool = False
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    chunks: list[bytes],
+    chunked: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> Answer:
     """One request over a plain socket, so the headers can lie; reads the whole answer while
     the body is still being written (a server may answer before it has read it all)."""
     declared = headers.get("Content-Length")
     complete = chunked or declared == str(sum(map(len, chunks)))
-    reader, writer = await asyncio.open_connection(LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(LOOPBACK, port, ssl=tls)
     head = [f"POST {path} HTTP/1.1", f"Host: {LOOPBACK}:{port}", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     if chunked:
@@ -514,7 +520,7 @@ async def test_an_oversized_body_is_refused_with_413(hostile: Hostile, path: str
     headers = {**hostile.headers(path, small), "Content-Length": str(length)}
     before = a.counts()
 
-    answer = await raw_post(a.port, path, headers, chunks)
+    answer = await raw_post(a.port, path, headers, chunks, tls=hostile.cluster.trust)
 
     await assert_refused_cleanly(hostile, answer, 413, before)
 
@@ -527,7 +533,7 @@ async def test_an_oversized_chunked_body_is_refused_with_413(hostile: Hostile, p
     headers = hostile.headers(path, b"".join(chunks))
     before = a.counts()
 
-    answer = await raw_post(a.port, path, headers, chunks, chunked=True)
+    answer = await raw_post(a.port, path, headers, chunks, chunked=True, tls=hostile.cluster.trust)
 
     await assert_refused_cleanly(hostile, answer, 413, before)
 

@@ -18,6 +18,7 @@ from crypto.signing import SigningIdentity
 from federation import wire
 from federation.errors import InvalidInvite
 from federation.invites import decode_invite, encode_invite, sign_acceptance
+from federation.tls_pin import PeerNotPinned
 from tests.conftest import FakeClock
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
 
@@ -111,17 +112,29 @@ async def test_a_code_with_a_changed_secret_is_refused(cluster: Cluster) -> None
     assert a.count("invites", "used_at IS NULL") == 1
 
 
-async def test_a_code_with_a_changed_node_id_is_refused(cluster: Cluster) -> None:
+@pytest.mark.parametrize(
+    ("tls", "needle"),
+    [
+        # Over TLS the pin refuses A's certificate before a byte is sent.
+        (True, "the other hub's certificate is not its node key"),
+        # Over plain HTTP (loopback) the signed pairing answer gives A away.
+        (False, "not the one the invite names"),
+    ],
+    ids=["https", "plain http"],
+)
+async def test_a_code_with_a_changed_node_id_is_refused(
+    cluster: Cluster, tls: bool, needle: str
+) -> None:
     """Another well-formed node id (its check characters are right) with A's URL and secret."""
-    a = await cluster.start("Hub A")
-    b = await cluster.start("Hub B")
-    c = await cluster.start("Hub C")
+    a = await cluster.start("Hub A", tls=tls)
+    b = await cluster.start("Hub B", tls=tls)
+    c = await cluster.start("Hub C", tls=tls)
     genuine = decode_invite(cluster.invite(a))
     forged = encode_invite(replace(genuine, node_id=c.node_id))
     before = snapshot(a, b, c)
 
     # From the joiner's side this is a code whose URL reaches another node than it names.
-    await refused(cluster, b, forged, "not the one the invite names")
+    await refused(cluster, b, forged, needle)
 
     assert snapshot(a, b, c) == before
     assert a.count("invites", "used_at IS NULL") == 1
@@ -151,16 +164,27 @@ async def test_our_own_code_is_refused(cluster: Cluster) -> None:
     assert snapshot(a) == before
 
 
-async def test_a_code_whose_url_points_at_another_node_is_refused(cluster: Cluster) -> None:
-    """A's id and secret, but C's address: the joiner must learn it reached the wrong node."""
-    a = await cluster.start("Hub A")
-    b = await cluster.start("Hub B")
-    c = await cluster.start("Hub C")
+@pytest.mark.parametrize(
+    ("tls", "refusal", "needle"),
+    [
+        (True, PeerNotPinned, "the other hub's certificate is not its node key"),
+        (False, InvalidInvite, "not the one the invite names"),
+    ],
+    ids=["https", "plain http"],
+)
+async def test_a_code_whose_url_points_at_another_node_is_refused(
+    cluster: Cluster, tls: bool, refusal: type[Exception], needle: str
+) -> None:
+    """A's id and secret, but C's address: the joiner must learn it reached the wrong node
+    (over TLS the pin stops it before the secret is sent to C)."""
+    a = await cluster.start("Hub A", tls=tls)
+    b = await cluster.start("Hub B", tls=tls)
+    c = await cluster.start("Hub C", tls=tls)
     genuine = decode_invite(cluster.invite(a))
     misdirected = encode_invite(replace(genuine, url=c.url))
     before = snapshot(a, b, c)
 
-    with pytest.raises(InvalidInvite, match="not the one the invite names"):
+    with pytest.raises(refusal, match=needle):
         await cluster.join(b, misdirected)
 
     assert snapshot(a, b, c) == before

@@ -101,7 +101,7 @@ def template_home(name: str) -> Path:
 
 def set_port(home: Path, port: int) -> None:
     path = home / CONFIG_FILE
-    config = dataclasses.replace(load_config(path), url=f"http://{LOOPBACK}:{port}", port=port)
+    config = dataclasses.replace(load_config(path), url=f"https://{LOOPBACK}:{port}", port=port)
     path.write_text(render_config(config), encoding="utf-8")
 
 

@@ -87,7 +87,7 @@ def test_a_second_serve_on_the_same_home_is_refused(
     home: Path, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     first = start(servers, home, port := free_port())
-    wait_until_healthy(first, f"http://127.0.0.1:{port}")
+    wait_until_healthy(first, f"https://127.0.0.1:{port}", home)
     holder = current_holder(home)
     assert holder is not None and holder.pid == first.pid
 
@@ -105,7 +105,7 @@ def test_the_cli_works_beside_a_running_serve(
     home: Path, servers: list[subprocess.Popen[bytes]], samples: Path
 ) -> None:
     first = start(servers, home, port := free_port())
-    wait_until_healthy(first, f"http://127.0.0.1:{port}")
+    wait_until_healthy(first, f"https://127.0.0.1:{port}", home)
     lesson = sorted(samples.glob("*.md"))[0]
     added = run(home, "lesson", "add", str(lesson))
     assert added.returncode == 0, added.stderr
@@ -117,14 +117,14 @@ def test_a_killed_server_leaves_no_false_lock(
     home: Path, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     first = start(servers, home, port := free_port())
-    wait_until_healthy(first, f"http://127.0.0.1:{port}")
+    wait_until_healthy(first, f"https://127.0.0.1:{port}", home)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=STOP_TIMEOUT)
     assert (home / "serve.lock").exists()  # the file stays; the lock does not
     assert current_holder(home) is None
 
     second = start(servers, home, port := free_port())
-    wait_until_healthy(second, f"http://127.0.0.1:{port}")
+    wait_until_healthy(second, f"https://127.0.0.1:{port}", home)
     assert current_holder(home) is not None
 
 
@@ -132,7 +132,7 @@ def test_serve_logs_start_and_stop_as_json(
     home: Path, servers: list[subprocess.Popen[bytes]]
 ) -> None:
     process = start(servers, home, port := free_port(), "--log-json", "--log-level", "debug")
-    wait_until_healthy(process, f"http://127.0.0.1:{port}")
+    wait_until_healthy(process, f"https://127.0.0.1:{port}", home)
     process.send_signal(signal.SIGTERM)
     code, output = finished_output(process)
     assert code == 0, output

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -17,13 +18,21 @@ from typing import Any
 
 import pytest
 
+from crypto.tls_certificate import fingerprint
 from node.importer import import_folder
 from node.node import Node
 from tests.conftest import HomeFactory
+from tests.tls_helpers import urlopen
 
 RHIZOME = Path(sys.executable).parent / "rhizome"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+
+
+def node_fingerprint_of(home: Path) -> str:
+    """The fingerprint of the certificate ``serve`` wrote into ``home``."""
+    der = ssl.PEM_cert_to_DER_cert((home / "tls-certificate.pem").read_text(encoding="ascii"))
+    return fingerprint(der)
 
 
 def free_port() -> int:
@@ -32,19 +41,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def get_json(url: str) -> tuple[int, Any]:
-    with urllib.request.urlopen(url, timeout=2) as response:
+def get_json(url: str, home: Path) -> tuple[int, Any]:
+    with urlopen(url, home, timeout=2) as response:
         return response.status, json.loads(response.read())
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], base: str) -> Any:
+def wait_until_healthy(process: subprocess.Popen[bytes], base: str, home: Path) -> Any:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
             pytest.fail(f"rhizome serve exited early with {process.returncode}:\n{output}")
         try:
-            status, body = get_json(f"{base}/healthz")
+            status, body = get_json(f"{base}/healthz", home)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
             continue
@@ -76,7 +85,7 @@ def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         env=env,
     )
     try:
-        yield process, f"http://127.0.0.1:{port}"
+        yield process, f"https://127.0.0.1:{port}"
     finally:
         if process.poll() is None:
             process.kill()
@@ -87,12 +96,12 @@ def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_serve_answers_then_stops_cleanly(
-    serve: tuple[subprocess.Popen[bytes], str], stop_signal: signal.Signals
+    serve: tuple[subprocess.Popen[bytes], str], stop_signal: signal.Signals, home: Path
 ) -> None:
     process, base = serve
-    health = wait_until_healthy(process, base)
+    health = wait_until_healthy(process, base, home)
     assert health["status"] == "ok"
-    status, body = get_json(f"{base}/api/v1/lessons")
+    status, body = get_json(f"{base}/api/v1/lessons", home)
     assert status == 200
     assert body["total"] == 12
     assert len(body["lessons"]) == 12
@@ -105,7 +114,8 @@ def test_serve_answers_then_stops_cleanly(
     output = process.stdout.read().decode() if process.stdout else ""
     assert code == 0, output
     assert "Traceback" not in output
-    assert "Serving Nairobi Hub on http://127.0.0.1:" in output
+    assert "Serving Nairobi Hub on https://127.0.0.1:" in output
+    assert f"certificate  {node_fingerprint_of(home)}" in output
 
 
 def listening(table: str) -> set[tuple[str, int]]:
@@ -120,10 +130,10 @@ def listening(table: str) -> set[tuple[str, int]]:
 
 
 def test_serve_listens_on_localhost_only_by_default(
-    serve: tuple[subprocess.Popen[bytes], str],
+    serve: tuple[subprocess.Popen[bytes], str], home: Path
 ) -> None:
     process, base = serve
-    wait_until_healthy(process, base)
+    wait_until_healthy(process, base, home)
     port = int(base.rsplit(":", 1)[1])
     ipv4 = {address for address, bound in listening("/proc/net/tcp") if bound == port}
     ipv6 = {address for address, bound in listening("/proc/net/tcp6") if bound == port}

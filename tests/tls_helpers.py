@@ -1,0 +1,32 @@
+"""TLS for tests that talk to a real node: trust exactly that node's own certificate.
+
+This is real verification (the node's self-signed certificate as the only trust anchor), as
+an operator who trusted the certificate once in a browser has; no test turns checking off.
+"""
+
+from __future__ import annotations
+
+import ssl
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from node.tls import certificate_path
+
+
+def trusting(*homes: Path) -> ssl.SSLContext:
+    """A client context that trusts the certificates of the nodes at ``homes`` only.
+
+    Host names are not checked: the certificate names ``rhizome.invalid``, and the tests reach
+    the node at 127.0.0.1; the trust anchor is the node's own certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no system authorities either
+    context.load_verify_locations(cadata="".join(
+        certificate_path(home).read_text(encoding="ascii") for home in homes
+    ))  # fmt: skip
+    context.check_hostname = False
+    return context
+
+
+def urlopen(url: str, home: Path, **kwargs: Any) -> Any:
+    """``urllib.request.urlopen`` trusting the node at ``home`` (for its https:// URL)."""
+    return urllib.request.urlopen(url, context=trusting(home), **kwargs)
