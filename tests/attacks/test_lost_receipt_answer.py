@@ -1,10 +1,11 @@
 """Attack: lose the answer that carries the holder's purge receipts, on the wire.
 
 The attacker (or a network that fails at the wrong moment) sits on the path between an
-origin and a holder of its lessons. The origin withdraws several lessons and hands the
-holder the revocations; the holder purges and answers with its signed receipts; the answer
-is dropped after the holder handled the request. The other way round, the holder pulls the
-revocations, purges, and sends its receipts; the origin's answer to them is dropped.
+origin and a holder of its lessons, both serving TLS. The origin withdraws several lessons
+and hands the holder the revocations; the holder purges and answers with its signed
+receipts; the answer is dropped after the holder handled the request. The other way round,
+the holder pulls the revocations, purges, and sends its receipts; the origin's answer to
+them is dropped.
 
 What must hold: nothing is lost for good. The holder purged once; on the next exchange the
 origin gets (or the holder sends again) the very same receipts, the holder treats the
@@ -17,6 +18,7 @@ from __future__ import annotations
 from federation import endpoints
 from federation.outbox_state import FIRST_RETRY_SECONDS
 from federation.propagation import revoke
+from node.tls import server_context
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import (
     ShiftedClock,
@@ -25,10 +27,22 @@ from tests.integration.revocation_helpers import (
     files_with,
     statuses,
 )
-from tests.wire.paths import pair_through
-from tests.wire.relay import OpenRelay, Relay
+from tests.wire.paths import pair_through, start_tls
+from tests.wire.relay import OpenRelay, Relay, attacker_client_context
 
 LESSONS = 3
+
+
+async def lossy_path(relays: OpenRelay, target: RunningNode) -> Relay:
+    """A path to ``target`` that loses the answers the test chooses. To choose, it must see
+    into the stream, so it presents the hub's own certificate (the test holds the hub's
+    key; an attacker without it could only cut connections blindly, which loses no more)."""
+    return await relays(
+        target.port,
+        scheme="https",
+        client_tls=server_context(target.home, target.node.identity),
+        upstream_tls=attacker_client_context(),
+    )
 
 
 async def holder_of_revoked_lessons(
@@ -36,10 +50,10 @@ async def holder_of_revoked_lessons(
 ) -> tuple[RunningNode, RunningNode, Relay, Relay, list[str], str]:
     """Origin A and holder B, paired through relays; B holds three lessons of A that A has
     just revoked. Returns A, B, the relays to A and to B, the record ids and a canary word."""
-    a = await cluster.start("Hub A", clock=clock)
-    b = await cluster.start("Hub B", clock=clock)
-    to_a = await relays(a.port, scheme="http")
-    to_b = await relays(b.port, scheme="http")
+    a = await start_tls(cluster, "Hub A", clock=clock)
+    b = await start_tls(cluster, "Hub B", clock=clock)
+    to_a = await lossy_path(relays, a)
+    to_b = await lossy_path(relays, b)
     await pair_through(cluster, a, b, to_a, to_b)
     word = canary()
     records = [a.add(f"Route {n}", f"Ask for {word} at door {n}.\n") for n in range(LESSONS)]

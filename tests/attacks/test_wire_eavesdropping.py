@@ -19,7 +19,7 @@ from archive.record import Subject
 from federation.propagation import revoke
 from tests.integration.conftest import Cluster
 from tests.integration.revocation_helpers import admin_actor, canary, statuses
-from tests.wire.paths import pair_through
+from tests.wire.paths import pair_through, start_plain, start_tls
 from tests.wire.relay import OpenRelay
 
 
@@ -32,8 +32,10 @@ async def pair_sync_revoke(
     names = [f"Riverside {canary()}", f"Hilltop {canary()}"]
     pseudonyms = [f"Amani {canary()}", f"Tumaini {canary()}"]
     title = f"Meeting points {canary()}"
-    a = await cluster.start(names[0])
-    b = await cluster.start(names[1])
+    a, b = [
+        await (start_tls(cluster, name) if scheme == "https" else start_plain(cluster, name))
+        for name in names
+    ]
     to_a = await relays(a.port, scheme=scheme)
     to_b = await relays(b.port, scheme=scheme)
     await pair_through(cluster, a, b, to_a, to_b)
@@ -57,6 +59,17 @@ async def pair_sync_revoke(
 
 def readable(secrets: list[str], capture: bytes) -> list[str]:
     return [secret for secret in secrets if secret.encode() in capture]
+
+
+async def test_over_tls_nothing_of_the_lesson_or_the_hubs_is_readable(
+    cluster: Cluster, relays: OpenRelay
+) -> None:
+    secrets, capture = await pair_sync_revoke(cluster, relays, "https")
+
+    assert readable(secrets, capture) == []
+    assert capture[:1] == b"\x16"  # a TLS handshake record, not an HTTP request line
+    for plain in (b"POST /federation", b"HTTP/1.1", b"Signature", b"msgpack"):
+        assert plain not in capture
 
 
 async def test_over_plain_http_the_capture_shows_everything(

@@ -2,33 +2,39 @@
 
 One :class:`Relay` listens on 127.0.0.1 (an ephemeral port) and passes every connection on
 to one node's port. The nodes reach each other through it because the peer URL a node
-stores at pairing is the relay's address. What it can do, one mode per relay:
+stores at pairing is the relay's address (``scheme`` says whether that URL is https:// or
+http://). Every byte that crosses the wire between the client and the relay, both ways, is
+kept in ``captured``: what an eavesdropper records. How it passes bytes on:
 
-- ``blind`` (the default): pass the bytes on untouched, both ways, and keep a copy of every
-  byte (``captured``): an eavesdropper on the wire, TLS or not.
-- ``client_tls``: terminate TLS towards the client with this server context (a man in the
-  middle with a certificate of its own, or, for :attr:`drop_answers`, the real peer's
-  certificate: the test playing a lossy network that it can see into);
-- ``upstream_tls``: originate TLS to the real node (verifying nothing, as an attacker would);
-  with ``client_tls`` unset and ``upstream_tls`` set, the relay speaks plain HTTP to the
-  client while the real peer speaks TLS: a downgrade.
+- to an ``https://`` client with no TLS context of its own: blind, byte for byte, both
+  ways (the eavesdropper on a TLS connection);
+- ``client_tls``: it ends the client's TLS itself with this server context: a man in the
+  middle with a certificate of its own; or, to drop chosen answers, the real node's own
+  certificate (the test playing a lossy network it can see into);
+- ``upstream_tls``: it speaks TLS to the real node (checking nothing, as an attacker
+  would). Without ``client_tls``, it then speaks plain HTTP to a client that was told
+  ``https://``: a downgrade.
 
-When the relay sees plaintext (no TLS towards the client, or TLS it terminated) it reads
-HTTP/1.1 requests one at a time (``plaintext_requests``) and can drop the answer to a chosen
-path: the request reaches the node and is handled, the connection closes before the first
-byte of the answer reaches the client.
+Whenever it reads the client's bytes in the clear (plain HTTP, or TLS it ended) they are
+kept in ``plaintext``, and it relays HTTP/1.1 exchanges one at a time
+(``plaintext_requests``): it can drop the answer to a chosen path (``drop_answer``), after
+the node handled the request and before the first byte of the answer reaches the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from crypto.tls_certificate import certificate_pem, encrypted_private_key_pem, make_certificate
 
 LOOPBACK = "127.0.0.1"
 HEAD_LIMIT = 64 * 1024
@@ -45,9 +51,13 @@ class Relay:
     server: asyncio.Server | None = None
     # Every byte that crossed the wire between the client and the relay, both ways.
     captured: bytearray = field(default_factory=bytearray)
-    # Requests the relay read in plaintext: (method and path, whole request bytes).
+    # Every byte the relay read from the client in the clear (after a TLS handshake it
+    # terminated, or on a plain connection), and the HTTP requests among them.
+    plaintext: bytearray = field(default_factory=bytearray)
     plaintext_requests: list[tuple[str, bytes]] = field(default_factory=list)
     connections: int = 0
+    handshakes: int = 0  # TLS handshakes the relay completed with the client
+    errors: list[str] = field(default_factory=list)  # how client connections ended badly
     drop_answers: dict[str, int] = field(default_factory=dict)  # path -> answers left to drop
     dropped: list[str] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -71,13 +81,7 @@ class Relay:
         self.drop_answers[path] = self.drop_answers.get(path, 0) + times
 
     async def start(self) -> Relay:
-        self.server = await asyncio.start_server(
-            self._accept,
-            LOOPBACK,
-            0,
-            ssl=self.client_tls,
-            ssl_handshake_timeout=10 if self.client_tls else None,
-        )
+        self.server = await asyncio.start_server(self._accept, LOOPBACK, 0)
         return self
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -86,20 +90,21 @@ class Relay:
         self.tasks.add(task)  # type: ignore[arg-type]
         self.connections += 1
         try:
+            if self.client_tls is not None:
+                # TLS ends here: the client's handshake is with the relay's certificate.
+                await writer.start_tls(self.client_tls, ssl_handshake_timeout=10)
+                self.handshakes += 1
             if self.reads_http:
                 await self._http(reader, writer)
             else:
                 await self._blind(reader, writer)
-        except (ConnectionError, OSError, ssl.SSLError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as error:
+            self.errors.append(repr(error))
         finally:
             writer.close()
 
     async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        return await asyncio.open_connection(
-            LOOPBACK, self.target_port, ssl=self.upstream_tls,
-            server_hostname="" if self.upstream_tls else None,
-        )  # fmt: skip
+        return await asyncio.open_connection(LOOPBACK, self.target_port, ssl=self.upstream_tls)
 
     async def _blind(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await self._upstream()
@@ -128,6 +133,7 @@ class Relay:
                 request = await _read_message(reader)
                 if request is None:
                     return
+                self.plaintext += request
                 if self.client_tls is None:
                     self.captured += request
                 line = request.split(b"\r\n", 1)[0].decode("latin-1")
@@ -156,6 +162,12 @@ class Relay:
         finally:
             if upstream is not None:
                 upstream[1].close()
+
+    async def settled(self) -> None:
+        """Wait until every connection the relay took has ended (its counts are final)."""
+        async with asyncio.timeout(10):
+            while pending := [task for task in self.tasks if not task.done()]:
+                await asyncio.wait(pending)
 
     async def close(self) -> None:
         for task in list(self.tasks):
@@ -211,3 +223,24 @@ async def relays() -> AsyncIterator[OpenRelay]:
     finally:
         for relay in opened:
             await relay.close()
+
+
+def attacker_client_context() -> ssl.SSLContext:
+    """TLS towards the real node that checks nothing: the attacker does not care who it is."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def own_certificate_context(folder: Path) -> ssl.SSLContext:
+    """A TLS server context with a certificate of the attacker's own, made exactly as a node
+    makes its own (self-signed, Ed25519), from a fresh key: all it lacks is the peer's key."""
+    seed = os.urandom(32)
+    certificate = folder / "attacker-certificate.pem"
+    key = folder / "attacker-key.pem"
+    certificate.write_bytes(certificate_pem(make_certificate(seed)))
+    key.write_bytes(encrypted_private_key_pem(seed, b"attacker"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key, password=b"attacker")
+    return context
