@@ -16,7 +16,6 @@ from federation.client import PeerClient
 from federation.local import Clock
 from federation.pairing import join_with_invite
 from node.node import Node
-from node.tls import server_context
 from node.web.app import create_app
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
 from tests.wire.relay import Relay
@@ -25,38 +24,37 @@ from tests.wire.relay import Relay
 async def start_tls(cluster: Cluster, name: str, *, clock: Clock = time.time) -> RunningNode:
     """A node serving HTTPS with the certificate made from its node key, as ``rhizome
     serve`` does by default; the cluster stops it."""
-    return await start_node(cluster, name, tls=True, clock=clock)
+    running = await cluster.start(name, clock=clock)
+    assert running.node.config.tls and not running.node.config.allow_plain_http
+    return running
 
 
 async def start_plain(cluster: Cluster, name: str, *, clock: Clock = time.time) -> RunningNode:
-    """A node set up for a lab: ``[server] tls = false`` and ``[federation]
-    allow_plain_http = true``, serving plain HTTP."""
-    return await start_node(cluster, name, tls=False, clock=clock)
-
-
-async def start_node(cluster: Cluster, name: str, *, tls: bool, clock: Clock) -> RunningNode:
+    """A node set up for a lab, as an operator would edit config.toml: ``[server] tls =
+    false`` and ``[federation] allow_plain_http = true``, serving plain HTTP."""
     sock = bound_socket()
     port = int(sock.getsockname()[1])
     home = cluster.make_home(name=name, region="East Africa", port=port)
-    if not tls:  # as an operator would edit config.toml
-        config = home / "config.toml"
-        text = config.read_text(encoding="utf-8")
-        for key in ("tls = true", "allow_plain_http = false"):
-            assert text.count(key) == 1, key
-        text = text.replace("tls = true", "tls = false")
-        text = text.replace("allow_plain_http = false", "allow_plain_http = true")
-        config.write_text(text, encoding="utf-8")
+    config = home / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    for was, now in (
+        ("tls = true", "tls = false"),
+        ('url = "https:', 'url = "http:'),
+        ("allow_plain_http = false", "allow_plain_http = true"),
+    ):
+        assert text.count(was) == 1, was
+        text = text.replace(was, now)
+    config.write_text(text, encoding="utf-8")
     node = Node(home, clock=clock)
-    assert node.config.tls is tls and node.config.allow_plain_http is not tls
+    assert not node.config.tls and node.config.allow_plain_http
     try:
         runner = web.AppRunner(create_app(node))
         await runner.setup()
-        context = server_context(home, node.identity) if tls else None
-        await web.SockSite(runner, sock, ssl_context=context).start()
+        await web.SockSite(runner, sock).start()
     except BaseException:
         node.close()
         raise
-    running = RunningNode(home, node, runner, port)
+    running = RunningNode(home, node, runner, port, "http")
     cluster.nodes.append(running)
     return running
 
