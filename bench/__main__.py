@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bundle",
     "import",
     "sync",
+    "tls",
     "search",
     "negentropy",
     "revocation",

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
 RUN = "run"  # bench/results/run.json: which run wrote the results, and how long it took
-ORDER = ("import", "sync", "bundle", "negentropy", "revocation", "search", "memory")
+ORDER = ("import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory")
 Results = dict[str, dict[str, Any]]
 
 
@@ -436,6 +436,14 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], Section]] = {
 }
 
 
+def _register_late_sections() -> None:
+    """Sections kept in modules of their own: they import this one, so they are registered
+    when a report is rendered, not when this module loads."""
+    from bench.report_tls import tls_section
+
+    SECTIONS["tls"] = tls_section
+
+
 # -- plots ----------------------------------------------------------------------------------
 
 
@@ -676,6 +684,7 @@ def provenance(run: dict[str, Any], name: str) -> list[str]:
 
 
 def render(results: Results, plots: set[str] | None, plot_prefix: str) -> str:
+    _register_late_sections()
     run = results.get(RUN, {})
     machines = {json.dumps(data.get("machine"), sort_keys=True) for data in results.values()}
     machines.discard("null")

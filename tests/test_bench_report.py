@@ -168,3 +168,37 @@ def test_results_are_read_from_json_files(tmp_path: Path) -> None:
     for name, data in fake_results().items():
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
     assert report.load_results(tmp_path) == fake_results()
+
+
+def tls_results(lessons: int, plain_seconds: float, tls_seconds: float) -> dict[str, Any]:
+    side = {"sync_records_per_second": 1_000, "revocation_median_ms": 20.0}
+    return {
+        "machine": MACHINE,
+        "lessons": lessons,
+        "revocations": 5,
+        "rounds": 2,
+        "plain": {**side, "sync_seconds": plain_seconds, "sync_seconds_each": [plain_seconds]},
+        "tls": {
+            **side,
+            "sync_seconds": tls_seconds,
+            "sync_seconds_each": [tls_seconds, 20.5],
+            "revocation_median_ms": 25.0,
+        },
+        "tls_sync_overhead": round(tls_seconds / plain_seconds - 1, 3),
+        "target_overhead": 0.15,
+        "tls_revocation_overhead": 0.25,
+    }
+
+
+def test_the_tls_section_sets_both_transports_side_by_side_and_judges_the_overhead() -> None:
+    met = report.render({"tls": tls_results(20_000, 10.0, 11.0)}, None, "")
+    missed = report.render({"tls": tls_results(20_000, 10.0, 13.0)}, None, "")
+    small = report.render({"tls": tls_results(2_000, 1.0, 1.1)}, None, "")
+
+    assert "## TLS against plain HTTP" in met
+    assert "| plain HTTP | 20,000 | 10.0 | 10.00 |" in met
+    assert "| TLS, pinned | 20,000 | 11.0 | 11.00 / 20.50 |" in met
+    assert "20k-lesson initial sync: met, measured/target = **0.96**" in met
+    assert "**missed**, measured/target = **1.13**" in missed and "(+30.0%" in missed
+    assert "20.0 ms plain, 25.0 ms TLS (+25.0%)" in met
+    assert "This run did not reach that size" in small
