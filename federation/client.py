@@ -23,7 +23,7 @@ from federation.bodies import BodyOverLimit, read_capped
 from federation.endpoints import Endpoint
 from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
-from federation.tls_pin import NOT_PINNED_WORDS, PeerNotPinned, check_peer_url, pin_for
+from federation.tls_pin import NOT_PINNED_WORDS, PeerNotPinned, federation_url, pin_for
 
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
@@ -87,9 +87,9 @@ class PeerClient:
                 "retry_later",
                 f"the peer asked us to wait {math.ceil(wait)} s more; sync retries",
             )
+        # Before anything is built or signed: never plain http to another machine.
+        base_url = federation_url(base_url, allow_plain_http=self.local.allow_plain_http)
         url = base_url.rstrip("/") + path
-        # Before anything is built or sent: never plain http to another machine.
-        check_peer_url(url, allow_plain_http=self.local.allow_plain_http)
         body = wire.encode(endpoint.request, values)
         headers = sign_request(
             self.local.identity, "POST", url, body, created=self.local.now(), recipient=recipient
@@ -126,8 +126,8 @@ class PeerClient:
         """``GET /healthz`` of the node ``recipient`` at ``base_url``, over the same checked
         transport as :meth:`call`; its HTTP status. No redirect is followed (the signed
         echo, federation/echo.py, must knock on this one address only)."""
+        base_url = federation_url(base_url, allow_plain_http=self.local.allow_plain_http)
         url = base_url.rstrip("/") + "/healthz"
-        check_peer_url(url, allow_plain_http=self.local.allow_plain_http)
         try:
             async with (
                 asyncio.timeout(deadline),

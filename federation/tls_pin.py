@@ -9,9 +9,10 @@ a single byte of the request is sent, and closes the connection if the key diffe
 :func:`keys_for_peer` answers "which keys may this peer present"; it is the one place a signed
 key rotation will extend (old and new key both, for a while).
 
-Plain ``http://`` carries everything readable, so it is refused except to this machine's
+Plain ``http://`` carries everything readable, so it is never used except to this machine's
 loopback addresses, unless the operator allowed it for a lab (``[federation]
-allow_plain_http``).
+allow_plain_http``): a peer's ``http://`` address is reached over ``https://`` on the same
+host and port (:func:`federation_url`), pinned like any other.
 """
 
 from __future__ import annotations
@@ -67,20 +68,21 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_peer_url(url: str, *, allow_plain_http: bool) -> None:
-    """Refuse a peer address we will not send to: not http(s), or plain http to another
-    machine without the operator's lab switch."""
+def federation_url(url: str, *, allow_plain_http: bool) -> str:
+    """The address a federation request to ``url`` goes to.
+
+    ``https://`` as it is. ``http://`` as it is only to loopback or with the operator's lab
+    switch; to another machine it goes to ``https://`` on the same host and port instead
+    (a peer paired before TLS, whose node now serves TLS there; the pin proves it is the
+    peer), never in plain text. Anything else is refused."""
     parsed = URL(url)
     if parsed.scheme == "https":
-        return
+        return url
     if parsed.scheme != "http":
-        raise PlainHttpRefused(f"{url}: a peer address starts with https:// (or http://)")
+        raise PlainHttpRefused(f"{url}: a peer address starts with https://")
     if allow_plain_http or is_loopback_host(parsed.host):
-        return
-    raise PlainHttpRefused(
-        f"{url}: plain http:// would let anyone on the way read what is sent; use the peer's "
-        "https:// address (for a lab only: [federation] allow_plain_http = true)"
-    )
+        return url
+    return "https://" + url[len("http://"):]
 
 
 class NodeKeyPin(aiohttp.Fingerprint):

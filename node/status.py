@@ -23,10 +23,13 @@ from federation.overview import revocations_waiting_per_peer
 from federation.peers import Peer, delivery_counts, list_peers
 from federation.receipt_status import receipts_missing
 from node import __version__
+from node.config import load_config
 from node.database import open_database
+from node.errors import ConfigError
 from node.home import HomePaths
 from node.serialize import iso_time
 from node.serve_lock import Holder, current_holder
+from node.tls import PLAIN_HTTP_WARNING
 from node.wording import plural
 
 # Below this much free space on the home's disk, status warns (writes fail when it is full).
@@ -59,6 +62,7 @@ class NodeStatus:
     disk_free: int
     records: int
     peers: list[PeerHealth]
+    plain_http_allowed: bool = False  # [federation] allow_plain_http (a lab)
 
     @property
     def withdrawals_waiting(self) -> int:
@@ -78,6 +82,8 @@ class NodeStatus:
             )
         if self.key_sealed is None:
             found.append("the node key file cannot be read")
+        if self.plain_http_allowed:
+            found.append(PLAIN_HTTP_WARNING)
         if self.disk_free < LOW_DISK_BYTES:
             found.append(f"only {self.disk_free // (1024 * 1024)} MB free on the home's disk")
         if self.schema < self.schema_latest:
@@ -113,7 +119,15 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
         disk_free=shutil.disk_usage(paths.root).free,
         records=record_count(db),
         peers=peers,
+        plain_http_allowed=_plain_http_allowed(paths),
     )
+
+
+def _plain_http_allowed(paths: HomePaths) -> bool:
+    try:
+        return load_config(paths.config).allow_plain_http
+    except ConfigError:
+        return False  # a config that cannot be read has no switch turned on
 
 
 def node_status_in_thread(paths: HomePaths, node_id: str, name: str) -> NodeStatus:

@@ -186,6 +186,7 @@ class Cluster:
         quotas: dict[str, int] | None = None,
         loop_clock: LoopClock | None = None,
         tls: bool = True,
+        allow_plain_http: bool = False,
     ) -> RunningNode:
         """A node serving HTTPS with its own certificate, as ``rhizome serve`` does;
         ``tls=False`` for the few tests about plain HTTP (its URL is then http://)."""
@@ -200,10 +201,13 @@ class Cluster:
                 assert found == 1, key
             config.write_text(text, encoding="utf-8")
         scheme = "https" if tls else "http"
+        config = home / "config.toml"
+        text = config.read_text(encoding="utf-8")
         if not tls:
-            config = home / "config.toml"
-            text = config.read_text(encoding="utf-8").replace('url = "https://', 'url = "http://')
-            config.write_text(text, encoding="utf-8")
+            text = text.replace('url = "https://', 'url = "http://')
+        if allow_plain_http:  # as an operator would, for a lab
+            text = text.replace("allow_plain_http = false", "allow_plain_http = true")
+        config.write_text(text, encoding="utf-8")
         node = Node(home, clock=clock)
         assert node.config.url == f"{scheme}://{LOOPBACK}:{port}"
         app = create_app(node, background_sync=background_sync, loop_clock=loop_clock)
