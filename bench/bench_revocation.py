@@ -23,7 +23,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.bench_sync import free_port, wait_for
-from bench.common import write_result
+from bench.common import trusting, write_result
 from federation.peers import save_peer
 from federation.propagation import revoke
 from federation.revocation import Actor
@@ -95,7 +95,10 @@ def messages(nodes: list[Node]) -> int:
     """Revocation, receipt and outbox requests served, summed over every node."""
     total = 0
     for node in nodes:
-        text = urllib.request.urlopen(f"{node.config.url}/metrics", timeout=5).read().decode()
+        answer = urllib.request.urlopen(
+            f"{node.config.url}/metrics", timeout=5, context=trusting(node.paths.root)
+        )
+        text = answer.read().decode()
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if (
@@ -130,7 +133,7 @@ def measure(n: int) -> dict[str, Any]:
         ]
         try:
             for node in nodes:
-                wait_for(f"{node.config.url}/healthz", 120)
+                wait_for(f"{node.config.url}/healthz", 120, home=node.paths.root)
             origin = nodes[0]
             lesson = root / "lesson.md"
             lesson.write_text(LESSON, encoding="utf-8")

@@ -34,7 +34,7 @@ import aiohttp
 from archive.db import transaction
 from archive.signed_record import open_record
 from archive.store import insert_record
-from bench.common import write_corpus, write_result
+from bench.common import trusting, write_corpus, write_result
 from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
 from federation.pairing import join_with_invite
@@ -72,11 +72,14 @@ def bare_limit(envelopes: list[bytes], database: Path) -> float:
     return elapsed
 
 
-def wait_for(url: str, seconds: float = 20) -> None:
+def wait_for(url: str, seconds: float = 20, home: Path | None = None) -> None:
+    """Wait until ``url`` answers; an https:// one is checked against the certificate of
+    the node at ``home`` (the node being waited for)."""
+    context = trusting(home) if url.startswith("https://") and home is not None else None
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=1).close()
+            urllib.request.urlopen(url, timeout=1, context=context).close()
             return
         except OSError:
             time.sleep(0.1)
@@ -181,7 +184,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
         )  # fmt: skip
         try:
-            wait_for(f"http://127.0.0.1:{port}/healthz")
+            wait_for(f"https://127.0.0.1:{port}/healthz", home=root / "a")
             node_b = make_node(root, "b", free_port())
             sync_seconds, received = asyncio.run(pair_and_sync(node_b, code))
             node_b.close()

@@ -20,19 +20,17 @@ import asyncio
 import os
 import re
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.bench_sync import free_port, make_node
+from bench.bench_sync import free_port, make_node, wait_for
 from bench.common import write_corpus, write_result
 from federation.client import PeerClient
 from federation.invites import create_invite, encode_invite
@@ -58,20 +56,6 @@ def set_transport(home: Path, tls: bool) -> None:
         text, found = re.subn(rf"(?m)^{key} = (true|false)$", f"{key} = {str(value).lower()}", text)
         assert found == 1, key
     config.write_text(text, encoding="utf-8")
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    unverified.check_hostname = False
-    unverified.verify_mode = ssl.CERT_NONE  # only "is it up?": the sync itself is pinned
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1, context=unverified).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def sync_and_revoke(node_a: Node, node_b: Node, url: str) -> dict[str, Any]:
@@ -129,7 +113,7 @@ def one_transport(root: Path, source: Path, tls: bool, round_: int) -> dict[str,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
     )  # fmt: skip
     try:
-        wait_for(f"{scheme}://127.0.0.1:{port}/healthz")
+        wait_for(f"{scheme}://127.0.0.1:{port}/healthz", 30, home=home_a)
         node_a = Node(home_a)
         node_b = make_node(root, f"b-{scheme}-{round_}", free_port())
         try:

@@ -6,8 +6,11 @@ import json
 import os
 import platform
 import random
+import ssl
 from pathlib import Path
 from typing import Any
+
+from node.tls import certificate_path
 
 RESULTS = Path(__file__).parent / "results"
 _WORDS = [
@@ -47,6 +50,15 @@ def machine() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
     }
+
+
+def trusting(home: Path) -> ssl.SSLContext:
+    """A client context that trusts the node at ``home`` by its own certificate, and only it
+    (host names unchecked: the benchmarks reach it at 127.0.0.1)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=certificate_path(home))
+    context.check_hostname = False
+    return context
 
 
 def write_result(name: str, result: dict[str, Any]) -> Path:
