@@ -18,7 +18,8 @@ docs/reference/federation-protocol.md.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -35,6 +36,7 @@ from crypto.node_id import normalize_node_id
 from crypto.replay_guard import ReplayGuard, ReplayMemory
 from federation import endpoints, wire
 from federation.bodies import BodyOverLimit, read_capped
+from federation.echo import EchoService
 from federation.errors import (
     BodyTooLarge,
     DeadlineExceeded,
@@ -75,6 +77,7 @@ class FederationGate:
     # Addresses and invites with a pairing in progress: one each, so no one holds them all.
     pairing_claims: set[str] = field(default_factory=set)
     on_news: Callable[[str], None] = lambda node_id: None
+    echo: EchoService = field(default_factory=EchoService)
 
     def slot(self, key: str) -> asyncio.Semaphore:
         """The concurrency slot of a (claimed peer, address); idle ones are dropped."""
@@ -115,7 +118,9 @@ def _active_peer(gate: FederationGate, node_id: str) -> Peer:
     return peer
 
 
-async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], bytes]) -> web.Response:
+async def _serve_peer(
+    request: web.Request, handle: Callable[[Peer, bytes], bytes | Awaitable[bytes]]
+) -> web.Response:
     gate = request.app[GATE]
     if request.content_type != MSGPACK:
         raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
@@ -139,6 +144,8 @@ async def _serve_peer(request: web.Request, handle: Callable[[Peer, bytes], byte
         body = await _capped_body(request)
         signer = verify_request_body(head, body, now=local.now(), replay_guard=gate.replay_guard)
         answer = handle(_active_peer(gate, signer), body)
+        if inspect.isawaitable(answer):  # the echo does I/O of its own, bounded by its deadline
+            answer = await answer
     return web.Response(body=answer, content_type=MSGPACK)
 
 
@@ -244,3 +251,12 @@ async def ack(request: web.Request) -> web.Response:
 @routes.post(endpoints.TOMBSTONES.path, name=endpoints.TOMBSTONES.route_name)
 async def tombstones(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.tombstones)
+
+
+@routes.post(endpoints.ECHO.path, name=endpoints.ECHO.route_name)
+async def echo(request: web.Request) -> web.Response:
+    """A peer asks whether we reach it at the URL we stored for it (federation/echo.py)."""
+    gate = request.app[GATE]
+    return await _serve_peer(
+        request, lambda peer, body: gate.echo.answer(gate.responder.local, peer, body)
+    )

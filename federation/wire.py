@@ -115,6 +115,10 @@ TOMBSTONE_QUERY: Schema = {
 TOMBSTONES: Schema = {
     "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES)
 }
+# The signed echo (federation/echo.py): the asker's nonce in, the peer's signed statement out.
+MAX_ECHO_BYTES = 4 * 1024
+ECHO_REQUEST: Schema = {"nonce": Field(bytes, 16, exact=True)}
+ECHO_ANSWER: Schema = {"statement": Field(bytes, MAX_ECHO_BYTES)}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

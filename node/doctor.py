@@ -3,7 +3,9 @@
 Local checks read the home (permissions, the key's seal, disk space, the schema); network
 checks ask the node's own advertised URL and every active peer's ``/healthz`` (reachable,
 and how far its clock is from ours, from the ``Date`` header of its answer: signed requests
-are refused beyond :data:`crypto.http_signatures.DEFAULT_MAX_SKEW` seconds).
+are refused beyond :data:`crypto.http_signatures.DEFAULT_MAX_SKEW` seconds). The echo check
+asks each active peer to reach our URL as *it* knows it, and believes only its signed answer
+(:mod:`federation.echo`): "from this machine" says little about a firewall or a router.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from typing import Any
 
 import aiohttp
 
+from crypto.errors import RhizomeError
 from crypto.http_signatures import DEFAULT_MAX_SKEW
-from federation.client import no_answer_words
+from federation.client import PeerClient, no_answer_words
+from federation.echo import InvalidEcho, ask_echo
+from federation.local import LocalNode
 from federation.peers import Peer
 from node.status import LOW_DISK_BYTES, NodeStatus
 
@@ -148,6 +153,34 @@ async def _health(session: aiohttp.ClientSession, base_url: str) -> float | None
         header = reply.headers.get("Date")
     parsed = email.utils.parsedate_to_datetime(header) if header else None
     return None if parsed is None else parsed.timestamp()
+
+
+async def echo_findings(local: LocalNode, peers: list[Peer]) -> list[Finding]:
+    """Ask every active peer in ``peers`` for a signed echo of our URL, all at once."""
+    async with aiohttp.ClientSession() as session:
+        client = PeerClient(local, session)
+        asked = [_echo_finding(client, peer) for peer in peers if peer.status == "active"]
+        return list(await asyncio.gather(*asked))
+
+
+async def _echo_finding(client: PeerClient, peer: Peer) -> Finding:
+    check = f"echo from {peer.name}"
+    try:
+        echo = await ask_echo(client, peer)
+    except InvalidEcho as error:
+        return Finding(
+            check, FAIL, f"{peer.name}'s answer is not believed: {error}",
+            "someone may be in the middle, or the peer is misbehaving: ask its operator",
+        )  # fmt: skip
+    except RhizomeError as error:
+        return Finding(check, WARN, f"could not ask {peer.name}: {error}", "try again later")
+    if echo.reached:
+        return Finding(check, OK, f"{peer.name} reached you at {echo.url}: yes ({echo.detail})")
+    return Finding(
+        check, FAIL, f"{peer.name} reached you at {echo.url}: no ({echo.detail})",
+        "open the port to the internet (firewall, router), or set [node] url in config.toml to "
+        "an address peers can reach and pair again",
+    )  # fmt: skip
 
 
 def findings_json(findings: list[Finding]) -> dict[str, Any]:

@@ -63,6 +63,8 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "acked": (wire.ACKED, {"removed": 1}),
     "tombstone_query": (wire.TOMBSTONE_QUERY, {"ids": [ID]}),
     "tombstones": (wire.TOMBSTONES, {"revocations": [b"signed revocation"]}),
+    "echo_request": (wire.ECHO_REQUEST, {"nonce": bytes(16)}),
+    "echo_answer": (wire.ECHO_ANSWER, {"statement": b"signed echo statement"}),
 }
 # Every message schema the module defines (a dict of Field), by name.
 SCHEMAS: dict[str, wire.Schema] = {

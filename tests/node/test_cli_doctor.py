@@ -114,3 +114,29 @@ def test_clock_skew_against_a_peer(served: tuple[Path, int], offset: int, result
     assert peer.result == result, peer
     if result != OK:
         assert "NTP" in peer.remedy
+
+
+def test_the_echo_is_asked_only_of_the_peer_named(invoke: Invoke, home: Path) -> None:
+    """``--peer`` narrows the peer checks and the echo to one peer; a peer that cannot be
+    asked (nothing answers there) is a warning of the echo, its reachability the failure."""
+    node = Node(home)
+    try:
+        save_peer(node.db, SigningIdentity.generate().node_id, "Gone Hub", "Nowhere",
+                  f"http://127.0.0.1:{free_port()}", START)  # fmt: skip
+        save_peer(node.db, SigningIdentity.generate().node_id, "Other Hub", "Elsewhere",
+                  f"http://127.0.0.1:{free_port()}", START)  # fmt: skip
+    finally:
+        node.close()
+    code, found = checks(invoke, home, "--peer", "Gone Hub")
+    assert code == 1
+    assert found["echo from Gone Hub"]["result"] == WARN
+    assert "could not ask Gone Hub" in found["echo from Gone Hub"]["detail"]
+    assert not [check for check in found if "Other Hub" in check]
+    offline = checks(invoke, home, "--offline")[1]
+    assert not [check for check in offline if check.startswith("echo")]
+
+
+def test_an_unknown_peer_is_a_usage_error(invoke: Invoke, home: Path) -> None:
+    result = invoke(home, "doctor", "--peer", "Nobody")
+    assert result.exit_code == 2
+    assert "no peer is named 'Nobody'" in result.output
