@@ -49,6 +49,7 @@ from node.config import NodeConfig, load_config
 from node.database import open_database
 from node.home import HomePaths
 from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
+from node.tls import stored_fingerprint
 
 DEFAULT_MEMBER = "admin"
 
@@ -92,6 +93,12 @@ class Node:
                 f"not to {self.config.node_id} named in config.toml"
             )
         return identity
+
+    @cached_property
+    def tls_fingerprint(self) -> str | None:
+        """The SHA-256 fingerprint of the node's TLS certificate, for people to compare with
+        what their browser shows; None until the certificate was made (init or serve)."""
+        return stored_fingerprint(self.paths.root)
 
     @cached_property
     def writer(self) -> RecordWriter:

@@ -26,6 +26,7 @@ from crypto.tls_certificate import (
     certificate_fingerprint,
     certificate_pem,
     encrypted_private_key_pem,
+    fingerprint,
     make_certificate,
 )
 
@@ -54,6 +55,15 @@ def ensure_certificate(home: Path, identity: SigningIdentity) -> Path:
     temporary.write_bytes(pem)
     os.replace(temporary, path)
     return path
+
+
+def stored_fingerprint(home: Path) -> str | None:
+    """The fingerprint of the certificate file in ``home`` (no key needed); None if absent."""
+    try:
+        pem = certificate_path(home).read_text(encoding="ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return fingerprint(ssl.PEM_cert_to_DER_cert(pem))
 
 
 def node_fingerprint(identity: SigningIdentity) -> str:

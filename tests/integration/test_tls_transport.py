@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from crypto import tls_certificate
 from crypto.signing import SigningIdentity
 from federation.tls_pin import PlainHttpRefused, federation_url, keys_for_peer, pin_for
-from node.tls import server_context
+from node.tls import server_context, stored_fingerprint
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
 
 
@@ -150,3 +151,20 @@ async def test_allow_plain_http_warns_in_healthz_and_status(cluster: Cluster) ->
         assert "allow_plain_http" not in await response.json()
     assert lab.node.local_node().allow_plain_http is True
     assert normal.node.local_node().allow_plain_http is False
+
+
+async def test_pages_show_the_certificate_fingerprint_beside_the_node_id(cluster: Cluster) -> None:
+    a = await cluster.start("Hub A")
+    async with cluster.session.get(a.url + "/signin") as response:
+        page = await response.text()
+    fingerprint = stored_fingerprint(a.home)
+    assert fingerprint is not None and len(fingerprint) == 95
+    assert a.node_id in page and fingerprint in page
+    # The one a browser sees: the certificate the server presents.
+    _reader, writer = await asyncio.open_connection(LOOPBACK, a.port, ssl=cluster.trust)
+    try:
+        presented = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        assert tls_certificate.fingerprint(presented) == fingerprint
+        assert writer.get_extra_info("ssl_object").version() == "TLSv1.3"
+    finally:
+        writer.close()

@@ -156,3 +156,27 @@ def test_serve_on_missing_home_fails_clearly(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "rhizome init" in done.stderr
+
+
+def test_serve_warns_at_start_while_plain_http_is_allowed(home: Path) -> None:
+    config = home / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("allow_plain_http = false", "allow_plain_http = true"))
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RHIZOME_")}
+    process = subprocess.Popen(
+        [str(RHIZOME), "--home", str(home), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        health = wait_until_healthy(process, f"https://127.0.0.1:{port}", home)
+        assert health["allow_plain_http"] is True
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert "Warning: [federation] allow_plain_http is on" in output

@@ -91,6 +91,7 @@ async def render(
     session = await get_session(request)
     base = {
         "hub": node.config,
+        "tls_fingerprint": node.tls_fingerprint,  # beside the node id in the footer
         "member": member,
         "may": _permissions(member),
         "csrf_field": CSRF_FIELD,
