@@ -235,26 +235,90 @@ def dependents_of(
 
 
 def withdrawn_link(db: sqlite_utils.Database, lesson: Lesson) -> str | None:
-    """The revocation that withdrew the record ``lesson`` derives from, if one did: then
-    ``lesson`` is refused like a stale copy (a tombstone beats derived copies too).
+    """The revocation that withdrew a record ``lesson`` derives from, at any depth, if one
+    did: then ``lesson`` is refused like a stale copy (a tombstone beats derived copies too).
 
-    The original of a translation counts as withdrawn when a tombstone covers it and we no
-    longer hold it; the record a version replaces, only when the tombstone is bound to the
-    version's own origin (a version is its origin's, so only its origin's withdrawal counts).
+    The walk goes up the links as far as this archive knows them: through the records we
+    hold, and through the records refused here because they derived from a withdrawn one
+    (each keeps a tombstone, see ``archive.tombstones.tombstone_derived``), so a translation
+    of a translation of a withdrawn lesson is refused even when the middle one never got
+    in. The original of a translation counts as withdrawn when a tombstone covers it and we
+    no longer hold it; the record a version replaces, only when the tombstone is bound to
+    the version's own origin (a version is its origin's, so only its origin's withdrawal
+    counts), and a version link across origins is not followed (it is inert).
     """
-    for target, same_origin_only in (
-        (lesson.translation_of, False),
-        (lesson.supersedes, True),
-    ):
-        if target is None:
-            continue
-        row = db.execute(
-            "SELECT t.revocation_id FROM tombstones AS t JOIN revocations AS r "
-            "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? "
-            "AND (? = 0 OR coalesce(t.derived_origin, r.origin) = ?) "
-            "AND NOT EXISTS (SELECT 1 FROM records WHERE id = t.record_id) LIMIT 1",
-            [target.hex(), int(same_origin_only), lesson.origin_id],
-        ).fetchone()
-        if row is not None:
-            return str(row[0])
+    seen: set[str] = set()
+    frontier = [_Links.of(lesson)]
+    while frontier:
+        links = frontier.pop()
+        steps = ((links.translation_of, None), (links.supersedes, links.origin))
+        for target, bound_origin in steps:
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            row = db.execute(
+                "SELECT t.revocation_id FROM tombstones AS t JOIN revocations AS r "
+                "ON r.revocation_id = t.revocation_id WHERE t.record_id = ? "
+                "AND (? IS NULL OR coalesce(t.derived_origin, r.origin) = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM records WHERE id = t.record_id) LIMIT 1",
+                [target, bound_origin, bound_origin],
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            held = _Links.held(db, target)
+            if held is not None and bound_origin in (None, held.origin):
+                frontier.append(held)
     return None
+
+
+@dataclass(frozen=True)
+class _Links:
+    """A record's origin and the ids it derives from (hex)."""
+
+    origin: str
+    supersedes: str | None
+    translation_of: str | None
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> _Links:
+        supersedes, original = lesson.supersedes, lesson.translation_of
+        return cls(
+            lesson.origin_id,
+            None if supersedes is None else supersedes.hex(),
+            None if original is None else original.hex(),
+        )
+
+    @classmethod
+    def held(cls, db: sqlite_utils.Database, record_id: str) -> _Links | None:
+        row = db.execute(
+            "SELECT origin, supersedes, translation_of FROM records WHERE id = ?", [record_id]
+        ).fetchone()
+        return None if row is None else cls(str(row[0]), row[1], row[2])
+
+
+def withdrawal_scope(db: sqlite_utils.Database, record_id: str, origin: str) -> list[str]:
+    """The ids a revocation of ``record_id`` by ``origin`` names: the record, every version
+    of it (earlier and later), the translations ``origin`` made of any of them, their
+    versions and translations, and so on, downwards only.
+
+    Only records held here whose origin is ``origin``: a revocation may name nothing else
+    (a receiver refuses one naming another origin's record, and strikes its sender). So
+    withdrawing a translation never names its original, nor an earlier version of that
+    original that this node never held. Other origins' translations go with it anyway:
+    every holder purges what derives from a withdrawn record (:func:`dependents_of`)."""
+    found = {record_id}
+    frontier = [record_id]
+    while frontier:
+        rows = db.execute(
+            "SELECT earlier.id FROM records AS r JOIN records AS earlier "
+            "ON earlier.id = r.supersedes AND earlier.origin = r.origin "
+            "WHERE r.id = :id AND r.origin = :origin "
+            "UNION SELECT id FROM records WHERE origin = :origin "
+            "AND (supersedes = :id OR translation_of = :id)",
+            {"id": frontier.pop(), "origin": origin},
+        )
+        for (linked,) in rows:
+            if linked not in found:
+                found.add(str(linked))
+                frontier.append(str(linked))
+    return sorted(found)

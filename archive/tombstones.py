@@ -94,7 +94,19 @@ def store_revocation(
             continue  # not a copy of this origin's: a revocation withdraws only its own
         if delete_record(db, record_id):
             purged.append(record_id)
-    for record_id, derived_origin in dependents_of(db, record_ids, origin):
+    purged += _purge_dependents(db, dependents_of(db, record_ids, origin), revocation_id)
+    if purged:
+        mark_purge_pending(db, revocation_id, now)
+    return purged
+
+
+def _purge_dependents(
+    db: sqlite_utils.Database, dependents: list[tuple[str, str]], revocation_id: str
+) -> list[str]:
+    """Tombstone each (id, origin) under ``revocation_id``, bound to its own origin, and
+    purge the ones we hold. Returns those."""
+    purged = []
+    for record_id, derived_origin in dependents:
         db.execute(
             "INSERT OR IGNORE INTO tombstones (record_id, revocation_id, derived_origin) "
             "VALUES (?, ?, ?)",
@@ -102,6 +114,20 @@ def store_revocation(
         )
         if delete_record(db, record_id):
             purged.append(record_id)
+    return purged
+
+
+def tombstone_derived(
+    db: sqlite_utils.Database, record_id: str, origin: str, revocation_id: str, now: int
+) -> list[str]:
+    """A record of ``origin`` arrived that derives from one ``revocation_id`` withdrew, and
+    was refused: keep a tombstone for it too (bound to its own origin), as if we had held
+    and purged it, so whatever derives from *it* is refused in turn, in any later batch, on
+    any path, even though it never got in. What we already hold that derives from it (a
+    translation of it that arrived first) is purged now (caller's transaction). Returns the
+    ids purged."""
+    dependents = [(record_id, origin), *dependents_of(db, [record_id], origin)]
+    purged = _purge_dependents(db, dependents, revocation_id)
     if purged:
         mark_purge_pending(db, revocation_id, now)
     return purged

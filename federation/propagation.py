@@ -22,10 +22,10 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.db import transaction
+from archive.derivation import withdrawal_scope
 from archive.errors import PurgeNotDurable
 from archive.event_log import append_event
 from archive.purge import finish_pending_purges
-from archive.queries import lineage
 from archive.record_facts import expired_records, record_origin
 from archive.tombstones import (
     covered_ids,
@@ -74,9 +74,7 @@ def revoke(
     db, now = local.db, local.now()
     if record_origin(db, record_id) != local.node_id:
         raise NotTheOrigin("this lesson was written on another node; only its origin can revoke it")
-    covered = [
-        rid for rid in lineage(db, record_id) if record_origin(db, rid) in (None, local.node_id)
-    ]
+    covered = withdrawal_scope(db, record_id, local.node_id)  # only our own, never an original
     revocation = issue_revocation(local.identity, actor, covered, reason, now)
     with transaction(db):
         purged = _store(local, revocation, received_from=None, note=note)

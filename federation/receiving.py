@@ -19,7 +19,7 @@ from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import ChainTail, append_event, chain_tail
 from archive.signed_record import SignedRecord, open_record
 from archive.store import insert_record
-from archive.tombstones import any_tombstone, tombstone_for
+from archive.tombstones import any_tombstone, tombstone_derived, tombstone_for
 from crypto.errors import RhizomeError
 from crypto.signing import SigningIdentity
 from federation.copies import note_copy_seen
@@ -134,7 +134,7 @@ class Receiver:
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
             return
         record_id = record.id_hex
-        if batch.any_tombstone and (revocation_id := self._withdrawn(record)):
+        if batch.any_tombstone and (revocation_id := self._withdrawn(record, batch)):
             result.revoked.append(self._refuse_revoked(record_id, revocation_id, batch))
             result.rejected.append((record_id, "revoked"))
             return
@@ -168,14 +168,28 @@ class Receiver:
         (result.quarantined if decision.quarantine else result.stored).append(record_id)
         result.stored_bytes += len(raw)
 
-    def _withdrawn(self, record: SignedRecord) -> str | None:
-        """The revocation beating this copy: of the record itself, or of the record it is
-        a translation or version of (a tombstone beats derived copies too)."""
-        lesson = record.lesson
-        return tombstone_for(self.db, record.id_hex, lesson.origin_id) or withdrawn_link(
-            self.db, lesson
-        )
+    def _withdrawn(self, record: SignedRecord, batch: _Batch) -> str | None:
+        """The revocation beating this copy: of the record itself, or of a record it is a
+        translation or version of, at any depth (a tombstone beats derived copies too).
 
+        A derived copy refused here keeps a tombstone of its own, so what derives from it
+        is refused too, in this batch or any later one, and what we took in before it (a
+        translation of it that came first) is purged now."""
+        lesson = record.lesson
+        if revocation_id := tombstone_for(self.db, record.id_hex, lesson.origin_id):
+            return revocation_id
+        revocation_id = withdrawn_link(self.db, lesson)
+        if revocation_id is not None:
+            purged = tombstone_derived(
+                self.db, record.id_hex, lesson.origin_id, revocation_id, self.now
+            )
+            result = batch.result
+            for record_id in purged:
+                for kept in (result.stored, result.quarantined):
+                    if record_id in kept:
+                        kept.remove(record_id)
+                result.rejected.append((record_id, "revoked"))
+        return revocation_id
 
 
 def _revoked_decision(policy_hash: str) -> Decision:
