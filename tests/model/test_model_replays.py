@@ -92,3 +92,40 @@ def test_a_holder_restored_from_an_old_backup_purges_at_its_next_exchange(run: R
     run.step("restore", 0)
     run.sync("A", "B")
     run.sync("B", "A")
+
+
+def test_a_stale_bundle_brings_back_no_translation_of_a_translation(run: Replay) -> None:
+    """Item 4: "(2) A holds … although it holds a tombstone that withdraws it": the origin
+    refused B's translation T1 of its withdrawn lesson but stored T2, B's translation of
+    T1, from a bundle B made before it heard of the withdrawal (the check looked one link
+    up, and A never held T1). Caught on the code before commit 24a59d7."""
+    m = run.model
+    m.start(draft(reshare=True), draft(scope="local", reshare=True))
+    run.sync("A", "B")
+    lesson = next(rid for name, rid in m.own_held() if name == "A")
+    run.step("revoke", m.shared_own().index(("A", lesson)))
+    run.step("translate", draft(reshare=True, pick=m.held_anywhere().index(("B", lesson))))
+    first = next(r for r, x in m.memory.records.items() if x.translation_of == lesson)
+    run.step("translate", draft(reshare=True, pick=m.held_anywhere().index(("B", first))))
+    run.step("export_bundle", m.links().index(("B", "A")))
+    run.sync("A", "B")
+    run.step("import_bundle", 0)
+
+
+def test_withdrawing_a_translation_names_no_record_of_another_origin(run: Replay) -> None:
+    """Item 4: "(2) B still holds … after an exchange with its origin A, which revoked
+    it": A translated v2 of B's lesson (v1 never left B); A's withdrawal of the translation
+    also named B's v1 (the lineage walk went up to a record A never held), so B refused
+    the whole withdrawal (and struck A) and kept the translation. Caught on the code before commit 24a59d7."""
+    m = run.model
+    m.start(draft(scope="local", reshare=True), draft(scope="local", reshare=True))
+    first = next(rid for name, rid in m.own_held() if name == "B")
+    run.step("new_version", draft(reshare=True, pick=m.latest_own().index(("B", first))))
+    second = next(r for r, x in m.memory.records.items() if x.supersedes == first)
+    run.step("approve", (m.held_anywhere().index(("B", second)), "ana"))  # a widening
+    run.sync("B", "A")
+    run.step("translate", draft(reshare=True, pick=m.held_anywhere().index(("A", second))))
+    translation = next(r for r, x in m.memory.records.items() if x.translation_of == second)
+    run.sync("A", "B")
+    run.step("revoke", m.shared_own().index(("A", translation)))
+    run.sync("A", "B")
