@@ -116,7 +116,8 @@ def test_withdrawing_a_translation_names_no_record_of_another_origin(run: Replay
     """Item 4: "(2) B still holds … after an exchange with its origin A, which revoked
     it": A translated v2 of B's lesson (v1 never left B); A's withdrawal of the translation
     also named B's v1 (the lineage walk went up to a record A never held), so B refused
-    the whole withdrawal (and struck A) and kept the translation. Caught on the code before commit 24a59d7."""
+    the whole withdrawal (and struck A) and kept the translation. Caught on the code
+    before commit 24a59d7."""
     m = run.model
     m.start(draft(scope="local", reshare=True), draft(scope="local", reshare=True))
     first = next(rid for name, rid in m.own_held() if name == "B")
