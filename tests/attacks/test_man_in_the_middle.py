@@ -23,7 +23,7 @@ from federation.errors import PeerUnreachable
 from federation.pairing import join_with_invite
 from federation.tls_pin import NOT_PINNED_WORDS
 from tests.integration.conftest import Cluster, RunningNode
-from tests.wire.paths import client_via, pair_through, start_tls
+from tests.wire.paths import pair_through, reachable_at, start_tls
 from tests.wire.relay import OpenRelay, Relay, attacker_client_context, own_certificate_context
 
 
@@ -81,16 +81,16 @@ async def test_pairing_through_the_middle_pairs_with_no_one(
     a = await start_tls(cluster, "Hub A")
     b = await start_tls(cluster, "Hub B")
     attacker = await middle(relays, a, tmp_path)
-    to_b = await relays(b.port, scheme="https")
+    reachable_at(b, await relays(b.port, scheme="https"))
     code = cluster.invite(a, url=attacker.url)
 
     with pytest.raises(PeerUnreachable) as refused:
-        await join_with_invite(client_via(cluster, b, to_b.url), code)
+        await join_with_invite(cluster.client(b), code)
 
     await refused_and_nothing_sent(str(refused.value), attacker)
     assert a.peer(b) is None and b.peer(a) is None
     assert a.count("invites", "used_at IS NOT NULL") == 0  # the code is still good
 
     to_a = await relays(a.port, scheme="https")
-    await join_with_invite(client_via(cluster, b, to_b.url), cluster.invite(a, url=to_a.url))
+    await join_with_invite(cluster.client(b), cluster.invite(a, url=to_a.url))
     assert b.peer(a) is not None and a.peer(b) is not None

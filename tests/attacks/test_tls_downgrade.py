@@ -18,7 +18,7 @@ import pytest
 from federation.errors import PeerUnreachable
 from federation.pairing import join_with_invite
 from tests.integration.conftest import Cluster, RunningNode
-from tests.wire.paths import client_via, pair_through, start_tls
+from tests.wire.paths import pair_through, reachable_at, start_tls
 from tests.wire.relay import TLS_HANDSHAKE, OpenRelay, Relay, attacker_client_context
 
 SECURE_CONNECTION_FAILED = "the secure connection failed"
@@ -76,12 +76,10 @@ async def test_pairing_through_a_plain_http_path_pairs_with_no_one(
     a = await start_tls(cluster, "Hub A")
     b = await start_tls(cluster, "Hub B")
     attacker = await stripper(relays, a)
-    to_b = await relays(b.port, scheme="https")
+    reachable_at(b, await relays(b.port, scheme="https"))
 
     with pytest.raises(PeerUnreachable) as refused:
-        await join_with_invite(
-            client_via(cluster, b, to_b.url), cluster.invite(a, url=attacker.url)
-        )
+        await join_with_invite(cluster.client(b), cluster.invite(a, url=attacker.url))
 
     await refused_and_nothing_sent(str(refused.value), attacker)
     assert a.peer(b) is None and b.peer(a) is None

@@ -52,6 +52,8 @@ async def pair_sync_revoke(
     assert (await cluster.sync(a, b)).errors == []  # A hands B the revocation, B purges
     assert not b.has(record)
     assert statuses(a, record.id_hex) == {b.node_id: "purged"}
+    # Every exchange crossed the relays: the peers still know each other at their addresses.
+    assert (b.peer(a).url, a.peer(b).url) == (to_a.url, to_b.url)  # type: ignore[union-attr]
     for relay in (to_a, to_b):
         assert relay.connections > 0 and relay.captured
     return [word, title, *pseudonyms, *names], bytes(to_a.captured + to_b.captured)

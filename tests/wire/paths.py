@@ -1,7 +1,9 @@
 """Two real nodes that reach each other only through relays (the network path a test owns).
 
-Pairing stores the relays' addresses as the peers' URLs: the invite names the inviter's
-relay, and the joiner announces its own relay as its URL. From then on every pairing, sync
+Each node gives its relay's address as its own (``[node] url``): the invite names the
+inviter's relay, the joiner announces its own relay at pairing, and every sync's signed
+address announcement repeats it, so pairing stores the relays' addresses as the peers' URLs
+and they stay so. From then on every pairing, sync
 and revocation message between the two crosses a :class:`~tests.wire.relay.Relay`.
 """
 
@@ -12,9 +14,7 @@ import time
 
 from aiohttp import web
 
-from federation.client import PeerClient
 from federation.local import Clock
-from federation.pairing import join_with_invite
 from node.node import Node
 from node.web.app import create_app
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
@@ -59,17 +59,19 @@ async def start_plain(cluster: Cluster, name: str, *, clock: Clock = time.time) 
     return running
 
 
-def client_via(cluster: Cluster, running: RunningNode, url: str) -> PeerClient:
-    """A federation client for ``running`` that announces ``url`` as its address."""
-    local = dataclasses.replace(running.node.local_node(), url=url)
-    return PeerClient(local, cluster.session)
+def reachable_at(running: RunningNode, relay: Relay) -> None:
+    """``running`` gives ``relay``'s address as its own, as an operator whose node sits
+    behind a router sets ``[node] url``: pairing and the signed address announcement at each
+    sync carry it. (The node was opened before the relay existed, hence set here.)"""
+    running.node.config = dataclasses.replace(running.node.config, url=relay.url)
 
 
 async def pair_through(
     cluster: Cluster, inviter: RunningNode, joiner: RunningNode, to_inviter: Relay, to_joiner: Relay
 ) -> None:
     """Pair ``joiner`` with ``inviter``; each stores the relay in front of the other."""
-    code = cluster.invite(inviter, url=to_inviter.url)
-    await join_with_invite(client_via(cluster, joiner, to_joiner.url), code)
+    reachable_at(inviter, to_inviter)
+    reachable_at(joiner, to_joiner)
+    await cluster.join(joiner, cluster.invite(inviter, url=to_inviter.url))
     assert joiner.peer(inviter).url == to_inviter.url  # type: ignore[union-attr]
     assert inviter.peer(joiner).url == to_joiner.url  # type: ignore[union-attr]
