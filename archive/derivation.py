@@ -13,7 +13,9 @@ for all three:
   that original's own bounds, recursively (:func:`consent_bounds`, :func:`all_consent_bounds`).
 - **Withdrawal reaches dependents.** When a record is revoked, the translations and versions
   derived from it are purged with it, whatever their origin (:func:`dependents_of`), and a
-  derived record arriving later is refused like a stale copy (:func:`withdrawn_link`).
+  derived record arriving later is refused like a stale copy, at any depth
+  (:func:`withdrawn_link`). A revocation names only its origin's own records
+  (:func:`withdrawal_scope`): withdrawing a translation never names its original.
 """
 
 from __future__ import annotations
