@@ -43,7 +43,9 @@ OUTBOX = Endpoint("outbox", wire.NOTIFY, wire.OUTBOX)
 ACK = Endpoint("ack", wire.ACK, wire.ACKED)
 TOMBSTONES = Endpoint("tombstones", wire.TOMBSTONE_QUERY, wire.TOMBSTONES)
 ECHO = Endpoint("echo", wire.ECHO_REQUEST, wire.ECHO_ANSWER)
+ADDRESS = Endpoint("address", wire.ADDRESS, wire.ADDRESS_ANSWER)
 
 ENDPOINTS = (
     PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES, ECHO,
+    ADDRESS,
 )  # fmt: skip

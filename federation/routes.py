@@ -35,6 +35,7 @@ from crypto.http_signatures import (
 from crypto.node_id import normalize_node_id
 from crypto.replay_guard import ReplayGuard, ReplayMemory
 from federation import endpoints, wire
+from federation.address import take_address
 from federation.bodies import BodyOverLimit, read_capped
 from federation.echo import EchoService
 from federation.errors import (
@@ -251,6 +252,13 @@ async def ack(request: web.Request) -> web.Response:
 @routes.post(endpoints.TOMBSTONES.path, name=endpoints.TOMBSTONES.route_name)
 async def tombstones(request: web.Request) -> web.Response:
     return await _serve_peer(request, request.app[GATE].responder.tombstones)
+
+
+@routes.post(endpoints.ADDRESS.path, name=endpoints.ADDRESS.route_name)
+async def address(request: web.Request) -> web.Response:
+    """A peer tells us its own address, signed with its node key (federation/address.py)."""
+    local = request.app[GATE].responder.local
+    return await _serve_peer(request, lambda peer, body: take_address(local, peer, body))
 
 
 @routes.post(endpoints.ECHO.path, name=endpoints.ECHO.route_name)

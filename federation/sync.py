@@ -20,6 +20,7 @@ from typing import Any
 from archive.db import transaction
 from crypto.errors import RhizomeError
 from federation import endpoints, wire
+from federation.address import tell_address
 from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
@@ -244,6 +245,8 @@ async def sync_with_peer(
         return report
 
     async def exchange() -> None:
+        # Once a run: our address, signed (a peer paired over http:// learns the https one).
+        await tell_address(client, peer)
         # Withdrawals first: a peer back from offline purges before anything else moves.
         exchanged = await exchange_revocations(client, peer)
         report.revocations = exchanged.revocations_sent + exchanged.revocations_received

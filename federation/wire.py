@@ -119,6 +119,10 @@ TOMBSTONES: Schema = {
 MAX_ECHO_BYTES = 4 * 1024
 ECHO_REQUEST: Schema = {"nonce": Field(bytes, 16, exact=True)}
 ECHO_ANSWER: Schema = {"statement": Field(bytes, MAX_ECHO_BYTES)}
+# A node's own address, told to a peer in a request signed with its node key
+# (federation/address.py): how peers paired over http:// learn the https:// one.
+ADDRESS: Schema = {"url": Field(str, 500)}
+ADDRESS_ANSWER: Schema = {"updated": Field(int, 1)}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

@@ -65,6 +65,8 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "tombstones": (wire.TOMBSTONES, {"revocations": [b"signed revocation"]}),
     "echo_request": (wire.ECHO_REQUEST, {"nonce": bytes(16)}),
     "echo_answer": (wire.ECHO_ANSWER, {"statement": b"signed echo statement"}),
+    "address": (wire.ADDRESS, {"url": "https://hub.example.org:8470"}),
+    "address_answer": (wire.ADDRESS_ANSWER, {"updated": 1}),
 }
 # Every message schema the module defines (a dict of Field), by name.
 SCHEMAS: dict[str, wire.Schema] = {
