@@ -18,6 +18,7 @@ from governance.members import set_password_hash
 from node.home import create_home, create_member
 from node.node import Node
 from node.passwords import hash_password
+from node.tls import server_context
 from node.web.app import create_app
 
 HUBS = (
@@ -71,7 +72,9 @@ async def start_hub(root: Path, index: int, base_port: int) -> Hub:
     _set_password(node, "admin", password)
     runner = web.AppRunner(create_app(node), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    # HTTPS, as `rhizome serve` does: the hubs pair and sync pinned, and print https URLs.
+    context = server_context(home, node.identity)
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
     return Hub(node, runner, password)
 
 

@@ -28,7 +28,7 @@ def test_the_story_runs_and_cleans_up(tmp_path: Path, samples: Path) -> None:
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Traceback" not in out + done.stderr
-    assert len(re.findall(r"http://127\.0\.0\.1:\d+/", out)) == 3
+    assert len(re.findall(r"https://127\.0\.0\.1:\d+/", out)) == 3
     loaded = re.search(r"Nairobi's archive: (\d+) sample lessons", out)
     assert loaded and int(loaded.group(1)) == len(list(samples.glob("*.md")))
     # Consent and approval: denied before the curator approves, allowed after, then shared.
