@@ -8,7 +8,10 @@ deadline and no redirects, and answers with a statement signed by its node key i
 context ``rhizome/echo/v1``: both node ids, the URL tried, whether it answered, why not, the
 time, and the asker's nonce (so an old answer cannot be replayed for a new question). Each
 asker gets at most one echo a minute (``ECHO_EVERY``), and a node runs few at once
-(``MAX_ECHOES``): a peer cannot make it knock on a door again and again.
+(``MAX_ECHOES``): a peer cannot make it knock on a door again and again. A peer can change
+the address we store for it (federation/address.py), so a stored address inside our own
+network (loopback, private, link-local) is not tried by a node that is itself on a public
+address: the echo must not become a way to probe the answering hub's own machine or LAN.
 
 Building and opening statements is sans-IO; :class:`EchoService` (the serving side) and
 :func:`ask_echo` (``rhizome doctor``) do the HTTP. See docs/reference/federation-protocol.md.
@@ -17,10 +20,12 @@ Building and opening statements is sans-IO; :class:`EchoService` (the serving si
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
 import aiohttp
+from yarl import URL
 
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
@@ -45,6 +50,27 @@ _LIMITS = DecodeLimits(
     max_bytes=wire.MAX_ECHO_BYTES, max_str_len=wire.MAX_TEXT, max_bin_len=wire.MAX_ECHO_BYTES,
     max_array_len=8, max_map_len=0,
 )  # fmt: skip
+
+
+INTERNAL_WORDS = (
+    "not tried: this address is inside the answering hub's own network (loopback or private), "
+    "so no peer can reach you there; advertise a public address"
+)
+
+
+def _internal(url: str) -> bool:
+    """Whether ``url`` names a host inside a machine's own network by its IP address (or
+    ``localhost``). A host name is not resolved here: only literal addresses are judged."""
+    host = (URL(url).host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or (
+        address.is_unspecified or address.is_reserved
+    )
 
 
 class InvalidEcho(PeerProtocolError):
@@ -116,8 +142,11 @@ class EchoService:
         wait = self.per_asker.take(peer.node_id, local.clock())
         if wait > 0:
             raise TooBusy(f"one echo a minute: ask again in {round(wait)} s", wait)
-        async with self.running, aiohttp.ClientSession() as session:
-            reached, detail = await probe(PeerClient(local, session), peer)
+        if _internal(peer.url) and not _internal(local.url):
+            reached, detail = False, INTERNAL_WORDS
+        else:
+            async with self.running, aiohttp.ClientSession() as session:
+                reached, detail = await probe(PeerClient(local, session), peer)
         statement = EchoStatement(
             local.node_id, peer.node_id, peer.url, reached, detail, local.now(), request["nonce"]
         )

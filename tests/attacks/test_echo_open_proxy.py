@@ -4,7 +4,9 @@ The attacker asks the node (B) for echoes: naming a URL of its choice in the req
 asking again and again, or asking without being a peer at all. What must hold: B only ever
 knocks on the one URL it stored for an active peer (here a listener that counts every
 connection), at most once a minute for that peer; a URL in the request is refused before any
-connection; a stranger is refused before anything; and B keeps serving.
+connection; a stranger is refused before anything; a stored address inside B's own network
+(the peer can announce one, federation/address.py) is not tried by a B on a public address;
+and B keeps serving.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from federation import endpoints, wire
 from federation.echo import ask_echo
 from federation.endpoints import Endpoint
 from federation.errors import PeerRefused
+from federation.routes import GATE
 from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
 
 # The request the attacker would like B to accept: "echo this URL for me".
@@ -120,5 +123,23 @@ async def test_a_stranger_makes_no_one_knock(cluster: Cluster, listener: Listene
         await ask_echo(cluster.client(stranger), peer)
 
     assert (refused.value.status, refused.value.code) == (403, "not_a_peer")
+    assert listener.connections == 0
+    assert await cluster.healthy(b)
+
+
+async def test_an_address_inside_the_hubs_own_network_is_not_tried(
+    cluster: Cluster, listener: Listener
+) -> None:
+    """B serves on a public address (as a real hub does); A's stored address is B's own
+    loopback (here the counting listener): B must not knock there, only say why."""
+    a, b = await nodes(cluster, listener)
+    b.app[GATE].responder.local.url = "https://hub-b.example.org"
+    peer = a.peer(b)
+    assert peer is not None
+
+    statement = await ask_echo(cluster.client(a), peer)
+
+    assert statement.url == listener.url and not statement.reached
+    assert "inside the answering hub's own network" in statement.detail
     assert listener.connections == 0
     assert await cluster.healthy(b)
