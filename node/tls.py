@@ -15,7 +15,7 @@ import os
 import secrets
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,27 +25,38 @@ from crypto.tls_certificate import (
     FEDERATION_SERVER_NAME,
     certificate_fingerprint,
     certificate_pem,
+    encrypted_browser_key_pem,
     encrypted_private_key_pem,
     fingerprint,
+    make_browser_certificate,
     make_certificate,
 )
 
 if TYPE_CHECKING:
     from node.node import Node
 
-CERTIFICATE_FILE = "tls-certificate.pem"
+CERTIFICATE_FILE = "tls-certificate.pem"  # shown to browsers: its fingerprint is the one shown
+NODE_CERTIFICATE_FILE = "tls-node-certificate.pem"  # shown to peers: the node key, pinned
 
 
 def certificate_path(home: Path) -> Path:
     return home / CERTIFICATE_FILE
 
 
+def node_certificate_path(home: Path) -> Path:
+    return home / NODE_CERTIFICATE_FILE
+
+
 def ensure_certificate(home: Path, identity: SigningIdentity) -> Path:
-    """The node's certificate file, written on first start (homes made before TLS upgrade
-    here). It is public: it holds the node key's public half only. It is rewritten if it
-    does not match the node key (a copied or edited file)."""
-    path = certificate_path(home)
-    pem = certificate_pem(make_certificate(identity.seed))
+    """Write the node's two certificates (homes made before TLS get them on first start);
+    the browsers' one's path. Both are public and a pure function of the node key; a file
+    that does not match the key (copied, edited) is written again."""
+    _write_if_changed(node_certificate_path(home), certificate_pem(make_certificate(identity.seed)))
+    browser = certificate_pem(make_browser_certificate(identity.seed))
+    return _write_if_changed(certificate_path(home), browser)
+
+
+def _write_if_changed(path: Path, pem: bytes) -> Path:
     try:
         if path.read_bytes() == pem:
             return path
@@ -58,7 +69,8 @@ def ensure_certificate(home: Path, identity: SigningIdentity) -> Path:
 
 
 def stored_fingerprint(home: Path) -> str | None:
-    """The fingerprint of the certificate file in ``home`` (no key needed); None if absent."""
+    """The fingerprint of the browsers' certificate in ``home`` (no key needed); None if
+    absent."""
     try:
         pem = certificate_path(home).read_text(encoding="ascii")
     except (FileNotFoundError, UnicodeDecodeError):
@@ -67,18 +79,27 @@ def stored_fingerprint(home: Path) -> str | None:
 
 
 def node_fingerprint(identity: SigningIdentity) -> str:
-    """The SHA-256 fingerprint of the node's certificate, as browsers show it."""
-    return certificate_fingerprint(make_certificate(identity.seed))
+    """The SHA-256 fingerprint of the certificate browsers are shown."""
+    return certificate_fingerprint(make_browser_certificate(identity.seed))
 
 
 def server_context(home: Path, identity: SigningIdentity) -> ssl.SSLContext:
-    """A TLS 1.3-only server context presenting the node's own certificate and key."""
+    """A TLS 1.3-only server context: the browsers' certificate by default, the node key's
+    own for a client that asks for ``FEDERATION_SERVER_NAME`` (every peer)."""
+    browser_path = ensure_certificate(home, identity)
+    own = _context(home, node_certificate_path(home), encrypted_private_key_pem, identity.seed)
+    browser = _context(home, browser_path, encrypted_browser_key_pem, identity.seed)
+    return with_federation_name(browser, own)
+
+
+def _context(
+    home: Path, certificate: Path, key_pem: Callable[[bytes, bytes], bytes], seed: bytes
+) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     password = secrets.token_bytes(32)
-    pem = encrypted_private_key_pem(identity.seed, password)
-    with _key_file(pem, home) as key_path:
-        context.load_cert_chain(ensure_certificate(home, identity), key_path, password=password)
+    with _key_file(key_pem(seed, password), home) as key_path:
+        context.load_cert_chain(certificate, key_path, password=password)
     return context
 
 
@@ -125,16 +146,19 @@ def server_tls(node: Node) -> tuple[ssl.SSLContext | None, str, str]:
     shown = node_fingerprint(node.identity)
     if not config.tls:
         return None, "http", shown
-    own = server_context(node.paths.root, node.identity)
+    home, identity = node.paths.root, node.identity
     if config.certificate:
+        ensure_certificate(home, identity)
+        own = _context(home, node_certificate_path(home), encrypted_private_key_pem, identity.seed)
         domain = external_context(Path(config.certificate), Path(config.key))
         return with_federation_name(domain, own), "https", shown
-    return own, "https", shown
+    return server_context(home, identity), "https", shown
 
 
 def with_federation_name(domain: ssl.SSLContext, own: ssl.SSLContext) -> ssl.SSLContext:
-    """``domain`` for browsers; the node's own certificate for peers, who ask for the
-    server name ``FEDERATION_SERVER_NAME`` (SNI) and pin the node key."""
+    """``domain`` for browsers (a domain's certificate, or the node's browser one); the node
+    key's own certificate for peers, who ask for the server name ``FEDERATION_SERVER_NAME``
+    (SNI) and pin the node key."""
 
     def choose(connection: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
         if name == FEDERATION_SERVER_NAME:

@@ -6,10 +6,15 @@ an operator who trusted the certificate once in a browser has; no test turns che
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ssl
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from node.tls import certificate_path
 
@@ -24,9 +29,22 @@ def trusting(*homes: Path) -> ssl.SSLContext:
         certificate_path(home).read_text(encoding="ascii") for home in homes
     ))  # fmt: skip
     context.check_hostname = False
+    # The browsers' certificate is issued by the node key, not by itself: trusted as it is.
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
 
 
 def urlopen(url: str, home: Path, **kwargs: Any) -> Any:
     """``urllib.request.urlopen`` trusting the node at ``home`` (for its https:// URL)."""
     return urllib.request.urlopen(url, context=trusting(home), **kwargs)
+
+
+def spki_pin(home: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of the node's certificate: what Chromium's
+    ``--ignore-certificate-errors-spki-list`` takes to trust exactly that key, as an operator
+    who compared the fingerprint and accepted the certificate once."""
+    certificate = x509.load_pem_x509_certificate(certificate_path(home).read_bytes())
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")

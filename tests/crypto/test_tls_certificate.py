@@ -7,15 +7,18 @@ import hashlib
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.signing import SigningIdentity
 from crypto.tls_certificate import (
     FEDERATION_SERVER_NAME,
+    browser_key,
     certificate_fingerprint,
     certificate_public_key,
     encrypted_private_key_pem,
     fingerprint,
+    make_browser_certificate,
     make_certificate,
 )
 
@@ -77,3 +80,23 @@ def test_the_key_is_handed_over_encrypted_only() -> None:
         serialization.load_pem_private_key(pem, None)
     key = serialization.load_pem_private_key(pem, b"one-time password")
     assert key.public_key().public_bytes_raw() == SigningIdentity.from_seed(SEED).public_key  # type: ignore[union-attr]
+
+
+KNOWN_BROWSER_FINGERPRINT = (
+    "96:2D:F7:EB:BF:91:D9:C5:C7:DD:0D:42:A0:E8:A5:A4:"
+    "62:A3:63:63:3C:4E:5B:8B:87:6D:37:82:67:F4:6F:D5"
+)
+
+
+def test_the_browsers_certificate_is_known_and_issued_by_the_node_key() -> None:
+    """Browsers refuse Ed25519 in TLS: they get a P-256 key derived from the seed, in a
+    certificate the node key signs (deterministic, so its fingerprint never changes)."""
+    certificate = make_browser_certificate(SEED)
+    assert certificate_fingerprint(certificate) == KNOWN_BROWSER_FINGERPRINT
+    assert der(make_browser_certificate(SEED)) == der(certificate)
+    assert isinstance(certificate.public_key(), ec.EllipticCurvePublicKey)
+    node_key = Ed25519PublicKey.from_public_bytes(SigningIdentity.from_seed(SEED).public_key)
+    node_key.verify(certificate.signature, certificate.tbs_certificate_bytes)
+    assert certificate.issuer == make_certificate(SEED).subject
+    assert browser_key(SEED).private_numbers() == browser_key(SEED).private_numbers()
+    assert browser_key(bytes(32)).private_numbers() != browser_key(SEED).private_numbers()

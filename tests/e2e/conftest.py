@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.tls_helpers import spki_pin, urlopen
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Playwright
 
@@ -70,7 +72,7 @@ class Hub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
 
     def rhizome(self, *args: str, stdin: str | None = None) -> str:
         """Run the CLI on this hub's home; its output (the test fails if it fails)."""
@@ -110,7 +112,7 @@ class Hub:
             if self.process.poll() is not None:
                 code = self.process.returncode
                 pytest.fail(f"{self.name} stopped at start ({code}):\n{self.log_tail()}")
-            if _healthy(self.url):
+            if _healthy(self.url, self.home):
                 return
             time.sleep(0.1)
         waited = f"{START_SECONDS:.0f} s"
@@ -148,9 +150,9 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, home: Path) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+        with urlopen(f"{url}/healthz", home, timeout=1) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -228,13 +230,20 @@ class Browsers:
             str(profile),
             executable_path=str(CHROMIUM),
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, self._trusted_keys()],
             viewport={"width": 1280, "height": 900},
             locale="en-GB",
         )
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         self.opened[who] = context
         return context
+
+    def _trusted_keys(self) -> str:
+        """The hubs' own keys, as an operator who checked each fingerprint once trusts them
+        (tests/tls_helpers.spki_pin); every other certificate still fails."""
+        certificates = self._folder.parent.glob("hubs/*/tls-certificate.pem")
+        homes = sorted(path.parent for path in certificates)
+        return "--ignore-certificate-errors-spki-list=" + ",".join(spki_pin(home) for home in homes)
 
     def screenshots(self, folder: Path) -> list[Path]:
         """Every open page as a full-page PNG; the files written."""
