@@ -31,17 +31,19 @@ LATEST = (
 
 @dataclass(frozen=True)
 class RecordFilters:
-    """Narrow a listing or a search to one kind, language, region or tag."""
+    """Narrow a listing or a search to one kind, language, region, tag or consent scope
+    (``scope="public"``: what a reader who has not signed in may see)."""
 
     kind: str | None = None
     language: str | None = None
     region: str | None = None
     tag: str | None = None
+    scope: str | None = None
 
     def sql(self) -> tuple[list[str], list[str]]:
         """WHERE conditions on ``records`` and their parameters."""
         conditions, params = [], []
-        for column in ("kind", "language", "region"):
+        for column in ("kind", "language", "region", "scope"):
             value = getattr(self, column)
             if value:
                 conditions.append(f"records.{column} = ?")

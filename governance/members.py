@@ -42,6 +42,7 @@ class Member:
     certificate: bytes
     added_at: int
     removed_at: int | None
+    session_epoch: int = 0  # bumped with every new password: older sessions no longer count
 
     @property
     def active(self) -> bool:
@@ -72,15 +73,16 @@ def certificate(
 
 
 _COLUMNS = "name, public_key, roles, certificate, added_at, removed_at"
+_READ = f"{_COLUMNS}, session_epoch"
 
 
 def _member(row: Any) -> Member:
-    name, key, roles, cert, added, removed = row
-    return Member(name, key, tuple(json.loads(roles)), cert, added, removed)
+    name, key, roles, cert, added, removed, epoch = row
+    return Member(name, key, tuple(json.loads(roles)), cert, added, removed, epoch)
 
 
 def get_member(db: sqlite_utils.Database, name: str) -> Member | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM members WHERE name = ?", [name]).fetchone()
+    row = db.execute(f"SELECT {_READ} FROM members WHERE name = ?", [name]).fetchone()
     return None if row is None else _member(row)
 
 
@@ -101,13 +103,17 @@ def password_hash_of(db: sqlite_utils.Database, name: str) -> str | None:
 
 
 def set_password_hash(db: sqlite_utils.Database, name: str, password_hash: str) -> None:
-    """Store a member's new password hash (argon2id, made by the caller)."""
-    db.execute("UPDATE members SET password_hash = ? WHERE name = ?", [password_hash, name])
+    """Store a member's new password hash (argon2id, made by the caller); every session
+    signed in with the old one ends (the session epoch moves on)."""
+    db.execute(
+        "UPDATE members SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?",
+        [password_hash, name],
+    )
 
 
 def list_members(db: sqlite_utils.Database, include_removed: bool = False) -> list[Member]:
     where = "" if include_removed else "WHERE removed_at IS NULL"
-    rows = db.execute(f"SELECT {_COLUMNS} FROM members {where} ORDER BY name").fetchall()
+    rows = db.execute(f"SELECT {_READ} FROM members {where} ORDER BY name").fetchall()
     return [_member(row) for row in rows]
 
 

@@ -13,7 +13,15 @@ from archive.migrations import Schema
 
 MIGRATIONS = sqlite_utils.Migrations("governance")
 TABLES = frozenset(
-    {"members", "approvals", "decisions", "decision_state", "rejected_records", "policy_bindings"}
+    {
+        "members",
+        "approvals",
+        "decisions",
+        "decision_state",
+        "rejected_records",
+        "policy_bindings",
+        "member_tokens",
+    }
 )
 
 
@@ -98,6 +106,24 @@ def m007_policy_bindings(db: sqlite_utils.Database) -> None:
             label TEXT PRIMARY KEY COLLATE NOCASE,
             node_id TEXT NOT NULL,
             bound_at INTEGER NOT NULL
+        )
+        """
+    )
+
+
+@MIGRATIONS()
+def m013_member_sessions_and_tokens(db: sqlite_utils.Database) -> None:
+    """A member's session epoch (bumped when the password changes: every session signed in
+    before ends) and members' API tokens, kept only as keyed hashes (governance.member_tokens)."""
+    db.execute("ALTER TABLE members ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE member_tokens (
+            id TEXT PRIMARY KEY,
+            member TEXT NOT NULL,
+            label TEXT NOT NULL,
+            digest BLOB NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
         )
         """
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.errors import UnknownRecord
 from archive.event_log import Event
 from archive.queries import RecordSummary, history, load_record, record_summary, translations
 from archive.record import Consent, Label
@@ -102,6 +103,32 @@ def lesson_detail(db: sqlite_utils.Database, record_id: str, local_node: str) ->
         "approvals": [
             {"member": a.member, "at": iso_time(a.at), "verified": a.verified, "counts": a.counts}
             for a in approvals_of(db, record_id, author)
+        ],
+    }
+
+
+def public_record(db: sqlite_utils.Database, record_id: str) -> RecordSummary:
+    """The record, if a reader who has not signed in may see it (consent scope ``public``,
+    not waiting in quarantine); any other id is unknown to them."""
+    summary = record_summary(db, record_id)
+    if summary.scope != "public" or is_quarantined(db, record_id):
+        raise UnknownRecord("no record has this id here")
+    return summary
+
+
+def public_lesson_detail(db: sqlite_utils.Database, record_id: str) -> dict[str, Any]:
+    """``GET /api/v1/lessons/{id}`` for a public reader (``[server] public_read``): the lesson
+    and its public versions and translations; no approvals (members' names), no peer."""
+    summary = public_record(db, record_id)
+    lesson = load_record(db, record_id).lesson
+    return {
+        **summary_json(summary),
+        "body": lesson.body,
+        "consent": consent_json(lesson.consent),
+        "labels": [label_json(label) for label in lesson.labels],
+        "history": [summary_json(v) for v in history(db, record_id) if v.scope == "public"],
+        "translations": [
+            summary_json(other) for other in translations(db, record_id) if other.scope == "public"
         ],
     }
 

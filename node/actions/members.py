@@ -1,4 +1,5 @@
-"""Member actions: add and remove members, give and take roles, set a password.
+"""Member actions: add and remove members, give and take roles, set a password, make and
+revoke API tokens.
 
 Admins manage members (``member.manage``); a member may set their own password. The rules
 that keep a node governable (never no admin, never a member without a role) are here, so
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from archive.db import transaction
 from archive.event_log import append_event
+from governance.member_tokens import MemberToken, add_token, remove_token, tokens_of
 from governance.members import (
     Member,
     MemberError,
@@ -21,6 +23,7 @@ from governance.members import (
     set_roles,
 )
 from governance.roles import require
+from node.api_tokens import new_token, token_digest
 from node.home import create_member
 from node.node import Node
 from node.passwords import hash_password
@@ -101,3 +104,48 @@ def set_password(node: Node, request: SetPassword) -> Member:
         set_password_hash(node.db, target.name, password_hash)
         append_event(node.db, node.identity, "member.password", target.name, {}, node.now())
     return target
+
+
+@dataclass(frozen=True)
+class CreateToken:
+    by: Member
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: MemberToken
+    secret: str  # shown once: the node keeps only its keyed hash
+
+
+def create_token(node: Node, request: CreateToken) -> NewToken:
+    """A read-only API token for a member's scripts (their own, or anyone's for an admin)."""
+    target = password_target(node, request.by, request.name)
+    token_id, secret = new_token()
+    token = MemberToken(token_id, target.name, request.label.strip(), node.now())
+    add_token(node.db, node.identity, token, token_digest(node.paths.root, secret))
+    return NewToken(token, secret)
+
+
+def list_tokens(node: Node, by: Member, name: str | None = None) -> list[MemberToken]:
+    """Tokens (never their secrets): a member's own, or anyone's for an admin."""
+    if name is None:
+        require(by.name, by.roles, "member.manage")
+    else:
+        password_target(node, by, name)
+    return tokens_of(node.db, name)
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    by: Member
+    token_id: str
+
+
+def revoke_token(node: Node, request: RevokeToken) -> MemberToken:
+    """End a token now: their own, or anyone's for an admin."""
+    owner = next((t.member for t in tokens_of(node.db) if t.id == request.token_id), None)
+    if owner is not None:
+        password_target(node, request.by, owner)
+    return remove_token(node.db, node.identity, request.token_id, node.now())

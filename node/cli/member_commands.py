@@ -21,6 +21,7 @@ from node.actions.members import (
 )
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
+from node.cli.token_commands import token
 from node.serialize import member_json
 
 
@@ -112,3 +113,6 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
         secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     target = set_password(node, SetPassword(member, name, secret))
     console.print(f"Password set for {target.name}.", markup=False)
+
+
+member.add_command(token)

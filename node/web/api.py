@@ -1,16 +1,16 @@
 """The JSON API's reads under ``/api/v1/``, and ``/healthz``.
 
-Lessons are readable by whoever may read (:func:`readable_node`: this machine, or everyone
-when ``[server] public_read`` is on). What only concerns the hub's operators (peers, members,
-the logs, the policy and the quarantine queue) also needs a signed-in member when the client
-is on another machine (:func:`operator_node`). Writes live in :mod:`node.web.api_writes`.
+Every route here but ``/healthz`` needs a signed-in member, from this machine too; the access
+layer (:mod:`node.web.access`) refuses before a handler runs. With ``[server] public_read``
+on, listing, searching and reading lessons also answer anyone, narrowed to the lessons whose
+consent scope is ``public`` (:func:`node.web.access.public_only`). Writes live in
+:mod:`node.web.api_writes`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 from typing import Any, TypeVar
 
 import msgspec
@@ -24,7 +24,6 @@ from archive.queries import (
 )
 from archive.search import search
 from archive.tombstones import resolve_revoked_id
-from crypto.errors import RhizomeError
 from federation.peers import list_peers, resolve_peer
 from federation.propagation import receipt_status
 from federation.sharing import Offer
@@ -43,10 +42,12 @@ from node.serialize import (
     lesson_detail,
     member_json,
     peer_json,
+    public_lesson_detail,
     summary_json,
 )
 from node.status import counts_json, node_status_in_thread, status_json
 from node.tls import PLAIN_HTTP_WARNING
+from node.web.access import public_only
 from node.web.api_types import DecisionQuery, ExplainQuery, LessonQuery, LogQuery
 from node.web.auth import NotSignedIn, current_member
 from node.web.errors import Handler, error_response
@@ -111,30 +112,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(status_json(found) if member else counts_json(found))
 
 
-class ReadNotOpen(RhizomeError):
-    """The read API answers only the node's own machine (``[server] public_read``)."""
-
-    http_status = 403
-    code = "forbidden"
-
-
 def readable_node(request: web.Request) -> Node:
-    """The node, if this client may read: this machine always, others only when opened."""
-    node = request.app[NODE]
-    if not node.config.public_read and not is_loopback_address(request.remote):
-        raise ReadNotOpen(
-            "the read API answers only this machine; an operator can open it with "
-            "[server] public_read = true in config.toml"
-        )
-    return node
+    """The node, for a request the access layer let in (a member, or a public reader)."""
+    return request.app[NODE]
 
 
 async def operator_node(request: web.Request) -> Node:
-    """The node, for data only its operators need: readable, and from another machine only
-    for a signed-in member (peers, members, logs and quarantine are not for the public)."""
-    node = readable_node(request)
-    if not is_loopback_address(request.remote) and await current_member(request, node) is None:
-        raise NotSignedIn("sign in (or send HTTP Basic credentials) to read this from afar")
+    """The node, for data only its members see (peers, members, logs, policy, quarantine):
+    never for a public reader, whatever route let them in."""
+    node = request.app[NODE]
+    if public_only(request) or await current_member(request, node) is None:
+        raise NotSignedIn("sign in (or send HTTP Basic credentials or an API token) first")
     return node
 
 
@@ -153,13 +141,6 @@ def challenge_basic(handler: Handler) -> Handler:
     return challenged
 
 
-def is_loopback_address(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 @routes.get("/api/v1/lessons", name="api_lessons")
 async def list_lessons(request: web.Request) -> web.Response:
     """Newest versions, or ranked search results with ``?q=``; ``limit`` and ``offset`` page."""
@@ -167,8 +148,9 @@ async def list_lessons(request: web.Request) -> web.Response:
     asked = query_of(request, LessonQuery)
     limit, offset, query = asked.limit, asked.offset, asked.q
     filters = RecordFilters(
-        kind=asked.kind, language=asked.language, region=asked.region, tag=asked.tag
-    )
+        kind=asked.kind, language=asked.language, region=asked.region, tag=asked.tag,
+        scope="public" if public_only(request) else None,
+    )  # fmt: skip
     if query:
         hits = search(node.db, query, filters, limit=limit, offset=offset)
         return web.json_response({"lessons": [hit_json(hit) for hit in hits], "query": query})
@@ -183,6 +165,8 @@ async def list_lessons(request: web.Request) -> web.Response:
 async def show_lesson(request: web.Request) -> web.Response:
     node = readable_node(request)
     record_id = node.resolve_id(request.match_info["id"])
+    if public_only(request):
+        return web.json_response(public_lesson_detail(node.db, record_id))
     return web.json_response(lesson_detail(node.db, record_id, node.node_id))
 
 
@@ -192,7 +176,7 @@ async def show_lesson(request: web.Request) -> web.Response:
 @routes.get("/api/v1/lessons/{id}/receipts", name="api_lesson_receipts")
 async def lesson_receipts(request: web.Request) -> web.Response:
     """For a revoked lesson: every node that held it, purged (signed receipt) or pending."""
-    node = readable_node(request)
+    node = await operator_node(request)
     record_id = resolve_revoked_id(node.db, request.match_info["id"])
     revocation_id, holders = receipt_status(node.db, record_id)
     rows = [holder_json(node.db, holder) for holder in holders]

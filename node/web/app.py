@@ -21,7 +21,9 @@ from federation.routes import GATE, FederationGate
 from node.node import Node
 from node.unfinished_purges import purge_redo
 from node.web import api, api_session, api_sync, api_writes, openapi, pages
+from node.web.access import access_layer
 from node.web.auth import session_layer
+from node.web.client import TRUSTED, trusted_networks
 from node.web.edge import refuse_long_urls, server_settings
 from node.web.errors import HTML_ERROR_PAGE, json_errors
 from node.web.host_check import host_check
@@ -45,14 +47,18 @@ def create_app(
     # measure is outermost, so it counts the status json_errors answers with.
     # The Host check comes before the session and every handler: a request addressed to a
     # foreign name (DNS rebinding) reads nothing.
+    # The access layer is innermost: it refuses, in the one error shape, every route that is
+    # neither open nor asked by a member (node.web.access).
     middlewares: list[Middleware] = [
         measure, refuse_long_urls, host_check(node.config), session_layer(node), json_errors,
+        access_layer(node, _federation_route_names()),
     ]  # fmt: skip
     app = web.Application(
         middlewares=middlewares,
         client_max_size=MAX_REQUEST_BYTES,
         handler_args=server_settings(),  # head deadline, line caps, quiet refusals
     )
+    app[TRUSTED] = trusted_networks(node.config.trusted_proxies)
     install_metrics(app, node)
     app[api.NODE] = node
     app.add_routes(api.routes)
@@ -79,6 +85,15 @@ def create_app(
     if background_sync:
         app.cleanup_ctx.append(functools.partial(_sync_service, loop_clock=loop_clock))
     return app
+
+
+def _federation_route_names() -> set[str]:
+    """Federation routes check the peer's signature themselves: no member signs in there."""
+    return {
+        str(route.kwargs["name"])
+        for route in federation_routes.routes
+        if isinstance(route, web.RouteDef) and "name" in route.kwargs
+    }
 
 
 async def _sync_service(

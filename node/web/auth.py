@@ -2,10 +2,13 @@
 
 Members sign in with the password an admin set (``rhizome member password NAME``, stored as
 an argon2id hash). A signed-in browser holds an encrypted, HttpOnly, SameSite=Strict session
-cookie (Secure when the node is served over https); the key lives in the node home, so
-sessions survive a restart. Every form carries the session's CSRF token, and every JSON write
-sends it in the ``X-CSRF-Token`` header, or authenticates with HTTP Basic instead (scripts).
-Write actions then check the member's roles, exactly as the CLI does.
+cookie (Secure whenever the request came over HTTPS, :mod:`node.web.client`); the key lives
+in the node home, so sessions survive a restart. A session names the member's session epoch,
+which every new password moves on: a password change ends every session signed in before it.
+Every form carries the session's CSRF token, and every JSON write sends it in the
+``X-CSRF-Token`` header, or authenticates with HTTP Basic instead (scripts). Scripts that
+only read may send a member's API token (``Authorization: Bearer rhz_…``); a token never
+writes. Write actions then check the member's roles, exactly as the CLI does.
 
 Every password check, from the page, the API or HTTP Basic, goes through
 :func:`verify_sign_in`: an unknown name costs the same argon2id work as a known one, the
@@ -30,14 +33,17 @@ import nacl.exceptions
 import nacl.pwhash
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from aiohttp_session import get_session, session_middleware
+from aiohttp_session import Session, get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from crypto.errors import RhizomeError
+from governance.member_tokens import token_member
 from governance.members import Member, get_member, password_hash_of
 from governance.roles import require
+from node.api_tokens import looks_like_token, token_digest
 from node.node import Node
 from node.passwords import hash_password
+from node.web.client import client_of
 from node.web.sign_in_guard import SignInGuard
 
 SESSION_KEY_FILE = "session.key"
@@ -58,6 +64,13 @@ class NotSignedIn(RhizomeError):
 
     http_status = 401
     code = "unauthenticated"
+
+
+class ReadOnlyToken(RhizomeError):
+    """API tokens only read: write with a session (and its CSRF token) or HTTP Basic."""
+
+    http_status = 403
+    code = "forbidden"
 
 
 class BadCsrfToken(RhizomeError):
@@ -99,14 +112,26 @@ def session_key(home: Path) -> bytes:
     return path.read_bytes()
 
 
+class _SessionCookies(EncryptedCookieStorage):
+    """Encrypted, HttpOnly, SameSite=Strict cookies, marked Secure when the request came over
+    HTTPS (directly, or through a trusted proxy): a browser then never sends it in clear."""
+
+    async def save_session(
+        self, request: web.Request, response: web.StreamResponse, session: Session
+    ) -> None:
+        await super().save_session(request, response, session)
+        cookie = response.cookies.get(self.cookie_name)
+        if cookie is not None and client_of(request).https:
+            cookie["secure"] = True
+
+
 def session_layer(node: Node) -> Middleware:
-    storage = EncryptedCookieStorage(
+    storage = _SessionCookies(
         session_key(node.paths.root),
         cookie_name="rhizome_session",
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="Strict",
-        secure=node.config.url.startswith("https://"),
     )
     return session_middleware(storage)
 
@@ -144,7 +169,7 @@ async def verify_sign_in(
     wait (the password is then not even checked). The hash is checked in a worker thread, a
     few at a time, so guessing never stalls the node."""
     guard = sign_in_guard(node)
-    address = request.remote or ""
+    address = client_of(request).address
     wait = guard.wait(address, name)
     if wait:
         log.warning("sign-in held back", extra={"remote": address, "wait": wait})
@@ -174,8 +199,9 @@ async def sign_in(request: web.Request, member: Member) -> None:
     session.invalidate()
     session = await get_session(request)
     session["member"] = member.name
+    session["epoch"] = member.session_epoch
     session[CSRF_FIELD] = secrets.token_urlsafe(24)
-    log.info("signed in", extra={"member": member.name, "remote": request.remote})
+    log.info("signed in", extra={"member": member.name, "remote": client_of(request).address})
 
 
 async def sign_out(request: web.Request) -> None:
@@ -190,7 +216,11 @@ async def csrf_token(request: web.Request) -> str:
 
 
 async def current_member(request: web.Request, node: Node) -> Member | None:
-    """The member this request acts for: HTTP Basic credentials, else the session."""
+    """The member this request acts for: HTTP Basic credentials, an API token, else the
+    session (if it was signed in since the member's last password change)."""
+    bearer = _bearer_token(request)
+    if bearer is not None:
+        return _token_holder(node, bearer)
     basic = _basic_credentials(request)
     if basic is not None:
         if _BASIC_MEMBER not in request:  # checked once per request, however often asked
@@ -200,6 +230,17 @@ async def current_member(request: web.Request, node: Node) -> Member | None:
     session = await get_session(request)
     name = session.get("member")
     member = get_member(node.db, name) if isinstance(name, str) else None
+    if member is None or not member.active:
+        return None
+    return member if session.get("epoch") == member.session_epoch else None
+
+
+def _token_holder(node: Node, token: str) -> Member | None:
+    """The active member whose API token this is: one keyed hash, one indexed lookup."""
+    if not looks_like_token(token):
+        return None
+    name = token_member(node.db, token_digest(node.paths.root, token))
+    member = get_member(node.db, name) if name is not None else None
     return member if member is not None and member.active else None
 
 
@@ -216,6 +257,8 @@ async def writing_member(request: web.Request, node: Node) -> Member:
     member = await current_member(request, node)
     if member is None:
         raise NotSignedIn("sign in first")
+    if _bearer_token(request) is not None:
+        raise ReadOnlyToken("an API token only reads: sign in, or send HTTP Basic, to write")
     if _basic_credentials(request) is None:
         await _check_csrf(request)
     return member
@@ -232,6 +275,11 @@ async def _check_csrf(request: web.Request) -> None:
         sent = field if isinstance(field, str) else None
     if not expected or sent is None or not hmac.compare_digest(sent, expected):
         raise BadCsrfToken("missing or wrong CSRF token")
+
+
+def _bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
 
 
 def _basic_credentials(request: web.Request) -> tuple[str, str] | None:

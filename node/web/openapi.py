@@ -31,13 +31,16 @@ DESCRIPTION = f"""\
 The JSON API of a Rhizome node: read and search lessons; add, approve, review and revoke
 them; pair with peers and manage them; read the policy, the decision log and the event log.
 
-Reads answer this machine only, unless the operator set `[server] public_read = true`;
-peers, members, logs, policy and the quarantine queue also need a signed-in member when the
-client is on another machine. Writes need a member: HTTP Basic with the password set by
-`rhizome member password NAME`, or a session from `POST /api/v1/session` that sends its
-CSRF token in the `{CSRF_HEADER}` header. Without credentials a write gets 401
-(`unauthenticated`); a session without its token gets 403 (`csrf`); a member whose roles do
-not allow the action gets 403 (`forbidden`).
+Every route but `/healthz`, `/metrics`, this document and `/api/v1/session` needs a member,
+from the node's own machine too: a session from `POST /api/v1/session`, HTTP Basic with the
+password set by `rhizome member password NAME`, or (reads only) an API token made with
+`rhizome member token create NAME`, sent as `Authorization: Bearer TOKEN`. Without them the
+answer is 401 (`unauthenticated`) with a `WWW-Authenticate` challenge. When the operator set
+`[server] public_read = true`, listing, searching and reading lessons also answer without
+credentials, for lessons whose consent scope is `public` only. Writes send a session's CSRF
+token in the `{CSRF_HEADER}` header, or use HTTP Basic; a session without its token gets 403
+(`csrf`); a token gets 403 (`forbidden`: tokens only read); a member whose roles do not allow
+the action gets 403 (`forbidden`). A new password ends every session signed in before it.
 
 Every write says `Content-Type: application/json`, even when it sends no body (then `{{}}` is
 meant); bodies are JSON objects of at most {MAX_JSON_BYTES:,} bytes. Every error has one
@@ -52,9 +55,9 @@ growing time: 429 (`too_many_requests`) with `Retry-After`.
 ERRORS = {
     400: "Bad input: JSON syntax, a key given twice, a missing or mistyped field (named), or a "
     "bad parameter.",
-    401: "No credentials, or wrong ones (`unauthenticated`).",
-    403: "Not allowed: the member's roles (`forbidden`), no CSRF token (`csrf`), or reading "
-    "from another machine while the node is not open (`forbidden`).",
+    401: "No credentials, or wrong ones, or a session that ended (`unauthenticated`).",
+    403: "Not allowed: the member's roles (`forbidden`), no CSRF token (`csrf`), or a write "
+    "with an API token (`forbidden`).",
     404: "No such lesson or peer (`not_found`, `unknown_peer`).",
     413: "The body is over the limit (`payload_too_large`).",
     409: "This exact lesson was withdrawn here; it is not added again (`withdrawn`); or the "
@@ -65,10 +68,12 @@ ERRORS = {
     "wait the seconds in `Retry-After`.",
 }
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
-READ_ERRORS = (400, 403)
-OPERATOR_ERRORS = (400, 401, 403)
+READ_ERRORS = (400, 401)
+OPERATOR_ERRORS = (400, 401)
 WRITE_SECURITY: Security = [{"basic": []}, {"session": [], "csrf": []}]
-OPERATOR_SECURITY: Security = [{}, {"basic": []}, {"session": []}]
+OPERATOR_SECURITY: Security = [{"basic": []}, {"session": []}, {"bearer": []}]
+# Without credentials only with [server] public_read, and then only public lessons.
+LESSON_SECURITY: Security = [*OPERATOR_SECURITY, {}]
 PATH_PARAMETERS = {
     "id": "a record id, or a unique prefix of it (at least 4 hex characters)",
     "peer": "a peer's node id or its name",
@@ -144,14 +149,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/lessons", "api_lessons",
               "The newest version of every lesson, or ranked search results with q.",
               (answers.LessonList, answers.SearchResults), query=types.LessonQuery,
-              errors=READ_ERRORS),
+              errors=READ_ERRORS, security=LESSON_SECURITY),
     write("POST", "/api/v1/lessons", "api_lesson_add",
           "Sign and store a new lesson (once: the same lesson again answers 200 with its id).",
           answers.NewLesson, status=201, body=types.LessonInput, errors=(409,),
           also=((200, "This very lesson was here already: its id, already_here true."),)),
     Operation("GET", "/api/v1/lessons/{id}", "api_lesson",
               "One lesson: body, consent, history, translations, approvals.",
-              (answers.LessonDetail,), errors=(*READ_ERRORS, 404)),
+              (answers.LessonDetail,), errors=(*READ_ERRORS, 404), security=LESSON_SECURITY),
     write("POST", "/api/v1/lessons/{id}/approve", "api_lesson_approve",
           "Approve this version for sharing (curators).", answers.Approval),
     write("POST", "/api/v1/lessons/{id}/accept", "api_lesson_accept",
@@ -164,7 +169,7 @@ OPERATIONS: tuple[Operation, ...] = (
           answers.Revocation, body=types.RevokeInput, body_required=True),
     Operation("GET", "/api/v1/lessons/{id}/receipts", "api_lesson_receipts",
               "For a revoked lesson: who purged it, who has not yet.", (answers.Receipts,),
-              errors=(*READ_ERRORS, 404)),
+              errors=(*READ_ERRORS, 404), security=OPERATOR_SECURITY),
     operator_read("/api/v1/peers", "api_peers", "The peers: status, last sync, counts.",
                   answers.PeerList),
     write("POST", "/api/v1/peers", "api_peer_add",
@@ -288,6 +293,8 @@ def document() -> Schema:
             "responses": responses,
             "securitySchemes": {
                 "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a read-only API token (rhizome member token create)"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "rhizome_session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
             },

@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from node.actions.members import CreateToken, create_token
 from node.node import Node
 from node.web.app import create_app
 from tests.conftest import HomeFactory
@@ -48,8 +49,11 @@ async def ask(
     path: str,
     host: str,
     accept: str = "application/json",
+    token: str | None = None,
 ) -> tuple[int, str, str]:
     headers = {"Host": host, "Accept": accept}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with session.request(method, node.url + path, headers=headers) as response:
         return response.status, response.content_type, await response.text()
 
@@ -98,8 +102,12 @@ async def test_a_browser_gets_a_bare_page_that_names_nothing_of_the_node(
 
 async def test_the_nodes_own_names_are_answered(cluster: Cluster, hub: RunningNode) -> None:
     own = (f"127.0.0.1:{hub.port}", "127.0.0.1", f"localhost:{hub.port}", "LOCALHOST.", "[::1]")
+    admin = hub.node.member("admin")
+    token = create_token(hub.node, CreateToken(admin, "admin", "reader")).secret
     for host in own:
-        status, _, text = await ask(cluster.session, hub, "GET", "/api/v1/lessons", host)
+        status, _, text = await ask(
+            cluster.session, hub, "GET", "/api/v1/lessons", host, token=token
+        )
         assert status == 200, (host, text[:300])
         assert SECRET_TITLE in text
 

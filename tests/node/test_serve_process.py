@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from crypto.tls_certificate import fingerprint
+from node.actions.members import CreateToken, create_token
 from node.importer import import_folder
 from node.node import Node
 from tests.conftest import HomeFactory
@@ -41,7 +42,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def get_json(url: str, home: Path) -> tuple[int, Any]:
+def get_json(url: str | urllib.request.Request, home: Path) -> tuple[int, Any]:
     with urlopen(url, home, timeout=2) as response:
         return response.status, json.loads(response.read())
 
@@ -74,6 +75,17 @@ def home(make_home: HomeFactory, samples: Path) -> Path:
 
 
 @pytest.fixture
+def reader_token(home: Path) -> str:
+    """An API token of admin's, as a script that reads the node holds (nothing reads
+    without signing in, on loopback too)."""
+    node = Node(home)
+    try:
+        return create_token(node, CreateToken(node.member("admin"), "admin", "test")).secret
+    finally:
+        node.close()
+
+
+@pytest.fixture
 def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     assert RHIZOME.exists(), f"console script missing: {RHIZOME}"
     port = free_port()
@@ -96,12 +108,14 @@ def serve(home: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_serve_answers_then_stops_cleanly(
-    serve: tuple[subprocess.Popen[bytes], str], stop_signal: signal.Signals, home: Path
+    serve: tuple[subprocess.Popen[bytes], str], stop_signal: signal.Signals, home: Path,
+    reader_token: str,
 ) -> None:
     process, base = serve
     health = wait_until_healthy(process, base, home)
     assert health["status"] == "ok"
-    status, body = get_json(f"{base}/api/v1/lessons", home)
+    signed = {"Authorization": f"Bearer {reader_token}"}
+    status, body = get_json(urllib.request.Request(f"{base}/api/v1/lessons", headers=signed), home)
     assert status == 200
     assert body["total"] == 12
     assert len(body["lessons"]) == 12

@@ -26,6 +26,7 @@ from aiohttp.test_utils import TestClient
 
 from crypto.signing import SigningIdentity
 from governance.members import check_roles
+from node.actions.members import CreateToken, create_token
 from node.home import create_member
 from node.node import Node
 from node.passwords import hash_password
@@ -85,8 +86,19 @@ def members(node: Node) -> Node:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, members: Node) -> Client:
+async def visitor(aiohttp_client: ClientFactory, members: Node) -> Client:
+    """A client that has not signed in, on this machine (loopback): it reads nothing but the
+    sign-in page, ``/healthz`` and ``/metrics``."""
     return await aiohttp_client(create_app(members, background_sync=False))
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, members: Node) -> Client:
+    """A client signed in as admin (a session): every page and read answers it; a test that
+    acts as someone else signs in as them (which ends the admin session)."""
+    signed = await aiohttp_client(create_app(members, background_sync=False))
+    await api_session(signed, "admin")
+    return signed
 
 
 def counts(node: Node) -> dict[str, int]:
@@ -271,3 +283,11 @@ async def other_hub(make_home: HomeFactory, clock: FakeClock) -> AsyncIterator[S
     finally:
         await runner.cleanup()
         node.close()
+
+
+async def token_client(aiohttp_client: ClientFactory, node: Node, name: str = "admin") -> Client:
+    """A client of ``node``'s app that sends a read-only API token of ``name`` with every
+    request (as a script does: ``Authorization: Bearer …``)."""
+    made = create_token(node, CreateToken(node.member(name), name, "tests"))
+    headers = {"Authorization": f"Bearer {made.secret}"}
+    return await aiohttp_client(create_app(node, background_sync=False), headers=headers)

@@ -25,7 +25,7 @@ from federation.peers import list_peers
 from governance.members import Member
 from governance.roles import may
 from node.node import Node
-from node.web.api import NODE, ReadNotOpen, readable_node
+from node.web.api import NODE, readable_node
 from node.web.auth import CSRF_FIELD, BadCsrfToken, NotSignedIn, csrf_token, current_member
 from node.web.keys import SYNC
 
@@ -68,15 +68,9 @@ def node_of(request: web.Request) -> Node:
 
 
 async def readable(request: web.Request) -> Node:
-    """The node, if this visitor may read: this machine, a signed-in member, or anyone
-    when the operator opened reading (``[server] public_read``)."""
-    try:
-        return readable_node(request)
-    except ReadNotOpen:
-        node = node_of(request)
-        if await current_member(request, node) is None:
-            raise
-        return node
+    """The node, for a visitor the access layer let in (:mod:`node.web.access`): a signed-in
+    member, or, on the lesson pages with ``[server] public_read``, a public reader."""
+    return readable_node(request)
 
 
 async def render(

@@ -11,7 +11,8 @@ from archive.search import InvalidQuery, SearchHit, mark_hits, search
 from federation.overview import revocations_waiting
 from federation.peers import list_peers
 from governance.quarantine import quarantined_records
-from node.web.pages.common import html_page, readable, render
+from node.web.access import public_only
+from node.web.pages.common import html_page, readable, render, see_other
 
 routes = web.RouteTableDef()
 RECENT = 10
@@ -23,6 +24,8 @@ MAX_OFFSET = 10_000
 @html_page
 async def home(request: web.Request) -> web.Response:
     node = await readable(request)
+    if public_only(request):  # counts of peers and quarantine are for members
+        return see_other("/search")
     db = node.db
     pending = revocations_waiting(db)
     context = {
@@ -46,6 +49,7 @@ async def search_page(request: web.Request) -> web.Response:
         language=request.query.get("language", "").strip() or None,
         region=request.query.get("region", "").strip() or None,
         tag=request.query.get("tag", "").strip() or None,
+        scope="public" if public_only(request) else None,
     )
     offset = _offset(request.query.get("offset", "0"))
     hits: list[tuple[RecordSummary, Markup | None]] = []

@@ -24,6 +24,8 @@ from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import ApproveLesson, RevokeLesson
 from node.node import Node
+from node.serialize import public_record
+from node.web.access import public_only
 from node.web.api_types import MAX_NOTE_CHARS  # the same limit as the API's
 from node.web.auth import acting_member, current_member, writing_member
 from node.web.keys import wake_outbox
@@ -58,6 +60,9 @@ REFRESH_SECONDS = 2
 async def lesson_page(request: web.Request) -> web.Response:
     node = await readable(request)
     text = request.match_info["id"]
+    if public_only(request):
+        context = public_lesson_context(node, node.resolve_id(text))
+        return await render(request, "lesson.html", context)
     try:
         record_id = node.resolve_id(text)
     except UnknownRecord:
@@ -120,6 +125,26 @@ def lesson_context(
         "revoke_error": form.get("revoke_error"),
         "revoke_reason": form.get("revoke_reason", ""),
         "revoke_note": form.get("revoke_note", ""),
+    }
+
+
+def public_lesson_context(node: Node, record_id: str) -> dict[str, Any]:
+    """The lesson page for a public reader (``[server] public_read``): a lesson of consent
+    scope public, its public versions and translations, and no name of a peer or member."""
+    summary = public_record(node.db, record_id)
+    context = lesson_context(node, record_id, None)
+    own = summary.origin == node.node_id
+    return {
+        **context,
+        "origin_name": "this hub" if own else "another hub",
+        "received_from": None,
+        "consent_terms": consent_terms(context["lesson"].consent, {}),
+        "versions": [v for v in context["versions"] if v.scope == "public"],
+        "translations": [t for t in context["translations"] if t.scope == "public"],
+        "approvals": [],
+        "approvals_counted": 0,
+        "deliveries": [],
+        "sharing": [],
     }
 
 

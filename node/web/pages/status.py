@@ -9,9 +9,8 @@ from rich import filesize
 
 from node.node import Node
 from node.status import node_status_in_thread
-from node.web.api import is_loopback_address
-from node.web.auth import NotSignedIn, current_member
-from node.web.pages.common import html_page, readable, render
+from node.web.api import operator_node
+from node.web.pages.common import html_page, render
 
 routes = web.RouteTableDef()
 
@@ -28,9 +27,6 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 async def operator(request: web.Request) -> Node:
-    """The node, for this machine or a signed-in member: peers' names and the key's seal
-    are not for whoever can reach the port."""
-    node = await readable(request)
-    if not is_loopback_address(request.remote) and await current_member(request, node) is None:
-        raise NotSignedIn("sign in to see the node's status")
-    return node
+    """The node, for a signed-in member only: peers' names and the key's seal are not for
+    whoever can reach the port, on this machine or another."""
+    return await operator_node(request)

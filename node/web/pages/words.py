@@ -62,6 +62,8 @@ EVENT_WORDS = {
     "member.added": "Member added",
     "member.roles": "Member's roles changed",
     "member.removed": "Member removed",
+    "member.token": "API token made",
+    "member.token_revoked": "API token revoked",
     "member.password": "Member's password set",
     "peer.added": "Peer paired",
     "peer.active": "Peer resumed",

@@ -23,7 +23,7 @@ from node.node import Node
 from node.web.openapi import OPERATIONS, document
 from tests.conftest import START
 from tests.web.api.test_operator_reads import quarantine_on
-from tests.web.conftest import LESSON, PASSWORD, Client, Served, basic
+from tests.web.conftest import LESSON, PASSWORD, Client, Served, api_session, basic
 
 JSON_OPERATIONS = {(op.method, op.path) for op in OPERATIONS if op.plain is None}
 
@@ -102,13 +102,15 @@ async def test_every_route_answers_what_the_document_says(
     await check.call("POST", session, session, 401, json={**signing_in, "password": "wrong"})
     await check.call("POST", session, session, 400, json={"name": "chidi"})
     await check.call("DELETE", session, session, 200)
+    await check.call("GET", "/api/v1/lessons", "/api/v1/lessons", 401)  # signed out: nothing
+    await check.call("POST", "/api/v1/lessons", "/api/v1/lessons", 401, json=LESSON)
+    await api_session(client, "admin")  # the reads below as a signed-in member
 
     # lessons
     lessons = "/api/v1/lessons"
     new = await check.call("POST", lessons, lessons, 201, json=LESSON, headers=amina)
     await check.call("POST", lessons, lessons, 200, json=LESSON, headers=amina)
     await check.call("POST", lessons, lessons, 400, json={**LESSON, "kind": 3}, headers=amina)
-    await check.call("POST", lessons, lessons, 401, json=LESSON)
     record = new["id"]
     await check.call("GET", lessons, lessons, 200)
     await check.call("GET", lessons, f"{lessons}?q=pairs", 200)

@@ -129,13 +129,13 @@ async def test_bad_fields_are_named_and_nothing_is_stored(
 # ---- who may write ------------------------------------------------------------------------
 
 
-async def test_no_credentials_is_401_with_a_basic_challenge(client: Client, members: Node) -> None:
+async def test_no_credentials_is_401_with_a_basic_challenge(visitor: Client, members: Node) -> None:
     before = counts(members)
-    response = await client.post(LESSONS, json=LESSON)
+    response = await visitor.post(LESSONS, json=LESSON)
     await assert_error(response, 401, "unauthenticated")
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
     assert counts(members) == before
-    await assert_healthy(client)
+    await assert_healthy(visitor)
 
 
 @pytest.mark.parametrize(
@@ -148,11 +148,11 @@ async def test_no_credentials_is_401_with_a_basic_challenge(client: Client, memb
     ],
 )
 async def test_wrong_credentials_are_401(
-    client: Client, members: Node, headers: dict[str, str]
+    visitor: Client, members: Node, headers: dict[str, str]
 ) -> None:
     before = counts(members)
     await assert_error(
-        await client.post(LESSONS, json=LESSON, headers=headers), 401, "unauthenticated"
+        await visitor.post(LESSONS, json=LESSON, headers=headers), 401, "unauthenticated"
     )
     assert counts(members) == before
 
@@ -189,10 +189,10 @@ async def test_a_session_write_needs_its_csrf_token(client: Client, members: Nod
 
 
 async def test_unauthenticated_writes_are_refused_before_the_body_is_read(
-    client: Client, members: Node
+    visitor: Client, members: Node
 ) -> None:
     before = counts(members)
-    response = await client.post(
+    response = await visitor.post(
         LESSONS, data=b"x" * (MAX_JSON_BYTES + 1), headers={"Content-Type": "text/plain"}
     )
     await assert_error(response, 401, "unauthenticated")
@@ -330,6 +330,7 @@ async def test_approvals_are_refused_to_authors_and_to_non_curators(
     for name in ("amina", "sefu", "admin"):  # an admin alone cannot wave lessons through
         response = await client.post(f"{LESSONS}/{own}/approve", json={}, headers=basic(name))
         await assert_error(response, 403, "forbidden")
+    client.session.cookie_jar.clear()  # no session (the fixture's admin) and no credentials
     await assert_error(await client.post(f"{LESSONS}/{own}/approve"), 401, "unauthenticated")
     assert counts(members) == before
     await assert_healthy(client)
@@ -389,6 +390,7 @@ async def test_stewards_revoke_any_lesson_here_others_only_their_own(
             f"{LESSONS}/{record_id}/revoke", json=reason, headers=basic(name)
         )
         assert "own lessons" in await assert_error(response, 403, "forbidden")
+    client.session.cookie_jar.clear()  # no session (the fixture's admin) and no credentials
     await assert_error(
         await client.post(f"{LESSONS}/{record_id}/revoke", json=reason), 401, "unauthenticated"
     )

@@ -121,6 +121,7 @@ async def test_review_needs_the_role_and_a_waiting_lesson(
             f"/api/v1/lessons/{waiting}/{verb}", json={}, headers=basic("amina")
         )
         await assert_error(response, 403, "forbidden")
+        client.session.cookie_jar.clear()  # no session (the fixture's admin), no credentials
         await assert_error(
             await client.post(f"/api/v1/lessons/{waiting}/{verb}"), 401, "unauthenticated"
         )
@@ -253,18 +254,31 @@ async def test_operator_data_needs_a_member_from_another_machine(
     await json_of(await client.get(f"/api/v1/{name}", headers=basic("amina")))
 
 
-async def test_an_open_node_shows_lessons_to_anyone(
+async def test_an_open_node_shows_only_public_lessons_to_anyone(
     aiohttp_client: ClientFactory, members: Node
 ) -> None:
     client = await client_from_afar(aiohttp_client, members, public=True)
-    record_id = await add_lesson(client)  # writes from afar work with credentials
-    assert (await json_of(await client.get(f"/api/v1/lessons/{record_id}")))["id"] == record_id
+    shared = await add_lesson(client)  # consent scope federation: for members only
+    public = await add_lesson(
+        client, title="Open to all", consent={"basis": "consent", "scope": "public"}
+    )
+    listed = await json_of(await client.get("/api/v1/lessons"))
+    assert [item["id"] for item in listed["lessons"]] == [public] and listed["total"] == 1
+    found = await json_of(await client.get("/api/v1/lessons?q=pairs"))  # both bodies match
+    assert [hit["id"] for hit in found["lessons"]] == [public]
+    shown = await json_of(await client.get(f"/api/v1/lessons/{public}"))
+    assert shown["id"] == public and "approvals" not in shown and "received_from" not in shown
+    await assert_error(await client.get(f"/api/v1/lessons/{shared}"), 404, "not_found")
+    await assert_error(await client.get(f"/api/v1/lessons/{shared}/receipts"), 401,
+                       "unauthenticated")  # fmt: skip
+    member = await json_of(await client.get("/api/v1/lessons", headers=basic("amina")))
+    assert {item["id"] for item in member["lessons"]} == {shared, public}
 
 
-async def test_a_closed_node_answers_no_one_from_afar(
+async def test_a_closed_node_answers_only_members(
     aiohttp_client: ClientFactory, members: Node
 ) -> None:
     client = await client_from_afar(aiohttp_client, members, public=False)
     for name in ("lessons", *OPERATOR_READS):
-        response = await client.get(f"/api/v1/{name}", headers=basic("admin"))
-        assert "public_read" in await assert_error(response, 403, "forbidden")
+        await assert_error(await client.get(f"/api/v1/{name}"), 401, "unauthenticated")
+        await json_of(await client.get(f"/api/v1/{name}", headers=basic("admin")))

@@ -68,6 +68,7 @@ async def test_peer_writes_need_an_admin_or_steward(client: Client, members: Nod
         (f"{PEERS}/Lima Hub/suspend", None),
         (f"{PEERS}/Lima Hub/remove", None),
     ]
+    client.session.cookie_jar.clear()  # no session (the fixture's admin): credentials only
     for path, fields in writes:
         for name in ("amina", "chidi"):
             response = await client.post(path, json=fields, headers=basic(name))

@@ -9,9 +9,14 @@ import pytest
 
 from node.importer import import_folder
 from node.node import Node
-from node.web.app import create_app
 from tests.conftest import write_lesson
-from tests.web.conftest import Client, ClientFactory, assert_error, assert_healthy
+from tests.web.conftest import (
+    Client,
+    ClientFactory,
+    assert_error,
+    assert_healthy,
+    token_client,
+)
 
 SUMMARY_KEYS = {"id", "title", "kind", "language", "region", "origin", "created", "sensitivity"}
 
@@ -25,7 +30,7 @@ def loaded(node: Node, samples: Path) -> Node:
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, loaded: Node) -> Client:
-    return await aiohttp_client(create_app(loaded))
+    return await token_client(aiohttp_client, loaded)
 
 
 async def get_json(
@@ -59,7 +64,7 @@ async def test_healthz(client: Client) -> None:
 
 
 async def test_healthz_on_an_empty_archive(aiohttp_client: ClientFactory, node: Node) -> None:
-    client = await aiohttp_client(create_app(node))
+    client = await token_client(aiohttp_client, node)
     assert (await get_json(client, "/healthz"))["status"] == "ok"
     assert await get_json(client, "/api/v1/lessons") == {"lessons": [], "total": 0}
 
@@ -94,7 +99,7 @@ async def test_list_hides_older_versions(
     first = node.add_lesson_file(write_lesson(tmp_path, "v1.md", {"title": "v1", "kind": "story"}))
     front = {"title": "v2", "kind": "story", "supersedes": first.id_hex}
     second = node.add_lesson_file(write_lesson(tmp_path, "v2.md", front))
-    client = await aiohttp_client(create_app(node))
+    client = await token_client(aiohttp_client, node)
     body = await get_json(client, "/api/v1/lessons")
     assert [item["id"] for item in body["lessons"]] == [second.id_hex]
     assert body["total"] == 1
@@ -205,7 +210,7 @@ async def test_show_lists_translations(
     front = {"title": "Una lección", "kind": "checklist", "language": "es"}
     front["translation_of"] = original.id_hex
     spanish = node.add_lesson_file(write_lesson(tmp_path, "es.md", front))
-    client = await aiohttp_client(create_app(node))
+    client = await token_client(aiohttp_client, node)
     shown = await get_json(client, f"/api/v1/lessons/{original.id_hex}")
     assert [item["id"] for item in shown["translations"]] == [spanish.id_hex]
     back = await get_json(client, f"/api/v1/lessons/{spanish.id_hex}")

@@ -23,6 +23,12 @@ from tests.web.conftest import (
 SESSION = "/api/v1/session"
 
 
+@pytest.fixture
+def client(visitor: Client) -> Client:
+    """These tests start from a client that has not signed in."""
+    return visitor
+
+
 async def test_a_stranger_has_no_member_but_a_token(client: Client) -> None:
     body = await json_of(await client.get(SESSION))
     assert body["member"] is None and body["roles"] == []

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from crypto.signing import SigningIdentity
 from federation.peers import save_peer
 from node.node import Node
-from node.web import api
 from tests.conftest import SEED_B
-from tests.web.conftest import Client, lesson, page, signed_in
+from tests.web.conftest import Client, lesson, page, redirected_to, signed_in
 
 
 async def test_home_shows_counts_recent_lessons_and_a_search_box(
@@ -28,7 +25,7 @@ async def test_home_shows_counts_recent_lessons_and_a_search_box(
     for label in ("Home", "Search", "Add lesson", "Approvals", "Quarantine", "Peers", "Policy"):
         assert f">{label}</a>" in text
     assert 'href="/" aria-current="page"' in text
-    assert 'id="sign-in-link"' in text
+    assert 'id="sign-out"' in text  # the fixture's client is signed in: no page is open
 
 
 async def test_an_empty_hub_invites_the_first_lesson(client: Client) -> None:
@@ -150,17 +147,18 @@ async def test_event_and_decision_logs(client: Client, members: Node, tmp_path: 
     assert "limit must be" in await page(client, "/events?limit=0", status=400)
 
 
-async def test_others_may_not_read_unless_signed_in(
-    client: Client, members: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_no_one_reads_unless_signed_in(
+    visitor: Client, members: Node, tmp_path: Path
 ) -> None:
+    """This machine too: the visitor is on loopback."""
     record_id = lesson(members, tmp_path)
-    monkeypatch.setattr(api, "is_loopback_address", lambda address: False)
     for path in ("/", "/search", f"/lessons/{record_id}", "/peers", "/policy", "/events"):
-        refused = await page(client, path, status=403)
-        assert "public_read" in refused and "sign in</a> first" in refused
-    assert "Sign in" in await page(client, "/signin")
-    await signed_in(client, "ana")
-    assert "Buddy pairs" in await page(client, f"/lessons/{record_id}")
+        refused = await visitor.get(path, allow_redirects=False)
+        assert redirected_to(refused).startswith("/signin?next=")
+        assert "Buddy" not in await refused.text()
+    assert "Sign in" in await page(visitor, "/signin")
+    await signed_in(visitor, "ana")
+    assert "Buddy pairs" in await page(visitor, f"/lessons/{record_id}")
 
 
 async def test_json_routes_keep_json_errors(client: Client) -> None:

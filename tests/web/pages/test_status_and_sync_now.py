@@ -106,12 +106,12 @@ async def test_status_page_for_this_machine(client: Client, members: Node) -> No
 
 
 async def test_healthz_verbose_names_nothing_to_strangers(
-    client: Client, members: Node, manila: Node
+    visitor: Client, members: Node, manila: Node
 ) -> None:
     save_peer(members.db, manila.node_id, "Manila Hub", "Southeast Asia", "http://x.test", START)
-    plain = await (await client.get("/healthz")).json()
+    plain = await (await visitor.get("/healthz")).json()
     assert set(plain) == {"status", "version"}
-    stranger = await client.get("/healthz?verbose")
+    stranger = await visitor.get("/healthz?verbose")
     body = await stranger.text()
     assert stranger.status == 200
     assert "Manila" not in body and manila.node_id not in body and "x.test" not in body
@@ -119,8 +119,8 @@ async def test_healthz_verbose_names_nothing_to_strangers(
     assert counts["peer_counts"] == {"active": 1, "reachable": 0, "failing": 0}
     assert "key_sealed" not in counts and "peers" not in counts
 
-    await signed_in(client, "admin")
-    full = await (await client.get("/healthz?verbose")).json()
+    await signed_in(visitor, "admin")
+    full = await (await visitor.get("/healthz?verbose")).json()
     assert [peer["name"] for peer in full["peers"]] == ["Manila Hub"]
     assert full["key_sealed"] is False
     assert full["schema"]["version"] == full["schema"]["latest"]
