@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
+from node.web.client import client_of
 from node.web.errors import error_response
 
 log = logging.getLogger("rhizome.web")
@@ -74,7 +75,8 @@ async def refuse_long_urls(request: web.Request, handler: Handler) -> web.Stream
     size = len(request.raw_path.encode("utf-8", "surrogateescape"))
     if size > MAX_URL_BYTES:
         log.warning(
-            "refused a URL of %d bytes (over %d) from %s", size, MAX_URL_BYTES, request.remote
+            "refused a URL of %d bytes (over %d) from %s", size, MAX_URL_BYTES,
+            client_of(request).address,
         )
         return error_response(
             414, "uri_too_long", f"the URL is over the limit of {MAX_URL_BYTES} bytes"

@@ -9,8 +9,10 @@ try during the wait is refused without checking the password at all, so even the
 password waits. A successful sign-in clears the name and the address; an hour without
 failures forgets them.
 
-Loopback addresses get no per-address delay: behind a reverse proxy every visitor comes from
-127.0.0.1, and one guesser must not lock everyone out. The per-name delay still holds there.
+The address is the client's as :func:`node.web.client.client_of` finds it: behind a proxy
+listed in ``[server] trusted_proxies``, the visitor's own. Loopback addresses get no
+per-address delay: behind a proxy that is not listed every visitor comes from 127.0.0.1, and
+one guesser must not lock everyone out. The per-name delay still holds there.
 
 The state lives in memory (bounded: :data:`MAX_ENTRIES` names and addresses, oldest dropped
 first). A restart forgets it; only the operator can restart the node, and the first tries
