@@ -64,11 +64,16 @@ def serve(
 
 
 def _run(node: Node, host: str, port: int) -> None:
+    if not node.config.tls and not is_loopback(host):
+        raise click.ClickException(
+            f"[server] tls = false is only for a node behind a TLS reverse proxy on this "
+            f"machine: listen on 127.0.0.1, not {host}, or turn tls back on"
+        )
     app = create_app(node)
     if not is_loopback(host) and node.config.public_read:
         err_console.print(
-            f"Warning: listening on {host} with public_read on: anyone who can reach this "
-            "address can read every lesson, local ones included.",
+            f"Note: listening on {host} with public_read on: anyone who can reach this "
+            "address can read the lessons whose consent scope is public, without signing in.",
             markup=False,
         )
 
