@@ -22,10 +22,12 @@ import aiohttp
 
 from crypto.errors import RhizomeError
 from crypto.http_signatures import DEFAULT_MAX_SKEW
+from crypto.tls_certificate import FEDERATION_SERVER_NAME
 from federation.client import PeerClient, no_answer_words
 from federation.echo import InvalidEcho, ask_echo
 from federation.local import LocalNode
 from federation.peers import Peer
+from federation.tls_pin import pin_for
 from node.status import LOW_DISK_BYTES, NodeStatus
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -114,7 +116,7 @@ async def _own_url_finding(session: aiohttp.ClientSession, status: NodeStatus, u
             "start `rhizome serve`, then run doctor again",
         )  # fmt: skip
     try:
-        await _health(session, url)
+        await _health(session, url, status.node_id)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         return Finding(
             "advertised URL", FAIL, f"{url}: {no_answer_words(error)}",
@@ -126,7 +128,7 @@ async def _own_url_finding(session: aiohttp.ClientSession, status: NodeStatus, u
 async def _peer_finding(session: aiohttp.ClientSession, peer: Peer, now: float | None) -> Finding:
     check = f"peer {peer.name}"
     try:
-        date = await _health(session, peer.url)
+        date = await _health(session, peer.url, peer.node_id)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         return Finding(check, FAIL, f"{peer.url}: {no_answer_words(error)}", "ask its operator")
     if date is None:
@@ -145,10 +147,17 @@ async def _peer_finding(session: aiohttp.ClientSession, peer: Peer, now: float |
     return Finding(check, OK, f"reachable; clocks agree within {max(abs(skew), 1)} s")
 
 
-async def _health(session: aiohttp.ClientSession, base_url: str) -> float | None:
-    """GET ``/healthz``; the answer's ``Date`` header as Unix seconds, if any."""
+async def _health(session: aiohttp.ClientSession, base_url: str, node_id: str) -> float | None:
+    """GET ``/healthz`` of the node ``node_id``, over TLS pinned to its node key as every
+    federation connection is; the answer's ``Date`` header as Unix seconds, if any."""
     url = base_url.rstrip("/") + "/healthz"
-    async with asyncio.timeout(CHECK_DEADLINE), session.get(url, allow_redirects=False) as reply:
+    async with (
+        asyncio.timeout(CHECK_DEADLINE),
+        session.get(
+            url, allow_redirects=False, ssl=pin_for(node_id),
+            server_hostname=FEDERATION_SERVER_NAME,
+        ) as reply,
+    ):  # fmt: skip
         reply.raise_for_status()
         header = reply.headers.get("Date")
     parsed = email.utils.parsedate_to_datetime(header) if header else None

@@ -68,7 +68,7 @@ def served(make_home: HomeFactory) -> Iterator[tuple[Path, int]]:
     servers: list[subprocess.Popen[bytes]] = []
     process = start(servers, home, port)
     try:
-        wait_until_healthy(process, f"http://127.0.0.1:{port}")
+        wait_until_healthy(process, f"https://127.0.0.1:{port}", home)
         yield home, port
     finally:
         process.terminate()
@@ -81,14 +81,19 @@ def test_a_served_node_its_url_and_its_peers(invoke: Invoke, served: tuple[Path,
     home, port = served
     node = Node(home)
     try:
-        # One peer that answers (this very node stands in for it), one that does not.
-        save_peer(node.db, SigningIdentity.generate().node_id, "Echo Hub", "Here",
-                  f"http://127.0.0.1:{port}", START)  # fmt: skip
+        # One peer that answers (this very node stands in for it: its id, so the TLS pin
+        # holds), one that does not.
+        save_peer(node.db, node.node_id, "Echo Hub", "Here",
+                  f"https://127.0.0.1:{port}", START)  # fmt: skip
         save_peer(node.db, SigningIdentity.generate().node_id, "Gone Hub", "Nowhere",
                   f"http://127.0.0.1:{free_port()}", START)  # fmt: skip
+        # Another node's id at this node's address: the key presented is not the one pinned.
+        save_peer(node.db, SigningIdentity.generate().node_id, "Impostor Hub", "Here",
+                  f"https://127.0.0.1:{port}", START)  # fmt: skip
     finally:
         node.close()
     code, found = checks(invoke, home)
+    assert found["peer Impostor Hub"]["result"] == FAIL
     assert found["advertised URL"]["result"] == OK
     assert found["peer Echo Hub"]["result"] == OK
     assert "clocks agree" in found["peer Echo Hub"]["detail"]
@@ -103,8 +108,8 @@ def test_clock_skew_against_a_peer(served: tuple[Path, int], offset: int, result
     home, port = served
     node = Node(home)
     try:
-        save_peer(node.db, SigningIdentity.generate().node_id, "Echo Hub", "Here",
-                  f"http://127.0.0.1:{port}", START)  # fmt: skip
+        save_peer(node.db, node.node_id, "Echo Hub", "Here",
+                  f"https://127.0.0.1:{port}", START)  # fmt: skip
         status = node_status(node.paths, node.db, node.node_id, node.config.name)
         peers = list_peers(node.db)
     finally:
