@@ -73,10 +73,11 @@ def init(
     console.print(
         f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.", markup=False
     )
-    console.print("Node id:")
-    click.echo(config.node_id)
+    # The node id stays the last line (scripts read it with `tail -1`).
     console.print(
-        "TLS certificate fingerprint (SHA-256; browsers show it, peers pin the node id):",
+        "TLS certificate fingerprint (SHA-256; compare it with what your browser shows):",
         markup=False,
     )
-    click.echo(node_fingerprint(identity))
+    console.print(f"  {node_fingerprint(identity)}", markup=False)
+    console.print("Node id:")
+    click.echo(config.node_id)

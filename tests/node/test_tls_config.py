@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from node.config import load_config
 from node.errors import ConfigError
+from node.tls import stored_fingerprint
 from tests.conftest import HomeFactory
 
 
@@ -47,3 +49,13 @@ def test_a_certificate_needs_its_key(make_home: HomeFactory) -> None:
 def test_the_lab_switch_is_read(make_home: HomeFactory) -> None:
     path = edited(make_home(), ("allow_plain_http = false", "allow_plain_http = true"))
     assert load_config(path).allow_plain_http is True
+
+
+def test_init_prints_the_fingerprint_before_the_node_id(tmp_path: Path, invoke: Any) -> None:
+    home = tmp_path / "hub"
+    result = invoke(home, "init", "--name", "Nairobi Hub", "--region", "East Africa")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    fingerprint = stored_fingerprint(home)
+    assert fingerprint is not None and f"  {fingerprint}" in lines
+    assert lines[-1] == load_config(home / "config.toml").node_id
