@@ -30,6 +30,7 @@ from node.actions.members import CreateToken, create_token
 from node.home import create_member
 from node.node import Node
 from node.passwords import hash_password
+from node.tls import server_context
 from node.web.app import create_app
 from node.web.auth import CSRF_HEADER
 from tests.conftest import SEED_B, FakeClock, HomeFactory, write_lesson
@@ -262,7 +263,8 @@ def manila(manila_home: Path, clock: FakeClock) -> Iterator[Node]:
 async def manila_served(manila: Node) -> AsyncIterator[Served]:
     runner = web.AppRunner(create_app(manila, background_sync=False))
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", manila.config.port).start()
+    context = server_context(manila.paths.root, manila.identity)  # HTTPS, as serve does
+    await web.TCPSite(runner, "127.0.0.1", manila.config.port, ssl_context=context).start()
     try:
         yield Served(manila, runner)
     finally:
@@ -277,7 +279,8 @@ async def other_hub(make_home: HomeFactory, clock: FakeClock) -> AsyncIterator[S
     node = Node(_manila(make_home, int(sock.getsockname()[1])), clock=clock)
     runner = web.AppRunner(create_app(node, background_sync=False))
     await runner.setup()
-    await web.SockSite(runner, sock).start()
+    context = server_context(node.paths.root, node.identity)  # HTTPS, as serve does
+    await web.SockSite(runner, sock, ssl_context=context).start()
     try:
         yield Served(node, runner)
     finally:
