@@ -15,20 +15,17 @@ answers with the same receipt. In the end the lesson is purged everywhere, the o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-
 import pytest
 
+from federation import endpoints
 from federation.errors import PeerUnreachable
 from federation.outbox import waiting
 from federation.outbox_state import FIRST_RETRY_SECONDS
 from federation.propagation import receipt_status, revoke
 from federation.revocation_client import ExchangeReport, push_outbox
 from node.serialize import holder_json
-from tests.integration.conftest import LOOPBACK, Cluster, RunningNode
+from node.tls import server_context
+from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.revocation_helpers import (
     ShiftedClock,
     admin_actor,
@@ -36,63 +33,21 @@ from tests.integration.revocation_helpers import (
     files_with,
     statuses,
 )
+from tests.wire.relay import OpenRelay, Relay, attacker_client_context
 
 
-@dataclass
-class AnswerDropper:
-    """A TCP relay on loopback to ``target_port`` that passes every request on and drops
-    every answer: the connection closes as soon as the first byte of the answer arrives,
-    after the target handled the request."""
-
-    target_port: int
-    server: asyncio.Server | None = None
-    handled: int = 0
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://{LOOPBACK}:{self.server.sockets[0].getsockname()[1]}"
-
-    async def start(self) -> AnswerDropper:
-        self.server = await asyncio.start_server(self._relay, LOOPBACK, 0)
-        return self
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(LOOPBACK, self.target_port)
-        forward = asyncio.create_task(self._forward(reader, up_writer))
-        self.tasks.add(forward)
-        try:
-            if await up_reader.read(1):  # the answer starts: the request was handled
-                self.handled += 1
-        finally:
-            forward.cancel()
-            writer.close()
-            up_writer.close()
-
-    async def _forward(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, OSError):
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
-@pytest.fixture
-async def dropper() -> AsyncIterator[list[AnswerDropper]]:
-    opened: list[AnswerDropper] = []
-    yield opened
-    for relay in opened:
-        await relay.close()
+async def answer_dropper(relays: OpenRelay, target: RunningNode, path: str) -> Relay:
+    """A path to ``target`` that passes every request on and drops the answer to the next
+    request for ``path``, after ``target`` handled it. To see which request it is, it ends
+    TLS with the node's own certificate (the test holds the node's key)."""
+    relay = await relays(
+        target.port,
+        scheme="https",
+        client_tls=server_context(target.home, target.node.identity),
+        upstream_tls=attacker_client_context(),
+    )
+    relay.drop_answer(path)
+    return relay
 
 
 def route_through(running: RunningNode, peer: RunningNode, url: str) -> None:
@@ -142,18 +97,18 @@ def purged_everywhere(a: RunningNode, b: RunningNode, record_id: str, word: str)
 
 
 async def test_a_lost_outbox_answer_is_handed_out_again_until_the_holder_purges(
-    cluster: Cluster, dropper: list[AnswerDropper]
+    cluster: Cluster, relays: OpenRelay
 ) -> None:
     """B pulls its outbox at A through the attacker: A handles the pull, the answer is lost."""
     clock = ShiftedClock()
     a, b, record_id, revocation_id, word = await holder_of_a_revoked_lesson(cluster, clock)
-    relay = await AnswerDropper(a.port).start()
-    dropper.append(relay)
+    relay = await answer_dropper(relays, a, endpoints.OUTBOX.path)
     route_through(b, a, relay.url)
 
     report = await cluster.sync(b, a)
 
-    assert report.errors and relay.handled == 1  # A handed the revocation out; B never saw it
+    # A handed the revocation out; B never saw it
+    assert report.errors and relay.dropped == [endpoints.OUTBOX.path]
     assert b.count("records", "id = ?", [record_id]) == 1
     still_waiting(a, b, revocation_id, attempts=1)
 
@@ -164,14 +119,13 @@ async def test_a_lost_outbox_answer_is_handed_out_again_until_the_holder_purges(
 
 
 async def test_a_lost_receipt_is_answered_again_and_the_holder_treats_the_duplicate_as_done(
-    cluster: Cluster, dropper: list[AnswerDropper]
+    cluster: Cluster, relays: OpenRelay
 ) -> None:
     """A pushes the revocation to B through the attacker: B purges and answers with its
     receipt, which is lost. A sends again after the backoff; B answers with the same receipt."""
     clock = ShiftedClock()
     a, b, record_id, revocation_id, word = await holder_of_a_revoked_lesson(cluster, clock)
-    relay = await AnswerDropper(b.port).start()
-    dropper.append(relay)
+    relay = await answer_dropper(relays, b, endpoints.REVOCATIONS.path)
     route_through(a, b, relay.url)
     peer_b = a.peer(b)
     assert peer_b is not None
@@ -179,7 +133,7 @@ async def test_a_lost_receipt_is_answered_again_and_the_holder_treats_the_duplic
     with pytest.raises(PeerUnreachable):
         await push_outbox(cluster.client(a), peer_b, ExchangeReport())
 
-    assert relay.handled == 1
+    assert relay.dropped == [endpoints.REVOCATIONS.path]
     assert b.count("records", "id = ?", [record_id]) == 0  # B purged...
     still_waiting(a, b, revocation_id, attempts=1)  # ...but A does not know it
     first_receipt = b.node.db.execute("SELECT receipt_id FROM receipts").fetchone()
