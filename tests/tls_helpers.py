@@ -48,3 +48,15 @@ def spki_pin(home: Path) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+
+
+def any_node_tls() -> ssl.SSLContext:
+    """TLS to a test's own node over a raw socket, for the attack tests that hand-write HTTP
+    to test the *server's* answers (long URLs, slow bodies, bad Host headers): the server
+    speaks TLS as in production, and these tests do not check who answers. The client's
+    checks (the pin, the trusted certificate) are tested in tests/integration/
+    test_tls_transport.py and tests/attacks/test_man_in_the_middle.py."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tests.tls_helpers import any_node_tls
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -58,7 +60,7 @@ async def post_until_answered(
     """POST a body of ``body_size`` zero bytes (declared in Content-Length), sending it piece
     by piece while listening: stops sending as soon as the server answers."""
     reader, writer = await asyncio.open_connection(
-        LOOPBACK, port, local_addr=(local_address, 0) if local_address else None
+        LOOPBACK, port, ssl=any_node_tls(), local_addr=(local_address, 0) if local_address else None
     )
     sent = 0
     head = {**headers, "Content-Length": str(body_size), "Connection": "close"}

@@ -28,6 +28,7 @@ from node.node import Node
 from node.web.app import create_app
 from tests.conftest import HomeFactory
 from tests.integration.conftest import Cluster, RunningNode, bound_socket
+from tests.tls_helpers import any_node_tls
 
 SECRET_TITLE = "Safe houses near the river"
 ROUTES = (
@@ -119,7 +120,7 @@ async def test_a_missing_or_broken_host_is_400(cluster: Cluster, hub: RunningNod
         b"GET /api/v1/lessons HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n",
         b"GET /api/v1/lessons HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
     ):
-        reader, writer = await asyncio.open_connection("127.0.0.1", hub.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", hub.port, ssl=any_node_tls())
         writer.write(raw)
         await writer.drain()
         answer = await asyncio.wait_for(reader.read(), timeout=10)

@@ -16,12 +16,13 @@ import pytest
 from node.web.edge import MAX_LINE_BYTES, MAX_URL_BYTES
 from tests.attacks.raw_http import LOOPBACK, read_answer, request_head
 from tests.integration.conftest import Cluster
+from tests.tls_helpers import any_node_tls
 
 SECRET = "rendezvous-at-the-old-mill"
 
 
 async def get(port: int, target: str) -> tuple[int, dict[str, str], bytes]:
-    reader, writer = await asyncio.open_connection(LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(LOOPBACK, port, ssl=any_node_tls())
     try:
         writer.write(request_head(port, "GET", target, {"Connection": "close"}))
         async with asyncio.timeout(10):

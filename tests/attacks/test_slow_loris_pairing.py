@@ -22,6 +22,7 @@ from federation.pairing import INVITE_HEADER
 from node.web import edge
 from tests.attacks.raw_http import LOOPBACK, read_answer, request_head
 from tests.integration.conftest import Cluster, RunningNode
+from tests.tls_helpers import any_node_tls
 
 PAIR = "/federation/v1/pair"
 
@@ -32,7 +33,9 @@ async def dribbling(
 ) -> AsyncIterator[asyncio.Task[tuple[int, dict[str, str], bytes]]]:
     """A connection that sends a pairing request one byte every 0.1 s (only the body, or the
     head too); yields the task that reads the server's answer."""
-    reader, writer = await asyncio.open_connection(LOOPBACK, port, local_addr=(address, 0))
+    reader, writer = await asyncio.open_connection(
+        LOOPBACK, port, ssl=any_node_tls(), local_addr=(address, 0)
+    )
     head = request_head(
         port, "POST", PAIR,
         {"Content-Type": "application/msgpack", "Content-Length": "1000", **headers},

@@ -132,7 +132,7 @@ def copy_home(source: RunningNode, destination: Path, port: int) -> None:
         live.backup(copy)
     config_path = destination / CONFIG_FILE
     config = dataclasses.replace(
-        load_config(config_path), url=f"http://{LOOPBACK}:{port}", port=port
+        load_config(config_path), url=f"https://{LOOPBACK}:{port}", port=port
     )
     config_path.write_text(render_config(config), encoding="utf-8")
 
