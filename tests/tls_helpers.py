@@ -60,3 +60,11 @@ def any_node_tls() -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def trusting_connector(*homes: Path) -> Any:
+    """An aiohttp connector for a session of a test's own (a second browser) that trusts the
+    nodes at ``homes`` only."""
+    import aiohttp
+
+    return aiohttp.TCPConnector(ssl=trusting(*homes))

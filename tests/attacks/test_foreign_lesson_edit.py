@@ -28,6 +28,7 @@ from node.passwords import hash_password
 from tests.conftest import write_lesson
 from tests.integration.conftest import Cluster, RunningNode
 from tests.node.conftest import Invoke, assert_clean_exit, assert_one_line_error, last_line
+from tests.tls_helpers import trusting_connector
 
 PASSWORD = "a long enough passphrase"
 MEMBERS = {"amina": ("author",), "rogue": ("author",), "sefu": ("steward", "author")}
@@ -109,7 +110,9 @@ async def test_a_member_cannot_edit_another_members_lesson_anywhere(
 async def edit_in_browser(hub: RunningNode, record_id: str, member: str) -> tuple[int, str]:
     """Sign in as ``member`` and save the edit form of ``record_id`` widened; status, page."""
     jar = aiohttp.CookieJar(unsafe=True)  # keeps cookies for 127.0.0.1
-    async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+    async with aiohttp.ClientSession(
+        cookie_jar=jar, connector=trusting_connector(hub.home)
+    ) as browser:
         token = await csrf(browser, f"{hub.url}/signin")
         credentials = {"csrf_token": token, "name": member, "password": PASSWORD}
         async with browser.post(

@@ -33,6 +33,7 @@ from node.web import auth
 from node.web.sign_in_guard import FREE_FAILURES, MAX_DELAY, SignInGuard, delay_after
 from tests.conftest import FakeClock
 from tests.integration.conftest import Cluster, RunningNode
+from tests.tls_helpers import trusting_connector
 
 PASSWORD = "the right passphrase"
 SESSION = "/api/v1/session"
@@ -130,7 +131,7 @@ async def test_delays_grow_and_even_the_right_password_waits(
     status, body, _ = await api_sign_in(cluster.session, hub, "admin", PASSWORD)
     assert (status, body["member"]) == (200, "admin")
     # A success clears the count: the next mistake is a free one again.
-    async with aiohttp.ClientSession() as other:
+    async with aiohttp.ClientSession(connector=trusting_connector(hub.home)) as other:
         status, _, _ = await api_sign_in(other, hub, "admin", "one typo")
         assert status == 401
         status, _, _ = await api_sign_in(other, hub, "admin", PASSWORD)
@@ -171,7 +172,9 @@ async def test_the_page_and_http_basic_are_held_back_too(
         assert response.status == 429
         assert response.headers["Retry-After"] == "1"
     # A browser keeps the session cookie of a numeric host too (aiohttp's jar does not).
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True), connector=trusting_connector(hub.home)
+    ) as browser:
         async with browser.get(hub.url + "/signin") as response:
             form = await response.text()
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
