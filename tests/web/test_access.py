@@ -8,7 +8,9 @@ design (named in ``OPEN_ROUTES``, and federation's signed routes).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -37,6 +39,8 @@ from tests.web.conftest import (
     counts,
     csrf,
     json_of,
+    lesson,
+    page,
     redirected_to,
     signed_in,
 )
@@ -199,3 +203,27 @@ async def test_the_cookie_is_httponly_strict_and_secure_only_over_https(visitor:
     cookie = response.cookies["rhizome_session"]
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
     assert not cookie["secure"]  # plain HTTP, and a forwarded "https" from no trusted proxy
+
+
+# ---- public_read: public lessons only, on the pages too -----------------------------------
+
+
+async def test_public_read_pages_show_only_public_lessons(
+    aiohttp_client: ClientFactory, members: Node, tmp_path: Path
+) -> None:
+    members.config = dataclasses.replace(members.config, public_read=True)
+    visitor = await aiohttp_client(create_app(members, background_sync=False))
+    shared = lesson(members, tmp_path, title="Members only march plan")
+    public = lesson(members, tmp_path, title="Open march checklist",
+                    consent={"basis": "consent", "scope": "public"})  # fmt: skip
+    found = await page(visitor, "/search?q=march")
+    assert "Open march checklist" in found and "Members only" not in found
+    listed = await page(visitor, "/search")
+    assert "Open march checklist" in listed and "Members only" not in listed
+    shown = await page(visitor, f"/lessons/{public}")
+    assert "Open march checklist" in shown and 'id="sign-out"' not in shown
+    assert "Members only" not in await page(visitor, f"/lessons/{shared}", status=404)
+    assert redirected_to(await visitor.get("/", allow_redirects=False)) == "/search"
+    for closed in ("/peers", "/events", "/policy", "/status", f"/revocations/{public}"):
+        refused = await visitor.get(closed, allow_redirects=False)
+        assert redirected_to(refused).startswith("/signin"), closed
