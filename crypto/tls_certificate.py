@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -67,6 +68,13 @@ def make_certificate(seed: bytes) -> x509.Certificate:
 
 
 BROWSER_KEY_INFO = b"rhizome/tls-browser-key/v1"
+# The names of this machine, so a browser or curl that trusts the certificate on the hub
+# itself (or through an SSH tunnel) also finds its name in it.
+LOCAL_NAMES = [
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    x509.IPAddress(ipaddress.ip_address("::1")),
+]
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
@@ -106,6 +114,7 @@ def make_browser_certificate(seed: bytes) -> x509.Certificate:
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(LOCAL_NAMES), critical=False)
         .sign(node_key, None)  # Ed25519: deterministic, so the certificate is too
     )
 

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tls_helpers import any_node_tls
+
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial" / "first-node.md"
 VENV_BIN = Path(sys.executable).parent
@@ -137,7 +139,8 @@ class Reader:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                url = f"https://127.0.0.1:{self.port}/healthz"  # only: is it up yet?
+                with urllib.request.urlopen(url, timeout=2, context=any_node_tls()):
                     break
             except OSError:
                 assert self.server.poll() is None, "rhizome serve ended early"

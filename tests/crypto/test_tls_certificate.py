@@ -83,8 +83,8 @@ def test_the_key_is_handed_over_encrypted_only() -> None:
 
 
 KNOWN_BROWSER_FINGERPRINT = (
-    "96:2D:F7:EB:BF:91:D9:C5:C7:DD:0D:42:A0:E8:A5:A4:"
-    "62:A3:63:63:3C:4E:5B:8B:87:6D:37:82:67:F4:6F:D5"
+    "49:91:1B:CD:B1:F1:EF:1D:36:C9:0F:3F:8D:1B:92:9E:"
+    "80:D1:ED:2F:74:E5:34:C3:0F:5F:07:8D:90:6B:59:59"
 )
 
 
