@@ -30,7 +30,7 @@ import aiohttp
 
 from bench.bench_search import build_archive, print_progress
 from bench.bench_sync import free_port, make_node, wait_for
-from bench.common import write_result
+from bench.common import trusting, write_result
 from federation import client as client_module
 from federation import sync as sync_module
 from federation.client import PeerClient
@@ -109,9 +109,9 @@ async def reconcile_once(peer_home: Path, server_id: str) -> dict[str, Any]:
     }
 
 
-def get_ms(url: str) -> float:
+def get_ms(url: str, home: Path) -> float:
     started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=BENCH_DEADLINE) as response:
+    with urllib.request.urlopen(url, timeout=BENCH_DEADLINE, context=trusting(home)) as response:
         response.read()
     return (time.perf_counter() - started) * 1000
 
@@ -163,15 +163,16 @@ def measure(size: int, root: Path) -> dict[str, Any]:
         [str(rhizome), "--home", str(root / server_name), "serve", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = f"https://127.0.0.1:{port}"
+    home = root / server_name
     peaks: dict[str, float] = {}
     can_reset = True
     try:
-        wait_for(f"{base}/healthz", 120)
+        wait_for(f"{base}/healthz", 120, home=home)
         peaks["startup"] = status_mb(server.pid, "VmHWM")
         can_reset = reset_peak(server.pid)
-        list_ms = get_ms(f"{base}/api/v1/lessons?limit=50")
-        search_ms = get_ms(f"{base}/api/v1/lessons?q=consent+training&limit=20")
+        list_ms = get_ms(f"{base}/api/v1/lessons?limit=50", home)
+        search_ms = get_ms(f"{base}/api/v1/lessons?q=consent+training&limit=20", home)
         peaks["list_and_search"] = status_mb(server.pid, "VmHWM")
         reset_peak(server.pid)
         first = asyncio.run(reconcile_once(root / peer_name, server_id))

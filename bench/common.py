@@ -58,6 +58,8 @@ def trusting(home: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cafile=certificate_path(home))
     context.check_hostname = False
+    # The certificate browsers get is issued by the node key, not by itself: trust it as is.
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
 
 
