@@ -38,6 +38,7 @@ from federation.negentropy import Storage
 from federation.peers import get_peer, save_peer
 from federation.sync import SyncReport, reconcile
 from governance.decision_log import denial_states
+from node.actions.members import CreateToken, create_token
 from node.database import open_database
 from node.node import Node
 
@@ -109,9 +110,13 @@ async def reconcile_once(peer_home: Path, server_id: str) -> dict[str, Any]:
     }
 
 
-def get_ms(url: str, home: Path) -> float:
+def get_ms(url: str, home: Path, token: str) -> float:
+    """Milliseconds for one read of the API as a member's script (its read-only token)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=BENCH_DEADLINE, context=trusting(home)) as response:
+    with urllib.request.urlopen(
+        request, timeout=BENCH_DEADLINE, context=trusting(home)
+    ) as response:
         response.read()
     return (time.perf_counter() - started) * 1000
 
@@ -155,6 +160,8 @@ def measure(size: int, root: Path) -> dict[str, Any]:
     save_peer(server_node.db, peer_id, "Peer", "Lab", peer_node.config.url, now)
     save_peer(peer_node.db, server_id, "Server", "Lab", server_node.config.url, now)
     database = server_node.paths.database
+    admin = server_node.member("admin")
+    token = create_token(server_node, CreateToken(admin, admin.name, "bench")).secret
     server_node.close()
     peer_node.close()
     rhizome = Path(sys.executable).parent / "rhizome"
@@ -171,8 +178,8 @@ def measure(size: int, root: Path) -> dict[str, Any]:
         wait_for(f"{base}/healthz", 120, home=home)
         peaks["startup"] = status_mb(server.pid, "VmHWM")
         can_reset = reset_peak(server.pid)
-        list_ms = get_ms(f"{base}/api/v1/lessons?limit=50", home)
-        search_ms = get_ms(f"{base}/api/v1/lessons?q=consent+training&limit=20", home)
+        list_ms = get_ms(f"{base}/api/v1/lessons?limit=50", home, token)
+        search_ms = get_ms(f"{base}/api/v1/lessons?q=consent+training&limit=20", home, token)
         peaks["list_and_search"] = status_mb(server.pid, "VmHWM")
         reset_peak(server.pid)
         first = asyncio.run(reconcile_once(root / peer_name, server_id))
