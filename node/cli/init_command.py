@@ -78,6 +78,6 @@ def init(
         "TLS certificate fingerprint (SHA-256; compare it with what your browser shows):",
         markup=False,
     )
-    console.print(f"  {node_fingerprint(identity)}", markup=False)
+    console.print(f"  {node_fingerprint(identity)}", markup=False, emoji=False)  # ":CD:"
     console.print("Node id:")
     click.echo(config.node_id)

@@ -89,6 +89,7 @@ def _run(node: Node, host: str, port: int) -> None:
             f"Serving {node.config.name} on {scheme}://{host}:{port}/  (Ctrl-C to stop)\n"
             f"  node id      {node.node_id}\n  certificate  {certificate}",
             markup=False,
+            emoji=False,  # a fingerprint holds ":CD:", which rich would turn into an emoji
         )
 
     try:
