@@ -136,14 +136,21 @@ def public_lesson_detail(db: sqlite_utils.Database, record_id: str) -> dict[str,
 # ---- federation and governance: the CLI's --json output and the API share these ----------
 
 
-def peer_json(db: sqlite_utils.Database, peer: Peer) -> dict[str, Any]:
-    counts = delivery_counts(db, peer.node_id)
+def peer_identity_json(peer: Peer) -> dict[str, Any]:
+    """Who a peer is and where it stands: the fields every peer answer starts with."""
     return {
         "id": peer.node_id,
         "name": peer.name,
         "region": peer.region,
         "url": peer.url,
         "status": peer.status,
+    }
+
+
+def peer_json(db: sqlite_utils.Database, peer: Peer) -> dict[str, Any]:
+    counts = delivery_counts(db, peer.node_id)
+    return {
+        **peer_identity_json(peer),
         "added": iso_time(peer.added_at),
         "last_exchange": iso_time(last_exchange(db, peer.node_id, peer.last_sync)),
         "last_sync": iso_time(peer.last_sync),

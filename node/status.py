@@ -27,7 +27,7 @@ from node.config import load_config
 from node.database import open_database
 from node.errors import ConfigError
 from node.home import HomePaths
-from node.serialize import iso_time
+from node.serialize import iso_time, peer_identity_json
 from node.serve_lock import Holder, current_holder
 from node.tls import PLAIN_HTTP_WARNING
 from node.wording import plural
@@ -209,11 +209,7 @@ def counts_json(status: NodeStatus) -> dict[str, Any]:
 def peer_health_json(health: PeerHealth) -> dict[str, Any]:
     peer = health.peer
     return {
-        "id": peer.node_id,
-        "name": peer.name,
-        "region": peer.region,
-        "url": peer.url,
-        "status": peer.status,
+        **peer_identity_json(peer),
         "reachable": health.reachable,
         "last_exchange": iso_time(health.last_exchange),
         "last_inbound": iso_time(health.last_inbound),

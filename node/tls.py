@@ -164,5 +164,5 @@ def with_federation_name(domain: ssl.SSLContext, own: ssl.SSLContext) -> ssl.SSL
         if name == FEDERATION_SERVER_NAME:
             connection.context = own
 
-    domain.sni_callback = choose  # type: ignore[assignment]
+    domain.sni_callback = choose
     return domain
