@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.migrations import Schema
+from governance.member_language import m046_member_language
 
 MIGRATIONS = sqlite_utils.Migrations("governance")
 TABLES = frozenset(
@@ -127,6 +128,9 @@ def m013_member_sessions_and_tokens(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+MIGRATIONS()(m046_member_language)
 
 
 def forget_record(db: sqlite_utils.Database, record_id: str) -> None:

@@ -32,6 +32,9 @@ settings.register_profile(
 )
 settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+# The CLI speaks the language of its environment: the suite reads English wherever it runs
+# (a test of another language sets RHIZOME_LANGUAGE itself).
+os.environ["RHIZOME_LANGUAGE"] = "en"
 
 
 class FakeClock:

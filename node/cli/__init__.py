@@ -16,6 +16,7 @@ from archive.db import is_storage_full, storage_full
 from crypto.errors import RhizomeError
 from node.cli.context import CliContext
 from node.home import default_home
+from node.i18n import DEFAULT, error_text, from_environment, language
 from node.node import DEFAULT_MEMBER
 
 
@@ -23,10 +24,16 @@ class RhizomeGroup(click.Group):
     """A click group that turns our own errors into one clear line."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # The command speaks the language of the environment (RHIZOME_LANGUAGE, LANGUAGE,
+        # LANG...), only for its own run: an in-process caller keeps its own language.
+        with language(from_environment() or DEFAULT):
+            return self._invoke_explained(ctx)
+
+    def _invoke_explained(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RhizomeError as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(error_text(error)) from error
         except OSError as error:  # a file write on a full disk: the same one line
             if not is_storage_full(error):
                 raise

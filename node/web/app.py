@@ -18,6 +18,7 @@ from federation.loop_clock import LoopClock
 from federation.replay_memory import StoredReplayGuard
 from federation.responder import FederationResponder
 from federation.routes import GATE, FederationGate
+from node.i18n import install_in_jinja
 from node.node import Node
 from node.unfinished_purges import purge_redo
 from node.web import api, api_session, api_sync, api_writes, openapi, pages
@@ -28,6 +29,7 @@ from node.web.edge import refuse_long_urls, server_settings
 from node.web.errors import HTML_ERROR_PAGE, json_errors
 from node.web.host_check import host_check
 from node.web.keys import SYNC
+from node.web.language import language_layer
 from node.web.metrics import install_metrics, measure
 from node.web.pages.common import error_page
 
@@ -50,7 +52,8 @@ def create_app(
     # The access layer is innermost: it refuses, in the one error shape, every route that is
     # neither open nor asked by a member (node.web.access).
     middlewares: list[Middleware] = [
-        measure, refuse_long_urls, host_check(node.config), session_layer(node), json_errors,
+        measure, refuse_long_urls, host_check(node.config), session_layer(node),
+        language_layer(node), json_errors,
         access_layer(node, _federation_route_names()),
     ]  # fmt: skip
     app = web.Application(
@@ -66,13 +69,14 @@ def create_app(
     app.add_routes(api_writes.routes)
     app.add_routes(api_sync.routes)
     app.add_routes(openapi.routes)
-    aiohttp_jinja2.setup(
+    templates = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(pages.TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         filters=pages.FILTERS,
     )
+    install_in_jinja(templates)  # {% trans %} and _() answer in each request's language
     app.router.add_static("/static/", pages.STATIC, name="static")
     app.add_routes(pages.routes)
     app[HTML_ERROR_PAGE] = error_page
@@ -81,7 +85,7 @@ def create_app(
     app[GATE] = FederationGate(FederationResponder(local), replay_guard=StoredReplayGuard(local.db))
     app.add_routes(federation_routes.routes)
     # First of all, before the port opens: finish purges a crash interrupted (worker thread).
-    app.cleanup_ctx.insert(0, purge_redo(node.paths.database))
+    app.cleanup_ctx.insert(0, purge_redo(node.paths.database, node.keys.database_key()))
     if background_sync:
         app.cleanup_ctx.append(functools.partial(_sync_service, loop_clock=loop_clock))
     return app

@@ -24,6 +24,7 @@ from federation.background import SyncService
 from federation.peers import list_peers
 from governance.members import Member
 from governance.roles import may
+from node.i18n import LANGUAGES, NATIVE_NAMES, current_language, direction
 from node.node import Node
 from node.web.api import NODE, readable_node
 from node.web.auth import CSRF_FIELD, BadCsrfToken, NotSignedIn, csrf_token, current_member
@@ -92,6 +93,10 @@ async def render(
         "csrf_token": await csrf_token(request),
         "flash": session.pop("flash", None),
         "path": request.path,
+        "lang": current_language(),  # <html lang dir>: the page's own words, not the lessons'
+        "dir": direction(current_language()),
+        "languages": LANGUAGES,
+        "native_names": NATIVE_NAMES,
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers.update(SECURITY_HEADERS)

@@ -1,0 +1,50 @@
+"""Which language a request is answered in: the member's choice, else the browser's.
+
+The layer runs once per request, before the error layer, so error pages and JSON error
+texts are in the same language as the page around them. A signed-in member's choice
+(``rhizome member language``, the Settings page) wins; otherwise ``Accept-Language``;
+otherwise English.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from governance.member_language import member_language
+from node.i18n import DEFAULT, LANGUAGES, from_accept_language, set_language
+from node.node import Node
+from node.web.auth import current_member
+
+
+def language_layer(node: Node) -> Middleware:
+    @web.middleware
+    async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
+        set_language(await request_language(request, node))
+        response = await handler(request)
+        response.headers.setdefault("Content-Language", _chosen(request))
+        return response
+
+    return choose_language
+
+
+LANGUAGE_KEY = "rhizome.language"
+
+
+def _chosen(request: web.Request) -> str:
+    return str(request.get(LANGUAGE_KEY, DEFAULT))
+
+
+async def request_language(request: web.Request, node: Node) -> str:
+    """The language for this request (kept on the request for the page layout)."""
+    chosen = None
+    try:
+        member = await current_member(request, node)
+    except web.HTTPException:
+        member = None  # a refused sign-in is answered later, by the layers that check it
+    if member is not None:
+        chosen = member_language(node.db, member.name)
+    if chosen not in LANGUAGES:
+        chosen = from_accept_language(request.headers.get("Accept-Language")) or DEFAULT
+    request[LANGUAGE_KEY] = chosen
+    return chosen
