@@ -21,7 +21,7 @@ from babel.messages.extract import extract_python
 from crypto.errors import RhizomeError
 from node.i18n import remedy_text
 
-Extracted = tuple[int, str, str | tuple[str, ...], list[str]]
+Extracted = tuple[Any, ...]  # (line, function, message(s), comments[, context])
 
 
 def extract_python_and_remedies(
@@ -31,7 +31,7 @@ def extract_python_and_remedies(
     options: dict[str, Any],
 ) -> Iterator[Extracted]:
     source = fileobj.read()
-    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)  # type: ignore[arg-type]
     yield from _error_docstrings(source, getattr(fileobj, "name", ""))
 
 

@@ -28,11 +28,11 @@ def language_layer(node: Node) -> Middleware:
     return choose_language
 
 
-LANGUAGE_KEY = "rhizome.language"
+LANGUAGE_KEY = web.RequestKey[str]("language")
 
 
 def _chosen(request: web.Request) -> str:
-    return str(request.get(LANGUAGE_KEY, DEFAULT))
+    return request[LANGUAGE_KEY] if LANGUAGE_KEY in request else DEFAULT
 
 
 async def request_language(request: web.Request, node: Node) -> str:
