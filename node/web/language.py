@@ -20,19 +20,16 @@ from node.web.auth import current_member
 def language_layer(node: Node) -> Middleware:
     @web.middleware
     async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
-        set_language(await request_language(request, node))
+        chosen = await request_language(request, node)
+        set_language(chosen)
         response = await handler(request)
-        response.headers.setdefault("Content-Language", _chosen(request))
+        response.headers.setdefault("Content-Language", chosen)
         return response
 
     return choose_language
 
 
 LANGUAGE_KEY = web.RequestKey[str]("language")
-
-
-def _chosen(request: web.Request) -> str:
-    return request[LANGUAGE_KEY] if LANGUAGE_KEY in request else DEFAULT
 
 
 async def request_language(request: web.Request, node: Node) -> str:
