@@ -23,7 +23,8 @@ def language_layer(node: Node) -> Middleware:
         chosen = await request_language(request, node)
         set_language(chosen)
         response = await handler(request)
-        response.headers.setdefault("Content-Language", chosen)
+        if not response.prepared:  # a streamed answer has sent its headers already
+            response.headers.setdefault("Content-Language", chosen)
         return response
 
     return choose_language
