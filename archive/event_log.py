@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,8 +116,13 @@ def recent_events(db: sqlite_utils.Database, limit: int = 50) -> list[Event]:
     return [_event(row) for row in rows]
 
 
-def chain_problems(db: sqlite_utils.Database, node_key: bytes) -> Iterator[str]:
-    """Each break in the chain, in words; nothing when the log is intact."""
+def chain_problems(
+    db: sqlite_utils.Database, node_key: bytes, later_keys: Sequence[bytes] = ()
+) -> Iterator[str]:
+    """Each break in the chain, in words; nothing when the log is intact. ``later_keys``
+    are the node's keys after a rotation (archive/key_store.py): each entry must verify
+    with one of the node's keys."""
+    keys = [node_key, *(key for key in later_keys if key != node_key)]
     expected_prev, expected_seq = GENESIS, 1
     cursor = db.execute(
         "SELECT seq, at, kind, subject, detail, prev, hash, signature FROM events ORDER BY seq"
@@ -130,8 +135,14 @@ def chain_problems(db: sqlite_utils.Database, node_key: bytes) -> Iterator[str]:
             yield f"{where}: does not link to the entry before it"
         if entry_hash(seq, at, kind, subject, detail, prev) != digest:
             yield f"{where}: content does not match its hash (the entry was changed)"
-        try:
-            verify_signature(node_key, EVENT_CONTEXT, digest, signature)
-        except BadSignature:
+        if not any(_signed_by(key, digest, signature) for key in keys):
             yield f"{where}: signature does not verify with this node's key"
         expected_prev, expected_seq = digest, seq + 1
+
+
+def _signed_by(key: bytes, digest: bytes, signature: bytes) -> bool:
+    try:
+        verify_signature(key, EVENT_CONTEXT, digest, signature)
+    except BadSignature:
+        return False
+    return True

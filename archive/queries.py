@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.errors import AmbiguousRecordId, InvalidRecordId, UnknownRecord
+from archive.key_store import record_key_check
 from archive.signed_record import SignedRecord, open_record
 
 MIN_PREFIX = 4
@@ -111,7 +112,7 @@ def load_record(db: sqlite_utils.Database, record_id: str) -> SignedRecord:
     row = db.execute("SELECT envelope FROM records WHERE id = ?", [record_id]).fetchone()
     if row is None:
         raise UnknownRecord(f"no record {record_id[:12]} in this archive")
-    return open_record(row[0], f"record {record_id[:12]}")
+    return open_record(row[0], f"record {record_id[:12]}", record_key_check(db))
 
 
 def latest_records(

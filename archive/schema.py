@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.key_tables import KEY_TABLES, m035_key_histories
 from archive.migrations import Schema
 
 MIGRATIONS = sqlite_utils.Migrations("archive")
@@ -165,4 +166,5 @@ def m011_lesson_sources(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO lesson_source_key (key) VALUES (randomblob(32))")
 
 
-SCHEMA = Schema("archive", MIGRATIONS, TABLES)
+MIGRATIONS()(m035_key_histories)  # archive/key_tables.py: node key histories
+SCHEMA = Schema("archive", MIGRATIONS, TABLES | KEY_TABLES)

@@ -8,6 +8,7 @@ what its origin signed, whoever carried it to us.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,10 @@ from archive.record import (
 from crypto.canonical import DecodeLimits, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError
+from crypto.key_history import RETIRED, SUSPECT, UNKNOWN, VALID
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
 
+KeyCheck = Callable[[bytes, bytes, int], str]  # (origin, signer, made at) -> standing
 MAX_RECORD_BYTES = 1 << 20
 RECORD_LIMITS = DecodeLimits(max_bytes=MAX_RECORD_BYTES, max_array_len=1_000, max_map_len=64)
 
@@ -49,24 +52,44 @@ class SignedRecord:
 
 def sign_lesson(identity: SigningIdentity, lesson: Lesson) -> SignedRecord:
     """Seal a lesson with the origin node's key."""
-    if lesson.origin != identity.public_key:
+    if lesson.origin != identity.node_key:  # a later key signs for the node's first key
         raise InvalidLesson("lesson", "origin", "a node signs only records of its own origin")
     envelope = seal(identity, RECORD_CONTEXT, encode_lesson(lesson))
     return SignedRecord(lesson, envelope.raw, envelope.content_id)
 
 
-def open_record(raw: bytes, where: str = "record") -> SignedRecord:
-    """Verify and decode envelope bytes; raise a :class:`RhizomeError` saying what is wrong."""
+def open_record(raw: bytes, where: str = "record", keys: KeyCheck | None = None) -> SignedRecord:
+    """Verify and decode envelope bytes; raise a :class:`RhizomeError` saying what is wrong.
+
+    The origin is the node's first key; the signer is that key or, after a rotation, a later
+    key of the node's history: ``keys`` (archive/key_store.py) says whether it spoke for the
+    origin when the record was made. Without ``keys`` only the first key may sign."""
     try:
         envelope = open_envelope(raw, RECORD_CONTEXT, RECORD_LIMITS)
         wire = unpack(envelope.payload, RECORD_LIMITS)
     except CryptoError as error:
         raise InvalidLesson(where, None, str(error)) from error
     lesson = lesson_from_wire(wire, where)
-    if lesson.origin != envelope.signer:
-        raise InvalidLesson(where, "origin", "the record is not signed by the node it names")
+    standing = VALID if keys is None and lesson.origin == envelope.signer else UNKNOWN
+    if keys is not None:
+        standing = keys(lesson.origin, envelope.signer, lesson.created)
+    if standing not in (VALID, SUSPECT):  # a suspect one is stored in quarantine, if at all
+        raise InvalidLesson(where, "origin", _NOT_ITS_KEY.get(standing, _NOT_ITS_KEY[UNKNOWN]))
     validate_lesson(lesson, where)
     return SignedRecord(lesson, raw, envelope.content_id)
+
+
+_NOT_ITS_KEY = {
+    UNKNOWN: "the record is not signed by the node it names",
+    RETIRED: "the record is signed by a key its node retired before the record was made",
+}
+
+
+def record_signer(record: SignedRecord) -> bytes:
+    """The key that signed an opened record (its origin's first key or a later one)."""
+    signer = unpack(record.envelope, RECORD_LIMITS)[1]
+    assert isinstance(signer, bytes)  # open_record checked the envelope
+    return signer
 
 
 def lesson_from_wire(wire: Any, where: str) -> Lesson:

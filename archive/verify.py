@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from archive.event_log import chain_problems
+from archive.key_store import keys_of, record_key_check
 from archive.signed_record import open_record
 from archive.store import DERIVED_COLUMNS, derived_columns, search_columns
 from crypto.errors import RhizomeError
+from crypto.node_id import node_id_from_public_key
 
 Progress = Callable[[int], None]
 # Every stored record arrived through one of these events; a record without one means
@@ -46,12 +48,13 @@ def record_problems(
         f"SELECT records.rowid, records.id, records.envelope, {derived}, {indexed} "
         "FROM records LEFT JOIN records_fts ON records_fts.rowid = records.rowid"
     )
+    keys = record_key_check(db)  # a later key of the origin's history may have signed it
     for row in rows:
         record_id = row[1]
         if progress:
             progress(1)
         try:
-            record = open_record(row[2], f"record {record_id[:12]}")
+            record = open_record(row[2], f"record {record_id[:12]}", keys)
         except RhizomeError as error:
             yield record_id, f"signed bytes do not verify ({error})"
             continue
@@ -74,7 +77,8 @@ def verify_archive(
     report.events_checked = int(db.execute("SELECT count(*) FROM events").fetchone()[0])
     for record_id, problem in record_problems(db, progress):
         report.problems.append({"item": f"record {record_id}", "problem": problem})
-    for problem in chain_problems(db, node_key):
+    later_keys = keys_of(db, node_id_from_public_key(node_key))
+    for problem in chain_problems(db, node_key, later_keys):
         item, _, text = problem.partition(": ")
         report.problems.append({"item": item, "problem": text})
     for (record_id,) in db.execute(

@@ -183,7 +183,7 @@ def sign_request(
     signer = HTTPMessageSigner(
         signature_algorithm=algorithms.ED25519,
         key_resolver=MappingKeyResolver(
-            public_keys={}, private_keys={identity.node_id: private_key}
+            public_keys={}, private_keys={identity.key_id: private_key}
         ),
     )
     try:
@@ -194,7 +194,7 @@ def sign_request(
     try:
         signer.sign(
             request,
-            key_id=identity.node_id,
+            key_id=identity.key_id,  # the key that signs; the receiver maps it to its node
             created=datetime.datetime.fromtimestamp(created, tz=datetime.UTC),
             nonce=secrets.token_urlsafe(NONCE_BYTES) if nonce is None else nonce,
             label=LABEL,

@@ -84,7 +84,7 @@ class KeyHistory:
                 continue
             if period.suspect_since is not None and signed_at >= period.suspect_since:
                 return SUSPECT
-            if period.until is not None and signed_at >= period.until:
+            if period.until is not None and signed_at > period.until:
                 return RETIRED
             return VALID
         return UNKNOWN

@@ -38,19 +38,27 @@ def content_id(context: bytes, message: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class SigningIdentity:
-    """A key pair that signs: a node's, later also a member's."""
+    """A key pair that signs: a node's, later also a member's.
+
+    After a key rotation (crypto/key_history.py) a node signs with a later key but is still
+    named by its first key: ``first_key`` holds that key, and :attr:`node_id` names it.
+    """
 
     signing_key: nacl.signing.SigningKey
+    first_key: bytes = b""  # the node's first key when this key is a later one
 
     @classmethod
     def generate(cls) -> SigningIdentity:
         return cls(nacl.signing.SigningKey.generate())
 
     @classmethod
-    def from_seed(cls, seed: bytes) -> SigningIdentity:
+    def from_seed(cls, seed: bytes, first_key: bytes = b"") -> SigningIdentity:
         if len(seed) != SEED_SIZE:
             raise CryptoError(f"an Ed25519 seed is {SEED_SIZE} bytes, not {len(seed)}")
-        return cls(nacl.signing.SigningKey(seed))
+        signing_key = nacl.signing.SigningKey(seed)
+        if first_key == bytes(signing_key.verify_key):
+            first_key = b""
+        return cls(signing_key, first_key)
 
     @property
     def seed(self) -> bytes:
@@ -61,7 +69,18 @@ class SigningIdentity:
         return bytes(self.signing_key.verify_key)
 
     @property
+    def node_key(self) -> bytes:
+        """The key that names the node this key signs for: its first key."""
+        return self.first_key or self.public_key
+
+    @property
     def node_id(self) -> str:
+        """The node's stable id (its first key's), whichever key signs today."""
+        return node_id_from_public_key(self.node_key)
+
+    @property
+    def key_id(self) -> str:
+        """This very key, spelled as a node id (what a signed request names as keyid)."""
         return node_id_from_public_key(self.public_key)
 
     def sign(self, context: bytes, message: bytes) -> bytes:

@@ -17,6 +17,7 @@ import sqlite_utils
 from archive.db import transaction
 from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import ChainTail, append_event, chain_tail
+from archive.key_store import is_suspect, record_key_check
 from archive.signed_record import SignedRecord, open_record
 from archive.store import insert_record
 from archive.tombstones import any_tombstone, tombstone_derived, tombstone_for
@@ -128,7 +129,7 @@ class Receiver:
     def _receive_one(self, raw: bytes, batch: _Batch) -> None:
         sender, result = batch.sender, batch.result
         try:
-            record = open_record(raw, "received record")
+            record = open_record(raw, "received record", record_key_check(self.db))
         except RhizomeError as error:
             result.rejected.append((None, f"bad_record: {error}"))
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
@@ -159,13 +160,16 @@ class Receiver:
         if not decision.allowed:
             self._refuse(record_id, decision, batch)
             return
-        insert_record(self.db, record, sender.node_id, self.now, quarantined=decision.quarantine)
+        # Signed by a key its node's recovery named as compromised by then: kept for a
+        # curator in quarantine, never shown or passed on before one looks (issue 15).
+        quarantined = decision.quarantine or is_suspect(self.db, record)
+        insert_record(self.db, record, sender.node_id, self.now, quarantined=quarantined)
         record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
-        detail = {"from": sender.node_id, "quarantined": decision.quarantine}
+        detail = {"from": sender.node_id, "quarantined": quarantined}
         append_event(
             self.db, self.identity, "record.received", record_id, detail, self.now, batch.events
         )
-        (result.quarantined if decision.quarantine else result.stored).append(record_id)
+        (result.quarantined if quarantined else result.stored).append(record_id)
         result.stored_bytes += len(raw)
 
     def _withdrawn(self, record: SignedRecord, batch: _Batch) -> str | None:

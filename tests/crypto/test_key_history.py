@@ -64,6 +64,7 @@ def test_a_rotation_hands_over_to_the_new_key() -> None:
     assert [s.seq for s in history.chain] == [0, 1]
     assert history.fork is None
     assert history.standing(FIRST.public_key, T0 + 50) == VALID
+    assert history.standing(FIRST.public_key, T0 + 100) == VALID  # the same second
     assert history.standing(FIRST.public_key, T0 + 150) == RETIRED
     assert history.standing(SECOND.public_key, T0 + 150) == VALID
     assert history.standing(THIEF.public_key, T0 + 150) == UNKNOWN
