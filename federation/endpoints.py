@@ -44,8 +44,10 @@ ACK = Endpoint("ack", wire.ACK, wire.ACKED)
 TOMBSTONES = Endpoint("tombstones", wire.TOMBSTONE_QUERY, wire.TOMBSTONES)
 ECHO = Endpoint("echo", wire.ECHO_REQUEST, wire.ECHO_ANSWER)
 ADDRESS = Endpoint("address", wire.ADDRESS, wire.ADDRESS_ANSWER)
+GONE = Endpoint("gone", wire.GONE_NOTICE, wire.GONE_ANSWER)
+OWN_REVOCATIONS = Endpoint("own-revocations", wire.OWN_REVOCATIONS_QUERY, wire.OWN_REVOCATIONS)
 
 ENDPOINTS = (
     PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES, ECHO,
-    ADDRESS,
+    ADDRESS, GONE, OWN_REVOCATIONS,
 )  # fmt: skip

@@ -16,11 +16,17 @@ pair first)::
     active    --resume--> active      already active: nothing changes
     active    --remove--> removed
     suspended --remove--> removed
+    active    --depart--> gone        the peer's signed "this node is gone" notice (a wipe)
+    suspended --depart--> gone
+    gone      --depart--> gone        told twice: nothing changes
+    gone      --pair----> active      it came back (restored from a backup) and paired again
+    gone      --remove--> removed
 
 ``unpaired`` is never stored: it is a node with no row in ``peers``. ``removed`` keeps the
 row (its deliveries still say where revocations must go) and takes only ``pair``: resuming,
 suspending or removing it again raises :class:`PeerStateError`, whose message names the
-state and says what to do.
+state and says what to do. ``gone`` is a peer that told us, signed by its node key, that it
+was wiped (federation/gone.py): nothing is sent to it any more, and the operator sees it.
 """
 
 from __future__ import annotations
@@ -31,14 +37,16 @@ UNPAIRED = "unpaired"
 ACTIVE = "active"
 SUSPENDED = "suspended"
 REMOVED = "removed"
-STORED_STATES = (ACTIVE, SUSPENDED, REMOVED)
+GONE = "gone"
+STORED_STATES = (ACTIVE, SUSPENDED, REMOVED, GONE)
 STATES = (UNPAIRED, *STORED_STATES)
 
 PAIR = "pair"
 SUSPEND = "suspend"
 RESUME = "resume"
 REMOVE = "remove"
-EVENTS = (PAIR, SUSPEND, RESUME, REMOVE)
+DEPART = "depart"
+EVENTS = (PAIR, SUSPEND, RESUME, REMOVE, DEPART)
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (UNPAIRED, PAIR): ACTIVE,
@@ -51,12 +59,18 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ACTIVE, RESUME): ACTIVE,
     (ACTIVE, REMOVE): REMOVED,
     (SUSPENDED, REMOVE): REMOVED,
+    (ACTIVE, DEPART): GONE,
+    (SUSPENDED, DEPART): GONE,
+    (GONE, DEPART): GONE,
+    (GONE, PAIR): ACTIVE,
+    (GONE, REMOVE): REMOVED,
 }
 
 # What to tell the operator when an event does not apply, by the state the peer is in.
 _REMEDY = {
     UNPAIRED: "this node is not a peer: pair with it first (`rhizome peer invite` or `peer add`)",
     REMOVED: "this peer was removed: pair with it again (`rhizome peer invite` or `peer add`)",
+    GONE: "this peer said it was wiped (gone): pair with it again if it came back",
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.migrations import Schema
+from federation.gone_schema import m026_gone_peers_and_relearning
 
 MIGRATIONS = sqlite_utils.Migrations("federation")
 TABLES = frozenset(
@@ -31,6 +32,7 @@ TABLES = frozenset(
         "copies_seen",
         "peer_intake",
         "peer_holdings",
+        "relearn_pending",
     }
 )
 FOREIGN_READS = {
@@ -277,5 +279,7 @@ def m012_peer_quotas(db: sqlite_utils.Database) -> None:
         """
     )
 
+
+MIGRATIONS()(m026_gone_peers_and_relearning)  # its own module: federation/gone_schema.py
 
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

@@ -28,6 +28,7 @@ from crypto.signing import RECORD_CONTEXT
 from federation.local import LocalNode
 from federation.negentropy import Storage
 from federation.peers import Peer
+from federation.relearn_state import offers_held
 from governance.approvals import all_approval_facts, approval_facts, approval_facts_of
 from governance.decision_log import (
     denial_states,
@@ -86,6 +87,8 @@ class Offer:
             return Storage.from_sorted(self._offers(peer))
 
     def _offers(self, peer: Peer) -> Iterator[Item]:
+        if offers_held(self.db):  # restored from a backup: relearn withdrawals first
+            return
         held = known_held(self.db, peer.node_id)
         approvals = all_approval_facts(self.db)
         states = denial_states(self.db, peer.node_id, "outbound")
@@ -110,6 +113,8 @@ class Offer:
         size = 0
         handled = 0
         wanted = [raw_id.hex() for raw_id in record_ids]
+        if offers_held(self.db):  # restored from a backup: relearn withdrawals first
+            return [], len(wanted)
         with transaction(self.db):
             held = policy_rows_with_envelopes(self.db, wanted)  # one query for every record
             approvals = approval_facts_of(self.db, list(held))

@@ -31,6 +31,7 @@ from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.quotas import check_before
 from federation.receiving import Receiver
+from federation.relearn import relearn_from
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import (
     ask_about_tombstones,
@@ -245,6 +246,8 @@ async def sync_with_peer(
         return report
 
     async def exchange() -> None:
+        # Restored from a backup: our own withdrawals come back before anything else moves.
+        await relearn_from(client, peer)
         # Once a run: our address, signed (a peer paired over http:// learns the https one).
         await tell_address(client, peer)
         # Withdrawals first: a peer back from offline purges before anything else moves.

@@ -123,6 +123,17 @@ ECHO_ANSWER: Schema = {"statement": Field(bytes, MAX_ECHO_BYTES)}
 # (federation/address.py): how peers paired over http:// learn the https:// one.
 ADDRESS: Schema = {"url": Field(str, 500)}
 ADDRESS_ANSWER: Schema = {"updated": Field(int, 1)}
+# "This node is gone" (federation/gone.py): a wiped node's signed notice, one per peer.
+MAX_GONE_NOTICE_BYTES = 1024
+GONE_NOTICE: Schema = {"notice": Field(bytes, MAX_GONE_NOTICE_BYTES)}
+GONE_ANSWER: Schema = {"noted": Field(int, 1)}
+# A node restored from a backup asks each peer for the revocations it issued itself
+# (federation/relearn.py), a page at a time: ``after`` is the last revocation id it got.
+OWN_REVOCATIONS_QUERY: Schema = {"after": Field(str, 64)}
+OWN_REVOCATIONS: Schema = {
+    "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES),
+    "more": Field(int, 1),
+}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

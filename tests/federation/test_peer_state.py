@@ -9,7 +9,9 @@ import pytest
 
 from federation.peer_state import (
     ACTIVE,
+    DEPART,
     EVENTS,
+    GONE,
     PAIR,
     REMOVE,
     REMOVED,
@@ -37,6 +39,11 @@ LEGAL = {
     (ACTIVE, RESUME): ACTIVE,
     (ACTIVE, REMOVE): REMOVED,
     (SUSPENDED, REMOVE): REMOVED,
+    (ACTIVE, DEPART): GONE,
+    (SUSPENDED, DEPART): GONE,
+    (GONE, DEPART): GONE,
+    (GONE, PAIR): ACTIVE,
+    (GONE, REMOVE): REMOVED,
 }
 ILLEGAL = [pair for pair in itertools.product(STATES, EVENTS) if pair not in LEGAL]
 LIMA = "RK44D5U-JEUR7EB-2YNVG7M-INJ6IR6-3CFBAEF-OSQCHQ6-NYM542O-O236UAI"
@@ -45,8 +52,9 @@ LIMA = "RK44D5U-JEUR7EB-2YNVG7M-INJ6IR6-3CFBAEF-OSQCHQ6-NYM542O-O236UAI"
 def test_the_table_is_exactly_the_documented_one() -> None:
     assert TRANSITIONS == LEGAL
     assert ILLEGAL == [
-        (UNPAIRED, SUSPEND), (UNPAIRED, RESUME), (UNPAIRED, REMOVE),
-        (REMOVED, SUSPEND), (REMOVED, RESUME), (REMOVED, REMOVE),
+        (UNPAIRED, SUSPEND), (UNPAIRED, RESUME), (UNPAIRED, REMOVE), (UNPAIRED, DEPART),
+        (REMOVED, SUSPEND), (REMOVED, RESUME), (REMOVED, REMOVE), (REMOVED, DEPART),
+        (GONE, SUSPEND), (GONE, RESUME),
     ]  # fmt: skip
     assert set(PEER_STATUSES) == set(STATES) - {UNPAIRED}  # what the peers table stores
 
@@ -63,7 +71,11 @@ def test_every_other_edge_raises_an_error_naming_the_state(edge: tuple[str, str]
         next_state(state, event)
     assert (refused.value.state, refused.value.event) == (state, event)
     assert refused.value.http_status == 409 and refused.value.code == "peer_state"
-    words = {REMOVED: "this peer was removed: pair with it again", UNPAIRED: "pair with it first"}
+    words = {
+        REMOVED: "this peer was removed: pair with it again",
+        UNPAIRED: "pair with it first",
+        GONE: "this peer said it was wiped (gone): pair with it again",
+    }
     assert str(refused.value).startswith(f"cannot {event}: ")
     assert words[state] in str(refused.value)
 
