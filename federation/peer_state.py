@@ -21,21 +21,12 @@ pair first)::
     gone      --depart--> gone        told twice: nothing changes
     gone      --pair----> active      it came back (restored from a backup) and paired again
     gone      --remove--> removed
-    active    --fork----> forked      its key history forked: two statements follow one (issue 15)
-    suspended --fork----> forked
-    forked    --fork----> forked      seen again: nothing changes
-    forked    --resume--> active      the operator decided (or a recovery settled the fork)
-    forked    --pair----> active
-    forked    --remove--> removed
 
 ``unpaired`` is never stored: it is a node with no row in ``peers``. ``removed`` keeps the
 row (its deliveries still say where revocations must go) and takes only ``pair``: resuming,
 suspending or removing it again raises :class:`PeerStateError`, whose message names the
 state and says what to do. ``gone`` is a peer that told us, signed by its node key, that it
 was wiped (federation/gone.py): nothing is sent to it any more, and the operator sees it.
-``forked`` is a peer whose key history shows two different statements after one statement
-(federation/key_exchange.py): both are kept as signed evidence and nothing is exchanged
-with it until an operator decides.
 """
 
 from __future__ import annotations
@@ -47,8 +38,7 @@ ACTIVE = "active"
 SUSPENDED = "suspended"
 REMOVED = "removed"
 GONE = "gone"
-FORKED = "forked"
-STORED_STATES = (ACTIVE, SUSPENDED, REMOVED, GONE, FORKED)
+STORED_STATES = (ACTIVE, SUSPENDED, REMOVED, GONE)
 STATES = (UNPAIRED, *STORED_STATES)
 
 PAIR = "pair"
@@ -56,8 +46,7 @@ SUSPEND = "suspend"
 RESUME = "resume"
 REMOVE = "remove"
 DEPART = "depart"
-FORK = "fork"
-EVENTS = (PAIR, SUSPEND, RESUME, REMOVE, DEPART, FORK)
+EVENTS = (PAIR, SUSPEND, RESUME, REMOVE, DEPART)
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (UNPAIRED, PAIR): ACTIVE,
@@ -75,12 +64,6 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (GONE, DEPART): GONE,
     (GONE, PAIR): ACTIVE,
     (GONE, REMOVE): REMOVED,
-    (ACTIVE, FORK): FORKED,
-    (SUSPENDED, FORK): FORKED,
-    (FORKED, FORK): FORKED,
-    (FORKED, RESUME): ACTIVE,
-    (FORKED, PAIR): ACTIVE,
-    (FORKED, REMOVE): REMOVED,
 }
 
 # What to tell the operator when an event does not apply, by the state the peer is in.
@@ -88,10 +71,6 @@ _REMEDY = {
     UNPAIRED: "this node is not a peer: pair with it first (`rhizome peer invite` or `peer add`)",
     REMOVED: "this peer was removed: pair with it again (`rhizome peer invite` or `peer add`)",
     GONE: "this peer said it was wiped (gone): pair with it again if it came back",
-    FORKED: (
-        "its key history forked: compare its node id and key with its operator by phone, "
-        "then `rhizome peer resume` or `rhizome peer remove`"
-    ),
 }
 
 
