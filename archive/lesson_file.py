@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from archive.attachment_intake import AttachmentSpec, attachment_specs
 from archive.errors import InvalidLesson
 from archive.record import (
     LABEL_ORDER,
@@ -32,6 +33,7 @@ OPTIONAL_FIELDS = {
     "supersedes", "translation_of",
 }  # fmt: skip
 REQUIRED_FIELDS = {"title", "kind"}
+OPTIONAL_FIELDS.add("attachments")  # files beside the lesson: archive/attachment_intake.py
 CONSENT_FIELDS = {
     "basis",
     "scope",
@@ -78,6 +80,7 @@ class LessonDraft:
     labels: tuple[Label, ...] = ()
     supersedes: str | None = None
     translation_of: str | None = None
+    attachments: tuple[AttachmentSpec, ...] = ()  # read by the node, beside the file
 
     def to_lesson(
         self,
@@ -176,6 +179,7 @@ def draft_from_fields(front: dict[str, Any], body: str, where: str) -> LessonDra
         labels=tuple(_label(item, where) for item in _list(front, "labels", where)),
         supersedes=_string(front, "supersedes", where, None),
         translation_of=_string(front, "translation_of", where, None),
+        attachments=attachment_specs(front, where),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.blobs import sweep_purged_blobs
 from archive.errors import StorageFull
 from archive.migrations import schemas_of
 
@@ -93,6 +94,7 @@ def finish_pending_purges(db: sqlite_utils.Database) -> bool:
         return True
     if not scrub_free_space(db):
         return False
+    sweep_purged_blobs(db)  # attachment bytes, partial downloads too (archive/blobs.py)
     marks = ", ".join("?" for _ in done)
     try:
         db.execute(f"DELETE FROM purge_pending WHERE revocation_id IN ({marks})", done)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.attachment import Attachment, attachment_to_wire, validate_attachments
 from archive.errors import InvalidLesson
 from crypto.canonical import pack
 from crypto.node_id import node_id_from_public_key
@@ -146,7 +147,7 @@ class Lesson:
     labels: tuple[Label, ...] = ()
     supersedes: bytes | None = None
     translation_of: bytes | None = None
-    attachments: tuple[bytes, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def origin_id(self) -> str:
@@ -194,7 +195,7 @@ def lesson_to_wire(lesson: Lesson) -> dict[str, Any]:
         "labels": [{name: getattr(label, name) for name in LABEL_ORDER} for label in lesson.labels],
         "supersedes": lesson.supersedes,
         "translation_of": lesson.translation_of,
-        "attachments": list(lesson.attachments),
+        "attachments": [attachment_to_wire(item) for item in lesson.attachments],
         "created": lesson.created,
         "origin": lesson.origin,
         "author": lesson.author,
@@ -230,8 +231,8 @@ def validate_lesson(lesson: Lesson, where: str) -> None:
             raise InvalidLesson(where, name, "must be a full record id")
     if len(lesson.attachments) > MAX_ATTACHMENTS:
         raise InvalidLesson(where, "attachments", f"more than {MAX_ATTACHMENTS} attachments")
-    if any(len(digest) != 32 for digest in lesson.attachments):
-        raise InvalidLesson(where, "attachments", "each attachment is a 32-byte content hash")
+    pseudonyms = {subject.pseudonym for subject in lesson.consent.subjects}
+    validate_attachments(lesson.attachments, pseudonyms, where)
     if len(lesson.origin) != 32:
         raise InvalidLesson(where, "origin", "must be a 32-byte node key")
     if lesson.created < 0:

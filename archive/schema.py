@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.blob_schema import m037_record_blobs, with_blob_tables
 from archive.key_tables import KEY_TABLES, m035_key_histories
 from archive.migrations import Schema
 
@@ -167,4 +168,6 @@ def m011_lesson_sources(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS()(m035_key_histories)  # archive/key_tables.py: node key histories
+MIGRATIONS()(m037_record_blobs)  # attachments: archive/blob_schema.py
 SCHEMA = Schema("archive", MIGRATIONS, TABLES | KEY_TABLES)
+SCHEMA = with_blob_tables(SCHEMA)  # attachments: archive/blob_schema.py

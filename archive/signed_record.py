@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from archive.attachment import attachment_from_wire
 from archive.errors import InvalidLesson
 from archive.record import (
     CONSENT_ORDER,
@@ -111,7 +112,7 @@ def lesson_from_wire(wire: Any, where: str) -> Lesson:
         supersedes=_optional_digest(fields, "supersedes", where),
         translation_of=_optional_digest(fields, "translation_of", where),
         attachments=tuple(
-            _digest(item, "attachments", where) for item in _list(fields, "attachments", where)
+            attachment_from_wire(item, where) for item in _list(fields, "attachments", where)
         ),
         created=_integer(fields, "created", where),
         origin=_digest(fields["origin"], "origin", where),

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.blobs import index_attachments
 from archive.db import transaction
 from archive.derivation import may_supersede_origin
 from archive.errors import InvalidLesson
@@ -85,6 +86,8 @@ def insert_record(
         "INSERT INTO records_fts (rowid, title, summary, body, tags) VALUES (?, ?, ?, ?, ?)",
         [cursor.lastrowid, *search_columns(record.lesson)],
     )
+    if record.lesson.attachments:
+        index_attachments(db, record)  # which blobs it names (archive/blobs.py)
     return True
 
 

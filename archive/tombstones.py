@@ -11,6 +11,7 @@ import json
 
 import sqlite_utils
 
+from archive.blobs import withdraw_blobs
 from archive.derivation import dependents_of
 from archive.errors import AmbiguousRecordId, UnknownRecord
 from archive.purge import delete_record, mark_purge_pending
@@ -95,7 +96,8 @@ def store_revocation(
         if delete_record(db, record_id):
             purged.append(record_id)
     purged += _purge_dependents(db, dependents_of(db, record_ids, origin), revocation_id)
-    if purged:
+    # A withdrawal may name attachment blobs (a subject withdrew): their bytes go too.
+    if withdraw_blobs(db, record_ids, origin) or purged:
         mark_purge_pending(db, revocation_id, now)
     return purged
 

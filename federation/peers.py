@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -16,7 +18,9 @@ from federation.peer_state import PAIR, STORED_STATES, UNPAIRED, PeerStateError,
 from governance.decisions import PeerFacts
 
 PEER_STATUSES = STORED_STATES
-_COLUMNS = "node_id, name, region, url, status, added_at, last_sync, last_error, strikes"
+_COLUMNS = (
+    "node_id, name, region, url, status, added_at, last_sync, last_error, strikes, purposes"
+)
 
 
 @dataclass(frozen=True)
@@ -30,23 +34,31 @@ class Peer:
     last_sync: int | None
     last_error: str | None
     strikes: int
+    # What the peer declared it uses lessons for (JSON list in the row; consent purposes).
+    purposes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: Any) -> Peer:
+        *head, purposes = row
+        return cls(*head, purposes=tuple(json.loads(purposes or "[]")))
 
     @property
     def facts(self) -> PeerFacts:
         return PeerFacts(
-            node_id=self.node_id, name=self.name, region=self.region, status=self.status
-        )
+            node_id=self.node_id, name=self.name, region=self.region, status=self.status,
+            purposes=self.purposes,
+        )  # fmt: skip
 
 
 def get_peer(db: sqlite_utils.Database, node_id: str) -> Peer | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM peers WHERE node_id = ?", [node_id]).fetchone()
-    return None if row is None else Peer(*row)
+    return None if row is None else Peer.from_row(row)
 
 
 def list_peers(db: sqlite_utils.Database, include_removed: bool = False) -> list[Peer]:
     where = "" if include_removed else "WHERE status != 'removed'"
     rows = db.execute(f"SELECT {_COLUMNS} FROM peers {where} ORDER BY name").fetchall()
-    return [Peer(*row) for row in rows]
+    return [Peer.from_row(row) for row in rows]
 
 
 def resolve_peer(db: sqlite_utils.Database, text: str, include_removed: bool = False) -> Peer:
@@ -169,3 +181,22 @@ def record_deliveries(
         "INSERT OR IGNORE INTO deliveries (record_id, peer_id, direction, at) VALUES (?, ?, ?, ?)",
         [(record_id, peer_id, direction, now) for record_id in record_ids],
     )
+
+
+MAX_PURPOSES = 16
+MAX_PURPOSE = 40
+
+
+def set_peer_purposes(db: sqlite_utils.Database, node_id: str, purposes: list[str]) -> Peer:
+    """Record what a peer declared it uses lessons for (consent ``purposes`` decide on it)."""
+    cleaned = sorted({purpose.strip().lower() for purpose in purposes if purpose.strip()})
+    if len(cleaned) > MAX_PURPOSES or any(len(purpose) > MAX_PURPOSE for purpose in cleaned):
+        raise ValueError(f"at most {MAX_PURPOSES} purposes of {MAX_PURPOSE} characters each")
+    with transaction(db):
+        db.execute(
+            "UPDATE peers SET purposes = ? WHERE node_id = ?", [json.dumps(cleaned), node_id]
+        )
+    peer = get_peer(db, node_id)
+    if peer is None:
+        raise UnknownPeer(f"no peer {node_id}")
+    return peer

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.migrations import Schema
+from federation.attachment_schema import m043_peer_purposes
 from federation.gone_schema import m026_gone_peers_and_relearning
 
 MIGRATIONS = sqlite_utils.Migrations("federation")
@@ -282,4 +283,5 @@ def m012_peer_quotas(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS()(m026_gone_peers_and_relearning)  # its own module: federation/gone_schema.py
 
+MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

@@ -77,6 +77,8 @@ class PeerFacts:
     name: str
     region: str
     status: str = "active"
+    # What the peer declared it uses lessons for (training, research, press, ...).
+    purposes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -188,7 +190,31 @@ def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons
     else:
         reasons.allow("scope_" + consent.scope, f"consent scope is {consent.scope}")
     _check_consent_regions(consent, peer.region, reasons)
+    _check_purposes(consent, peer, reasons)
     _check_expiry(consent, reasons, now)
+
+
+def _check_purposes(consent: Consent, peer: PeerFacts, reasons: _Reasons) -> None:
+    """A lesson whose consent names purposes goes only to a peer whose declared purposes
+    are all among them. A peer whose purposes were never recorded is not held to them
+    (explain says so; ``rhizome peer purposes`` records them): see
+    docs/explanation/sharing-and-consent.md."""
+    if not consent.purposes:
+        return
+    allowed = ", ".join(consent.purposes)
+    if not peer.purposes:
+        reasons.allow(
+            "purposes_undeclared",
+            f"consent allows only the purposes {allowed}; {peer.name}'s purposes are not "
+            "recorded, so they do not limit it (rhizome peer purposes records them)",
+        )
+    elif extra := sorted(set(peer.purposes) - set(consent.purposes)):
+        reasons.deny(
+            "purpose_not_consented",
+            f"{peer.name} uses lessons for {', '.join(extra)}, and consent allows only {allowed}",
+        )
+    else:
+        reasons.allow("purposes_consented", f"{peer.name}'s purposes are all among {allowed}")
 
 
 def same_region(region: str, regions: Iterable[str]) -> bool:

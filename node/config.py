@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.attachment_files import MAX_FILE_BYTES, MAX_LESSON_BYTES
 from archive.record import is_language_tag
 from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
@@ -29,6 +30,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
                "trusted_proxies": list, "tls": bool, "certificate": str, "key": str},
     "federation": {"sync_interval": int, "allow_plain_http": bool},
     "quotas": {name: int for name in Quotas.__dataclass_fields__},
+    "attachments": {"max_file_bytes": int, "max_lesson_bytes": int},
 }
 
 
@@ -52,6 +54,9 @@ class NodeConfig:
     key: str = ""
     allow_plain_http: bool = False
     quotas: Quotas = field(default_factory=Quotas)
+    # [attachments]: caps per file and per lesson (docs/reference/limits.md).
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_lesson_bytes: int = MAX_LESSON_BYTES
 
 
 def render_config(config: NodeConfig) -> str:
@@ -146,6 +151,11 @@ def load_config(path: Path) -> NodeConfig:
     if not 0 < config.port < 65536:
         raise ConfigError(f"{path}: [server] port: {config.port} is not a TCP port")
     _check_tls(config, path)
+    if config.max_file_bytes < 1 or config.max_lesson_bytes < config.max_file_bytes:
+        raise ConfigError(
+            f"{path}: [attachments] max_file_bytes must be at least 1 and max_lesson_bytes "
+            "at least max_file_bytes"
+        )
     if config.sync_interval < 5:
         raise ConfigError(f"{path}: [federation] sync_interval must be at least 5 seconds")
     return config

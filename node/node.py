@@ -11,7 +11,7 @@ import asyncio
 import copy
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
@@ -19,6 +19,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.attachment_intake import (
+    AttachmentInput,
+    Caps,
+    blobs_stored,
+    prepare,
+    read_spec,
+    with_attachments,
+)
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
 from archive.lesson_sources import (
@@ -210,21 +218,40 @@ class Node:
         *,
         update: bool = False,
         dry_run: bool = False,
+        attachments: Sequence[AttachmentInput] = (),
     ) -> Intake:
         """Sign and store a lesson unless it is already here: the one way in for every front
-        end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key."""
+        end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key.
+        Attachments are cleaned of metadata and checked first; their blobs are stored only
+        with the lesson (:mod:`archive.attachment_intake`)."""
         lesson = self.lesson_from_draft(draft, where, author)  # all checked before the key
+        prepared = prepare(attachments, self.attachment_caps, where)
+        lesson = with_attachments(lesson, prepared, where)
         if dry_run:
             return plan_lesson(self.db, lesson, where, source, update=update)
-        return take_lesson(self.writer, lesson, where, source, update=update)
+        with blobs_stored(self.db, prepared):
+            return take_lesson(self.writer, lesson, where, source, update=update)
+
+    @property
+    def attachment_caps(self) -> Caps:
+        return Caps(self.config.max_file_bytes, self.config.max_lesson_bytes)
 
     def take_lesson_file(
         self, path: Path, author: str = DEFAULT_MEMBER, *, update: bool = False,
-        dry_run: bool = False,
+        dry_run: bool = False, attachments: Sequence[AttachmentInput] = (),
     ) -> Intake:  # fmt: skip
-        """:meth:`take_lesson` for a lesson file, remembered by its path and name too."""
+        """:meth:`take_lesson` for a lesson file, remembered by its path and name too; the
+        files its front matter attaches are read beside it, then ``attachments``."""
         draft, source = read_lesson_file(path)
-        return self.take_lesson(draft, str(path), author, source, update=update, dry_run=dry_run)
+        inputs = self.attachments_of_file(path, draft) + list(attachments)
+        return self.take_lesson(
+            draft, str(path), author, source, update=update, dry_run=dry_run, attachments=inputs
+        )
+
+    def attachments_of_file(self, path: Path, draft: LessonDraft) -> list[AttachmentInput]:
+        """The files a lesson file's front matter names, read from beside it."""
+        caps = self.attachment_caps
+        return [read_spec(spec, path.parent, str(path), caps) for spec in draft.attachments]
 
     def add_lesson_file(self, path: Path, author: str = DEFAULT_MEMBER) -> SignedRecord:
         """Parse, sign and store one lesson file; the record already here if it is."""

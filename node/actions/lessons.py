@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.attachment_intake import AttachmentInput
 from archive.lesson_file import LessonDraft
 from archive.lesson_sources import Intake, SourceFile
 from archive.queries import RecordSummary, record_summary
@@ -31,13 +32,14 @@ class AddLesson:
     source: SourceFile | None = None
     update: bool = False
     dry_run: bool = False
+    attachments: tuple[AttachmentInput, ...] = ()  # cleaned and checked by take_lesson
 
 
 def add_lesson(node: Node, request: AddLesson) -> Intake:
     require(request.by.name, request.by.roles, "lesson.add")
     return node.take_lesson(
         request.draft, request.where, request.by.name, request.source,
-        update=request.update, dry_run=request.dry_run,
+        update=request.update, dry_run=request.dry_run, attachments=request.attachments,
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from archive.lesson_sources import Intake, Outcome, changed_error
 from archive.queries import load_record
 from node.actions.lessons import AddLesson, add_lesson
+from node.cli.attach_options import attachment_inputs, attachment_options
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, short
 from node.importer import FolderScan, ImportReport, import_files, scan_folder
@@ -37,16 +38,28 @@ DRY_RUN_HELP = "Say what would happen; store nothing."
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--update", is_flag=True, help=UPDATE_HELP)
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
+@attachment_options
 @click.pass_obj
-def add(cli: CliContext, file: Path, update: bool, dry_run: bool) -> None:
+def add(
+    cli: CliContext, file: Path, update: bool, dry_run: bool, attach: tuple[Path, ...],
+    caption: tuple[str, ...], subjects: tuple[str, ...],
+) -> None:  # fmt: skip
     """Sign and store one lesson from a Markdown FILE with YAML front matter.
 
     The same lesson again is not stored twice: it is "already here". Prints the record id
     as the last line (the one already here, or the new one).
+
+    Attach photos, recordings and documents with --attach (or `attachments:` in the front
+    matter); each file is cleaned of location and device metadata before it is stored.
     """
     node, member = cli.acting_member()
     draft, source = read_lesson_file(file)
-    asked = AddLesson(member, draft, str(file), source, update=update, dry_run=dry_run)
+    inputs = node.attachments_of_file(file, draft)
+    inputs += attachment_inputs(attach, caption, subjects, node.attachment_caps)
+    asked = AddLesson(
+        member, draft, str(file), source, update=update, dry_run=dry_run,
+        attachments=tuple(inputs),
+    )  # fmt: skip
     intake = add_lesson(node, asked)
     if intake.outcome is Outcome.CHANGED and not dry_run:
         raise changed_error(intake)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archive.attachment import Attachment
 from archive.errors import InvalidLesson
 from archive.record import (
     CONSENT_ORDER,
@@ -153,7 +154,16 @@ INVALID = {
     ),
     "short-supersedes": ({"supersedes": bytes(31)}, "supersedes"),
     "short-translation-of": ({"translation_of": bytes(33)}, "translation_of"),
-    "short-attachment": ({"attachments": (bytes(16),)}, "attachments"),
+    "short-attachment": (
+        {"attachments": (Attachment(bytes(16), "image/png", 10),)}, "attachments.hash"
+    ),
+    "unknown-media-type": (
+        {"attachments": (Attachment(bytes(32), "text/html", 10),)}, "attachments.type"
+    ),
+    "attachment-subject-without-consent": (
+        {"attachments": (Attachment(bytes(32), "image/png", 10, subjects=("Heron",)),)},
+        "attachments.subjects",
+    ),
     "short-origin": ({"origin": bytes(31)}, "origin"),
     "negative-created": ({"created": -1}, "created"),
 }
@@ -248,7 +258,9 @@ BAD_WIRES = {
     "field-missing": ({k: v for k, v in WIRE.items() if k != "summary"}, "record"),
     "field-extra": ({**WIRE, "colour": "red"}, "record"),
     "consent-reordered": (_wire_with_consent(_swap(WIRE["consent"], "basis", "scope")), "consent"),
-    "format-version-2": ({**WIRE, "v": 2}, "v"),
+    "format-version-3": ({**WIRE, "v": 3}, "v"),
+    # Format 2 is format 1 plus ``details`` (archive.details): without them, a broken map.
+    "format-2-without-details": ({**WIRE, "v": 2}, "record"),
     "title-as-bytes": ({**WIRE, "title": b"Safety"}, "title"),
     "tags-as-text": ({**WIRE, "tags": "safety"}, "tags"),
     "created-as-bool": ({**WIRE, "created": True}, "created"),
@@ -288,7 +300,11 @@ def test_a_changed_byte_in_the_envelope_is_refused_naming_the_place() -> None:
 def test_every_lesson_that_can_be_signed_can_be_opened_again() -> None:
     # validate_lesson sets no cap on attachments, but opening uses RECORD_LIMITS
     # (max_array_len=1000): signing must refuse what opening will refuse.
-    lesson = make_lesson(attachments=tuple(bytes([i % 256]) * 32 for i in range(1001)))
+    lesson = make_lesson(
+        attachments=tuple(
+            Attachment(i.to_bytes(32, "big"), "image/png", 10) for i in range(1001)
+        )
+    )
     try:
         signed = sign_lesson(IDENTITY_A, lesson)
     except InvalidLesson as error:
@@ -351,3 +367,12 @@ def test_any_valid_lesson_round_trips(lesson: Lesson) -> None:
     assert opened.lesson == lesson
     assert opened.record_id == signed.record_id
     assert pack(lesson_to_wire(opened.lesson)) == encode_lesson(lesson)
+
+
+def test_attachments_survive_sign_and_open() -> None:
+    consent = dataclasses.replace(
+        make_lesson().consent, subjects=(Subject("Heron", share=True, photographed=True),)
+    )
+    photo = Attachment(bytes(range(32)), "image/jpeg", 2048, "Drill", ("Heron",), ("GPS",))
+    lesson = make_lesson(consent=consent, attachments=(photo,))
+    assert open_record(sign_lesson(IDENTITY_A, lesson).envelope).lesson == lesson

@@ -1,0 +1,97 @@
+"""``rhizome lesson add FILE --attach …`` and front-matter attachments, on a real home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.blobs import BlobStore
+from archive.queries import load_record
+from node.node import Node
+from tests.attachment_files import CAMERA_CANARY, GPS_CANARY, jpeg_with_gps, tagged_mp3
+from tests.conftest import HomeFactory, write_lesson
+from tests.node.conftest import Invoke, assert_clean_exit, last_line, stored_counts
+
+CONSENT: dict[str, Any] = {
+    "basis": "consent",
+    "scope": "federation",
+    "subjects": [
+        {"pseudonym": "Heron", "share": True, "photographed": False, "recorded": True},
+        {"pseudonym": "Kite", "share": True, "photographed": True, "recorded": True},
+    ],
+}
+
+
+def lesson(folder: Path, **front: Any) -> Path:
+    fields = {"title": "River drill", "kind": "after_action_review", "consent": CONSENT}
+    return write_lesson(folder, "drill.md", {**fields, **front})
+
+
+def every_file_bytes(root: Path) -> list[tuple[Path, bytes]]:
+    return [(path, path.read_bytes()) for path in root.rglob("*") if path.is_file()]
+
+
+@pytest.fixture
+def home(make_home: HomeFactory) -> Path:
+    return make_home()
+
+
+def test_an_attached_photo_is_stored_without_its_gps_canary(
+    invoke: Invoke, home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "photo.jpg").write_bytes(jpeg_with_gps())
+    result = invoke(
+        home, "lesson", "add", str(lesson(tmp_path)), "--attach", str(tmp_path / "photo.jpg"),
+        "--caption", "photo.jpg=Crossing at dawn", "--subjects", "photo.jpg=Kite",
+    )  # fmt: skip
+    assert_clean_exit(result)
+    record_id = last_line(result.stdout)
+    node = Node(home)
+    (photo,) = load_record(node.db, record_id).lesson.attachments
+    assert photo.caption == "Crossing at dawn" and photo.subjects == ("Kite",)
+    assert "GPS location" in photo.removed
+    assert BlobStore.of(node.db).has(photo.hash_hex)
+    node.close()
+    for path, data in every_file_bytes(home):
+        assert GPS_CANARY not in data, path
+        assert CAMERA_CANARY not in data, path
+
+
+def test_front_matter_names_files_beside_the_lesson(
+    invoke: Invoke, home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "debrief.mp3").write_bytes(tagged_mp3())
+    entry = {"file": "debrief.mp3", "caption": "Debrief", "subjects": ["Heron", "Kite"]}
+    record_id = last_line(
+        invoke(home, "lesson", "add", str(lesson(tmp_path, attachments=[entry]))).stdout
+    )
+    node = Node(home)
+    (audio,) = load_record(node.db, record_id).lesson.attachments
+    node.close()
+    assert audio.media_type == "audio/mpeg" and audio.subjects == ("Heron", "Kite")
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "needle"),
+    [
+        (b"<html>not a photo</html>", (), "not a JPEG"),
+        (None, ("--subjects", "photo.jpg=Egret"), "no entry in consent.subjects"),
+        (None, ("--caption", "other.jpg=x"), "one of the --attach files"),
+    ],
+)
+def test_a_refused_attachment_stores_nothing(
+    invoke: Invoke, home: Path, tmp_path: Path, content: bytes | None,
+    options: tuple[str, ...], needle: str,
+) -> None:  # fmt: skip
+    (tmp_path / "photo.jpg").write_bytes(content or jpeg_with_gps())
+    result = invoke(
+        home, "lesson", "add", str(lesson(tmp_path)), "--attach", str(tmp_path / "photo.jpg"),
+        *options,
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert needle in result.output
+    assert stored_counts(home) == (0, 0)
+    blobs = home / "blobs"
+    assert [path for path, _ in every_file_bytes(blobs)] == [] if blobs.exists() else True
