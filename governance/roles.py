@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "lesson.review": frozenset({"curator", "steward", "admin"}),
     "lesson.revoke": frozenset({"steward", "admin"}),
     "member.manage": frozenset({"admin"}),
+    "node.wipe": frozenset({"admin"}),
     "peer.manage": frozenset({"admin", "steward"}),
     "sync": frozenset({"admin", "steward"}),
 }
@@ -28,6 +29,7 @@ ACTION_WORDS = {
     "lesson.review": "accept or reject quarantined lessons",
     "lesson.revoke": "revoke other members' lessons",
     "member.manage": "manage members",
+    "node.wipe": "wipe this node",
     "peer.manage": "manage peers",
     "sync": "sync with peers",
 }

@@ -65,6 +65,7 @@ def main(ctx: click.Context, home: Path | None, member: str) -> None:
 
 def _register() -> None:
     from node.cli import (
+        backup_commands,
         bundle_commands,
         doctor_command,
         init_command,
@@ -76,6 +77,7 @@ def _register() -> None:
         serve_command,
         status_command,
         verify_command,
+        wipe_command,
     )
 
     main.add_command(init_command.init)
@@ -92,6 +94,9 @@ def _register() -> None:
     main.add_command(status_command.status)
     main.add_command(doctor_command.doctor)
     main.add_command(serve_command.demo)
+    main.add_command(backup_commands.backup)
+    main.add_command(backup_commands.restore)
+    main.add_command(wipe_command.wipe)
 
 
 _register()
