@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from archive.details import Details
+from archive.details_front_matter import DETAIL_FIELDS, details_from_front
 from archive.attachment_intake import AttachmentSpec, attachment_specs
 from archive.errors import InvalidLesson
 from archive.record import (
@@ -30,7 +32,7 @@ from archive.record import (
 MAX_FILE_BYTES = 512 * 1024
 OPTIONAL_FIELDS = {
     "summary", "language", "region", "tags", "sensitivity", "consent", "labels",
-    "supersedes", "translation_of",
+    "supersedes", "translation_of", *DETAIL_FIELDS,
 }  # fmt: skip
 REQUIRED_FIELDS = {"title", "kind"}
 OPTIONAL_FIELDS.add("attachments")  # files beside the lesson: archive/attachment_intake.py
@@ -81,6 +83,7 @@ class LessonDraft:
     supersedes: str | None = None
     translation_of: str | None = None
     attachments: tuple[AttachmentSpec, ...] = ()  # read by the node, beside the file
+    details: Details | None = None
 
     def to_lesson(
         self,
@@ -110,6 +113,7 @@ class LessonDraft:
             created=created,
             origin=origin,
             author=author,
+            details=self.details,
         )
         validate_lesson(lesson, where)
         return lesson
@@ -166,9 +170,10 @@ def draft_from_fields(front: dict[str, Any], body: str, where: str) -> LessonDra
     for name in sorted(REQUIRED_FIELDS):
         if name not in front:
             raise InvalidLesson(where, name, "is required")
+    kind = _string(front, "kind", where)
     return LessonDraft(
         title=_string(front, "title", where),
-        kind=_string(front, "kind", where),
+        kind=kind,
         body=body,
         summary=_string(front, "summary", where, ""),
         language=_string(front, "language", where, None),
@@ -180,6 +185,7 @@ def draft_from_fields(front: dict[str, Any], body: str, where: str) -> LessonDra
         supersedes=_string(front, "supersedes", where, None),
         translation_of=_string(front, "translation_of", where, None),
         attachments=attachment_specs(front, where),
+        details=details_from_front(front, kind, where, parse_timestamp),
     )
 
 

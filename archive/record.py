@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.attachment import Attachment, attachment_to_wire, validate_attachments
+from archive.details import Details, details_to_wire, validate_details
 from archive.errors import InvalidLesson
 from crypto.canonical import pack
 from crypto.node_id import node_id_from_public_key
 
 RECORD_FORMAT_VERSION = 1
+# Format 2 adds one field, ``details`` (archive.details); a record without details is still
+# written in format 1, so every record signed before keeps its bytes and its id.
+DETAILS_FORMAT_VERSION = 2
 KINDS = (
     "case_study",
     "after_action_review",
@@ -28,6 +32,9 @@ KINDS = (
     "action_brief",
     "story",
 )
+# Records of an exchange's own work, not lessons: built by their own commands and pages.
+EXCHANGE_KINDS = ("collection", "evaluation")
+RECORD_KINDS = KINDS + EXCHANGE_KINDS
 SENSITIVITIES = ("low", "medium", "high")
 SCOPES = ("local", "peers", "federation", "public")
 # "consent": the people concerned agreed; "notice": they were only told; "none": nothing
@@ -77,6 +84,7 @@ FIELD_ORDER = (
     "origin",
     "author",
 )
+FIELD_ORDER_V2 = (*FIELD_ORDER, "details")
 CONSENT_ORDER = (
     "basis",
     "scope",
@@ -148,6 +156,7 @@ class Lesson:
     supersedes: bytes | None = None
     translation_of: bytes | None = None
     attachments: tuple[Attachment, ...] = ()
+    details: Details | None = None
 
     @property
     def origin_id(self) -> str:
@@ -181,8 +190,8 @@ def consent_from_json(text: str) -> Consent:
 
 def lesson_to_wire(lesson: Lesson) -> dict[str, Any]:
     """The ordered map that is packed and signed."""
-    return {
-        "v": RECORD_FORMAT_VERSION,
+    wire = {
+        "v": RECORD_FORMAT_VERSION if lesson.details is None else DETAILS_FORMAT_VERSION,
         "kind": lesson.kind,
         "title": lesson.title,
         "summary": lesson.summary,
@@ -200,6 +209,9 @@ def lesson_to_wire(lesson: Lesson) -> dict[str, Any]:
         "origin": lesson.origin,
         "author": lesson.author,
     }
+    if lesson.details is not None:
+        wire["details"] = details_to_wire(lesson.details)
+    return wire
 
 
 def encode_lesson(lesson: Lesson) -> bytes:
@@ -210,7 +222,7 @@ def encode_lesson(lesson: Lesson) -> bytes:
 
 def validate_lesson(lesson: Lesson, where: str) -> None:
     """Raise :class:`InvalidLesson` naming the first field that breaks a rule."""
-    _check_choice(where, "kind", lesson.kind, KINDS)
+    _check_choice(where, "kind", lesson.kind, RECORD_KINDS)
     _check_text(where, "title", lesson.title, MAX_TITLE, required=True)
     _check_text(where, "summary", lesson.summary, MAX_SUMMARY)
     if len(lesson.body.encode("utf-8")) > MAX_BODY_BYTES:
@@ -237,6 +249,7 @@ def validate_lesson(lesson: Lesson, where: str) -> None:
         raise InvalidLesson(where, "origin", "must be a 32-byte node key")
     if lesson.created < 0:
         raise InvalidLesson(where, "created", "must not be before 1970")
+    validate_details(lesson.kind, lesson.details, where, SCOPES)
 
 
 def _check_choice(where: str, name: str, value: str, choices: tuple[str, ...]) -> None:

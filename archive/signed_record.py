@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.attachment import attachment_from_wire
+from archive.details_wire import details_from_wire
 from archive.errors import InvalidLesson
 from archive.record import (
     CONSENT_ORDER,
+    DETAILS_FORMAT_VERSION,
     FIELD_ORDER,
+    FIELD_ORDER_V2,
     LABEL_ORDER,
     RECORD_FORMAT_VERSION,
     SUBJECT_ORDER,
@@ -95,11 +98,18 @@ def record_signer(record: SignedRecord) -> bytes:
 
 def lesson_from_wire(wire: Any, where: str) -> Lesson:
     """Rebuild a :class:`Lesson` from its decoded canonical map, checking every type."""
-    fields = _ordered_map(wire, FIELD_ORDER, where, "record")
-    if fields["v"] != RECORD_FORMAT_VERSION:
+    version = wire.get("v") if isinstance(wire, dict) else None
+    if version == DETAILS_FORMAT_VERSION:
+        fields = _ordered_map(wire, FIELD_ORDER_V2, where, "record")
+        if fields["details"] is None:  # format 2 exists only to carry details
+            raise InvalidLesson(where, "details", "a format 2 record carries details")
+    else:
+        fields = _ordered_map(wire, FIELD_ORDER, where, "record")
+    if fields["v"] not in (RECORD_FORMAT_VERSION, DETAILS_FORMAT_VERSION):
         raise InvalidLesson(where, "v", f"record format {fields['v']!r} is not supported")
+    kind = _text(fields, "kind", where)
     return Lesson(
-        kind=_text(fields, "kind", where),
+        kind=kind,
         title=_text(fields, "title", where),
         summary=_text(fields, "summary", where),
         body=_text(fields, "body", where),
@@ -117,6 +127,7 @@ def lesson_from_wire(wire: Any, where: str) -> Lesson:
         created=_integer(fields, "created", where),
         origin=_digest(fields["origin"], "origin", where),
         author=_text(fields, "author", where),
+        details=details_from_wire(kind, fields.get("details"), where),
     )
 
 

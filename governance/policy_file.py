@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from archive.record import KINDS, SENSITIVITIES
+from archive.record import RECORD_KINDS, SENSITIVITIES
 from crypto.errors import InvalidNodeId, RhizomeError
 from crypto.node_id import normalize_node_id
 
@@ -292,9 +292,10 @@ def _tags(section: dict[str, Any], key: str) -> frozenset[str]:
 
 def _kinds(section: dict[str, Any], key: str, where: _Locator, name: str) -> frozenset[str]:
     values = _strings(section, key)
-    if unknown := sorted(values - set(KINDS)):
+    if unknown := sorted(values - set(RECORD_KINDS)):
         raise PolicyError(
-            f"{where.at(name, key)}: unknown kind '{unknown[0]}' (known: {', '.join(KINDS)})"
+            f"{where.at(name, key)}: unknown kind '{unknown[0]}' "
+            f"(known: {', '.join(RECORD_KINDS)})"
         )
     return values
 

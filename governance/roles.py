@@ -14,6 +14,7 @@ ROLES = ("admin", "steward", "curator", "author")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "lesson.add": frozenset({"author", "admin"}),
+    "collection.curate": frozenset({"curator", "admin"}),
     "lesson.approve": frozenset({"curator"}),
     "lesson.review": frozenset({"curator", "steward", "admin"}),
     "lesson.revoke": frozenset({"steward", "admin"}),
@@ -25,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 ACTION_WORDS = {
     "lesson.add": "add lessons",
+    "collection.curate": "build collections",
     "lesson.approve": "approve lessons",
     "lesson.review": "accept or reject quarantined lessons",
     "lesson.revoke": "revoke other members' lessons",
