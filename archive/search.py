@@ -1,9 +1,11 @@
 """Full-text search over the newest version of every lesson.
 
-The index folds case and diacritics (``unicode61 remove_diacritics 2``), so "comunicacion"
-finds "comunicación". People type words, not FTS5 syntax: each word becomes a quoted term
-(all must match), a trailing ``*`` keeps prefix search, and nothing typed can break the
-query. Results are ranked by BM25 with the title weighing most.
+The index holds folded text (:mod:`archive.folding`: case, Latin diacritics, Arabic harakat,
+tatweel and alef forms) and queries are folded alike, so "comunicacion" finds "comunicación"
+and "المدربين" finds "المُدَرِّبين"; snippets show the text as written. People type words,
+not FTS5 syntax: each word becomes a quoted term (all must match), a trailing ``*`` keeps
+prefix search, and nothing typed can break the query. Results are ranked by BM25 with the
+title weighing most.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.errors import ArchiveError
+from archive.folding import fold
 from archive.queries import LATEST, SUMMARY_COLUMNS, RecordFilters, RecordSummary
+from archive.search_snippet import original_snippets
 
 HIT_START = "\ue000"
 HIT_END = "\ue001"
@@ -47,7 +51,7 @@ def match_expression(query: str) -> str:
     """An FTS5 MATCH expression for words a person typed."""
     if len(query) > MAX_QUERY:
         raise InvalidQuery(f"search text is longer than {MAX_QUERY} characters")
-    words = _WORD.findall(query)[:MAX_TERMS]
+    words = _WORD.findall(fold(query))[:MAX_TERMS]  # folded as the index is (archive.folding)
     if not words:
         raise InvalidQuery("type at least one word to search for")
     terms = []
@@ -116,14 +120,9 @@ def _visible(
 
 
 def _snippets(db: sqlite_utils.Database, expression: str, rowids: list[int]) -> dict[int, str]:
-    if not rowids:
-        return {}
-    rows = db.execute(
-        f"SELECT rowid, snippet(records_fts, -1, '{HIT_START}', '{HIT_END}', '…', 16) "
-        "FROM records_fts WHERE records_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
-        [expression, json.dumps(rowids)],
-    )
-    return {int(rowid): plain_snippet(str(text)) for rowid, text in rows}
+    """Cut from the text as written, not the folded index (archive.search_snippet)."""
+    found = original_snippets(db, expression, rowids, HIT_START, HIT_END)
+    return {rowid: plain_snippet(text) for rowid, text in found.items()}
 
 
 # Markdown markup that means nothing in a one-line snippet: heading marks, emphasis, code

@@ -14,12 +14,11 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.blobs import index_attachments
 from archive.db import transaction
-from archive.details import FollowUps
 from archive.derivation import may_supersede_origin
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
+from archive.folding import fold
 from archive.record import Lesson, consent_to_json
 from archive.signed_record import SignedRecord, sign_lesson
 from crypto.signing import SigningIdentity
@@ -33,7 +32,6 @@ VersionRule = Callable[[SignedRecord, str], None]
 DERIVED_COLUMNS = (
     "kind", "title", "summary", "language", "region", "tags", "sensitivity", "scope",
     "consent", "origin", "author", "created", "supersedes", "translation_of",
-    "next_due",
 )  # fmt: skip
 
 
@@ -55,13 +53,14 @@ def derived_columns(record: SignedRecord) -> dict[str, Any]:
         "created": lesson.created,
         "supersedes": lesson.supersedes.hex() if lesson.supersedes else None,
         "translation_of": lesson.translation_of.hex() if lesson.translation_of else None,
-        "next_due": lesson.details.next_due() if isinstance(lesson.details, FollowUps) else None,
     }
 
 
 def search_columns(lesson: Lesson) -> tuple[str, str, str, str]:
-    """What the full-text index holds for a lesson: title, summary, body, tags."""
-    return lesson.title, lesson.summary, lesson.body, " ".join(lesson.tags)
+    """What the full-text index holds for a lesson: title, summary, body, tags, folded
+    (archive.folding: queries are folded alike; snippets come from the signed text)."""
+    title, summary, body = fold(lesson.title), fold(lesson.summary), fold(lesson.body)
+    return title, summary, body, fold(" ".join(lesson.tags))
 
 
 def has_record(db: sqlite_utils.Database, record_id: str) -> bool:
@@ -89,8 +88,6 @@ def insert_record(
         "INSERT INTO records_fts (rowid, title, summary, body, tags) VALUES (?, ?, ?, ?, ?)",
         [cursor.lastrowid, *search_columns(record.lesson)],
     )
-    if record.lesson.attachments:
-        index_attachments(db, record)  # which blobs it names (archive/blobs.py)
     return True
 
 
