@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.blob_schema import m037_record_blobs, with_blob_tables
 from archive.key_tables import KEY_TABLES, m035_key_histories
+from archive.exchange_schema import m047_next_due, m048_exchange_kinds
 from archive.folding import m052_fold_search_index
 from archive.migrations import Schema
 
@@ -168,5 +170,9 @@ def m011_lesson_sources(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS()(m035_key_histories)  # archive/key_tables.py: node key histories
+MIGRATIONS()(m037_record_blobs)  # attachments: archive/blob_schema.py
+MIGRATIONS()(m047_next_due)  # follow-ups due: archive/exchange_schema.py
+MIGRATIONS()(m048_exchange_kinds)  # collections and evaluations: archive/exchange_schema.py
 MIGRATIONS()(m052_fold_search_index)  # search folding: archive/folding.py
 SCHEMA = Schema("archive", MIGRATIONS, TABLES | KEY_TABLES)
+SCHEMA = with_blob_tables(SCHEMA)  # attachments: archive/blob_schema.py

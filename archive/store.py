@@ -14,7 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.blobs import index_attachments
 from archive.db import transaction
+from archive.details import FollowUps
 from archive.derivation import may_supersede_origin
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
@@ -32,6 +34,7 @@ VersionRule = Callable[[SignedRecord, str], None]
 DERIVED_COLUMNS = (
     "kind", "title", "summary", "language", "region", "tags", "sensitivity", "scope",
     "consent", "origin", "author", "created", "supersedes", "translation_of",
+    "next_due",
 )  # fmt: skip
 
 
@@ -53,6 +56,7 @@ def derived_columns(record: SignedRecord) -> dict[str, Any]:
         "created": lesson.created,
         "supersedes": lesson.supersedes.hex() if lesson.supersedes else None,
         "translation_of": lesson.translation_of.hex() if lesson.translation_of else None,
+        "next_due": lesson.details.next_due() if isinstance(lesson.details, FollowUps) else None,
     }
 
 
@@ -88,6 +92,8 @@ def insert_record(
         "INSERT INTO records_fts (rowid, title, summary, body, tags) VALUES (?, ?, ?, ?, ?)",
         [cursor.lastrowid, *search_columns(record.lesson)],
     )
+    if record.lesson.attachments:
+        index_attachments(db, record)  # which blobs it names (archive/blobs.py)
     return True
 
 
