@@ -246,3 +246,13 @@ def sweep_purged_blobs(db: sqlite_utils.Database) -> None:
             BlobStore(root).delete(blob)
     marks = ", ".join("?" for _ in queued)
     db.execute(f"DELETE FROM blob_purges WHERE blob IN ({marks})", queued)
+
+
+def records_with_blobs_from(db: sqlite_utils.Database, node_id: str) -> list[str]:
+    """Records that attach files, which ``node_id`` gave us or wrote (blob fetching)."""
+    rows = db.execute(
+        "SELECT DISTINCT rb.record_id FROM record_blobs AS rb JOIN records AS r "
+        "ON r.id = rb.record_id WHERE r.received_from = ? OR r.origin = ? ORDER BY 1",
+        [node_id, node_id],
+    )
+    return [str(row[0]) for row in rows]

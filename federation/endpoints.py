@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from federation import wire
+from federation import blob_wire, wire
 
 PREFIX = "/federation/v1/"
 
@@ -51,3 +51,7 @@ ENDPOINTS = (
     PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES, ECHO,
     ADDRESS, GONE, OWN_REVOCATIONS,
 )  # fmt: skip
+
+# Attachment bytes, chunk by chunk (federation/blob_transfer.py, federation/blob_fetch.py).
+BLOB = Endpoint("blob", blob_wire.BLOB_REQUEST, blob_wire.BLOB_CHUNK)
+ENDPOINTS = (*ENDPOINTS, BLOB)

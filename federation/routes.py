@@ -36,6 +36,7 @@ from crypto.node_id import normalize_node_id
 from crypto.replay_guard import ReplayGuard, ReplayMemory
 from federation import endpoints, wire
 from federation.address import take_address
+from federation.blob_transfer import answer_blob_request
 from federation.bodies import BodyOverLimit, read_capped
 from federation.echo import EchoService
 from federation.errors import (
@@ -280,3 +281,10 @@ async def echo(request: web.Request) -> web.Response:
     return await _serve_peer(
         request, lambda peer, body: gate.echo.answer(gate.responder.local, peer, body)
     )
+
+
+@routes.post(endpoints.BLOB.path, name=endpoints.BLOB.route_name)
+async def blob(request: web.Request) -> web.Response:
+    """One chunk of an attachment's bytes, if the decision lets the peer have it."""
+    local = request.app[GATE].responder.local
+    return await _serve_peer(request, lambda peer, body: answer_blob_request(local, peer, body))

@@ -21,6 +21,7 @@ from archive.db import transaction
 from crypto.errors import RhizomeError
 from federation import endpoints, wire
 from federation.address import tell_address
+from federation.blob_fetch import fetch_attachments_in_sync
 from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
@@ -258,6 +259,7 @@ async def sync_with_peer(
         # that we withdrew, and what we hold that it knows withdrawn, purge in this exchange.
         revocations_for_offered(local, peer, need)
         await fetch_missing(client, peer, need, report, progress)
+        await fetch_attachments_in_sync(client, peer, report)  # attachment bytes, resumable
         withheld = await push_missing(client, peer, have, report, progress)
         await ask_about_tombstones(client, peer, withheld, exchanged)
         # A stale copy it offered us gets the tombstone in the same exchange.
