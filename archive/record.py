@@ -16,7 +16,6 @@ from typing import Any
 
 from archive.attachment import Attachment, attachment_to_wire, validate_attachments
 from archive.details import Details, details_to_wire, validate_details
-from archive.attachment import Attachment, attachment_to_wire, validate_attachments
 from archive.errors import InvalidLesson
 from crypto.canonical import pack
 from crypto.node_id import node_id_from_public_key

@@ -14,7 +14,6 @@ from typing import Any
 
 from archive.attachment import attachment_from_wire
 from archive.details_wire import details_from_wire
-from archive.attachment import attachment_from_wire
 from archive.errors import InvalidLesson
 from archive.record import (
     CONSENT_ORDER,
