@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from archive.blobs import records_naming
 from archive.db import transaction
 from archive.derivation import withdrawal_scope
 from archive.errors import PurgeNotDurable
@@ -152,7 +153,11 @@ def take_revocation(
         return revocation, None
     with transaction(db):
         purged = _store(local, revocation, received_from=sender.node_id, note=None)
-        onward = holders_of(db, covered_ids(db, revocation.revocation_id), sender.node_id)
+        # Withdrawn attachments (blob ids) go on to the holders of the lessons attaching them.
+        covered = covered_ids(db, revocation.revocation_id) + tuple(
+            records_naming(db, revocation.record_ids)
+        )
+        onward = holders_of(db, covered, sender.node_id)
         queue(db, "revocation", revocation.revocation_id, onward, now)
         detail = {
             "revocation": revocation.revocation_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from archive.blobs import records_naming
 from archive.tombstones import covered_ids, own_withdrawals, revocation_source, tombstone_of
 from federation.copies import last_sighting, sighted_holders, vouched_for
 from federation.errors import FederationError
@@ -38,7 +39,9 @@ def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list
     revocation_id = tombstone_of(db, record_id)
     if revocation_id is None:
         raise FederationError(f"record {record_id[:12]} has not been revoked here")
+    # A withdrawal of attachments names blob ids: its holders are those of the lessons.
     covered = covered_ids(db, revocation_id)
+    covered += tuple(records_naming(db, covered))
     direct = set(holders_of(db, covered))
     receipts = {}
     for (raw,) in db.execute(

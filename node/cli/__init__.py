@@ -67,6 +67,7 @@ def _register() -> None:
     from node.cli import (
         backup_commands,
         bundle_commands,
+        consent_commands,
         doctor_command,
         init_command,
         lesson_commands,
@@ -89,6 +90,8 @@ def _register() -> None:
     main.add_command(bundle_commands.bundle)
     main.add_command(revoke_commands.revoke)
     main.add_command(revoke_commands.receipts)
+    main.add_command(consent_commands.consent)
+    peer_commands.peer.add_command(consent_commands.purposes)
     main.add_command(verify_command.verify)
     main.add_command(serve_command.serve)
     main.add_command(status_command.status)

@@ -1,0 +1,69 @@
+"""``rhizome consent withdraw`` and ``rhizome peer purposes``: consent that decides."""
+
+from __future__ import annotations
+
+import click
+
+from node.actions.consent import (
+    DeclarePurposes,
+    WithdrawSubject,
+    declare_purposes,
+    withdraw_subject,
+)
+from node.cli.context import CliContext
+from node.cli.network import run_with_client
+from node.cli.output import console
+from node.cli.revoke_commands import tell_holders_now
+from node.wording import plural
+
+
+@click.group()
+def consent() -> None:
+    """Change the consent of the people in a lesson."""
+
+
+@consent.command()
+@click.argument("record_id", metavar="LESSON")
+@click.option("--subject", required=True, help="The pseudonym, as in consent.subjects.")
+@click.pass_obj
+def withdraw(cli: CliContext, record_id: str, subject: str) -> None:
+    """A participant withdraws consent to the photos and recordings of LESSON.
+
+    A new signed version of the lesson keeps its text and drops every attachment showing or
+    recording SUBJECT, who then agrees to be neither photographed nor recorded in it. The
+    files are purged here and at every node that got them, each answering with a signed
+    purge receipt (`rhizome receipts` on the id printed last shows them).
+    """
+    node, member = cli.acting_member()
+    done = withdraw_subject(node, WithdrawSubject(member, record_id, subject))
+    console.print(
+        f"New version {done.new_version[:12]} without {subject}'s "
+        f"{plural(len(done.files), 'attachment')}; purged here.",
+        markup=False,
+    )
+    if done.revocation_id is None:
+        click.echo(done.new_version)
+        return
+    told, waiting = run_with_client(node, tell_holders_now)
+    console.print(
+        f"Told {plural(told, 'holder')} at once; {waiting} unreachable now will be told by the "
+        "running node as soon as they are back.",
+        markup=False,
+    )
+    click.echo(done.revocation_id)
+
+
+@click.command()
+@click.argument("peer_ref", metavar="PEER")
+@click.argument("purposes", nargs=-1)
+@click.pass_obj
+def purposes(cli: CliContext, peer_ref: str, purposes: tuple[str, ...]) -> None:
+    """Record what PEER declared it uses lessons for (e.g. training research press).
+
+    A lesson whose consent names purposes goes to PEER only if all of these are among them.
+    With no PURPOSES, the peer's purposes are cleared (then they do not limit it).
+    """
+    node, member = cli.acting("peer.manage")
+    peer = declare_purposes(node, DeclarePurposes(member, peer_ref, purposes))
+    said = ", ".join(peer.purposes) or "none recorded"
+    console.print(f"{peer.name} uses lessons for: {said}", markup=False)
