@@ -50,7 +50,7 @@ def blobs_to_fetch(local: LocalNode, peer: Peer) -> list[WantedBlob]:
     wanted = []
     for record_id in records_with_blobs_from(local.db, peer.node_id):
         lesson = load_record(local.db, record_id).lesson
-        consents = attachment_consents(local, record_id, lesson.consent)
+        consents = attachment_consents(local.db, record_id, lesson.consent)
         for attachment in lesson.attachments:
             digest = attachment.hash_hex
             if store.has(digest) or is_blob_withdrawn(local.db, digest, lesson.origin_id):

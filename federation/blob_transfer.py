@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
+import sqlite_utils
+
 from archive.attachment import Attachment
 from archive.blobs import BlobStore, is_blob_withdrawn
 from archive.db import transaction
@@ -36,11 +38,11 @@ class BlobWithheld(FederationError):
     code = "blob_withheld"
 
 
-def attachment_consents(local: LocalNode, record_id: str, own: Consent) -> list[Consent]:
+def attachment_consents(db: sqlite_utils.Database, record_id: str, own: Consent) -> list[Consent]:
     """The record's consent, then those of its later versions (they narrow it)."""
     later = [
         bound.consent
-        for bound in bounds_of(local.db, record_id)
+        for bound in bounds_of(db, record_id)
         if bound.relation == "later" and bound.consent is not None
     ]
     return [own, *later]
@@ -59,7 +61,7 @@ def decide_blob(
         raise BlobWithheld("that lesson attaches no such file")
     if is_blob_withdrawn(local.db, blob, lesson.origin_id):
         raise BlobWithheld("that attachment was withdrawn")
-    consents = attachment_consents(local, record_id, lesson.consent)
+    consents = attachment_consents(local.db, record_id, lesson.consent)
     verdict = decide_attachment(attachment, consents, local.now())
     if not verdict.allowed:
         raise BlobWithheld(verdict.words)
@@ -83,3 +85,13 @@ def answer_blob_request(local: LocalNode, peer: Peer, body: bytes) -> bytes:
             append_event(local.db, local.identity, "attachment.sent", blob, detail, local.now())
     answer = {"data": data, "size": attachment.size, "digest": hashlib.sha256(data).digest()}
     return wire.encode(endpoints.BLOB.answer, answer)
+
+
+def attachment_decisions(
+    db: sqlite_utils.Database, record_id: str, now: int
+) -> list[AttachmentDecision]:
+    """Each attachment of a record we hold, decided by the consent of the people in it (the
+    same for every peer; the record's own decision comes first): for explain and the pages."""
+    lesson = load_record(db, record_id).lesson
+    consents = attachment_consents(db, record_id, lesson.consent)
+    return [decide_attachment(item, consents, now) for item in lesson.attachments]

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 
+from federation.blob_transfer import attachment_decisions
 from federation.peers import resolve_peer
 from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.policy_file import PolicyError
 from node.actions.policy import check_policy, unbind_section
 from node.cli.context import CliContext
+from node.attachment_words import attachment_json, attachment_lines
 from node.cli.output import console, json_option, print_json, short
 from node.serialize import decision_json, explanation_json, iso_time
 
@@ -113,14 +115,19 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
     decision = sharing.explain(full_id, peer)
     assert decision is not None  # resolve_id found it
     verdict = "allow" if decision.allowed else "deny"
+    attachments = attachment_decisions(node.db, full_id, node.now())
     if as_json:
-        print_json(explanation_json(full_id, peer, decision))
+        answer = explanation_json(full_id, peer, decision)
+        answer["attachments"] = [attachment_json(item, decision.allowed) for item in attachments]
+        print_json(answer)
         return
     console.print(f"{verdict.upper()}: {short(full_id)} to {peer.name}", markup=False)
     for reason in decision.reasons:
         mark = "+" if reason.allows else "-"
         console.print(f"  {mark} {reason.text}  [{reason.code}]", markup=False)
     console.print(f"  (policy hash {decision.policy_hash[:16]})", markup=False)
+    for line in attachment_lines(attachments, decision.allowed):
+        console.print(line, markup=False)
 
 
 @policy.command(name="log")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from archive.blobs import BlobStore
 from archive.queries import load_record
+from federation.peers import save_peer
 from node.node import Node
 from tests.attachment_files import CAMERA_CANARY, GPS_CANARY, jpeg_with_gps, tagged_mp3
 from tests.conftest import HomeFactory, write_lesson
@@ -95,3 +97,46 @@ def test_a_refused_attachment_stores_nothing(
     assert stored_counts(home) == (0, 0)
     blobs = home / "blobs"
     assert [path for path, _ in every_file_bytes(blobs)] == [] if blobs.exists() else True
+
+
+def test_policy_explain_says_which_file_stays_and_why(
+    invoke: Invoke, home: Path, tmp_path: Path, identity_b: Any
+) -> None:
+    (tmp_path / "photo.jpg").write_bytes(jpeg_with_gps())
+    (tmp_path / "kite.jpg").write_bytes(jpeg_with_gps((30, 20)))
+    result = invoke(
+        home, "lesson", "add", str(lesson(tmp_path)),
+        "--attach", str(tmp_path / "photo.jpg"), "--subjects", "photo.jpg=Heron",
+        "--attach", str(tmp_path / "kite.jpg"), "--subjects", "kite.jpg=Kite",
+    )  # fmt: skip
+    record_id = last_line(result.stdout)
+    node = Node(home)
+    save_peer(node.db, identity_b.node_id, "Lima Hub", "Andes", "https://127.0.0.1:9", node.now())
+    node.close()
+    explained = invoke(home, "policy", "explain", record_id, "Lima Hub")
+    assert_clean_exit(explained)
+    assert "- photo: the photo stays: Heron did not agree to be photographed" in explained.stdout
+    assert "+ photo: the photo may go with the lesson: Kite agreed" in explained.stdout
+    answer = json.loads(invoke(home, "policy", "explain", record_id, "Lima Hub", "--json").stdout)
+    assert [item["may_leave"] for item in answer["attachments"]] == [False, True]
+
+
+def test_peer_purposes_decide_where_a_lesson_goes(
+    invoke: Invoke, home: Path, tmp_path: Path, identity_b: Any
+) -> None:
+    consent = {**CONSENT, "purposes": ["training"]}
+    record_id = last_line(
+        invoke(home, "lesson", "add", str(lesson(tmp_path, consent=consent))).stdout
+    )
+    node = Node(home)
+    save_peer(node.db, identity_b.node_id, "Lima Hub", "Andes", "https://127.0.0.1:9", node.now())
+    node.close()
+    assert_clean_exit(invoke(home, "peer", "purposes", "Lima Hub", "training", "press"))
+    explained = invoke(home, "policy", "explain", record_id, "Lima Hub").stdout
+    assert explained.startswith("DENY")
+    assert "Lima Hub uses lessons for press, and consent allows only training" in explained
+    assert_clean_exit(invoke(home, "peer", "purposes", "Lima Hub", "training"))
+    assert (
+        "purposes are all among training"
+        in invoke(home, "policy", "explain", record_id, "Lima Hub").stdout
+    )
