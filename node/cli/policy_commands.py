@@ -13,8 +13,8 @@ from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.policy_file import PolicyError
 from node.actions.policy import check_policy, unbind_section
-from node.cli.context import CliContext
 from node.attachment_words import attachment_json, attachment_lines
+from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json, short
 from node.serialize import decision_json, explanation_json, iso_time
 
