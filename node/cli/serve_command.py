@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import signal
 
 import click
 from aiohttp import web
@@ -18,6 +19,7 @@ from node.serve_lock import serving
 from node.tls import PLAIN_HTTP_WARNING, server_tls
 from node.web.app import create_app
 from node.web.json_logs import LOG_LEVELS, configure_logging
+from node.web.pages.wipe import SERVER_STOP
 
 log = logging.getLogger("rhizome.serve")
 
@@ -70,6 +72,7 @@ def _run(node: Node, host: str, port: int) -> None:
             f"machine: listen on 127.0.0.1, not {host}, or turn tls back on"
         )
     app = create_app(node)
+    app[SERVER_STOP] = stop_this_server  # a wipe from the web page ends the server
     if not is_loopback(host) and node.config.public_read:
         err_console.print(
             f"Note: listening on {host} with public_read on: anyone who can reach this "
@@ -99,6 +102,11 @@ def _run(node: Node, host: str, port: int) -> None:
     except OSError as error:
         raise click.ClickException(listen_error(error, host, port)) from error
     log.info("stopped", extra={"node": node.node_id})
+
+
+def stop_this_server() -> None:
+    """Stop as on SIGTERM: aiohttp's clean shutdown (what a wipe from the web needs)."""
+    signal.raise_signal(signal.SIGTERM)
 
 
 def listen_error(error: OSError, host: str, port: int) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from node.web.pages import home, lesson_form, lessons, logs, peers, review, signin, status
+from node.web.pages import home, lesson_form, lessons, logs, peers, review, signin, status, wipe
 from node.web.pages.words import FILTERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -26,6 +26,7 @@ routes: list[web.AbstractRouteDef] = [
     *logs.routes,
     *signin.routes,
     *status.routes,
+    *wipe.routes,
 ]
 
 __all__ = ["FILTERS", "STATIC", "TEMPLATES", "routes"]
