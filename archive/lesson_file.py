@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import yaml
 
+from archive.attachment_intake import AttachmentSpec, attachment_specs
 from archive.details import Details
 from archive.details_front_matter import DETAIL_FIELDS, details_from_front
-from archive.attachment_intake import AttachmentSpec, attachment_specs
 from archive.errors import InvalidLesson
 from archive.record import (
     LABEL_ORDER,
@@ -35,7 +35,6 @@ OPTIONAL_FIELDS = {
     "supersedes", "translation_of", *DETAIL_FIELDS,
 }  # fmt: skip
 REQUIRED_FIELDS = {"title", "kind"}
-OPTIONAL_FIELDS.add("attachments")  # files beside the lesson: archive/attachment_intake.py
 CONSENT_FIELDS = {
     "basis",
     "scope",
@@ -141,7 +140,10 @@ def parse_lesson_file(data: bytes, where: str) -> LessonDraft:
             where, None, f"not UTF-8 text (bad byte at offset {error.start})"
         ) from error
     front, body = split_front_matter(text, where)
-    return draft_from_fields(front, body, where)
+    # Files beside the lesson: a lesson file's own field (the form and the API upload files).
+    specs = attachment_specs(front, where)
+    front.pop("attachments", None)
+    return replace(draft_from_fields(front, body, where), attachments=specs)
 
 
 def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
@@ -184,7 +186,6 @@ def draft_from_fields(front: dict[str, Any], body: str, where: str) -> LessonDra
         labels=tuple(_label(item, where) for item in _list(front, "labels", where)),
         supersedes=_string(front, "supersedes", where, None),
         translation_of=_string(front, "translation_of", where, None),
-        attachments=attachment_specs(front, where),
         details=details_from_front(front, kind, where, parse_timestamp),
     )
 

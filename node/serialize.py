@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import sqlite_utils
@@ -20,6 +21,7 @@ from governance.decision_log import LoggedDecision
 from governance.decisions import Decision
 from governance.members import Member
 from governance.quarantine import is_quarantined
+from node.attachment_words import attachment_entries
 
 
 def iso_time(seconds: int | None) -> str | None:
@@ -85,7 +87,9 @@ def label_json(label: Label) -> dict[str, str]:
     return {"type": label.type, "name": label.name, "community": label.community}
 
 
-def lesson_detail(db: sqlite_utils.Database, record_id: str, local_node: str) -> dict[str, Any]:
+def lesson_detail(
+    db: sqlite_utils.Database, record_id: str, local_node: str, now: int | None = None
+) -> dict[str, Any]:
     """``lesson show --json`` and ``GET /api/v1/lessons/{id}``: the record verified again as
     it is read, its versions, translations, approvals and quarantine state."""
     summary = record_summary(db, record_id)
@@ -104,6 +108,7 @@ def lesson_detail(db: sqlite_utils.Database, record_id: str, local_node: str) ->
             {"member": a.member, "at": iso_time(a.at), "verified": a.verified, "counts": a.counts}
             for a in approvals_of(db, record_id, author)
         ],
+        "attachments": attachment_entries(db, record_id, int(time.time()) if now is None else now),
     }
 
 

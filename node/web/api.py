@@ -167,7 +167,7 @@ async def show_lesson(request: web.Request) -> web.Response:
     record_id = node.resolve_id(request.match_info["id"])
     if public_only(request):
         return web.json_response(public_lesson_detail(node.db, record_id))
-    return web.json_response(lesson_detail(node.db, record_id, node.node_id))
+    return web.json_response(lesson_detail(node.db, record_id, node.node_id, node.now()))
 
 
 # ---- operator data ------------------------------------------------------------------------

@@ -191,6 +191,21 @@ class ApprovalEntry(Struct):
     counts: bool
 
 
+class AttachmentEntry(Struct):
+    """One attachment and its consent state (node/attachment_words.py)."""
+
+    hash: str
+    kind: Literal["image", "audio", "video", "document"]
+    type: str
+    size: Count
+    caption: str
+    subjects: list[str]
+    removed: list[str]
+    held: bool  # its bytes are on this node
+    may_leave: bool  # with the lesson, by the consent of the people in it
+    consent: str  # why, in words
+
+
 class LessonDetail(LessonSummary):
     body: str
     consent: Consent
@@ -200,6 +215,8 @@ class LessonDetail(LessonSummary):
     history: list[LessonSummary]
     translations: list[LessonSummary]
     approvals: list[ApprovalEntry]
+    # Members only (a public reader gets none: they show people).
+    attachments: list[AttachmentEntry] | UnsetType = UNSET
 
 
 class NewLesson(Struct):

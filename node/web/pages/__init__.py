@@ -10,7 +10,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from node.web.pages import home, lesson_form, lessons, logs, peers, review, signin, status, wipe
+from node.web.pages import (
+    attachments,
+    home,
+    lesson_form,
+    lessons,
+    logs,
+    peers,
+    review,
+    signin,
+    status,
+    wipe,
+)
 from node.web.pages.words import FILTERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -21,6 +32,7 @@ routes: list[web.AbstractRouteDef] = [
     *lesson_form.routes,
     *home.routes,
     *lessons.routes,
+    *attachments.routes,
     *review.routes,
     *peers.routes,
     *logs.routes,

@@ -29,6 +29,7 @@ from node.web.access import public_only
 from node.web.api_types import MAX_NOTE_CHARS  # the same limit as the API's
 from node.web.auth import acting_member, current_member, writing_member
 from node.web.keys import wake_outbox
+from node.web.pages.attachments import attachment_items
 from node.web.pages.common import (
     field,
     flash,
@@ -115,6 +116,7 @@ def lesson_context(
         "quarantined": is_quarantined(db, record_id),
         "deliveries": _deliveries(node, record_id, names),
         "sharing": _sharing(node, record_id),
+        "attachments": attachment_items(node, record_id),
         "can_edit": own and newest and may(roles, "lesson.add")
         and may_supersede(name, roles, summary.author),
         "can_approve": may(roles, "lesson.approve")
