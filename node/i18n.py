@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import jinja2
-from babel import Locale, negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "rhizome"
@@ -94,7 +94,7 @@ def direction(code: str) -> str:
     """``rtl`` or ``ltr``: how text in language ``code`` runs (Babel's CLDR data)."""
     try:
         order = Locale.parse(code.replace("-", "_")).character_order
-    except (ValueError, TypeError, LookupError):
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
         return "ltr"
     return "rtl" if order == "right-to-left" else "ltr"
 
@@ -166,3 +166,37 @@ def install_in_jinja(environment: jinja2.Environment) -> None:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True
     )
+    environment.filters["text_direction"] = text_direction
+    environment.filters["language_name"] = language_name
+    environment.tests["same_language"] = same_language
+
+
+def text_direction(tag: str | None) -> str:
+    """``dir`` for text in language ``tag``: ``rtl``, ``ltr``, or ``auto`` (let the browser
+    look at the text) when the tag is missing or unknown."""
+    if not tag:
+        return "auto"
+    try:
+        order = Locale.parse(tag.replace("-", "_")).character_order
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
+        return "auto"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def language_name(tag: str | None) -> str:
+    """A lesson language's name in the reader's language ("árabe" for ``ar`` to a Spanish
+    reader), or the tag itself when Babel does not know it."""
+    if not tag:
+        return ""
+    try:
+        name = Locale.parse(tag.replace("-", "_")).get_display_name(_current.get())
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
+        return tag
+    return name or tag
+
+
+def same_language(tag: str | None, other: str | None) -> bool:
+    """Whether two language tags name the same language (``pt-BR`` and ``pt`` do)."""
+    if not tag or not other:
+        return False
+    return tag.split("-")[0].lower() == other.split("-")[0].lower()

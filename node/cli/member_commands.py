@@ -8,6 +8,7 @@ import click
 
 from governance.members import list_members
 from governance.roles import ROLES
+from node.actions.language import FOLLOW_BROWSER, ChooseLanguage, choose_language, language_of
 from node.actions.members import (
     AddMember,
     ChangeRole,
@@ -22,6 +23,8 @@ from node.actions.members import (
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
 from node.cli.token_commands import token
+from node.i18n import NATIVE_NAMES
+from node.i18n import gettext as _
 from node.serialize import member_json
 
 
@@ -65,6 +68,31 @@ def remove(cli: CliContext, name: str) -> None:
     node, member = cli.acting_member()
     remove_from_node(node, RemoveMember(member, name))
     console.print(f"Removed {name}.", markup=False)
+
+
+@member.command()
+@click.argument("name")
+@click.argument("language", required=False)
+@click.pass_obj
+def language(cli: CliContext, name: str, language: str | None) -> None:
+    """Show or choose the language the web pages speak to member NAME.
+
+    LANGUAGE is one of en, es, fr, pt, sw, ar, or "browser" to follow the browser's
+    Accept-Language again. A member chooses their own; admins choose for anyone.
+    """
+    if language is None:
+        chosen = language_of(cli.node(), name)
+        console.print(chosen or FOLLOW_BROWSER, markup=False)
+        return
+    node, member = cli.acting_member()
+    chosen = choose_language(node, ChooseLanguage(member, name, language))
+    if chosen is None:
+        said = _("{name} now reads the pages in their browser's language.").format(name=name)
+    else:
+        said = _("{name} now reads the pages in {language} ({code}).").format(
+            name=name, language=NATIVE_NAMES[chosen], code=chosen
+        )
+    console.print(said, markup=False)
 
 
 @member.group()

@@ -18,6 +18,7 @@ from node.web.pages import (
     logs,
     peers,
     review,
+    settings,
     signin,
     status,
     wipe,
@@ -38,6 +39,7 @@ routes: list[web.AbstractRouteDef] = [
     *logs.routes,
     *signin.routes,
     *status.routes,
+    *settings.routes,
     *wipe.routes,
 ]
 

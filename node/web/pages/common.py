@@ -24,7 +24,16 @@ from federation.background import SyncService
 from federation.peers import list_peers
 from governance.members import Member
 from governance.roles import may
-from node.i18n import LANGUAGES, NATIVE_NAMES, current_language, direction
+from node.i18n import (
+    DEFAULT,
+    LANGUAGES,
+    N_,
+    NATIVE_NAMES,
+    current_language,
+    direction,
+    remedy,
+)
+from node.i18n import gettext as _
 from node.node import Node
 from node.web.api import NODE, readable_node
 from node.web.auth import CSRF_FIELD, BadCsrfToken, NotSignedIn, csrf_token, current_member
@@ -47,18 +56,18 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 ERROR_TITLES = {
-    400: "This request cannot be done",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not possible here",
-    413: "Too large",
-    429: "Too busy",
-    500: "Something went wrong",
-    503: "The hub is busy",
-    507: "The hub's disk is full",
+    400: N_("This request cannot be done"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not possible here"),
+    413: N_("Too large"),
+    429: N_("Too busy"),
+    500: N_("Something went wrong"),
+    503: N_("The hub is busy"),
+    507: N_("The hub's disk is full"),
 }
-CSRF_MESSAGE = (
+CSRF_MESSAGE = N_(
     "This form has expired or did not come from this hub's own pages. "
     "Go back, reload the page and try again."
 )
@@ -154,27 +163,32 @@ def html_page(handler: Handler) -> Handler:
         except NotSignedIn:
             return see_other(sign_in_location(request))
         except BadCsrfToken:
-            return await error_page(request, 403, CSRF_MESSAGE)
+            return await error_page(request, 403, _(CSRF_MESSAGE))
         except web.HTTPException as error:
             if error.status < 400:
                 raise
             return await error_page(request, error.status, error.reason)
         except RhizomeError as error:
-            return await error_page(request, error.http_status, str(error))
+            # Outside English, the translated remedy of the error's class comes first; the
+            # exact line (names, values) stays as written.
+            hint = remedy(error) if current_language() != DEFAULT else ""
+            return await error_page(request, error.http_status, str(error), hint)
         except Exception as error:
             if is_storage_full(error):  # a file write on a full disk, as from the database
                 return await error_page(request, 507, str(storage_full(error)))
             log.exception("unexpected error while serving %s %s", request.method, request.path)
             return await error_page(
-                request, 500, "the node hit an unexpected error; its log says more"
+                request, 500, _("the node hit an unexpected error; its log says more")
             )
 
     return page
 
 
-async def error_page(request: web.Request, status: int, message: str) -> web.Response:
-    title = ERROR_TITLES.get(status, "This did not work")
-    context = {"status": status, "title": title, "message": message}
+async def error_page(
+    request: web.Request, status: int, message: str, hint: str = ""
+) -> web.Response:
+    title = _(ERROR_TITLES.get(status, N_("This did not work")))
+    context = {"status": status, "title": title, "message": message, "remedy": hint}
     return await render(request, "error.html", context, status=status)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from archive.attachment import Attachment
 from archive.errors import InvalidLesson
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
@@ -24,8 +25,11 @@ from governance.roles import require
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import AddLesson
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.node import Node
 from node.web.auth import acting_member, current_member
+from node.web.pages.attachment_upload import uploaded_attachments
 from node.web.pages.common import (
     flash,
     form_of,
@@ -49,24 +53,24 @@ routes = web.RouteTableDef()
 WHERE = "the form"
 # The inputs an error can show next to (fields of the file format map to these), by label.
 INPUTS = {
-    "title": "Title",
-    "kind": "Kind",
-    "summary": "Summary",
-    "body": "Text",
-    "language": "Language",
-    "region": "Region",
-    "tags": "Tags",
-    "sensitivity": "Sensitivity",
-    "consent_basis": "Did the people concerned agree?",
-    "consent_scope": "Who may receive it?",
-    "consent_peers": "Peers named in the consent",
-    "consent_regions_allow": "Only in these regions",
-    "consent_regions_deny": "Never in these regions",
-    "consent_reshare": "Passing it on",
-    "consent_expires": "Consent ends on",
-    "consent_purposes": "May be used for",
-    "subjects": "Participants",
-    "labels": "Labels",
+    "title": N_("Title"),
+    "kind": N_("Kind"),
+    "summary": N_("Summary"),
+    "body": N_("Text"),
+    "language": N_("Language"),
+    "region": N_("Region"),
+    "tags": N_("Tags"),
+    "sensitivity": N_("Sensitivity"),
+    "consent_basis": N_("Did the people concerned agree?"),
+    "consent_scope": N_("Who may receive it?"),
+    "consent_peers": N_("Peers named in the consent"),
+    "consent_regions_allow": N_("Only in these regions"),
+    "consent_regions_deny": N_("Never in these regions"),
+    "consent_reshare": N_("Passing it on"),
+    "consent_expires": N_("Consent ends on"),
+    "consent_purposes": N_("May be used for"),
+    "subjects": N_("Participants"),
+    "labels": N_("Labels"),
 }
 
 
@@ -120,24 +124,34 @@ async def _author(request: web.Request, node: Node) -> Member | None:
 async def _save(request: web.Request, supersedes: str | None = None) -> web.Response:
     node = node_of(request)
     member = await acting_member(request, node, "lesson.add")
-    values = values_from_form(await form_of(request))
+    form = await form_of(request)
+    values = values_from_form(form)
+    uploads = tuple(uploaded_attachments(form))
+    # An edit keeps the attachments of the version it replaces (withdrawn ones are gone).
+    kept = () if supersedes is None else _attachments_of(node, supersedes)
     if supersedes is not None:  # an edit: the new version replaces the one in the address
         values["supersedes"] = node.resolve_id(supersedes)
     action = request.path
     try:
         draft = draft_from_fields(front_matter(values), body_text(values["body"]), WHERE)
         # Sent twice: stored once. Signing and indexing run off the event loop.
-        intake = await in_worker_thread(node, actions.add_lesson, AddLesson(member, draft, WHERE))
+        intake = await in_worker_thread(node, actions.add_lesson, AddLesson(member, draft, WHERE, attachments=uploads, kept=kept))
     except InvalidLesson as error:
         return await _form(request, node, values, action, error, status=error.http_status)
     assert intake.record_id is not None
     if intake.outcome is Outcome.ALREADY_HERE:
-        await flash(request, f"“{intake.title}” is already here: nothing new was stored.")
+        here = _("“{title}” is already here: nothing new was stored.")
+        await flash(request, here.format(title=intake.title))
         return see_other(f"/lessons/{intake.record_id}")
     record = load_record(node.db, intake.record_id)
     note = node.widening_note(record)
-    await flash(request, f"Saved “{record.lesson.title}”, signed by this hub. {note or ''}".strip())
+    saved = _("Saved “{title}”, signed by this hub.").format(title=record.lesson.title)
+    await flash(request, f"{saved} {note or ''}".strip())
     return see_other(f"/lessons/{record.id_hex}")
+
+
+def _attachments_of(node: Node, record: str) -> tuple[Attachment, ...]:
+    return load_record(node.db, node.resolve_id(record)).lesson.attachments
 
 
 async def _form(

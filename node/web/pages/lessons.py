@@ -23,6 +23,8 @@ from governance.versions import may_supersede
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import ApproveLesson, RevokeLesson
+from node.i18n import gettext as _
+from node.i18n import ngettext
 from node.node import Node
 from node.serialize import public_record
 from node.web.access import public_only
@@ -50,7 +52,6 @@ from node.web.pages.words import (
     reason_words,
     subject_words,
 )
-from node.wording import plural
 
 routes = web.RouteTableDef()
 REFRESH_SECONDS = 2
@@ -174,8 +175,10 @@ async def approve(request: web.Request) -> web.Response:
     done = await in_worker_thread(
         node, actions.approve_lesson, ApproveLesson(member, request.match_info["id"])
     )
-    verb = "Approved" if done.new else "You had already approved"
-    await flash(request, f"{verb} “{done.record.title}” as {member.name}.")
+    said = _("Approved “{title}” as {name}.") if done.new else _(
+        "You had already approved “{title}” as {name}."
+    )
+    await flash(request, said.format(title=done.record.title, name=member.name))
     form = await form_of(request)
     return see_other(local_path(field(form, "next", 500), f"/lessons/{done.record.id}"))
 
@@ -192,7 +195,7 @@ async def revoke(request: web.Request) -> web.Response:
     reason, note = field(form, "reason", 100), field(form, "note", MAX_NOTE_CHARS).strip()
     if reason not in REASONS:
         context = lesson_context(
-            node, full_id, member, revoke_error="Choose why the lesson is withdrawn.",
+            node, full_id, member, revoke_error=_("Choose why the lesson is withdrawn."),
             revoke_reason=reason, revoke_note=note,
         )  # fmt: skip
         return await render(request, "lesson.html", context, status=400)
@@ -200,7 +203,12 @@ async def revoke(request: web.Request) -> web.Response:
     revoked = await in_worker_thread(node, actions.revoke_lesson, asked)  # purges: off the loop
     wake_outbox(request.app)  # tell every holder now, not at the next poll
     count, title = len(revoked.record_ids), revoked.record.title
-    await flash(request, f"Withdrawn “{title}” ({plural(count, 'record')}); purged here.")
+    withdrawn = ngettext(
+        "Withdrawn “{title}” ({count} record); purged here.",
+        "Withdrawn “{title}” ({count} records); purged here.",
+        count,
+    )
+    await flash(request, withdrawn.format(title=title, count=count))
     return see_other(f"/revocations/{full_id}")
 
 

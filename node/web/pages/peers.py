@@ -18,6 +18,8 @@ from node.actions.peers import (
     pair_with_invite,
     set_peer_status,
 )
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.node import Node
 from node.peer_sync import (
     SyncDeadline,
@@ -42,7 +44,11 @@ from node.web.pages.common import (
 
 routes = web.RouteTableDef()
 MAX_CODE = 2_000
-DONE = {"suspend": "Suspended", "resume": "Resumed", "remove": "Removed"}
+DONE = {
+    "suspend": N_("Suspended {name}."),
+    "resume": N_("Resumed {name}."),
+    "remove": N_("Removed {name}."),
+}
 
 
 @routes.get("/peers", name="page_peers")
@@ -97,8 +103,10 @@ async def pair(request: web.Request) -> web.Response:
         return await render(request, "peers.html", context, status=400)
     await flash(
         request,
-        f"Paired with {peer.name} ({peer.region}). Their node id is {peer.node_id}: compare "
-        "it with the id their operator reads out to you.",
+        _(
+            "Paired with {name} ({region}). Their node id is {node_id}: compare it with the id "
+            "their operator reads out to you."
+        ).format(name=peer.name, region=peer.region, node_id=peer.node_id),
     )
     return see_other("/peers")
 
@@ -111,7 +119,7 @@ async def change_status(request: web.Request) -> web.Response:
     member = await acting_member(request, node, "peer.manage")
     action = request.match_info["action"]
     changed = set_peer_status(node, ChangePeerStatus(member, request.match_info["peer"], action))
-    await flash(request, f"{DONE[action]} {changed.name}.")
+    await flash(request, _(DONE[action]).format(name=changed.name))
     return see_other("/peers")
 
 

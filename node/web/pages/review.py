@@ -15,6 +15,7 @@ from governance.quarantine import quarantined_records
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions.lessons import ReviewQuarantined
+from node.i18n import gettext as _
 from node.node import Node
 from node.web.auth import acting_member
 from node.web.pages.common import (
@@ -98,7 +99,7 @@ async def accept(request: web.Request) -> web.Response:
     member = await acting_member(request, node, "lesson.review")
     asked = ReviewQuarantined(member, request.match_info["id"])
     full_id = await in_worker_thread(node, actions.accept_lesson, asked)
-    await flash(request, f"Accepted lesson {full_id[:12]}: it now shows in search.")
+    await flash(request, _("Accepted lesson {id}: it now shows in search.").format(id=full_id[:12]))
     return see_other("/quarantine")
 
 
@@ -110,5 +111,5 @@ async def reject(request: web.Request) -> web.Response:
     member = await acting_member(request, node, "lesson.review")
     asked = ReviewQuarantined(member, request.match_info["id"])
     full_id = await in_worker_thread(node, actions.reject_lesson, asked)  # purges: off the loop
-    await flash(request, f"Rejected lesson {full_id[:12]}: purged from this hub.")
+    await flash(request, _("Rejected lesson {id}: purged from this hub.").format(id=full_id[:12]))
     return see_other("/quarantine")

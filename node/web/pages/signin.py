@@ -16,6 +16,8 @@ import hmac
 
 from aiohttp import web
 
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.web.auth import (
     CSRF_FIELD,
     TooManySignIns,
@@ -39,8 +41,8 @@ from node.web.pages.common import (
 )
 
 routes = web.RouteTableDef()
-WRONG = "That name and password do not match a member of this hub. Check both and try again."
-WAIT = "Too many attempts. Try again in {seconds} s."
+WRONG = N_("That name and password do not match a member of this hub. Check both and try again.")
+WAIT = N_("Too many attempts. Try again in {seconds} s.")
 
 
 @routes.get("/signin", name="page_signin")
@@ -57,18 +59,18 @@ async def signin(request: web.Request) -> web.Response:
     form = await form_of(request)
     back = local_path(field(form, "next", 2_000))
     if not await _csrf_ok(request, form):
-        return await error_page(request, 403, CSRF_MESSAGE)
+        return await error_page(request, 403, _(CSRF_MESSAGE))
     name = field(form, "name", 100).strip()
     password = field(form, "password", 1_000)
     try:
         member = await verify_sign_in(request, node, name, password)
     except TooManySignIns as error:
-        context = {"next": back, "name": name, "error": WAIT.format(seconds=error.retry_after)}
+        context = {"next": back, "name": name, "error": _(WAIT).format(seconds=error.retry_after)}
         response = await render(request, "signin.html", context, status=429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     if member is None:
-        context = {"next": back, "name": name, "error": WRONG}
+        context = {"next": back, "name": name, "error": _(WRONG)}
         return await render(request, "signin.html", context, status=401)
     await sign_in(request, member)
     return see_other(back)
@@ -78,7 +80,7 @@ async def signin(request: web.Request) -> web.Response:
 @html_page
 async def signout(request: web.Request) -> web.Response:
     if not await _csrf_ok(request, await form_of(request)):
-        return await error_page(request, 403, CSRF_MESSAGE)
+        return await error_page(request, 403, _(CSRF_MESSAGE))
     if await current_member(request, node_of(request)) is not None:
         await sign_out(request)
     return see_other("/")

@@ -11,84 +11,89 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from archive.record import Consent, Subject
+from node.i18n import N_
+from node.i18n import gettext as _
 
 KIND_WORDS = {
-    "case_study": "Case study",
-    "after_action_review": "After-action review",
-    "checklist": "Checklist",
-    "training_module": "Training module",
-    "action_brief": "Action brief",
-    "story": "Story",
+    "case_study": N_("Case study"),
+    "after_action_review": N_("After-action review"),
+    "checklist": N_("Checklist"),
+    "training_module": N_("Training module"),
+    "action_brief": N_("Action brief"),
+    "story": N_("Story"),
 }
 SENSITIVITY_WORDS = {
-    "low": "Low",
-    "medium": "Medium",
-    "high": "High",
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
 }
 BASIS_WORDS = {
-    "consent": "The people concerned agreed to what is written below.",
-    "notice": "The people concerned were only told about it (notice), so it never leaves this hub.",
-    "none": "No consent was recorded, so it never leaves this hub.",
+    "consent": N_("The people concerned agreed to what is written below."),
+    "notice": N_(
+        "The people concerned were only told about it (notice), so it never leaves this hub."
+    ),
+    "none": N_("No consent was recorded, so it never leaves this hub."),
 }
 SCOPE_WORDS = {
-    "local": "Nobody else: it stays on this hub.",
-    "peers": "Only the peers named here.",
-    "federation": "This hub's trusted peers.",
-    "public": "Anyone: it may be made public, and go to every trusted peer.",
+    "local": N_("Nobody else: it stays on this hub."),
+    "peers": N_("Only the peers named here."),
+    "federation": N_("This hub's trusted peers."),
+    "public": N_("Anyone: it may be made public, and go to every trusted peer."),
 }
 REASON_WORDS = {
-    "consent-withdrawn": "Consent was withdrawn",
-    "safety": "It puts someone at risk",
-    "error": "It was published by mistake",
-    "expired": "Consent has expired",
-    "other": "Another reason",
+    "consent-withdrawn": N_("Consent was withdrawn"),
+    "safety": N_("It puts someone at risk"),
+    "error": N_("It was published by mistake"),
+    "expired": N_("Consent has expired"),
+    "other": N_("Another reason"),
 }
 LABEL_WORDS = {
-    "provenance": "Where it comes from",
-    "protocol": "How to treat it",
-    "permission": "What it may be used for",
+    "provenance": N_("Where it comes from"),
+    "protocol": N_("How to treat it"),
+    "permission": N_("What it may be used for"),
 }
 EVENT_WORDS = {
-    "record.added": "Lesson added",
-    "record.approved": "Lesson approved",
-    "record.received": "Lesson received from a peer",
-    "record.accepted": "Quarantined lesson accepted",
-    "record.rejected": "Quarantined lesson rejected",
-    "record.revoked": "Lesson withdrawn here",
-    "record.purged": "Lesson purged (withdrawn by its origin)",
-    "record.widened": "New version widens consent (needs curators)",
-    "policy.bound": "Policy section bound to a peer's node id",
-    "policy.unbound": "Policy section unbound",
-    "member.added": "Member added",
-    "member.roles": "Member's roles changed",
-    "member.removed": "Member removed",
-    "member.token": "API token made",
-    "member.token_revoked": "API token revoked",
-    "member.password": "Member's password set",
-    "peer.added": "Peer paired",
-    "peer.active": "Peer resumed",
-    "peer.suspended": "Peer suspended",
-    "peer.removed": "Peer removed",
-    "peer.quota_refused": "Peer's records refused: over its quota",
+    "record.added": N_("Lesson added"),
+    "record.approved": N_("Lesson approved"),
+    "record.received": N_("Lesson received from a peer"),
+    "record.accepted": N_("Quarantined lesson accepted"),
+    "record.rejected": N_("Quarantined lesson rejected"),
+    "record.revoked": N_("Lesson withdrawn here"),
+    "record.purged": N_("Lesson purged (withdrawn by its origin)"),
+    "record.widened": N_("New version widens consent (needs curators)"),
+    "policy.bound": N_("Policy section bound to a peer's node id"),
+    "policy.unbound": N_("Policy section unbound"),
+    "member.added": N_("Member added"),
+    "member.roles": N_("Member's roles changed"),
+    "member.removed": N_("Member removed"),
+    "member.token": N_("API token made"),
+    "member.token_revoked": N_("API token revoked"),
+    "member.password": N_("Member's password set"),
+    "member.language": N_("Member's language chosen"),
+    "peer.added": N_("Peer paired"),
+    "peer.active": N_("Peer resumed"),
+    "peer.suspended": N_("Peer suspended"),
+    "peer.removed": N_("Peer removed"),
+    "peer.quota_refused": N_("Peer's records refused: over its quota"),
 }
 
 
 def kind_words(kind: str) -> str:
-    return KIND_WORDS.get(kind, kind)
+    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
 def event_words(kind: str) -> str:
-    return EVENT_WORDS.get(kind, kind)
+    return _(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
 
 
 def reason_words(code: str) -> str:
-    return REASON_WORDS.get(code, code)
+    return _(REASON_WORDS[code]) if code in REASON_WORDS else code
 
 
 def when(seconds: int | None) -> str:
     """A time people read at a glance: ``2026-05-28 20:26 UTC``."""
     if seconds is None:
-        return "never"
+        return _("never")
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -104,7 +109,7 @@ def short(record_id: str) -> str:
 
 def peer_label(node_id: str, names: Mapping[str, str]) -> str:
     """A peer's name, or the start of its node id when we do not know it by name."""
-    return names.get(node_id) or f"node {node_id.split('-', 1)[0]}"
+    return names.get(node_id) or _("node {start}").format(start=node_id.split("-", 1)[0])
 
 
 def detail_words(detail: Mapping[str, Any], names: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -112,7 +117,7 @@ def detail_words(detail: Mapping[str, Any], names: Mapping[str, str]) -> list[tu
     words = []
     for key, value in detail.items():
         if isinstance(value, bool):
-            text = "yes" if value else "no"
+            text = _("yes") if value else _("no")
         elif isinstance(value, list):
             text = ", ".join(str(item) for item in value)
         else:
@@ -123,50 +128,58 @@ def detail_words(detail: Mapping[str, Any], names: Mapping[str, str]) -> list[tu
 
 def consent_terms(consent: Consent, names: Mapping[str, str]) -> list[tuple[str, str]]:
     """(term, description) pairs for a definition list: consent as a curator reads it."""
-    terms = [("Consent", BASIS_WORDS.get(consent.basis, consent.basis))]
+    basis = BASIS_WORDS.get(consent.basis)
+    terms = [(_("Consent"), _(basis) if basis else consent.basis)]
     if consent.basis != "consent":
         return terms
-    who = SCOPE_WORDS.get(consent.scope, consent.scope)
+    scope = SCOPE_WORDS.get(consent.scope)
+    who = _(scope) if scope else consent.scope
     if consent.scope == "peers":
         named = ", ".join(peer_label(node_id, names) for node_id in consent.peers)
-        who = f"Only these peers: {named}." if named else "Only named peers, and none is named."
-    terms.append(("Who may receive it", who))
+        who = (
+            _("Only these peers: {names}.").format(names=named)
+            if named
+            else _("Only named peers, and none is named.")
+        )
+    terms.append((_("Who may receive it"), who))
     if consent.regions_allow:
-        terms.append(("Only in the regions", ", ".join(consent.regions_allow)))
+        terms.append((_("Only in the regions"), ", ".join(consent.regions_allow)))
     if consent.regions_deny:
-        terms.append(("Never in the regions", ", ".join(consent.regions_deny)))
+        terms.append((_("Never in the regions"), ", ".join(consent.regions_deny)))
     terms.append(
         (
-            "Passing it on",
-            "Hubs that receive it may pass it on to their own peers."
+            _("Passing it on"),
+            _("Hubs that receive it may pass it on to their own peers.")
             if consent.reshare
-            else "Hubs that receive it must not pass it on.",
+            else _("Hubs that receive it must not pass it on."),
         )
     )
     terms.append(
         (
-            "Consent ends",
-            f"{when(consent.expires)}; then this hub withdraws it everywhere by itself."
+            _("Consent ends"),
+            _("{date}; then this hub withdraws it everywhere by itself.").format(
+                date=when(consent.expires)
+            )
             if consent.expires is not None
-            else "No end date was set.",
+            else _("No end date was set."),
         )
     )
     purposes = ", ".join(consent.purposes)
-    terms.append(("May be used for", purposes or "No purpose was named."))
+    terms.append((_("May be used for"), purposes or _("No purpose was named.")))
     return terms
 
 
 def subject_words(subject: Subject) -> str:
     """One participant's consent in a sentence (their pseudonym is shown apart from it)."""
     if subject.withdrawn:
-        return "withdrew their consent: the lesson no longer leaves this hub"
+        return _("withdrew their consent: the lesson no longer leaves this hub")
     parts = [
-        "agreed to sharing" if subject.share else "did not agree to sharing",
-        "agreed to being recorded" if subject.recorded else "did not agree to being recorded",
-        "agreed to photos" if subject.photographed else "did not agree to photos",
+        _("agreed to sharing") if subject.share else _("did not agree to sharing"),
+        _("agreed to being recorded") if subject.recorded else _("did not agree to being recorded"),
+        _("agreed to photos") if subject.photographed else _("did not agree to photos"),
     ]
     if subject.expires is not None:
-        parts.append(f"until {when(subject.expires)}")
+        parts.append(_("until {date}").format(date=when(subject.expires)))
     return "; ".join(parts)
 
 
