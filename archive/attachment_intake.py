@@ -159,10 +159,15 @@ def blobs_stored(db: sqlite_utils.Database, prepared: Sequence[Prepared]) -> Ite
         raise
 
 
-def with_attachments(lesson: Lesson, prepared: Sequence[Prepared], where: str) -> Lesson:
-    """The lesson naming its cleaned attachments, checked again (subjects need consent)."""
-    if not prepared:
+def with_attachments(
+    lesson: Lesson, prepared: Sequence[Prepared], where: str, kept: Sequence[Attachment] = ()
+) -> Lesson:
+    """The lesson naming ``kept`` attachments (of the version it replaces: their blobs are
+    here) and its newly cleaned ones, checked again (subjects need consent)."""
+    if not prepared and not kept:
         return lesson
-    named = replace(lesson, attachments=tuple(item.attachment for item in prepared))
+    known = {attachment.hash for attachment in kept}
+    new = tuple(item.attachment for item in prepared if item.attachment.hash not in known)
+    named = replace(lesson, attachments=(*kept, *new))
     validate_lesson(named, where)
     return named

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.attachment import Attachment
 from archive.attachment_intake import AttachmentInput
 from archive.lesson_file import LessonDraft
 from archive.lesson_sources import Intake, SourceFile
@@ -33,6 +34,7 @@ class AddLesson:
     update: bool = False
     dry_run: bool = False
     attachments: tuple[AttachmentInput, ...] = ()  # cleaned and checked by take_lesson
+    kept: tuple[Attachment, ...] = ()  # of the version it replaces (the web edit form)
 
 
 def add_lesson(node: Node, request: AddLesson) -> Intake:
@@ -40,6 +42,7 @@ def add_lesson(node: Node, request: AddLesson) -> Intake:
     return node.take_lesson(
         request.draft, request.where, request.by.name, request.source,
         update=request.update, dry_run=request.dry_run, attachments=request.attachments,
+        kept=request.kept,
     )  # fmt: skip
 
 

@@ -135,7 +135,8 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
     try:
         draft = draft_from_fields(front_matter(values), body_text(values["body"]), WHERE)
         # Sent twice: stored once. Signing and indexing run off the event loop.
-        intake = await in_worker_thread(node, actions.add_lesson, AddLesson(member, draft, WHERE, attachments=uploads, kept=kept))
+        asked = AddLesson(member, draft, WHERE, attachments=uploads, kept=kept)
+        intake = await in_worker_thread(node, actions.add_lesson, asked)
     except InvalidLesson as error:
         return await _form(request, node, values, action, error, status=error.http_status)
     assert intake.record_id is not None

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from PIL import Image
 
 from archive.attachment_intake import AttachmentInput
+from archive.blobs import BlobStore
 from archive.lesson_file import draft_from_fields
 from archive.queries import load_record
 from node.node import Node
 from tests.attachment_files import GPS_CANARY, jpeg_with_gps, tagged_mp3
-from tests.web.conftest import Client, page
+from tests.web.conftest import Client, counts, page, post, redirected_to, signed_in, token
+from tests.web.pages.test_lesson_form import FORM
 
 SUBJECTS = [
     {"pseudonym": "Heron", "share": True, "photographed": False, "recorded": True},
@@ -68,3 +72,52 @@ async def test_a_visitor_and_a_wrong_hash_get_no_file(
     assert anonymous.status in (302, 303, 401)
     missing = await client.get(f"/lessons/{record_id}/attachments/{'0' * 64}")
     assert missing.status == 404
+
+
+async def upload(
+    client: Client, files: list[tuple[str, str, bytes, str, str]], **fields: str
+) -> Any:
+    """Post the lesson form with files, as a browser does (multipart, CSRF from the page)."""
+    form = aiohttp.FormData()
+    for name, value in {**FORM, **fields}.items():
+        form.add_field(name, value)
+    form.add_field("csrf_token", await token(client, "/lessons/new"))
+    for index, (filename, content_type, data, caption, people) in enumerate(files):
+        form.add_field(f"attachment_{index}", data, filename=filename, content_type=content_type)
+        form.add_field(f"attachment_{index}_caption", caption)
+        form.add_field(f"attachment_{index}_subjects", people)
+    return await client.post("/lessons/new", data=form, allow_redirects=False)
+
+
+async def test_the_form_uploads_a_photo_cleaned_and_an_edit_keeps_it(
+    client: Client, members: Node
+) -> None:
+    await signed_in(client, "ana")
+    photo = ("drill.jpg", "image/jpeg", jpeg_with_gps(), "At the river", "Heron")
+    response = await upload(client, [photo], subject_0_photographed="on")
+    record_id = redirected_to(response).rsplit("/", 1)[1]
+    (stored,) = load_record(members.db, record_id).lesson.attachments
+    assert stored.caption == "At the river" and stored.subjects == ("Heron",)
+    assert GPS_CANARY not in BlobStore.of(members.db).read(stored.hash_hex)
+    edited = await post(
+        client, f"/lessons/{record_id}/edit", {**FORM, "subject_0_photographed": "on",
+                                                 "title": "Buddy pairs, revised"},
+        from_page=f"/lessons/{record_id}/edit",
+    )  # fmt: skip
+    new_id = redirected_to(edited).rsplit("/", 1)[1]
+    assert load_record(members.db, new_id).lesson.attachments == (stored,)
+
+
+async def test_a_refused_upload_stores_nothing_and_says_why(client: Client, members: Node) -> None:
+    await signed_in(client, "ana")
+    before = counts(members)
+    fake = ("photo.jpg", "image/jpeg", b"<script>not a photo</script>", "", "")
+    response = await upload(client, [fake])
+    assert response.status == 400
+    assert "not a JPEG" in await response.text()
+    assert counts(members) == before
+    stranger = ("x.jpg", "image/jpeg", jpeg_with_gps(), "", "Egret")
+    response = await upload(client, [stranger])
+    assert "no entry in consent.subjects" in await response.text()
+    assert counts(members) == before
+    assert not list((members.paths.root / "blobs").rglob("*.*"))
