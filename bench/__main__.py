@@ -1,5 +1,6 @@
-"""``python -m bench [--quick] [--only NAME ...]``: run the benchmarks, write JSON to
-bench/results/, then docs/benchmarks.md and its plots (bench/report.py).
+"""``python -m bench [--quick] [--only NAME ...]`` (or ``python -m bench NAME ...``): run
+the benchmarks, write JSON to bench/results/, then docs/benchmarks.md and its plots
+(bench/report.py).
 
 Each benchmark runs in a process of its own, one after the other, so that none inherits
 another's memory and the big ones (negentropy at 1M items, 50 revocation nodes, a node
@@ -29,6 +30,7 @@ BENCHMARKS = (
     "negentropy",
     "revocation",
     "memory",
+    "wipe",
 )
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +50,13 @@ def main() -> None:
         "--only", nargs="+", choices=BENCHMARKS, metavar="NAME",
         help=f"run only these ({', '.join(BENCHMARKS)}); the report uses every result there is",
     )  # fmt: skip
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="the same as --only NAME ...",
+    )  # fmt: skip
     arguments = parser.parse_args()
+    if unknown := set(arguments.names) - set(BENCHMARKS):
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    arguments.only = (arguments.only or []) + arguments.names or None
     names = [name for name in BENCHMARKS if not arguments.only or name in arguments.only]
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.perf_counter()

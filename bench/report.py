@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
 RUN = "run"  # bench/results/run.json: which run wrote the results, and how long it took
-ORDER = ("import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory")
+ORDER = (
+    "import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory", "wipe",
+)  # fmt: skip
 Results = dict[str, dict[str, Any]]
 
 
@@ -440,8 +442,10 @@ def _register_late_sections() -> None:
     """Sections kept in modules of their own: they import this one, so they are registered
     when a report is rendered, not when this module loads."""
     from bench.report_tls import tls_section
+    from bench.report_wipe import wipe_section
 
     SECTIONS["tls"] = tls_section
+    SECTIONS["wipe"] = wipe_section
 
 
 # -- plots ----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from node.wipe import wipe_home
 
 routes = web.RouteTableDef()
 log = logging.getLogger("rhizome.web")
-SERVER_STOP: web.AppKey[Callable[[], None]] = web.AppKey("server_stop", Callable[[], None])
+SERVER_STOP: web.AppKey[Callable[[], None]] = web.AppKey("server_stop")
 STOP_AFTER = 0.5  # seconds: the answer reaches the browser before the server goes
 GONE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>This node is gone</title></head>
