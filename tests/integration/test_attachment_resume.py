@@ -77,8 +77,8 @@ def prepare_origin(home: Path, link_url: str) -> tuple[str, str, int, str]:
     config.write_text(text.replace(old, f'url = "{link_url}"'), encoding="utf-8")
     node = Node(home)
     try:
-        front = {"title": "Night drill", "kind": "after_action_review",
-                 "consent": {"basis": "consent", "scope": "federation", "subjects": SUBJECTS}}  # fmt: skip
+        consent = {"basis": "consent", "scope": "federation", "subjects": SUBJECTS}
+        front = {"title": "Night drill", "kind": "after_action_review", "consent": consent}
         draft = draft_from_fields(front, "Lights out.\n", "test")
         photo = AttachmentInput("night.png", noise_png(), "Kite at night", ("Kite",))
         intake = node.take_lesson(draft, "test", "admin", attachments=[photo])
