@@ -9,6 +9,10 @@ A full disk is reported in one place: every statement runs through :class:`_Conn
 which turns SQLite's "database or disk is full" into :class:`~archive.errors.StorageFull`,
 so every caller (CLI, web, federation, background loops) sees the same clear error and the
 transaction is rolled back whole.
+
+A sealed node's database is encrypted with SQLCipher: pass its raw key to :func:`connect`
+(``key=``); see :mod:`archive.cipher`. Every connection to it (the server's, each worker
+thread's, the CLI's) needs that key; nothing else differs.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from __future__ import annotations
 import errno
 import itertools
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
+from archive.cipher import CipherConnection, WrongDatabaseKey, open_cipher_connection
 from archive.errors import DatabaseError, StorageFull
 from archive.migrations import Schema, migrate
 from archive.schema import SCHEMA as ARCHIVE_SCHEMA
@@ -60,6 +65,15 @@ def storage_full(error: BaseException, message: str = STORAGE_FULL_MESSAGE) -> S
     return full
 
 
+def _full_disk_reported(run: Callable[[], sqlite3.Cursor]) -> sqlite3.Cursor:
+    try:
+        return run()
+    except sqlite3.OperationalError as error:
+        if is_storage_full(error):
+            raise storage_full(error) from error
+        raise
+
+
 class _Connection(sqlite3.Connection):
     """A connection whose statements report a full disk as :class:`StorageFull`, and which
     knows the schemas it was opened with (:func:`archive.migrations.schemas_of`)."""
@@ -67,46 +81,69 @@ class _Connection(sqlite3.Connection):
     schemas: tuple[Schema, ...] = ()
 
     def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
-        try:
-            return super().execute(sql, parameters)  # type: ignore[arg-type]
-        except sqlite3.OperationalError as error:
-            if is_storage_full(error):
-                raise storage_full(error) from error
-            raise
+        run = super().execute
+        return _full_disk_reported(lambda: run(sql, parameters))  # type: ignore[arg-type]
 
     def executemany(self, sql: str, parameters: Iterable[object], /) -> sqlite3.Cursor:
-        try:
-            return super().executemany(sql, parameters)  # type: ignore[arg-type]
-        except sqlite3.OperationalError as error:
-            if is_storage_full(error):
-                raise storage_full(error) from error
-            raise
+        run = super().executemany
+        return _full_disk_reported(lambda: run(sql, parameters))  # type: ignore[arg-type]
 
 
-def connect(path: Path | str, schemas: Sequence[Schema] | None = None) -> sqlite_utils.Database:
+class _CipherConnection(CipherConnection):
+    """The same, on SQLCipher (a sealed node's database)."""
+
+    schemas: tuple[Schema, ...] = ()
+
+    def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+        run = super().execute
+        return _full_disk_reported(lambda: run(sql, parameters))
+
+    def executemany(self, sql: str, parameters: object, /) -> sqlite3.Cursor:
+        run = super().executemany
+        return _full_disk_reported(lambda: run(sql, parameters))
+
+
+def connect(
+    path: Path | str, schemas: Sequence[Schema] | None = None, *, key: bytes | None = None
+) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
     ``schemas`` are the packages' parts of the database, in layer order (archive's alone when
     not given; ``node.database.open_database`` passes every package's). The connection keeps
-    them: a purge runs their purge hooks.
+    them: a purge runs their purge hooks. ``key`` (32 bytes) opens an encrypted database
+    (:mod:`archive.cipher`); :class:`~archive.cipher.WrongDatabaseKey` if it does not.
     """
     if schemas is None:
         schemas = (ARCHIVE_SCHEMA,)
     try:
-        conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, factory=_Connection
-        )
+        conn = _open_connection(path, key)
         conn.schemas = tuple(schemas)
         db = sqlite_utils.Database(conn)
         _configure(conn)
         migrate(db, schemas)
+    except WrongDatabaseKey:
+        raise
     except StorageFull as error:
         raise storage_full(error, f"{path}: {OPEN_ON_FULL_DISK}") from error
     except sqlite3.DatabaseError as error:
         if is_storage_full(error):
             raise storage_full(error, f"{path}: {OPEN_ON_FULL_DISK}") from error
+        if "not a database" in str(error):
+            raise DatabaseError(
+                f"{path}: not a readable database: it is encrypted (a sealed home, opened "
+                "without its key) or damaged"
+            ) from error
         raise DatabaseError(f"{path}: cannot open the database ({error})") from error
     return db
+
+
+def _open_connection(path: Path | str, key: bytes | None) -> _Connection | _CipherConnection:
+    if key is None:
+        return sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, factory=_Connection
+        )
+    conn: _CipherConnection = open_cipher_connection(path, key, _CipherConnection)
+    return conn
 
 
 def _configure(conn: sqlite3.Connection) -> None:

@@ -2,8 +2,10 @@
 
 Without a passphrase the file holds the seed as is, readable by the owner only (0600).
 With one, the seed is sealed with XSalsa20-Poly1305 (SecretBox) under a key stretched from
-the passphrase with argon2id, so a seized disk does not give the key away. The file is
-msgpack: ``{"format": "rhizome-key", "v": 1, "kdf": "none" | "argon2id", ...}``.
+the passphrase with argon2id, so a seized disk does not give the key away. In a sealed home
+(:mod:`crypto.home_key`) the seed is sealed with the home key instead (``kdf: "home-key"``), so
+one passphrase stretch opens every key and a passphrase change touches one file. The file is
+msgpack: ``{"format": "rhizome-key", "v": 1, "kdf": "none" | "argon2id" | "home-key", ...}``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import nacl.utils
 
 from crypto.canonical import pack
 from crypto.errors import KeyFileError, WrongPassphrase
+from crypto.home_key import SecretDamaged, open_secret, seal_secret
 from crypto.signing import SEED_SIZE
 
 FORMAT = "rhizome-key"
@@ -32,6 +35,8 @@ MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
 _MAX_KEY_FILE = 4096
 
 PassphraseSource = Callable[[], str]
+HomeKeySource = Callable[[], bytes]
+KDFS = ("none", "argon2id", "home-key")
 
 
 def _stretch(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
@@ -60,9 +65,27 @@ def encode_key_file(seed: bytes, passphrase: str | None) -> bytes:
     )
 
 
-def write_key_file(path: Path, seed: bytes, passphrase: str | None) -> None:
-    """Create ``path`` (0600, never overwriting) holding ``seed``."""
-    data = encode_key_file(seed, passphrase)
+def encode_home_sealed_key_file(seed: bytes, home_key: bytes) -> bytes:
+    """The bytes of a key file holding ``seed`` sealed with a sealed home's home key."""
+    return pack(
+        {"format": FORMAT, "v": VERSION, "kdf": "home-key", "sealed": seal_secret(home_key, seed)}
+    )
+
+
+def write_key_file(
+    path: Path, seed: bytes, passphrase: str | None, *, home_key: bytes | None = None
+) -> None:
+    """Create ``path`` (0600, never overwriting) holding ``seed``: sealed with ``home_key``
+    when given (a sealed home), else with ``passphrase`` if any."""
+    if home_key is not None:
+        data = encode_home_sealed_key_file(seed, home_key)
+    else:
+        data = encode_key_file(seed, passphrase)
+    write_private_file(path, data)
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Create ``path`` (0600, never overwriting) holding ``data``, flushed to the disk."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:
@@ -80,15 +103,29 @@ def write_key_file(path: Path, seed: bytes, passphrase: str | None) -> None:
 
 
 def is_protected(data: bytes) -> bool:
-    """Whether a key file needs a passphrase."""
-    return bool(_parse(data, "<key>")["kdf"] == "argon2id")
+    """Whether a key file needs a passphrase (directly, or through the home key)."""
+    return bool(_parse(data, "<key>")["kdf"] != "none")
 
 
-def decode_key_file(data: bytes, passphrase: PassphraseSource, where: str) -> bytes:
-    """The seed inside a key file; ``passphrase`` is called only if the file is sealed."""
+def kdf_of(data: bytes, where: str) -> str:
+    """How a key file is sealed: ``none``, ``argon2id`` (its own passphrase) or
+    ``home-key`` (a sealed home's home key)."""
+    return str(_parse(data, where)["kdf"])
+
+
+def decode_key_file(
+    data: bytes,
+    passphrase: PassphraseSource,
+    where: str,
+    home_key: HomeKeySource | None = None,
+) -> bytes:
+    """The seed inside a key file; ``passphrase`` (or ``home_key`` for a file sealed with
+    the home key) is called only if the file is sealed."""
     fields = _parse(data, where)
     if fields["kdf"] == "none":
         return _seed(fields.get("seed"), where)
+    if fields["kdf"] == "home-key":
+        return _open_with_home_key(fields, home_key, where)
     salt, ops, mem, sealed = _sealing_parameters(fields, where)
     key = _stretch(passphrase(), salt, ops, mem)
     try:
@@ -96,6 +133,20 @@ def decode_key_file(data: bytes, passphrase: PassphraseSource, where: str) -> by
     except nacl.exceptions.CryptoError as error:
         raise WrongPassphrase(f"{where}: wrong passphrase for this key file") from error
     return _seed(seed, where)
+
+
+def _open_with_home_key(
+    fields: dict[str, Any], home_key: HomeKeySource | None, where: str
+) -> bytes:
+    sealed = fields.get("sealed")
+    if not isinstance(sealed, bytes):
+        raise KeyFileError(f"{where}: key file is damaged (no sealed key inside)")
+    if home_key is None:
+        raise KeyFileError(f"{where}: sealed with the home key of a sealed home; open the home")
+    try:
+        return _seed(open_secret(home_key(), sealed), where)
+    except SecretDamaged as error:
+        raise KeyFileError(f"{where}: does not open with this home's home.key") from error
 
 
 def _sealing_parameters(fields: dict[str, Any], where: str) -> tuple[bytes, int, int, bytes]:
@@ -116,7 +167,9 @@ def _sealing_parameters(fields: dict[str, Any], where: str) -> tuple[bytes, int,
     return salt, ops, mem, sealed
 
 
-def read_key_file(path: Path, passphrase: PassphraseSource) -> bytes:
+def read_key_file(
+    path: Path, passphrase: PassphraseSource, home_key: HomeKeySource | None = None
+) -> bytes:
     """Read and open the key file at ``path``."""
     try:
         data = path.read_bytes()
@@ -124,7 +177,7 @@ def read_key_file(path: Path, passphrase: PassphraseSource) -> bytes:
         raise KeyFileError(f"{path}: key file is missing") from error
     except OSError as error:
         raise KeyFileError(f"{path}: cannot read key file ({error.strerror})") from error
-    return decode_key_file(data, passphrase, str(path))
+    return decode_key_file(data, passphrase, str(path), home_key)
 
 
 def _parse(data: bytes, where: str) -> dict[str, Any]:
@@ -136,7 +189,7 @@ def _parse(data: bytes, where: str) -> dict[str, Any]:
         raise KeyFileError(f"{where}: not a Rhizome key file (damaged)") from error
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
         raise KeyFileError(f"{where}: not a Rhizome key file")
-    if fields.get("v") != VERSION or fields.get("kdf") not in ("none", "argon2id"):
+    if fields.get("v") != VERSION or fields.get("kdf") not in KDFS:
         raise KeyFileError(f"{where}: key file version or kind not supported")
     return fields
 

@@ -21,9 +21,10 @@ from governance.schema import SCHEMA as GOVERNANCE
 SCHEMAS: tuple[Schema, ...] = (ARCHIVE, GOVERNANCE, FEDERATION)
 
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the node's database at ``path``."""
-    return connect(path, SCHEMAS)
+def open_database(path: Path | str, key: bytes | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the node's database at ``path``; ``key`` is the
+    raw SQLCipher key of a sealed home's database (:mod:`node.sealed_home`)."""
+    return connect(path, SCHEMAS, key=key)
 
 
 def table_owners() -> dict[str, str]:

@@ -5,9 +5,10 @@
     HOME/            0700
       config.toml    name, region, language, URL, server address
       policy.toml    what may leave and come in
-      node.key       the node's Ed25519 key (0600, optionally passphrase-sealed)
+      home.key       a sealed home's home key, wrapped by the passphrase (node.sealed_home)
+      node.key       the node's Ed25519 key (0600, sealed with the home key when sealed)
       tls-certificate.pem  the TLS certificate made from the node key (public)
-      rhizome.db     the archive (SQLite, WAL mode)
+      rhizome.db     the archive (SQLite, WAL mode; SQLCipher-encrypted when sealed)
       members/       one key per member (0600, sealed like the node key)
 """
 
@@ -22,7 +23,8 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from crypto.keyfile import write_key_file
+from crypto.home_key import database_key, new_home_key
+from crypto.keyfile import encode_key_file, write_key_file, write_private_file
 from crypto.signing import SigningIdentity
 from governance.members import Member, add_member, check_name, require_new_member_name
 from governance.policy_file import write_default_policy
@@ -34,6 +36,7 @@ from node.tls import ensure_certificate
 CONFIG_FILE = "config.toml"
 POLICY_FILE = "policy.toml"
 KEY_FILE = "node.key"
+HOME_KEY_FILE = "home.key"  # a sealed home's wrapped home key (node.sealed_home)
 DATABASE_FILE = "rhizome.db"
 MEMBERS_DIR = "members"
 OPERATOR = "admin"
@@ -58,6 +61,10 @@ class HomePaths:
     @property
     def key(self) -> Path:
         return self.root / KEY_FILE
+
+    @property
+    def home_key(self) -> Path:
+        return self.root / HOME_KEY_FILE
 
     @property
     def database(self) -> Path:
@@ -134,13 +141,18 @@ def _fill_new_home(
         host=host,
         port=port,
     )
-    write_key_file(paths.key, identity.seed, passphrase)
+    # A passphrase seals the whole home: a home key wrapped by it, everything else under it.
+    home_key = new_home_key() if passphrase else None
+    if home_key is not None:
+        write_private_file(paths.home_key, encode_key_file(home_key, passphrase))
+    write_key_file(paths.key, identity.seed, passphrase, home_key=home_key)
     ensure_certificate(root, identity)  # public; `serve` makes it for homes older than TLS
     paths.config.write_text(render_config(config), encoding="utf-8")
     write_default_policy(paths.policy)
-    db = open_database(paths.database)
+    db = open_database(paths.database, None if home_key is None else database_key(home_key))
     try:
-        create_member(paths, db, identity, OPERATOR, ("admin",), passphrase, now=int(time.time()))
+        now = int(time.time())
+        create_member(paths, db, identity, OPERATOR, ("admin",), None, now, home_key)
     finally:
         db.conn.close()
     return config, identity
@@ -154,13 +166,15 @@ def create_member(
     roles: tuple[str, ...],
     passphrase: str | None,
     now: int,
+    home_key: bytes | None = None,
 ) -> Member:
-    """A new member: a fresh key in members/NAME.key (sealed like the node key), certified."""
+    """A new member: a fresh key in members/NAME.key (sealed like the node key: with the
+    home key of a sealed home, else with ``passphrase`` if any), certified."""
     require_new_member_name(db, name)  # before any key file is touched
     paths.members.mkdir(mode=0o700, exist_ok=True)
     member_key = SigningIdentity.generate()
     key_path = paths.member_key(name)
-    write_key_file(key_path, member_key.seed, passphrase)
+    write_key_file(key_path, member_key.seed, passphrase, home_key=home_key)
     try:
         return add_member(db, node, name, member_key.public_key, roles, now)
     except BaseException:

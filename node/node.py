@@ -2,7 +2,8 @@
 
 The CLI and the web server both build a ``Node``; nothing lives only in one process's
 memory, so both can work on the same home at once. The key is opened only when something
-must be signed, so read-only commands never ask for the passphrase.
+must be signed; in a sealed home (:mod:`node.sealed_home`) the database is encrypted too, so
+opening the node asks for the passphrase once (it unwraps the home key).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.attachment import Attachment
 from archive.attachment_intake import (
     AttachmentInput,
     Caps,
@@ -43,7 +43,7 @@ from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from archive.store import Clock, RecordWriter
 from crypto.errors import InvalidNodeId, KeyFileError, WrongPassphrase
-from crypto.keyfile import PassphraseSource, is_protected, read_key_file
+from crypto.keyfile import PassphraseSource, is_protected
 from crypto.node_id import normalize_node_id, public_key_from_node_id
 from crypto.signing import SigningIdentity
 from federation.errors import UnknownPeer
@@ -58,6 +58,7 @@ from node.config import NodeConfig, load_config
 from node.database import open_database
 from node.home import HomePaths
 from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
+from node.sealed_home import HomeKeys
 from node.tls import stored_fingerprint
 
 DEFAULT_MEMBER = "admin"
@@ -78,7 +79,10 @@ class Node:
         self.config: NodeConfig = load_config(self.paths.config)
         self.clock = clock
         self._passphrase = _Remembered(passphrase, passphrase is passphrase_from_env_or_prompt)
-        self.db: sqlite_utils.Database = open_database(self.paths.database)
+        self.keys = HomeKeys(self.paths, self._passphrase.opening)
+        self.db: sqlite_utils.Database = open_database(
+            self.paths.database, self.keys.database_key()
+        )
         self._policy: tuple[float, Policy] | None = None
         if not _event_loop_running():  # a server does it in a worker thread (web.app)
             finish_pending_purges(self.db)  # a crash mid-purge: scrub before anything else
@@ -94,8 +98,7 @@ class Node:
     @cached_property
     def identity(self) -> SigningIdentity:
         """The node's signing key, opened (and its passphrase asked) on first use."""
-        seed = self._passphrase.opening(lambda source: read_key_file(self.paths.key, source))
-        identity = SigningIdentity.from_seed(seed)
+        identity = SigningIdentity.from_seed(self.keys.read_key(self.paths.key))
         if identity.node_id != self.config.node_id:
             raise KeyFileError(
                 f"{self.paths.key}: this key belongs to node {identity.node_id}, "
@@ -166,18 +169,27 @@ class Node:
         require(name, member.roles, action)
         return member
 
+    @property
+    def sealed(self) -> bool:
+        """Whether this home is sealed: its database and secrets encrypted at rest."""
+        return self.keys.sealed
+
+    def open_connection(self) -> sqlite_utils.Database:
+        """A new connection to this node's database (with its key when sealed), for work in a
+        worker thread; the caller closes it."""
+        return open_database(self.paths.database, self.keys.database_key())
+
     def passphrase_if_sealed(self) -> str | None:
-        """The node key's passphrase (to seal a new member key alike), or None if unsealed."""
-        if not is_protected(self.paths.key.read_bytes()):
+        """The node key's own passphrase, in a home made before sealing (to seal a new member
+        key alike); None when unsealed or sealed (there, the home key seals member keys)."""
+        if self.keys.sealed or not is_protected(self.paths.key.read_bytes()):
             return None
         self.identity  # noqa: B018 -- opening the key checks the passphrase first
         return self._passphrase()
 
     def member_identity(self, name: str) -> SigningIdentity:
         """A member's signing key (sealed with the node's passphrase, when there is one)."""
-        key = self.paths.member_key(name)
-        seed = self._passphrase.opening(lambda source: read_key_file(key, source))
-        identity = SigningIdentity.from_seed(seed)
+        identity = SigningIdentity.from_seed(self.keys.read_key(self.paths.member_key(name)))
         if identity.public_key != self.member(name).public_key:
             raise KeyFileError(f"{self.paths.member_key(name)}: not the key certified for {name}")
         return identity
@@ -220,7 +232,6 @@ class Node:
         update: bool = False,
         dry_run: bool = False,
         attachments: Sequence[AttachmentInput] = (),
-        kept: Sequence[Attachment] = (),
     ) -> Intake:
         """Sign and store a lesson unless it is already here: the one way in for every front
         end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key.
@@ -228,7 +239,7 @@ class Node:
         with the lesson (:mod:`archive.attachment_intake`)."""
         lesson = self.lesson_from_draft(draft, where, author)  # all checked before the key
         prepared = prepare(attachments, self.attachment_caps, where)
-        lesson = with_attachments(lesson, prepared, where, kept)
+        lesson = with_attachments(lesson, prepared, where)
         if dry_run:
             return plan_lesson(self.db, lesson, where, source, update=update)
         with blobs_stored(self.db, prepared):
@@ -273,7 +284,7 @@ class Node:
         other (``BEGIN IMMEDIATE`` and the busy timeout, :mod:`archive.db`).
         """
         twin = copy.copy(self)
-        twin.db = open_database(self.paths.database)
+        twin.db = self.open_connection()
         twin.__dict__.pop("writer", None)  # a writer is bound to the connection it was made on
         try:
             yield twin

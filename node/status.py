@@ -130,9 +130,12 @@ def _plain_http_allowed(paths: HomePaths) -> bool:
         return False  # a config that cannot be read has no switch turned on
 
 
-def node_status_in_thread(paths: HomePaths, node_id: str, name: str) -> NodeStatus:
-    """:func:`node_status` on a connection of its own (for ``asyncio.to_thread``)."""
-    db = open_database(paths.database)
+def node_status_in_thread(
+    paths: HomePaths, node_id: str, name: str, key: bytes | None = None
+) -> NodeStatus:
+    """:func:`node_status` on a connection of its own (for ``asyncio.to_thread``; ``key``: a
+    sealed home's database key)."""
+    db = open_database(paths.database, key)
     try:
         return node_status(paths, db, node_id, name)
     finally:

@@ -28,10 +28,11 @@ RETRY_SOON_SECONDS = 5.0
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def finish_unfinished_purges(database: Path) -> bool:
-    """Scrub what interrupted purges left, on a connection of our own; True when none is
-    left (then no old byte of a purged record remains in any file of the database)."""
-    db = open_database(database)
+def finish_unfinished_purges(database: Path, key: bytes | None = None) -> bool:
+    """Scrub what interrupted purges left, on a connection of our own (``key``: a sealed
+    home's database key); True when none is left (then no old byte of a purged record
+    remains in any file of the database)."""
+    db = open_database(database, key)
     try:
         finished = finish_pending_purges(db)
     finally:
@@ -41,12 +42,12 @@ def finish_unfinished_purges(database: Path) -> bool:
     return finished
 
 
-def purge_redo(database: Path) -> CleanupContext:
+def purge_redo(database: Path, key: bytes | None = None) -> CleanupContext:
     """An aiohttp cleanup context: redo unfinished purges before serving, retry them later."""
 
     async def redo_unfinished_purges(app: web.Application) -> AsyncIterator[None]:
-        finished = await asyncio.to_thread(finish_unfinished_purges, database)
-        task = asyncio.create_task(_retry(database, finished), name="rhizome-purge-redo")
+        finished = await asyncio.to_thread(finish_unfinished_purges, database, key)
+        task = asyncio.create_task(_retry(database, key, finished), name="rhizome-purge-redo")
         try:
             yield
         finally:
@@ -57,11 +58,11 @@ def purge_redo(database: Path) -> CleanupContext:
     return redo_unfinished_purges
 
 
-async def _retry(database: Path, finished: bool) -> None:
+async def _retry(database: Path, key: bytes | None, finished: bool) -> None:
     while True:
         await asyncio.sleep(RETRY_SECONDS if finished else RETRY_SOON_SECONDS)
         try:
-            finished = await asyncio.to_thread(finish_unfinished_purges, database)
+            finished = await asyncio.to_thread(finish_unfinished_purges, database, key)
         except Exception as error:  # a full or damaged disk must not stop the node: say so
             log.warning("could not finish pending purges: %s", error)
             finished = False

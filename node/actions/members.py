@@ -42,7 +42,7 @@ def add_member(node: Node, request: AddMember) -> Member:
     roles = check_roles(list(request.roles))
     passphrase = node.passphrase_if_sealed()
     return create_member(node.paths, node.db, node.identity, request.name, roles, passphrase,
-                         node.now())  # fmt: skip
+                         node.now(), home_key=node.keys.home_key())  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,9 @@ async def healthz(request: web.Request) -> web.Response:
             {"status": "ok", "version": __version__, **plain_http_warning(node.config)}
         )
     member = await current_member(request, node)
+    key = node.keys.database_key()
     found = await asyncio.to_thread(
-        node_status_in_thread, node.paths, node.node_id, node.config.name
+        node_status_in_thread, node.paths, node.node_id, node.config.name, key
     )
     return web.json_response(status_json(found) if member else counts_json(found))
 

@@ -24,7 +24,6 @@ import binascii
 import functools
 import hmac
 import logging
-import os
 import secrets
 import weakref
 from pathlib import Path
@@ -43,6 +42,7 @@ from governance.roles import require
 from node.api_tokens import looks_like_token, token_digest
 from node.node import Node
 from node.passwords import hash_password
+from node.sealed_home import session_secret
 from node.web.client import client_of
 from node.web.sign_in_guard import SignInGuard
 
@@ -102,14 +102,10 @@ def password_matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def session_key(home: Path) -> bytes:
-    """The cookie encryption key, made once per home (0600)."""
-    path = home / SESSION_KEY_FILE
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-    return path.read_bytes()
+def session_key(home: Path, home_key: bytes | None = None) -> bytes:
+    """The cookie encryption key, made once per home (0600; sealed with the home key of a
+    sealed home, :func:`node.sealed_home.session_secret`)."""
+    return session_secret(home, home_key)
 
 
 class _SessionCookies(EncryptedCookieStorage):
@@ -127,7 +123,7 @@ class _SessionCookies(EncryptedCookieStorage):
 
 def session_layer(node: Node) -> Middleware:
     storage = _SessionCookies(
-        session_key(node.paths.root),
+        session_key(node.paths.root, node.keys.home_key()),
         cookie_name="rhizome_session",
         max_age=SESSION_SECONDS,
         httponly=True,

@@ -19,8 +19,9 @@ routes = web.RouteTableDef()
 @html_page
 async def status_page(request: web.Request) -> web.Response:
     node = await operator(request)
+    key = node.keys.database_key()
     found = await asyncio.to_thread(
-        node_status_in_thread, node.paths, node.node_id, node.config.name
+        node_status_in_thread, node.paths, node.node_id, node.config.name, key
     )
     context = {"status": found, "disk_free": filesize.decimal(found.disk_free)}
     return await render(request, "status.html", context)
