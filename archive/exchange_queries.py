@@ -56,6 +56,13 @@ def latest_of_kind(
         yield open_record(envelope)
 
 
+# Reads the partial index of open dates (archive m047), however many lessons there are.
+DUE_SQL = (
+    "SELECT id, title, next_due FROM records WHERE next_due IS NOT NULL AND next_due <= ? "
+    f"AND origin = ? AND {LATEST} ORDER BY next_due LIMIT ?"
+)
+
+
 @dataclass(frozen=True)
 class DueBrief:
     record_id: str
@@ -68,9 +75,5 @@ def due_follow_ups(
 ) -> list[DueBrief]:
     """This node's action briefs with a follow-up or milestone open by ``until``, soonest
     first: read from the partial index of ``next_due``, newest versions only."""
-    rows = db.execute(
-        f"SELECT id, title, next_due FROM records WHERE next_due IS NOT NULL AND next_due <= ? "
-        f"AND origin = ? AND {LATEST} ORDER BY next_due LIMIT ?",
-        [until, origin, limit],
-    ).fetchall()
+    rows = db.execute(DUE_SQL, [until, origin, limit]).fetchall()
     return [DueBrief(str(row[0]), str(row[1]), int(row[2])) for row in rows]

@@ -67,6 +67,7 @@ def _register() -> None:
     from node.cli import (
         backup_commands,
         bundle_commands,
+        collection_commands,
         consent_commands,
         doctor_command,
         init_command,
@@ -97,6 +98,7 @@ def _register() -> None:
     main.add_command(status_command.status)
     main.add_command(doctor_command.doctor)
     main.add_command(serve_command.demo)
+    main.add_command(collection_commands.collection)
     main.add_command(backup_commands.backup)
     main.add_command(backup_commands.restore)
     main.add_command(wipe_command.wipe)

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from archive.record import (
-    KINDS,
     LABEL_TYPES,
     MAX_BODY_BYTES,
     MAX_LABEL_TEXT,
@@ -23,6 +22,7 @@ from archive.record import (
     MAX_TAG,
     MAX_TAGS,
     MAX_TITLE,
+    RECORD_KINDS,
     SENSITIVITIES,
 )
 from federation.invites import DEFAULT_TTL
@@ -40,7 +40,7 @@ MAX_LOG_PAGE = 10_000
 MAX_OFFSET = 10**9
 
 # typing.Literal cannot take a tuple at run time; msgspec reads Literal[...] built this way.
-Kind = Literal[KINDS]  # type: ignore[valid-type]
+Kind = Literal[RECORD_KINDS]  # type: ignore[valid-type]  # lists show collections too
 Sensitivity = Literal[SENSITIVITIES]  # type: ignore[valid-type]
 PeerStatus = Literal[PEER_STATUSES]  # type: ignore[valid-type]
 Reason = Literal[REASONS]  # type: ignore[valid-type]
@@ -148,3 +148,13 @@ class LessonInput(Struct, forbid_unknown_fields=True):
     translation_of: Annotated[str, Meta(description="id or prefix of the original")] | UnsetType = (
         UNSET
     )
+    # An exchange's own work (archive.details): follow-ups of an action brief, an evaluation.
+    follow_up: Annotated[str, Meta(description="action briefs: ISO 8601 date")] | UnsetType = UNSET
+    milestones: (
+        Annotated[list[dict[str, Any]], Meta(description="action briefs: {title, due, done}")]
+        | UnsetType
+    ) = UNSET
+    evaluation: (
+        Annotated[dict[str, Any], Meta(description="evaluations: the numbers, as in a file")]
+        | UnsetType
+    ) = UNSET

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from node import __version__
 from node.web import api_answers as answers
+from node.web import api_exchange_types as exchange
 from node.web import api_types as types
 from node.web.auth import CSRF_HEADER
 from node.web.json_bodies import MAX_JSON_BYTES
@@ -131,6 +132,28 @@ def peer_change(path: str, name: str, summary: str) -> Operation:
 
 
 # fmt: off
+# An exchange's own work (node/web/api_exchange.py).
+EXCHANGE_OPERATIONS: tuple[Operation, ...] = (
+    operator_read("/api/v1/collections", "api_collections",
+                  "The collections here (newest versions), each gap explained.",
+                  exchange.CollectionList),
+    write("POST", "/api/v1/collections", "api_collection_add",
+          "Sign and store a new collection (curators and admins).", exchange.NewCollection,
+          status=201, body=exchange.CollectionInput),
+    operator_read("/api/v1/collections/{id}", "api_collection",
+                  "One collection: its lessons in order, each gap with its reason.",
+                  exchange.Collection, errors=(404,)),
+    write("POST", "/api/v1/collections/{id}/lessons", "api_collection_change",
+          "Add and remove lessons: a new version of the collection (curators and admins).",
+          exchange.NewCollection, status=201, body=exchange.CollectionChange,
+          body_required=True),
+    operator_read("/api/v1/evaluations", "api_evaluations",
+                  "Evaluations of exchanges, this hub's and its peers', with their sums.",
+                  exchange.Evaluations),
+    operator_read("/api/v1/follow-ups", "api_follow_ups",
+                  "Follow-ups and milestones of this hub's action briefs due within a week.",
+                  exchange.FollowUps),
+)
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/healthz", "healthz",
               "Liveness: the database answers. ?verbose adds the status: counts for anyone, "
@@ -199,6 +222,7 @@ OPERATIONS: tuple[Operation, ...] = (
                   answers.MemberList),
     operator_read("/api/v1/quarantine", "api_quarantine",
                   "Lessons from peers that wait for a curator.", answers.QuarantineList),
+    *EXCHANGE_OPERATIONS,
 )
 # fmt: on
 

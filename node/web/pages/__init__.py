@@ -12,6 +12,8 @@ from aiohttp import web
 
 from node.web.pages import (
     attachments,
+    collections,
+    evaluations,
     home,
     lesson_form,
     lessons,
@@ -41,6 +43,8 @@ routes: list[web.AbstractRouteDef] = [
     *status.routes,
     *settings.routes,
     *wipe.routes,
+    *collections.routes,  # /collections/new is declared before /collections/{id}
+    *evaluations.routes,
 ]
 
 __all__ = ["FILTERS", "STATIC", "TEMPLATES", "routes"]

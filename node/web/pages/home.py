@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from archive.exchange_queries import due_follow_ups
 from archive.queries import RecordFilters, RecordSummary, count_records, latest_records
 from archive.record import KINDS
 from archive.search import InvalidQuery, SearchHit, mark_hits, search
@@ -16,6 +17,7 @@ from node.web.pages.common import html_page, readable, render, see_other
 
 routes = web.RouteTableDef()
 RECENT = 10
+DUE_AHEAD = 7 * 24 * 3600  # the home page lists follow-ups due within this time, and overdue
 PAGE_SIZE = 20
 MAX_OFFSET = 10_000
 
@@ -35,6 +37,9 @@ async def home(request: web.Request) -> web.Response:
         "pending_peers": int(pending[1]),
         "quarantined": len(quarantined_records(db)),
         "recent": latest_records(db, limit=RECENT),
+        # Open follow-ups of our action briefs due within a week: one partial index read.
+        "due": due_follow_ups(db, node.node_id, node.now() + DUE_AHEAD),
+        "now": node.now(),
     }
     return await render(request, "home.html", context)
 

@@ -21,6 +21,8 @@ KIND_WORDS = {
     "training_module": N_("Training module"),
     "action_brief": N_("Action brief"),
     "story": N_("Story"),
+    "collection": N_("Collection"),
+    "evaluation": N_("Evaluation"),
 }
 SENSITIVITY_WORDS = {
     "low": N_("Low"),

@@ -22,6 +22,7 @@ from federation.receiving import Receiver
 from node.node import Node
 from node.web.openapi import OPERATIONS, document
 from tests.conftest import START
+from tests.web.api.test_exchange_api import exchange_calls
 from tests.web.api.test_operator_reads import quarantine_on
 from tests.web.conftest import LESSON, PASSWORD, Client, Served, api_session, basic
 
@@ -174,6 +175,8 @@ async def test_every_route_answers_what_the_document_says(
         route = f"{peers}/{{peer}}/{action}"
         path = f"{peers}/{hub.node_id}/{action}"
         await check.call("POST", route, path, status, json={}, headers=admin)
+
+    await exchange_calls(check)  # collections, evaluations, follow-ups: test_exchange_api.py
 
     missing = sorted(JSON_OPERATIONS - check.answered)
     assert not missing, f"operations this test never saw answer: {missing}"
