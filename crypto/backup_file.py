@@ -4,18 +4,22 @@
 
     MAGIC                      16 bytes  b"RHIZOME-BACKUP\\x00\\x01"
     header length              4 bytes, big-endian
-    header                     canonical msgpack map: format, v, node_id, name, created_at,
-                               kdf ("argon2id"), salt, ops, mem, stream (the secretstream header)
+    header                     canonical msgpack map: format, v, node_id, signer (the public
+                               key that signs the file: the node's current key), name,
+                               created_at, kdf ("argon2id"), salt, ops, mem, stream (the
+                               secretstream header)
     chunks                     each: 4-byte big-endian length + XChaCha20-Poly1305 secretstream
                                ciphertext of up to CHUNK bytes; the last one tagged FINAL
-    signature                  64 bytes: the node key's Ed25519 signature, in the context
+    signature                  64 bytes: the signer's Ed25519 signature, in the context
                                ``rhizome/backup/v1``, over the SHA-256 of every byte before it
 
 The content key is stretched from a passphrase with argon2id (the node's passphrase, or a
 backup passphrase for an unsealed node). The stream's authentication catches a changed,
 reordered, dropped or truncated chunk; the signature says which node made the file and is
 checked over the whole file **before** anything is decrypted, so a tampered file is refused
-without asking for the passphrase. Nothing here touches a node home: bytes in, bytes out.
+without asking for the passphrase. The signer is named in the header (a node that rotated its
+key signs with its current one): the restore checks, once the home is unpacked, that it is
+the key of the node restored. Nothing here touches a node home: bytes in, bytes out.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import nacl.utils
 
 from crypto.canonical import pack
 from crypto.errors import BadSignature, CryptoError, WrongPassphrase
-from crypto.node_id import public_key_from_node_id
 from crypto.signing import SIGNATURE_SIZE, SigningIdentity, verify_signature
 
 MAGIC = b"RHIZOME-BACKUP\x00\x01"
@@ -58,6 +61,7 @@ class BackupFileError(CryptoError):
 @dataclass(frozen=True)
 class BackupHeader:
     node_id: str
+    signer: bytes
     name: str
     created_at: int
     salt: bytes
@@ -78,8 +82,8 @@ class BackupWriter:
     :meth:`close` writes the last chunk and the signature."""
 
     def __init__(
-        self, out: IO[bytes], identity: SigningIdentity, name: str, created_at: int,
-        passphrase: str,
+        self, out: IO[bytes], identity: SigningIdentity, node_id: str, name: str,
+        created_at: int, passphrase: str,
     ) -> None:  # fmt: skip
         self._out = out
         self._identity = identity
@@ -91,7 +95,8 @@ class BackupWriter:
             self._state, _stretch(passphrase, salt, OPSLIMIT, MEMLIMIT)
         )
         header = pack({
-            "format": FORMAT, "v": VERSION, "node_id": identity.node_id, "name": name,
+            "format": FORMAT, "v": VERSION, "node_id": node_id, "signer": identity.public_key,
+            "name": name,
             "created_at": created_at, "kdf": "argon2id", "salt": salt, "ops": OPSLIMIT,
             "mem": MEMLIMIT, "stream": stream,
         })  # fmt: skip
@@ -143,7 +148,8 @@ def _header(fields: Any) -> BackupHeader:
     argon = nacl.pwhash.argon2id
     try:
         header = BackupHeader(
-            str(fields["node_id"]), str(fields["name"]), int(fields["created_at"]),
+            str(fields["node_id"]), bytes(fields["signer"]), str(fields["name"]),
+            int(fields["created_at"]),
             bytes(fields["salt"]), int(fields["ops"]), int(fields["mem"]), bytes(fields["stream"]),
         )  # fmt: skip
         ok = fields["format"] == FORMAT and fields["v"] == VERSION and fields["kdf"] == "argon2id"
@@ -152,7 +158,8 @@ def _header(fields: Any) -> BackupHeader:
     if not ok:
         raise BackupFileError("not a Rhizome backup of a version this Rhizome knows")
     if not (
-        len(header.salt) == argon.SALTBYTES
+        len(header.signer) == 32
+        and len(header.salt) == argon.SALTBYTES
         and argon.OPSLIMIT_MIN <= header.ops <= argon.OPSLIMIT_SENSITIVE
         and argon.MEMLIMIT_MIN <= header.mem <= argon.MEMLIMIT_MODERATE
         and len(header.stream) == sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
@@ -162,7 +169,7 @@ def _header(fields: Any) -> BackupHeader:
 
 
 def verify_backup(source: IO[bytes], size: int) -> BackupHeader:
-    """Check the signature over the whole file against the node id it names; its header.
+    """Check the signature over the whole file against the signer it names; its header.
 
     ``source`` is read from the start to the end, in chunks (a backup may be gigabytes)."""
     if size < len(MAGIC) + 4 + SIGNATURE_SIZE:
@@ -180,9 +187,7 @@ def verify_backup(source: IO[bytes], size: int) -> BackupHeader:
         left -= len(block)
     signature = source.read(SIGNATURE_SIZE)
     try:
-        verify_signature(
-            public_key_from_node_id(header.node_id), BACKUP_CONTEXT, digest.digest(), signature
-        )
+        verify_signature(header.signer, BACKUP_CONTEXT, digest.digest(), signature)
     except (BadSignature, CryptoError) as error:
         raise BackupFileError(
             "the backup's signature does not verify: the file was changed or damaged"

@@ -6,7 +6,8 @@ notice (``POST /federation/v1/gone``), an envelope signed in the context
 only if all hold:
 
 * the request is signed by an active peer (the routes check this, as for every route);
-* the notice is signed by that same node's key, names that node and names *us*;
+* the notice is signed by that same node's current key (its key history, for a node that
+  rotated its key), names that node and names *us*;
 * it is fresh (``MAX_NOTICE_AGE``): an old one proves nothing about now.
 
 So no node can declare another one gone: a notice about node B sent by node C fails the
@@ -27,10 +28,10 @@ from dataclasses import dataclass
 
 from archive.db import transaction
 from archive.event_log import append_event
+from archive.key_store import current_key
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError
-from crypto.node_id import public_key_from_node_id
 from crypto.signing import SigningIdentity
 from federation import endpoints, wire
 from federation.client import PeerClient
@@ -63,20 +64,24 @@ class GoneNotice:
     issued_at: int
 
 
-def issue_gone_notice(identity: SigningIdentity, recipient: str, now: int) -> bytes:
-    """Our signed notice for ``recipient``: this node is gone."""
-    payload = pack({"node": identity.node_id, "to": recipient, "at": now})
+def issue_gone_notice(identity: SigningIdentity, node_id: str, recipient: str, now: int) -> bytes:
+    """Our signed notice for ``recipient``: node ``node_id`` (ours, signed by its current
+    key ``identity``) is gone."""
+    payload = pack({"node": node_id, "to": recipient, "at": now})
     return seal(identity, GONE_CONTEXT, payload).raw
 
 
-def open_gone_notice(raw: bytes, sender: str, recipient: str, now: int) -> GoneNotice:
-    """The notice, if ``sender`` signed it, about itself, for ``recipient``, lately."""
+def open_gone_notice(
+    raw: bytes, sender: str, sender_key: bytes, recipient: str, now: int
+) -> GoneNotice:
+    """The notice, if ``sender`` signed it (with ``sender_key``, its current key), about
+    itself, for ``recipient``, lately."""
     try:
         envelope = open_envelope(raw, GONE_CONTEXT, _LIMITS)
         fields = unpack(envelope.payload, _LIMITS)
     except CryptoError as error:
         raise InvalidGoneNotice(f"the gone notice does not verify: {error}") from error
-    if envelope.signer != public_key_from_node_id(sender):
+    if envelope.signer != sender_key:
         raise InvalidGoneNotice("the gone notice is not signed by the node sending it")
     if not isinstance(fields, dict) or set(fields) != {"node", "to", "at"}:
         raise InvalidGoneNotice("the gone notice must hold exactly: node, to, at")
@@ -93,8 +98,8 @@ def open_gone_notice(raw: bytes, sender: str, recipient: str, now: int) -> GoneN
 def take_gone_notice(local: LocalNode, peer: Peer, body: bytes) -> bytes:
     """A peer says it is gone: check its notice, mark it gone, log it."""
     raw = wire.decode(endpoints.GONE.request, body)["notice"]
-    notice = open_gone_notice(raw, peer.node_id, local.node_id, local.now())
     db, now = local.db, local.now()
+    notice = open_gone_notice(raw, peer.node_id, current_key(db, peer.node_id), local.node_id, now)
     with transaction(db):
         known = get_peer(db, peer.node_id)
         assert known is not None  # the route found it active
@@ -114,7 +119,8 @@ class Told:
 
 
 async def _tell(client: PeerClient, peer: Peer) -> Told:
-    notice = issue_gone_notice(client.local.identity, peer.node_id, client.local.now())
+    local = client.local
+    notice = issue_gone_notice(local.identity, local.node_id, peer.node_id, local.now())
     try:
         await client.call(
             endpoints.GONE, {"notice": notice}, recipient=peer.node_id, base_url=peer.url

@@ -106,7 +106,9 @@ def write_backup(node: Node, out: Path, passphrase: str) -> BackupReport:
     try:
         copy_database(node, copy)
         with os.fdopen(fd, "wb") as handle:
-            writer = BackupWriter(handle, node.identity, node.config.name, node.now(), passphrase)
+            writer = BackupWriter(
+                handle, node.identity, node.node_id, node.config.name, node.now(), passphrase
+            )
             with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
                 for path in _home_files(home):
                     tar.add(path, arcname=str(path.relative_to(home)), recursive=False)
@@ -186,7 +188,7 @@ def restore_backup(
         reader.check_passphrase()
         _unpack(reader, staging)
         reader.read()  # to the end: the final chunk and nothing after it
-        peers = _mark_restored(staging, header.node_id, now, passphrase)
+        peers = _mark_restored(staging, header.node_id, header.signer, now, passphrase)
         _require_empty_target(home)
         if home.exists():
             home.rmdir()
@@ -195,13 +197,14 @@ def restore_backup(
 
 
 def _mark_restored(
-    home: Path, node_id: str, now: int | None, passphrase: Callable[[], str]
+    home: Path, node_id: str, signer: bytes, now: int | None, passphrase: Callable[[], str]
 ) -> int:
-    """Every paired peer is one to relearn from; the restore goes in the event log."""
+    """Every paired peer is one to relearn from; the restore goes in the event log. The
+    file must have been signed by the restored node's own key."""
     node = Node(home, passphrase=passphrase)
     try:
-        if node.node_id != node_id:
-            raise BackupFileError("the backup's home belongs to another node than it names")
+        if node.node_id != node_id or node.identity.public_key != signer:
+            raise BackupFileError("the backup is signed by another key than its node's own")
         moment = node.now() if now is None else now
         with transaction(node.db):
             marked = mark_restored(node.db, moment)

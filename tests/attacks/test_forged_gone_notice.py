@@ -60,14 +60,15 @@ async def test_a_notice_about_another_node_is_refused(cluster: Cluster) -> None:
     assert answer.status == 400 and answer.error()["code"] == "invalid_gone_notice"
     assert "names another node than its signer" in answer.error()["message"]
     # A's real notice, meant for another node, relayed by C: not signed by C.
-    real_for_other = issue_gone_notice(a.node.identity, c.node_id, now)
+    real_for_other = issue_gone_notice(a.node.identity, a.node_id, c.node_id, now)
     answer = await hostile.send(PATH, notice_body(real_for_other))
     assert answer.status == 400 and "not signed by the node sending it" in answer.error()["message"]
     # A key made up on the spot, naming nothing we know.
-    stranger = issue_gone_notice(SigningIdentity.generate(), b.node_id, now)
+    stranger_key = SigningIdentity.generate()
+    stranger = issue_gone_notice(stranger_key, stranger_key.node_id, b.node_id, now)
     assert (await hostile.send(PATH, notice_body(stranger))).status == 400
     # C claiming to be A in the request signature: the signature does not verify.
-    body = notice_body(issue_gone_notice(a.node.identity, b.node_id, now))
+    body = notice_body(issue_gone_notice(a.node.identity, a.node_id, b.node_id, now))
     headers = hostile.headers(PATH, body)
     signed_by = headers["Signature-Input"].split('keyid="')[1].split('"')[0]
     headers["Signature-Input"] = headers["Signature-Input"].replace(signed_by, a.node_id)
@@ -83,10 +84,10 @@ async def test_a_notice_about_another_node_is_refused(cluster: Cluster) -> None:
 async def test_a_stale_or_misaddressed_notice_of_the_sender_is_refused(cluster: Cluster) -> None:
     a, b, c = await three(cluster)
     hostile = Hostile(cluster, b, c.node.identity)
-    stale = issue_gone_notice(c.node.identity, b.node_id, int(time.time()) - 3600)
+    stale = issue_gone_notice(c.node.identity, c.node_id, b.node_id, int(time.time()) - 3600)
     answer = await hostile.send(PATH, notice_body(stale))
     assert answer.status == 400 and "stale" in answer.error()["message"]
-    elsewhere = issue_gone_notice(c.node.identity, a.node_id, int(time.time()))
+    elsewhere = issue_gone_notice(c.node.identity, c.node_id, a.node_id, int(time.time()))
     answer = await hostile.send(PATH, notice_body(elsewhere))
     assert answer.status == 400 and "meant for another node" in answer.error()["message"]
     assert status_at(b, c) == "active" and gone_events(b) == 0

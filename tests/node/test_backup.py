@@ -4,11 +4,13 @@ wrong passphrase or a folder that is not empty restore nothing."""
 from __future__ import annotations
 
 import sqlite3
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from crypto.backup_file import MAGIC
+from crypto.backup_file import MAGIC, BackupWriter
+from crypto.signing import SigningIdentity
 from federation.peers import save_peer
 from federation.relearn_state import offers_held, pending_peers
 from node.node import Node
@@ -148,3 +150,29 @@ def test_restore_refuses_a_folder_that_is_not_empty(
     empty.mkdir()
     assert_clean_exit(invoke(None, "restore", str(backup), "--home", str(empty), env=SEALED))
     assert records(empty) == 1
+
+
+def test_a_backup_signed_by_another_key_restores_nothing(
+    make_home: HomeFactory, invoke: Invoke, tmp_path: Path
+) -> None:
+    """Someone who knows the backup passphrase but not the node key packs a home of their
+    own choosing under the node's id: the signature verifies (with their key), the restore
+    does not (the restored node key is not the signer)."""
+    home = make_home()
+    node = Node(home)
+    node_id, now = node.node_id, node.now()
+    node.close()
+    forged = tmp_path / "forged.backup"
+    with forged.open("wb") as handle:
+        writer = BackupWriter(
+            handle, SigningIdentity.generate(), node_id, "Hub", now, BACKUP_PASSPHRASE
+        )
+        with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+            for path in sorted(home.rglob("*")):
+                tar.add(path, arcname=str(path.relative_to(home)), recursive=False)
+        writer.close()
+    target = tmp_path / "restored"
+    result = invoke(None, "restore", str(forged), "--home", str(target), env=UNSEALED)
+    assert_one_line_error(result, "signed by another key than its node's own")
+    assert not target.exists()
+    assert [p.name for p in tmp_path.iterdir() if "restoring" in p.name] == []
