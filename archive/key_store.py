@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.db import transaction
-from archive.signed_record import KeyCheck, SignedRecord, record_signer
+from archive.signed_record import KeyCheck, SignedRecord, open_record, record_signer
 from crypto.key_history import (
     RETIRED,
     SUSPECT,
@@ -191,3 +191,29 @@ def is_suspect(db: sqlite_utils.Database, record: SignedRecord) -> bool:
     lesson = record.lesson
     check = record_key_check(db)
     return check(lesson.origin, record_signer(record), lesson.created) == SUSPECT
+
+
+def quarantine_suspect_records(db: sqlite_utils.Database, node_id: str) -> list[str]:
+    """Put in quarantine every stored record of ``node_id`` that its key history no longer
+    vouches for: signed by a key a recovery named compromised (at or after the moment it
+    gave), or by a key only an overridden rotation named. Returns their ids (in the
+    caller's transaction; a curator then accepts or rejects each one)."""
+    check = record_key_check(db)
+    caught = []
+    rows = db.execute(
+        "SELECT id, envelope FROM records WHERE origin = ? AND quarantined = 0", [node_id]
+    ).fetchall()
+    for record_id, envelope in rows:
+        # Opened to read who signed it and when; its standing is what is judged here.
+        record = open_record(bytes(envelope), f"record {str(record_id)[:12]}", _any_key)
+        lesson = record.lesson
+        if check(lesson.origin, record_signer(record), lesson.created) not in (VALID, RETIRED):
+            caught.append(str(record_id))
+    db.conn.executemany(
+        "UPDATE records SET quarantined = 1 WHERE id = ?", [(record_id,) for record_id in caught]
+    )
+    return caught
+
+
+def _any_key(_origin: bytes, _signer: bytes, _at: int) -> str:
+    return VALID

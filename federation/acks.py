@@ -25,6 +25,7 @@ from crypto.errors import CryptoError, InvalidNodeId
 from crypto.node_id import node_id_from_public_key, normalize_node_id
 from crypto.signing import SigningIdentity
 from federation.errors import PeerProtocolError
+from federation.revocation import NodeOfKey, own_keys
 
 ACK_CONTEXT = b"rhizome/ack/v1"
 MAX_ACKED = 1_000  # the most receipts one message carries (wire.MAX_RECEIPTS_PER_MESSAGE)
@@ -52,16 +53,18 @@ def issue_ack(node: SigningIdentity, recipient: str, receipt_ids: list[str], ack
         raise InvalidAck(f"an ack names at most {MAX_ACKED} receipts")
     ids = sorted(bytes.fromhex(receipt_id) for receipt_id in set(receipt_ids))
     payload = pack([1, node.node_id, normalize_node_id(recipient), ids, acked_at])
-    return open_ack(seal(node, ACK_CONTEXT, payload).raw, node.node_id, recipient)
+    return open_ack(seal(node, ACK_CONTEXT, payload).raw, node.node_id, recipient, own_keys(node))
 
 
-def open_ack(raw: bytes, acker: str, recipient: str) -> Ack:
+def open_ack(
+    raw: bytes, acker: str, recipient: str, node_of: NodeOfKey = node_id_from_public_key
+) -> Ack:
     """Verify an ack: signed by ``acker`` (the peer we talk to), addressed to ``recipient``
     (us), well formed. Raises :class:`InvalidAck`."""
     try:
         envelope = open_envelope(raw, ACK_CONTEXT, _LIMITS)
         version, signed_by, signed_for, ids, acked_at = unpack(envelope.payload, _LIMITS)
-        if version != 1 or node_id_from_public_key(envelope.signer) != signed_by:
+        if version != 1 or node_of(envelope.signer) != signed_by:
             raise InvalidAck("an ack must be signed by the node it names")
         if not isinstance(ids, list) or not all(
             isinstance(item, bytes) and len(item) == 32 for item in ids

@@ -23,7 +23,13 @@ from federation.bodies import BodyOverLimit, read_capped
 from federation.endpoints import Endpoint
 from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
-from federation.tls_pin import NOT_PINNED_WORDS, PeerNotPinned, federation_url, pin_for
+from federation.tls_pin import (
+    NOT_PINNED_WORDS,
+    NodeKeyPin,
+    PeerNotPinned,
+    federation_url,
+    pin_for,
+)
 
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
@@ -53,6 +59,7 @@ class PeerClient:
         deadline: float | None = None,
         extra_headers: dict[str, str] | None = None,
         sent: asyncio.Event | None = None,
+        pin: NodeKeyPin | None = None,
     ) -> dict[str, Any]:
         """POST ``values`` as ``endpoint``'s request to the node ``recipient`` at
         ``base_url``; its answer, decoded and checked.
@@ -61,10 +68,12 @@ class PeerClient:
         without it): a caller can then do blocking work while the peer prepares the answer.
 
         ``deadline`` overrides the client's for one call that is known to take longer;
-        ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
+        ``extra_headers`` go out unsigned (the receiver checks them against the body).
+        ``pin`` replaces the peer's pinned key for this call (the key-history exchange's
+        :class:`~federation.tls_pin.LearningPin`)."""
         try:
             return await self._call(endpoint, values, recipient, base_url, deadline,
-                                    extra_headers or {}, sent)  # fmt: skip
+                                    extra_headers or {}, sent, pin)  # fmt: skip
         finally:
             if sent is not None:
                 sent.set()  # never leave a caller waiting for a request that will not go
@@ -78,6 +87,7 @@ class PeerClient:
         deadline: float | None,
         extra_headers: dict[str, str],
         sent: asyncio.Event | None,
+        pin: NodeKeyPin | None = None,
     ) -> dict[str, Any]:
         path = endpoint.path
         wait = self.not_before.get((recipient, path), 0.0) - self.local.clock()
@@ -104,7 +114,10 @@ class PeerClient:
                 # ssl=: the connector checks the peer's key right after the handshake,
                 # before the request is written (federation.tls_pin); unused for http.
                 async with self.session.post(
-                    target, data=payload, headers=headers, ssl=pin_for(recipient),
+                    target,
+                    data=payload,
+                    headers=headers,
+                    ssl=pin or pin_for(recipient, self.local.db),
                     server_hostname=FEDERATION_SERVER_NAME,
                 ) as response:
                     data = await _read_capped(response)
@@ -121,7 +134,6 @@ class PeerClient:
             raise _refusal(status, data)
         return wire.decode(endpoint.answer, data)
 
-
     async def health(self, recipient: str, base_url: str, deadline: float) -> int:
         """``GET /healthz`` of the node ``recipient`` at ``base_url``, over the same checked
         transport as :meth:`call`; its HTTP status. No redirect is followed (the signed
@@ -132,7 +144,8 @@ class PeerClient:
             async with (
                 asyncio.timeout(deadline),
                 self.session.get(
-                    URL(url, encoded=True), allow_redirects=False, ssl=pin_for(recipient),
+                    URL(url, encoded=True), allow_redirects=False,
+                    ssl=pin_for(recipient, self.local.db),
                     server_hostname=FEDERATION_SERVER_NAME,
                 ) as response,
             ):  # fmt: skip
@@ -141,6 +154,7 @@ class PeerClient:
             raise PeerNotPinned(f"{base_url}: {NOT_PINNED_WORDS}") from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise PeerUnreachable(f"{base_url}: {no_answer_words(error)}") from error
+
 
 class _SignalledBody(BytesPayload):
     """A request body that sets ``sent`` once aiohttp has written all of it."""

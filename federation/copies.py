@@ -22,10 +22,12 @@ passed a record on tells us so only in its receipt. Three rules keep the withdra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import sqlite_utils
 
 from archive.db import transaction
+from archive.key_store import node_for_key
 from archive.record_facts import holds_another_origins
 from archive.tombstones import revocation_envelope, tombstones_naming
 from federation.local import LocalNode
@@ -108,7 +110,7 @@ def covering_revocations(db: sqlite_utils.Database, raws: list[bytes]) -> list[b
     kept = []
     for raw in raws:
         try:
-            revocation = open_revocation(raw)
+            revocation = open_revocation(raw, partial(node_for_key, db))
         except InvalidRevocation:
             kept.append(raw)  # accept_revocation strikes the sender for it
             continue

@@ -46,10 +46,11 @@ ECHO = Endpoint("echo", wire.ECHO_REQUEST, wire.ECHO_ANSWER)
 ADDRESS = Endpoint("address", wire.ADDRESS, wire.ADDRESS_ANSWER)
 GONE = Endpoint("gone", wire.GONE_NOTICE, wire.GONE_ANSWER)
 OWN_REVOCATIONS = Endpoint("own-revocations", wire.OWN_REVOCATIONS_QUERY, wire.OWN_REVOCATIONS)
+KEY_HISTORY = Endpoint("key-history", wire.KEY_HISTORY, wire.KEY_HISTORY_ANSWER)
 
 ENDPOINTS = (
     PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES, ECHO,
-    ADDRESS, GONE, OWN_REVOCATIONS,
+    ADDRESS, GONE, OWN_REVOCATIONS, KEY_HISTORY,
 )  # fmt: skip
 
 # Attachment bytes, chunk by chunk (federation/blob_transfer.py, federation/blob_fetch.py).

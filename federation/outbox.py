@@ -9,10 +9,12 @@ the peer that signed the acknowledgement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import sqlite_utils
 
 from archive.db import transaction
+from archive.key_store import node_for_key
 from archive.tombstones import revocation_envelope
 from federation.acks import open_ack
 from federation.outbox_state import ACKNOWLEDGE, HAND_OUT, next_state, retry_delay
@@ -136,7 +138,7 @@ def acknowledge(db: sqlite_utils.Database, peer_id: str, kind: str, item_ids: li
 def acknowledge_signed(db: sqlite_utils.Database, raw: bytes, peer_id: str, local_node: str) -> int:
     """A signed ack from ``peer_id`` (raises ``InvalidAck`` unless it is signed by that peer
     and addressed to us): the receipts it names leave that peer's outbox."""
-    ack = open_ack(raw, peer_id, local_node)
+    ack = open_ack(raw, peer_id, local_node, partial(node_for_key, db))
     return acknowledge(db, ack.acker, "receipt", list(ack.receipt_ids))
 
 

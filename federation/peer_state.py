@@ -21,12 +21,21 @@ pair first)::
     gone      --depart--> gone        told twice: nothing changes
     gone      --pair----> active      it came back (restored from a backup) and paired again
     gone      --remove--> removed
+    active    --fork----> forked      its key history forked: two statements follow one (issue 15)
+    suspended --fork----> forked
+    forked    --fork----> forked      seen again: nothing changes
+    forked    --resume--> active      the operator decided (or a recovery settled the fork)
+    forked    --pair----> active
+    forked    --remove--> removed
 
 ``unpaired`` is never stored: it is a node with no row in ``peers``. ``removed`` keeps the
 row (its deliveries still say where revocations must go) and takes only ``pair``: resuming,
 suspending or removing it again raises :class:`PeerStateError`, whose message names the
 state and says what to do. ``gone`` is a peer that told us, signed by its node key, that it
 was wiped (federation/gone.py): nothing is sent to it any more, and the operator sees it.
+``forked`` is a peer whose key history shows two different statements after one statement
+(federation/key_exchange.py): both are kept as signed evidence and nothing is exchanged
+with it until an operator decides.
 """
 
 from __future__ import annotations
@@ -38,7 +47,8 @@ ACTIVE = "active"
 SUSPENDED = "suspended"
 REMOVED = "removed"
 GONE = "gone"
-STORED_STATES = (ACTIVE, SUSPENDED, REMOVED, GONE)
+FORKED = "forked"
+STORED_STATES = (ACTIVE, SUSPENDED, REMOVED, GONE, FORKED)
 STATES = (UNPAIRED, *STORED_STATES)
 
 PAIR = "pair"
@@ -46,7 +56,8 @@ SUSPEND = "suspend"
 RESUME = "resume"
 REMOVE = "remove"
 DEPART = "depart"
-EVENTS = (PAIR, SUSPEND, RESUME, REMOVE, DEPART)
+FORK = "fork"
+EVENTS = (PAIR, SUSPEND, RESUME, REMOVE, DEPART, FORK)
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (UNPAIRED, PAIR): ACTIVE,
@@ -64,6 +75,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (GONE, DEPART): GONE,
     (GONE, PAIR): ACTIVE,
     (GONE, REMOVE): REMOVED,
+    (ACTIVE, FORK): FORKED,
+    (SUSPENDED, FORK): FORKED,
+    (FORKED, FORK): FORKED,
+    (FORKED, RESUME): ACTIVE,
+    (FORKED, PAIR): ACTIVE,
+    (FORKED, REMOVE): REMOVED,
 }
 
 # What to tell the operator when an event does not apply, by the state the peer is in.
@@ -71,6 +88,10 @@ _REMEDY = {
     UNPAIRED: "this node is not a peer: pair with it first (`rhizome peer invite` or `peer add`)",
     REMOVED: "this peer was removed: pair with it again (`rhizome peer invite` or `peer add`)",
     GONE: "this peer said it was wiped (gone): pair with it again if it came back",
+    FORKED: (
+        "its key history forked: compare its node id and key with its operator by phone, "
+        "then `rhizome peer resume` or `rhizome peer remove`"
+    ),
 }
 
 

@@ -19,6 +19,8 @@ peer that is offline gets it on the next contact, before anything else.
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlite_utils
 
 from archive.blobs import records_naming
@@ -26,6 +28,7 @@ from archive.db import transaction
 from archive.derivation import withdrawal_scope
 from archive.errors import PurgeNotDurable
 from archive.event_log import append_event
+from archive.key_store import node_for_key
 from archive.purge import finish_pending_purges
 from archive.record_facts import expired_records, record_origin
 from archive.tombstones import (
@@ -76,7 +79,9 @@ def revoke(
     if record_origin(db, record_id) != local.node_id:
         raise NotTheOrigin("this lesson was written on another node; only its origin can revoke it")
     covered = withdrawal_scope(db, record_id, local.node_id)  # only our own, never an original
-    revocation = issue_revocation(local.identity, actor, covered, reason, now)
+    revocation = issue_revocation(
+        local.identity, actor, covered, reason, now, partial(node_for_key, db)
+    )
     with transaction(db):
         purged = _store(local, revocation, received_from=None, note=note)
         holders = holders_of(db, covered_ids(db, revocation.revocation_id))
@@ -131,7 +136,7 @@ def take_revocation(
     (or it is our own): then our receipt, if due, is the one we keep."""
     db, now = local.db, local.now()
     try:
-        revocation = open_revocation(raw)
+        revocation = open_revocation(raw, partial(node_for_key, db))
         _check_authority(db, revocation)
     except InvalidRevocation as error:
         add_strike(db, sender.node_id, f"bad_revocation: {error}", now)
@@ -190,7 +195,7 @@ def receipt_for(local: LocalNode, revocation: Revocation) -> Receipt:
         [revocation.revocation_id, local.node_id],
     ).fetchone()
     if row is not None:
-        return open_receipt(bytes(row[0]))
+        return open_receipt(bytes(row[0]), partial(node_for_key, local.db))
     _require_durable_purge(local.db)
     receipt = issue_receipt(local.identity, revocation.revocation_id, local.now(), [])
     if revocation.origin != local.node_id:
@@ -238,7 +243,7 @@ def take_receipts(local: LocalNode, raws: list[bytes], sender: Peer) -> tuple[in
     with transaction(db):
         for raw in raws:
             try:
-                receipt = open_receipt(raw)
+                receipt = open_receipt(raw, partial(node_for_key, db))
             except InvalidRevocation as error:
                 add_strike(db, sender.node_id, f"bad_receipt: {error}", now)
                 continue

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 
 import sqlite_utils
 
 from archive.blobs import records_naming
+from archive.key_store import node_for_key
 from archive.tombstones import covered_ids, own_withdrawals, revocation_source, tombstone_of
 from federation.copies import last_sighting, sighted_holders, vouched_for
 from federation.errors import FederationError
@@ -47,7 +49,7 @@ def receipt_status(db: sqlite_utils.Database, record_id: str) -> tuple[str, list
     for (raw,) in db.execute(
         "SELECT envelope FROM receipts WHERE revocation_id = ?", [revocation_id]
     ):
-        receipt = open_receipt(bytes(raw))
+        receipt = open_receipt(bytes(raw), partial(node_for_key, db))
         receipts[receipt.holder] = receipt
     transitive = {node for receipt in receipts.values() for node in receipt.forwarded_to}
     known = direct | transitive | sighted_holders(db, revocation_id) | set(receipts)

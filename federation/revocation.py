@@ -19,6 +19,7 @@ over ``[1, revocation id, holder node id, purged at, [node ids it forwarded to]]
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,14 @@ MAX_IDS = 1_000
 # of 63 characters keep a receipt's payload well inside the 4 KiB its decoding allows.
 MAX_FORWARDED = 48
 _LIMITS = DecodeLimits(max_bytes=64 * 1024, max_bin_len=4096, max_array_len=MAX_IDS)
+
+NodeOfKey = Callable[[bytes], str]  # a signing key -> the (stable) id of the node it speaks for
+
+
+def own_keys(node: SigningIdentity, others: NodeOfKey = node_id_from_public_key) -> NodeOfKey:
+    """``node_of`` for what this node signs itself: its current key speaks for its node id
+    (``others`` answers for any other key, such as the one that certified a member)."""
+    return lambda key: node.node_id if key == node.public_key else others(key)
 
 
 class InvalidRevocation(PeerProtocolError):
@@ -84,8 +93,9 @@ class Actor:
 
 
 def issue_revocation(
-    node: SigningIdentity, actor: Actor, record_ids: list[str], reason: str, issued_at: int
-) -> Revocation:
+    node: SigningIdentity, actor: Actor, record_ids: list[str], reason: str, issued_at: int,
+    node_of: NodeOfKey = node_id_from_public_key,
+) -> Revocation:  # fmt: skip
     """Sign a revocation of ``record_ids`` (all versions and translations) by our node."""
     if reason not in REASONS:
         raise InvalidRevocation(f"unknown reason {reason!r} (reasons: {', '.join(REASONS)})")
@@ -98,21 +108,24 @@ def issue_revocation(
     payload = pack(
         [1, node.node_id, ids, reason, issued_at, member, member_certificate, member_signature]
     )
-    return open_revocation(seal(node, REVOCATION_CONTEXT, payload).raw)
+    return open_revocation(seal(node, REVOCATION_CONTEXT, payload).raw, own_keys(node, node_of))
 
 
-def open_revocation(raw: bytes) -> Revocation:
-    """Verify a revocation: node signature, origin = signer, member certificate and signature."""
+def open_revocation(raw: bytes, node_of: NodeOfKey = node_id_from_public_key) -> Revocation:
+    """Verify a revocation: node signature, origin = signer, member certificate and signature.
+
+    ``node_of`` names the node a key speaks for: after a rotation a node signs with a later
+    key (pass ``archive.key_store.node_for_key`` bound to the database)."""
     try:
         envelope = open_envelope(raw, REVOCATION_CONTEXT, _LIMITS)
         fields = unpack(envelope.payload, _LIMITS)
         version, origin, ids, reason, issued_at, member, certificate, member_signature = fields
         _check_shape(version, origin, ids, reason, issued_at, member, certificate, member_signature)
-        if node_id_from_public_key(envelope.signer) != origin:
+        if node_of(envelope.signer) != origin:
             raise InvalidRevocation("a revocation must be signed by the origin node it names")
         core = _core(origin, ids, reason, issued_at)
         if member or reason != "expired":  # only an expired consent lets the node act alone
-            _check_member(origin, member, certificate, member_signature, core)
+            _check_member(origin, member, certificate, member_signature, core, node_of)
     except (CryptoError, InvalidNodeId, ValueError, TypeError) as error:
         raise InvalidRevocation(f"revocation does not verify: {error}") from error
     return Revocation(
@@ -146,10 +159,11 @@ def _check_shape(
 
 
 def _check_member(
-    origin: str, member: str, certificate: bytes, signature: bytes, core: bytes
-) -> None:
+    origin: str, member: str, certificate: bytes, signature: bytes, core: bytes,
+    node_of: NodeOfKey,
+) -> None:  # fmt: skip
     cert = open_envelope(certificate, MEMBER_CONTEXT, _LIMITS)
-    if node_id_from_public_key(cert.signer) != origin:
+    if node_of(cert.signer) != origin:
         raise InvalidRevocation("the member certificate is not from the origin node")
     _, cert_node, cert_name, member_key, _roles, _ = unpack(cert.payload, _LIMITS)
     if cert_node != origin or cert_name != member:
@@ -163,15 +177,16 @@ def issue_receipt(
     # Past the cap we still purge and forward to every one; the receipt names the first.
     forwarded_to = sorted(forwarded_to)[:MAX_FORWARDED]
     payload = pack([1, bytes.fromhex(revocation_id), node.node_id, purged_at, sorted(forwarded_to)])
-    return open_receipt(seal(node, RECEIPT_CONTEXT, payload).raw)
+    return open_receipt(seal(node, RECEIPT_CONTEXT, payload).raw, own_keys(node))
 
 
-def open_receipt(raw: bytes) -> Receipt:
-    """Verify a purge receipt: signed by the holder node it names."""
+def open_receipt(raw: bytes, node_of: NodeOfKey = node_id_from_public_key) -> Receipt:
+    """Verify a purge receipt: signed by the holder node it names (``node_of``: see
+    :func:`open_revocation`)."""
     try:
         envelope = open_envelope(raw, RECEIPT_CONTEXT, _LIMITS)
         version, revocation_id, holder, purged_at, forwarded = unpack(envelope.payload, _LIMITS)
-        if version != 1 or node_id_from_public_key(envelope.signer) != holder:
+        if version != 1 or node_of(envelope.signer) != holder:
             raise InvalidRevocation("a receipt must be signed by the holder it names")
         if not isinstance(forwarded, list) or len(forwarded) > MAX_FORWARDED:
             raise InvalidRevocation(f"a receipt names at most {MAX_FORWARDED} forwarded nodes")

@@ -48,6 +48,7 @@ from federation.errors import (
     UnsupportedMediaType,
 )
 from federation.invites import check_invite_known
+from federation.key_exchange import answer_key_history, speaker_of
 from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
 from federation.responder import FederationResponder
@@ -136,7 +137,8 @@ async def _serve_peer(
     local = gate.responder.local
     head = verify_request_head(
         request.method, request.raw_path, request.headers, now=local.now(),
-        recipient=local.node_id, accept=lambda node_id: _active_peer(gate, node_id),
+        recipient=local.node_id,
+        accept=lambda key_id: _active_peer(gate, speaker_of(local.db, key_id)),
     )  # fmt: skip
     # Slots are keyed by node id *and* remote address, so a node stays within its own.
     slot = gate.slot(f"{head.signer}@{request.remote}")
@@ -145,7 +147,8 @@ async def _serve_peer(
     async with slot:
         body = await _capped_body(request)
         signer = verify_request_body(head, body, now=local.now(), replay_guard=gate.replay_guard)
-        answer = handle(_active_peer(gate, signer), body)
+        # The keyid is the signing key; after a rotation it is not the node id (issue 15).
+        answer = handle(_active_peer(gate, speaker_of(local.db, signer)), body)
         if inspect.isawaitable(answer):  # the echo does I/O of its own, bounded by its deadline
             answer = await answer
     return web.Response(body=answer, content_type=MSGPACK)
@@ -281,6 +284,31 @@ async def echo(request: web.Request) -> web.Response:
     return await _serve_peer(
         request, lambda peer, body: gate.echo.answer(gate.responder.local, peer, body)
     )
+
+
+KEY_HISTORY_BODY_BYTES = wire.MAX_KEY_STATEMENTS * (wire.MAX_KEY_STATEMENT_BYTES + 8) + 64
+
+
+@routes.post(endpoints.KEY_HISTORY.path, name=endpoints.KEY_HISTORY.route_name)
+async def key_history(request: web.Request) -> web.Response:
+    """Key histories both ways (federation/key_exchange.py). A peer that rotated signs with a
+    key we learn from this very body, so the body (small, capped) is read before the signer
+    is judged; the request's signature is checked before anything in the body is."""
+    gate = request.app[GATE]
+    if request.content_type != MSGPACK:
+        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
+    slot = gate.slot(f"key-history@{request.remote}")
+    if slot.locked():
+        raise TooBusy("too many requests from your node at once; retry shortly")
+    async with slot:
+        body = await _capped_body(request, KEY_HISTORY_BODY_BYTES)
+        local = gate.responder.local
+        signer = verify_request(
+            request.method, request.raw_path, request.headers, body, now=local.now(),
+            replay_guard=gate.replay_guard, recipient=local.node_id,
+        )  # fmt: skip
+        answer = answer_key_history(local, signer, body)  # small: at most 256 statements
+    return web.Response(body=answer, content_type=MSGPACK)
 
 
 @routes.post(endpoints.BLOB.path, name=endpoints.BLOB.route_name)

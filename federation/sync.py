@@ -25,6 +25,7 @@ from federation.blob_fetch import fetch_attachments_in_sync
 from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
+from federation.key_exchange import exchange_key_history
 from federation.local import LocalNode
 from federation.negentropy import Initiator
 from federation.pace import paced
@@ -247,6 +248,9 @@ async def sync_with_peer(
         return report
 
     async def exchange() -> None:
+        # Key histories first: a rotation (ours or the peer's) decides which key signs and
+        # which TLS key is pinned for everything after it; a fork stops the exchange here.
+        await exchange_key_history(client, peer)
         # Restored from a backup: our own withdrawals come back before anything else moves.
         await relearn_from(client, peer)
         # Once a run: our address, signed (a peer paired over http:// learns the https one).

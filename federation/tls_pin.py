@@ -6,8 +6,11 @@ answer) knows the one key the other end may present. :class:`NodeKeyPin` is hand
 as the request's ``ssl=`` value: the connector checks it right after the TLS handshake, before
 a single byte of the request is sent, and closes the connection if the key differs.
 
-:func:`keys_for_peer` answers "which keys may this peer present"; it is the one place a signed
-key rotation will extend (old and new key both, for a while).
+:func:`keys_for_peer` answers "which keys may this peer present": the current key of its
+verified key history (archive/key_store.py), which is its first key until it rotates. A
+retired key is never accepted: whoever stole it could otherwise stand in for the peer. The one
+call that may meet a key we do not know yet, the key-history exchange, uses a
+:class:`LearningPin` and checks the key against the history the peer answers.
 
 Plain ``http://`` carries everything readable, so it is never used except to this machine's
 loopback addresses, unless the operator allowed it for a lab (``[federation]
@@ -22,9 +25,11 @@ import ipaddress
 from typing import Any
 
 import aiohttp
+import sqlite_utils
 from aiohttp.client_exceptions import ServerFingerprintMismatch
 from yarl import URL
 
+from archive.key_store import current_key
 from crypto.errors import InvalidNodeId
 from crypto.node_id import public_key_from_node_id
 from crypto.tls_certificate import certificate_public_key
@@ -48,11 +53,13 @@ class PeerNotPinned(PeerUnreachable):
     innocent."""
 
 
-def keys_for_peer(node_id: str) -> frozenset[bytes]:
-    """The public keys the peer ``node_id`` may present in TLS: today its node key only.
-    A signed key rotation will answer the old and the new key here."""
+def keys_for_peer(db: sqlite_utils.Database | None, node_id: str) -> frozenset[bytes]:
+    """The public keys the peer ``node_id`` may present in TLS: the current key of its key
+    history (its first key when we know no history, or without a database)."""
     try:
-        return frozenset({public_key_from_node_id(node_id)})
+        if db is None:
+            return frozenset({public_key_from_node_id(node_id)})
+        return frozenset({current_key(db, node_id)})
     except InvalidNodeId:
         return frozenset()
 
@@ -82,7 +89,7 @@ def federation_url(url: str, *, allow_plain_http: bool) -> str:
         raise PlainHttpRefused(f"{url}: a peer address starts with https://")
     if allow_plain_http or is_loopback_host(parsed.host):
         return url
-    return "https://" + url[len("http://"):]
+    return "https://" + url[len("http://") :]
 
 
 class NodeKeyPin(aiohttp.Fingerprint):
@@ -113,5 +120,31 @@ class NodeKeyPin(aiohttp.Fingerprint):
         return hash(self.keys)
 
 
-def pin_for(node_id: str) -> NodeKeyPin:
-    return NodeKeyPin(node_id, keys_for_peer(node_id))
+def pin_for(node_id: str, db: sqlite_utils.Database | None = None) -> NodeKeyPin:
+    return NodeKeyPin(node_id, keys_for_peer(db, node_id))
+
+
+class LearningPin(NodeKeyPin):
+    """A pin for the key-history exchange only: it lets the handshake through whatever node
+    key the other end shows and remembers it in ``presented``; the caller then accepts the
+    answer only if that key is the current key of the history it holds. Never equal to
+    another pin, so no pooled connection is reused without a handshake."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__(node_id, frozenset())
+        self.presented: bytes | None = None
+
+    def check(self, transport: asyncio.Transport) -> None:
+        ssl_object: Any = transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        key = certificate_public_key(der) if der else None
+        if key is None:
+            host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
+            raise ServerFingerprintMismatch(b"", b"", host, port)
+        self.presented = key
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return id(self)

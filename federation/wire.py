@@ -123,6 +123,18 @@ ECHO_ANSWER: Schema = {"statement": Field(bytes, MAX_ECHO_BYTES)}
 # (federation/address.py): how peers paired over http:// learn the https:// one.
 ADDRESS: Schema = {"url": Field(str, 500)}
 ADDRESS_ANSWER: Schema = {"updated": Field(int, 1)}
+# A node's key history (federation/key_exchange.py): its signed statements, either way.
+MAX_KEY_STATEMENTS = 256  # crypto.key_history.MAX_STATEMENTS
+MAX_KEY_STATEMENT_BYTES = 4096  # crypto.key_statements.MAX_STATEMENT_BYTES
+KEY_HISTORY: Schema = {
+    "statements": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES)
+}
+# The answer adds what the answering node holds of the caller's own history ("yours"): a
+# node restored from an old backup learns its later rotations, and a stolen key's, there.
+KEY_HISTORY_ANSWER: Schema = {
+    **KEY_HISTORY,
+    "yours": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),
+}
 # "This node is gone" (federation/gone.py): a wiped node's signed notice, one per peer.
 MAX_GONE_NOTICE_BYTES = 1024
 GONE_NOTICE: Schema = {"notice": Field(bytes, MAX_GONE_NOTICE_BYTES)}

@@ -57,6 +57,7 @@ from governance.versions import Widenings, approvals_for_widening, check_new_ver
 from node.config import NodeConfig, load_config
 from node.database import open_database
 from node.home import HomePaths
+from node.keys import check_node_key
 from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
 from node.sealed_home import HomeKeys
 from node.tls import stored_fingerprint
@@ -99,12 +100,9 @@ class Node:
     def identity(self) -> SigningIdentity:
         """The node's signing key, opened (and its passphrase asked) on first use."""
         identity = SigningIdentity.from_seed(self.keys.read_key(self.paths.key))
-        if identity.node_id != self.config.node_id:
-            raise KeyFileError(
-                f"{self.paths.key}: this key belongs to node {identity.node_id}, "
-                f"not to {self.config.node_id} named in config.toml"
-            )
-        return identity
+        # After a rotation the key is not the first one: it must be the node's current key
+        # by its key history (node/keys.py), and speaks for the node id of config.toml.
+        return check_node_key(self.db, self.config.node_id, self.paths.key, identity)
 
     @cached_property
     def tls_fingerprint(self) -> str | None:

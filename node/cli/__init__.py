@@ -71,6 +71,7 @@ def _register() -> None:
         consent_commands,
         doctor_command,
         init_command,
+        key_commands,
         lesson_commands,
         member_commands,
         peer_commands,
@@ -97,6 +98,7 @@ def _register() -> None:
     main.add_command(serve_command.serve)
     main.add_command(status_command.status)
     main.add_command(doctor_command.doctor)
+    main.add_command(key_commands.key)
     main.add_command(serve_command.demo)
     main.add_command(collection_commands.collection)
     main.add_command(backup_commands.backup)

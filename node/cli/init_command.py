@@ -8,11 +8,15 @@ import sys
 import click
 
 from archive.record import is_language_tag
+from crypto.signing import SigningIdentity
 from node.cli.context import CliContext
+from node.cli.key_commands import parse_split, show_recovery_key
 from node.cli.output import console, err_console
 from node.config import DEFAULT_HOST, DEFAULT_PORT
 from node.errors import ConfigError
 from node.home import HomePaths, create_home
+from node.keys import start_key_history
+from node.node import Node
 from node.passphrase import ENV_VAR, new_passphrase
 from node.tls import node_fingerprint
 
@@ -32,6 +36,14 @@ from node.tls import node_fingerprint
     help="Seal the node key with a passphrase (asked twice) [default: ask on a terminal; "
     "RHIZOME_PASSPHRASE is used when set].",
 )
+@click.option(
+    "--recovery-shares",
+    "shares",
+    default=None,
+    metavar="K-of-N",
+    help="Split the recovery key among N stewards, any K of whom can recover the node "
+    "(e.g. 2-of-3), instead of printing one recovery code.",
+)
 @click.pass_obj
 def init(
     cli: CliContext,
@@ -41,13 +53,17 @@ def init(
     url: str | None,
     port: int,
     ask_passphrase: bool | None,
+    shares: str | None,
 ) -> None:
     """Create a new node home: key, config.toml, policy.toml and database.
 
-    Prints the node id: read it to the hubs you pair with.
+    Prints the recovery code (or the stewards' shares) once: it is not stored in the home.
+    Prints the node id last: read it to the hubs you pair with.
     """
     if not is_language_tag(language):
         raise ConfigError(f"--language: {language!r} is not a BCP 47 tag like en or pt-BR")
+    if shares:
+        parse_split(shares)  # a typo must not leave a home whose recovery key was never shown
     HomePaths(cli.home).require_new()  # refuse before asking for a passphrase
     ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
     passphrase = new_passphrase(ask)
@@ -68,11 +84,18 @@ def init(
         port=port,
         passphrase=passphrase,
     )
+    recovery = SigningIdentity.generate()  # never written to the home: shown once below
+    opened = Node(cli.home, passphrase=lambda: passphrase or "")
+    try:
+        start_key_history(opened.db, identity, recovery.public_key, opened.now())
+    finally:
+        opened.close()
     sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
     console.print(f"Created node {config.name} ({config.region}) in {cli.home}", markup=False)
     console.print(
         f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.", markup=False
     )
+    show_recovery_key(recovery, shares)
     # The node id stays the last line (scripts read it with `tail -1`).
     console.print(
         "TLS certificate fingerprint (SHA-256; compare it with what your browser shows):",

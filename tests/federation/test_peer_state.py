@@ -11,6 +11,8 @@ from federation.peer_state import (
     ACTIVE,
     DEPART,
     EVENTS,
+    FORK,
+    FORKED,
     GONE,
     PAIR,
     REMOVE,
@@ -44,6 +46,12 @@ LEGAL = {
     (GONE, DEPART): GONE,
     (GONE, PAIR): ACTIVE,
     (GONE, REMOVE): REMOVED,
+    (ACTIVE, FORK): FORKED,
+    (SUSPENDED, FORK): FORKED,
+    (FORKED, FORK): FORKED,
+    (FORKED, RESUME): ACTIVE,
+    (FORKED, PAIR): ACTIVE,
+    (FORKED, REMOVE): REMOVED,
 }
 ILLEGAL = [pair for pair in itertools.product(STATES, EVENTS) if pair not in LEGAL]
 LIMA = "RK44D5U-JEUR7EB-2YNVG7M-INJ6IR6-3CFBAEF-OSQCHQ6-NYM542O-O236UAI"
@@ -53,8 +61,11 @@ def test_the_table_is_exactly_the_documented_one() -> None:
     assert TRANSITIONS == LEGAL
     assert ILLEGAL == [
         (UNPAIRED, SUSPEND), (UNPAIRED, RESUME), (UNPAIRED, REMOVE), (UNPAIRED, DEPART),
+        (UNPAIRED, FORK),
         (REMOVED, SUSPEND), (REMOVED, RESUME), (REMOVED, REMOVE), (REMOVED, DEPART),
-        (GONE, SUSPEND), (GONE, RESUME),
+        (REMOVED, FORK),
+        (GONE, SUSPEND), (GONE, RESUME), (GONE, FORK),
+        (FORKED, SUSPEND), (FORKED, DEPART),
     ]  # fmt: skip
     assert set(PEER_STATUSES) == set(STATES) - {UNPAIRED}  # what the peers table stores
 
@@ -75,6 +86,7 @@ def test_every_other_edge_raises_an_error_naming_the_state(edge: tuple[str, str]
         REMOVED: "this peer was removed: pair with it again",
         UNPAIRED: "pair with it first",
         GONE: "this peer said it was wiped (gone): pair with it again",
+        FORKED: "its key history forked",
     }
     assert str(refused.value).startswith(f"cannot {event}: ")
     assert words[state] in str(refused.value)

@@ -67,6 +67,10 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "echo_answer": (wire.ECHO_ANSWER, {"statement": b"signed echo statement"}),
     "address": (wire.ADDRESS, {"url": "https://hub.example.org:8470"}),
     "address_answer": (wire.ADDRESS_ANSWER, {"updated": 1}),
+    "key_history": (wire.KEY_HISTORY, {"statements": [b"signed genesis", b"signed rotation"]}),
+    "key_history_answer": (
+        wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
+    ),
 }
 # Every message schema the module defines (a dict of Field), by name.
 SCHEMAS: dict[str, wire.Schema] = {

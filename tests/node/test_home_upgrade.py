@@ -22,6 +22,8 @@ def as_made_before_the_split(database: Path) -> None:
     with closing(sqlite3.connect(database)) as conn:
         # What migrations after the split (m013 onwards) made did not exist yet either.
         conn.execute("DROP TABLE member_tokens")
+        for table in ("key_statements", "node_keys", "key_forks"):  # archive m035
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE members DROP COLUMN session_epoch")
         conn.execute("DROP TABLE _sqlite_migrations")
         conn.execute("DELETE FROM schema_migrations")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
 
 from archive.errors import UnknownRecord
+from archive.key_store import node_for_key
 from archive.queries import history, load_record, record_summary, translations
 from archive.tombstones import resolve_revoked_id, revocation_with_note
 from federation.ledger import sent_to
@@ -220,7 +222,7 @@ async def revocation_page(request: web.Request) -> web.Response:
     record_id = resolve_revoked_id(node.db, request.match_info["id"])
     revocation_id, holders = receipt_status(node.db, record_id)
     envelope, stored_note = revocation_with_note(node.db, revocation_id)
-    revocation = open_revocation(envelope)
+    revocation = open_revocation(envelope, partial(node_for_key, node.db))
     names = peer_names(node)
     pending = sum(1 for holder in holders if holder.status == "pending")
     auto = request.query.get("auto") != "off"

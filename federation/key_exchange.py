@@ -1,0 +1,200 @@
+"""Key histories between peers (issue 15): both ways in one call, at the start of every sync.
+
+The caller sends every statement it holds about itself; the answer holds every statement the
+other node holds about itself. Each side verifies the whole history from the node's first key
+(:mod:`crypto.key_history`), so it does not matter who carried it: a peer that was offline
+during a rotation catches up whichever side calls first.
+
+A node that rotated signs its requests with a key its peers do not know yet, so this one
+endpoint reads the statements before it judges the signer: the HTTP signature is checked with
+the key its ``keyid`` names, then that key must be the current key of an active (or forked)
+peer *after* the statements are taken in. The client, for the same reason, accepts any TLS
+key for this call and then requires the key the peer presented to be the current key of the
+history it answered (:class:`~federation.tls_pin.LearningPin`).
+
+What follows from a history is decided here, once: a new fork moves the peer to ``forked``
+(federation/peer_state.py) and keeps both statements as evidence; a recovery that settles
+the fork moves it back; a recovery that names a compromised key puts what that key signed
+after the given moment in quarantine.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+import sqlite_utils
+
+from archive.db import transaction
+from archive.event_log import append_event
+from archive.key_store import (
+    KeyUpdate,
+    current_key,
+    fork_of,
+    node_for_current_key,
+    node_for_key,
+    quarantine_suspect_records,
+    save_key_history,
+    settle_fork,
+    statements_of,
+)
+from crypto.key_statements import GENESIS, InvalidKeyStatement, open_statement
+from crypto.node_id import node_id_from_public_key, public_key_from_node_id
+from crypto.signature_rejected import SignatureRejected
+from federation import endpoints, wire
+from federation.client import PeerClient
+from federation.errors import FederationError, NotAPeer
+from federation.local import LocalNode
+from federation.peer_state import FORK, FORKED, RESUME, PeerStateError
+from federation.peers import Peer, change_peer_status, get_peer
+from federation.tls_pin import NOT_PINNED_WORDS, LearningPin, PeerNotPinned
+
+# Who may call the key-history endpoint: a forked peer too, so its recovery can settle it.
+_MAY_EXCHANGE = ("active", FORKED)
+
+
+def own_history(local: LocalNode) -> list[bytes]:
+    """Every statement of this node's key history (none for a node that never rotated and
+    was made before key histories)."""
+    return statements_of(local.db, local.node_id)
+
+
+def node_named_by(raws: list[bytes]) -> str | None:
+    """The node a list of statements is about: its genesis statement's first key."""
+    for raw in raws:
+        statement = open_statement(raw)
+        if statement.kind == GENESIS:
+            return node_id_from_public_key(statement.node)
+    return None if not raws else node_id_from_public_key(open_statement(raws[0]).node)
+
+
+def take_key_history(local: LocalNode, node_id: str, raws: list[bytes]) -> KeyUpdate:
+    """Store what was shown to us of ``node_id``'s history, and act on it. Raises
+    :class:`InvalidKeyStatement` (nothing stored) for a forged or unlinked statement."""
+    db, now = local.db, local.now()
+    with transaction(db):
+        had_fork = fork_of(db, node_id) is not None
+        update = save_key_history(db, node_id, raws, now)
+        if not update.added:
+            return update
+        detail: dict[str, object] = {
+            "added": update.added,
+            "current_key": node_id_from_public_key(update.history.current_key),
+        }
+        if update.new_fork:
+            _move(db, node_id, FORK)
+            detail["fork"] = [s.id_hex for s in update.history.fork or ()]
+        elif had_fork and update.history.fork is None:
+            settle_fork(db, node_id)  # a recovery settled it: the evidence stays stored
+            _move(db, node_id, RESUME)
+            detail["fork_settled"] = True
+        if caught := quarantine_suspect_records(db, node_id):
+            detail["quarantined"] = caught
+        append_event(db, local.identity, "peer.key_history", node_id, detail, now)
+    return update
+
+
+def take_own_history(local: LocalNode, raws: list[bytes]) -> KeyUpdate:
+    """What a peer holds of *our* history: our own later rotations (a home restored from an
+    old backup), or a thief's (then our history forks, and only a recovery settles it)."""
+    db, now = local.db, local.now()
+    with transaction(db):
+        update = save_key_history(db, local.node_id, raws, now)
+        if update.added:
+            detail = {"added": update.added, "fork": update.new_fork}
+            append_event(db, local.identity, "key.learned", local.node_id, detail, now)
+    return update
+
+
+def _move(db: sqlite_utils.Database, node_id: str, event: str) -> None:
+    peer = get_peer(db, node_id)
+    if peer is None:
+        return
+    with suppress(PeerStateError):  # a removed or gone peer stays where the operator put it
+        change_peer_status(db, node_id, event)
+
+
+def speaker_of(db: sqlite_utils.Database, key_id: str) -> str:
+    """The node a signed request comes from: the node whose *current* key signed it. A key
+    its node retired by a rotation signs nothing any more (whoever stole it must not)."""
+    node_id = node_for_current_key(db, key_id)
+    if node_id is None:
+        raise SignatureRejected(
+            "unknown_key",
+            "this key was retired by a key rotation: sign with the node's current key "
+            "(a node that rotated exchanges its key history first)",
+        )
+    return node_id
+
+
+def answer_key_history(local: LocalNode, signer_key_id: str, body: bytes) -> bytes:
+    """The serving side: take the caller's statements, answer with ours and with what we
+    hold of the caller's. Any key of the caller's chain may ask (a node restored from an
+    old backup signs with a retired key until it learns its own later rotations here), but
+    not a key a recovery named compromised."""
+    raws = list(wire.decode(endpoints.KEY_HISTORY.request, body)["statements"])
+    db = local.db
+    with transaction(db):
+        node_id = node_named_by(raws)
+        if node_id is not None and get_peer(db, node_id) is not None:
+            take_key_history(local, node_id, raws)
+        caller = node_for_key(db, public_key_from_node_id(signer_key_id))
+        peer = get_peer(db, caller)
+        if peer is None or peer.status not in _MAY_EXCHANGE:
+            # Rolls the statements back too: a stranger stores nothing here.
+            raise NotAPeer("this node does not know you as a peer; pair first")
+        answer = {"statements": own_history(local), "yours": statements_of(db, caller)}
+    return wire.encode(endpoints.KEY_HISTORY.answer, answer)
+
+
+async def exchange_key_history(client: PeerClient, peer: Peer) -> KeyUpdate | None:
+    """Hand our key history to ``peer`` and take its own (the first step of every sync).
+    Raises :class:`PeerNotPinned` when the TLS key the peer showed is not the current key
+    of its history (someone in the middle), :class:`InvalidKeyStatement` for a forged one."""
+    # The database work here is small (a history is at most 256 statements) and runs where
+    # the rest of the sync engine runs its own.
+    local = client.local
+    pin = LearningPin(peer.node_id)
+    ours = own_history(local)
+    answer = await client.call(
+        endpoints.KEY_HISTORY, {"statements": ours}, recipient=peer.node_id,
+        base_url=peer.url, pin=pin,
+    )  # fmt: skip
+    raws, yours = list(answer["statements"]), list(answer["yours"])
+    if yours:  # verified like any other history: a forged one is refused whole
+        take_own_history(local, yours)
+    update = None
+    if raws:
+        if node_named_by(raws) != peer.node_id:
+            raise InvalidKeyStatement(f"{peer.name} answered with another node's key history")
+        update = take_key_history(local, peer.node_id, raws)
+    expected = current_key(local.db, peer.node_id)
+    if pin.presented is not None and pin.presented != expected:
+        raise PeerNotPinned(f"{peer.url}: {NOT_PINNED_WORDS}")
+    if update is not None and update.history.fork is not None:
+        raise KeyHistoryForked(
+            f"{peer.name}'s key history forked (two statements follow one): nothing more is "
+            "exchanged with it until you decide; `rhizome key history "
+            f"{peer.node_id.split('-', 1)[0]}` shows both"
+        )
+    return update
+
+
+class KeyHistoryForked(FederationError):
+    """A peer's key history holds two statements that follow one statement: its key was
+    stolen, or its operator restored an old backup and rotated again. Both are kept as signed
+    evidence. Call its operator (not by a channel the thief could hold), compare the node id
+    and current key, then ``rhizome peer resume`` or ``rhizome peer remove``."""
+
+    http_status = 409
+    code = "key_history_forked"
+
+
+__all__ = [
+    "InvalidKeyStatement",
+    "answer_key_history",
+    "exchange_key_history",
+    "node_named_by",
+    "own_history",
+    "speaker_of",
+    "take_key_history",
+]
