@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.attachment_files import MAX_FILE_BYTES, MAX_LESSON_BYTES
+from archive import attachment_files
 from archive.record import is_language_tag
 from crypto.errors import InvalidNodeId
 from crypto.node_id import normalize_node_id
@@ -55,8 +55,8 @@ class NodeConfig:
     allow_plain_http: bool = False
     quotas: Quotas = field(default_factory=Quotas)
     # [attachments]: caps per file and per lesson (docs/reference/limits.md).
-    max_file_bytes: int = MAX_FILE_BYTES
-    max_lesson_bytes: int = MAX_LESSON_BYTES
+    max_file_bytes: int = attachment_files.MAX_FILE_BYTES
+    max_lesson_bytes: int = attachment_files.MAX_LESSON_BYTES
 
 
 def render_config(config: NodeConfig) -> str:
