@@ -40,6 +40,8 @@ STOP_GRACE = 2.0
 KILL_WAIT = 2.0
 _POLL = 0.02
 OTHER_SECRETS = ("session.key", "api_token.key")
+# The key that unlocks a sealed home (its database and key files): destroyed before anything.
+HOME_KEY = "home.key"
 
 StepDone = Callable[[str], None]
 
@@ -60,12 +62,12 @@ class WipeReport:
 def key_material_paths(home: Path) -> list[Path]:
     """Every file in ``home`` that holds key material, the most valuable first.
 
-    Today's layout: the node key, member keys, the web session key and the API token key.
-    The encryption-at-rest work adds the wrapped database key; until its seam lands this
-    is the one place to extend."""
+    The home key of a sealed home first (without it nothing else can be decrypted, even with
+    the passphrase), then the node key, member keys, the web session key and the API token
+    key. (Encryption at rest keeps the same list in ``node.sealed_home``.)"""
     paths = HomePaths(home)
     members = sorted(paths.members.glob("*.key")) if paths.members.is_dir() else []
-    found = [paths.key, *members, *(home / name for name in OTHER_SECRETS)]
+    found = [home / HOME_KEY, paths.key, *members, *(home / name for name in OTHER_SECRETS)]
     return [path for path in found if path.is_file() and not path.is_symlink()]
 
 
