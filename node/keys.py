@@ -43,6 +43,8 @@ from crypto.key_statements import (
 from crypto.keyfile import write_key_file
 from crypto.node_id import node_id_from_public_key, public_key_from_node_id
 from crypto.signing import SigningIdentity
+from node.errors import NodeError
+from node.serve_lock import current_holder
 from node.tls import ensure_certificate
 
 if TYPE_CHECKING:
@@ -98,8 +100,23 @@ def check_node_key(db: sqlite_utils.Database, node_id: str, key_path: Path,
     return SigningIdentity.from_seed(identity.seed, public_key_from_node_id(node_id))
 
 
+class ServedWhileChangingKey(NodeError):
+    """``rhizome serve`` runs on this home: it holds the old key in memory and presents it in
+    TLS. Stop it (Ctrl-C, or ``kill PID``), run the key command, then start it again."""
+
+
+def _require_not_served(node: Node) -> None:
+    holder = current_holder(node.paths.root)
+    if holder is not None:
+        raise ServedWhileChangingKey(
+            f"rhizome serve runs on this home ({holder.describe()}): stop it, change the key, "
+            "then start it again (it must present the new key to peers)"
+        )
+
+
 def rotate_node_key(node: Node, *, recovery_key: bytes | None = None) -> KeyChange:
     """Hand the node over to a fresh key, signed by the current one."""
+    _require_not_served(node)
     current, now = node.identity, node.now()
     new_recovery = None
     if not statements_of(node.db, node.node_id):  # a home made before key histories
@@ -128,6 +145,7 @@ def recover_node_key(
     following the last statement the operator trusts (``after``, a statement id prefix; by
     default the last one signed before ``compromised_since``, else the head). What the
     replaced key signed from ``compromised_since`` on is marked suspect for every peer."""
+    _require_not_served(node)
     history = own_key_history(node)
     trusted = _trusted_statement(history, after, compromised_since)
     if recovery.public_key != trusted.recovery:
