@@ -178,9 +178,12 @@ class Node:
         return open_database(self.paths.database, self.keys.database_key())
 
     def passphrase_if_sealed(self) -> str | None:
-        """The node key's own passphrase, in a home made before sealing (to seal a new member
-        key alike); None when unsealed or sealed (there, the home key seals member keys)."""
-        if self.keys.sealed or not is_protected(self.paths.key.read_bytes()):
+        """The passphrase of a sealed home (checked by unwrapping its home key), or of a node
+        key sealed by its own passphrase (a home made before sealing); None if unsealed."""
+        if self.keys.sealed:
+            self.keys.home_key()
+            return self._passphrase()
+        if not is_protected(self.paths.key.read_bytes()):
             return None
         self.identity  # noqa: B018 -- opening the key checks the passphrase first
         return self._passphrase()

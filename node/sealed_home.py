@@ -29,7 +29,6 @@ Seams for other parts of the node:
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -44,8 +43,16 @@ from crypto.keyfile import (
     write_private_file,
 )
 from node.home import HOME_KEY_FILE, HomePaths
+from node.seal import finish_interrupted_seal, fsync_folder, is_sealed
 
-__all__ = ["HOME_KEY_FILE", "HomeKeys", "is_sealed", "key_material_paths", "session_secret"]
+__all__ = [
+    "HOME_KEY_FILE",
+    "HomeKeys",
+    "fsync_folder",
+    "is_sealed",
+    "key_material_paths",
+    "session_secret",
+]
 SESSION_KEY_FILE = "session.key"
 API_TOKEN_KEY_FILE = "api_token.key"
 
@@ -55,11 +62,6 @@ Opening = Callable[[Callable[[PassphraseSource], bytes]], bytes]
 
 def home_key_path(root: Path) -> Path:
     return root / HOME_KEY_FILE
-
-
-def is_sealed(root: Path) -> bool:
-    """Whether the home at ``root`` is sealed (its database and secrets encrypted)."""
-    return home_key_path(root).is_file()
 
 
 def key_material_paths(root: Path) -> list[Path]:
@@ -87,6 +89,7 @@ class HomeKeys:
     def __init__(self, paths: HomePaths, opening: Opening) -> None:
         self.paths = paths
         self._opening = opening
+        finish_interrupted_seal(paths.root)  # a crash mid-seal: the new home, finished
         self.sealed = is_sealed(paths.root)
         self._home_key: bytes | None = None
 
@@ -145,12 +148,3 @@ def _is_home_sealed_key_file(path: Path) -> bool:
 
 def _no_passphrase() -> str:
     raise KeyFileError("this secret is sealed with the home key, not a passphrase")
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable (a power cut keeps it)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

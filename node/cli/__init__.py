@@ -77,6 +77,7 @@ def _register() -> None:
         peer_commands,
         policy_commands,
         revoke_commands,
+        seal_commands,
         serve_command,
         status_command,
         verify_command,
@@ -104,6 +105,8 @@ def _register() -> None:
     main.add_command(backup_commands.backup)
     main.add_command(backup_commands.restore)
     main.add_command(wipe_command.wipe)
+    main.add_command(seal_commands.seal)
+    main.add_command(seal_commands.passphrase)
 
 
 _register()

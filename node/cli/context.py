@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crypto.keyfile import PassphraseSource
 from governance.members import Member
 from node.node import Node
 
@@ -15,10 +16,13 @@ class CliContext:
     member: str
     _node: Node | None = field(default=None, repr=False)
 
-    def node(self) -> Node:
-        """Open the node home (once per command)."""
+    def node(self, passphrase: PassphraseSource | None = None) -> Node:
+        """Open the node home (once per command); ``passphrase``: where a sealed home's
+        passphrase comes from, when not the environment or a prompt (``serve``)."""
         if self._node is None:
-            self._node = Node(self.home)
+            self._node = (
+                Node(self.home) if passphrase is None else Node(self.home, passphrase=passphrase)
+            )
         return self._node
 
     def acting_member(self) -> tuple[Node, Member]:

@@ -6,6 +6,8 @@ import errno
 import ipaddress
 import logging
 import signal
+import time
+from pathlib import Path
 
 import click
 from aiohttp import web
@@ -13,8 +15,13 @@ from aiohttp import web
 from governance.policy_binding import binding_warnings
 from node.cli.context import CliContext
 from node.cli.output import console, err_console
+from node.cli.serve_unlock import UNSEALED_WARNING, passphrase_source
+from node.cli.serve_unlock import unlock_in_browser as serve_unlock_page
+from node.config import load_config
 from node.demo.run import run_demo
+from node.home import HomePaths
 from node.node import Node
+from node.sealed_home import is_sealed
 from node.serve_lock import serving
 from node.tls import PLAIN_HTTP_WARNING, server_tls
 from node.web.app import create_app
@@ -37,10 +44,23 @@ log = logging.getLogger("rhizome.serve")
     "--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default="info",
     show_default=True, help="Log this level and above.",
 )  # fmt: skip
+@click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="A sealed home's passphrase, read from this file (mode 0600, owned by you).",
+)  # fmt: skip
+@click.option(
+    "--passphrase-media", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="A sealed home's passphrase, read from a file on removable media (another disk).",
+)  # fmt: skip
+@click.option(
+    "--unlock-in-browser", is_flag=True,
+    help="A sealed home waits locked for its passphrase on the unlock page, even at a terminal.",
+)  # fmt: skip
 @click.pass_obj
 def serve(
-    cli: CliContext, host: str | None, port: int | None, log_json: bool, log_level: str
-) -> None:
+    cli: CliContext, host: str | None, port: int | None, log_json: bool, log_level: str,
+    passphrase_file: Path | None, passphrase_media: Path | None, unlock_in_browser: bool,
+) -> None:  # fmt: skip
     """Run the node: JSON API, federation with peers, background sync and health check,
     until Ctrl-C or SIGTERM.
 
@@ -48,21 +68,40 @@ def serve(
     a second `serve` on the same home says which process serves it. The node key is opened
     first (asking for its passphrase), because the node signs what it sends to peers. Logs
     name ids and counts, never what a lesson says.
+
+    A sealed home needs its passphrase: from --passphrase-file, --passphrase-media, a systemd
+    credential (rhizome-passphrase) or the terminal. With none of them (or with
+    --unlock-in-browser) it starts locked: /healthz answers "locked" and the unlock page asks
+    for the passphrase, then everything starts. Never put the passphrase in the environment.
     """
     configure_logging(as_json=log_json, level=log_level)
-    node = cli.node()
+    paths = HomePaths(cli.home)
+    paths.require_existing()
+    source = passphrase_source(paths, passphrase_file, passphrase_media)
+    config = load_config(paths.config)
+    host = host or config.host
+    port = config.port if port is None else port
+    with serving(paths.root, int(time.time())):
+        if source is None or (unlock_in_browser and is_sealed(paths.root)):
+            typed = serve_unlock_page(paths, host, port)
+            source = lambda: typed  # noqa: E731 -- kept in this process's memory only
+        node = cli.node(source)
+        try:
+            _check_and_run(node, host, port)
+        finally:
+            node.close()
+
+
+def _check_and_run(node: Node, host: str, port: int) -> None:
+    if not node.sealed:
+        err_console.print(f"Warning: {UNSEALED_WARNING}", markup=False)
+        log.warning("home not sealed", extra={"problem": UNSEALED_WARNING})
     # Refuse to start with a policy we cannot read, and say why; warn of peer sections
     # that cannot be resolved safely (those peers get nothing until the operator fixes them).
     for warning in binding_warnings(node.policy()):
         err_console.print(f"Warning: {node.paths.policy}: {warning}", markup=False)
         log.warning("policy section unresolved", extra={"problem": warning})
-    host = host or node.config.host
-    port = node.config.port if port is None else port
-    with serving(node.paths.root, node.now()):
-        try:
-            _run(node, host, port)
-        finally:
-            node.close()
+    _run(node, host, port)
 
 
 def _run(node: Node, host: str, port: int) -> None:

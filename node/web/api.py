@@ -103,7 +103,12 @@ async def healthz(request: web.Request) -> web.Response:
     node.db.execute("SELECT 1").fetchone()
     if "verbose" not in request.query:
         return web.json_response(
-            {"status": "ok", "version": __version__, **plain_http_warning(node.config)}
+            {
+                "status": "ok",
+                "version": __version__,
+                "sealed": node.sealed,  # False: the home lies in plain text on disk
+                **plain_http_warning(node.config),
+            }
         )
     member = await current_member(request, node)
     key = node.keys.database_key()

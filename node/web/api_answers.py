@@ -35,6 +35,7 @@ class Error(Struct, forbid_unknown_fields=True):
 class Health(Struct):
     status: Literal["ok"]
     version: str
+    sealed: bool  # False: the node home lies in plain text on its disk
 
 
 class SchemaVersion(Struct):

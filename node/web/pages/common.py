@@ -96,6 +96,7 @@ async def render(
     base = {
         "hub": node.config,
         "tls_fingerprint": node.tls_fingerprint,  # beside the node id in the footer
+        "unsealed": not node.sealed,  # a banner: this hub lies in plain text on disk
         "member": member,
         "may": _permissions(member),
         "csrf_field": CSRF_FIELD,
