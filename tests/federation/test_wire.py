@@ -67,6 +67,10 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "echo_answer": (wire.ECHO_ANSWER, {"statement": b"signed echo statement"}),
     "address": (wire.ADDRESS, {"url": "https://hub.example.org:8470"}),
     "address_answer": (wire.ADDRESS_ANSWER, {"updated": 1}),
+    "gone_notice": (wire.GONE_NOTICE, {"notice": b"signed gone notice"}),
+    "gone_answer": (wire.GONE_ANSWER, {"noted": 1}),
+    "own_revocations_query": (wire.OWN_REVOCATIONS_QUERY, {"after": "ab" * 32}),
+    "own_revocations": (wire.OWN_REVOCATIONS, {"revocations": [b"signed revocation"], "more": 0}),
     "key_history": (wire.KEY_HISTORY, {"statements": [b"signed genesis", b"signed rotation"]}),
     "key_history_answer": (
         wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
