@@ -31,6 +31,7 @@ from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError, RhizomeError
 from crypto.node_id import node_id_from_public_key
 from crypto.sealing import NotForThisNode, open_sealed, seal_to
+from federation.bundle_blobs import blob_items, take_blob_items
 from federation.errors import FederationError
 from federation.local import LocalNode
 from federation.peers import Peer, get_peer, record_deliveries
@@ -79,6 +80,7 @@ class BundleContents:
     certificates: list[bytes] = field(default_factory=list)
     approvals: list[bytes] = field(default_factory=list)
     records: list[bytes] = field(default_factory=list)
+    blobs: list[bytes] = field(default_factory=list)  # attachment chunks (bundle_blobs.py)
 
 
 @dataclass
@@ -91,6 +93,7 @@ class ImportReport:
     rejected: int = 0
     revocations: int = 0
     dry_run: bool = False
+    attachments: int = 0  # files stored (their hash checked)
 
 
 # -- the file format (sans-IO) -----------------------------------------------------------
@@ -102,6 +105,7 @@ def write_bundle(local: LocalNode, contents: BundleContents) -> bytes:
             1, contents.sender, contents.recipient, bytes.fromhex(contents.bundle_id),
             contents.created, contents.since, contents.revocations, contents.receipts,
             contents.certificates, contents.approvals, contents.records,
+            *([contents.blobs] if contents.blobs else []),
         ]
     )  # fmt: skip
     signed = seal(local.identity, BUNDLE_CONTEXT, payload).raw
@@ -128,7 +132,7 @@ def read_bundle(local: LocalNode, data: bytes) -> BundleContents:
 
 def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
     version, sender, recipient, bundle_id, created, since, *lists = fields
-    if version != 1 or len(lists) != 5:
+    if version != 1 or len(lists) not in (5, 6):  # the sixth: attachment chunks, if any
         raise BadBundle("unsupported bundle version")
     if sender != signer:
         raise BadBundle("the bundle is not signed by the node it names")
@@ -144,11 +148,11 @@ def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
         raise BadBundle("the bundle's id or time is malformed")
     if since is not None and type(since) is not int:
         raise BadBundle("the bundle's since time is malformed")
-    revocations, receipts, certificates, approvals, records = lists
+    revocations, receipts, certificates, approvals, records, *blobs = lists
     return BundleContents(
         sender, recipient, bytes(bundle_id).hex(), int(created), since,
         revocations=revocations, receipts=receipts, certificates=certificates,
-        approvals=approvals, records=records,
+        approvals=approvals, records=records, blobs=blobs[0] if blobs else [],
     )  # fmt: skip
 
 
@@ -195,6 +199,8 @@ def export_bundle(local: LocalNode, peer: Peer, since: Since | None) -> Export:
     contents.records = [envelope for _, envelope in found]
     contents.left_out = len(wanted) - handled
     contents.approvals, contents.certificates = signed_approvals(db, [i for i, _ in found])
+    room = MAX_BUNDLE_BYTES // 2 - sum(len(envelope) for envelope in contents.records)
+    contents.blobs = blob_items(local, [i for i, _ in found], room)
     # Records that did not fit wait for the next bundle: it starts at the first of them.
     resume_seq = rows[handled][1] - 1 if contents.left_out else last_seq
     return Export(write_bundle(local, contents), contents, [i for i, _ in found], resume_seq)
@@ -270,6 +276,7 @@ def import_bundle(
         raise BadBundle(f"the bundle could not be applied, nothing was stored ({error})") from error
     if not dry_run:
         scrub_free_space(local.db)
+        report.attachments, _ = take_blob_items(local, sender, contents.blobs)
         # Our receipts go back to the sender (by network, or in the next bundle for it),
         # signed only now that the purge is durable (PurgeNotDurable otherwise: importing
         # the bundle again once the node finished the scrub sends them).
