@@ -9,11 +9,13 @@ shown next to the field it names, with everything typed kept.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from archive.attachment import Attachment
+from archive.details import FollowUps
 from archive.errors import InvalidLesson
 from archive.lesson_file import draft_from_fields
 from archive.lesson_sources import Outcome
@@ -134,6 +136,9 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
     action = request.path
     try:
         draft = draft_from_fields(front_matter(values), body_text(values["body"]), WHERE)
+        if supersedes is not None and draft.details is None:
+            # The form does not show follow-ups: an edit keeps the ones of the version it replaces.
+            draft = replace(draft, details=_follow_ups_of(node, supersedes, draft.kind))
         # Sent twice: stored once. Signing and indexing run off the event loop.
         asked = AddLesson(member, draft, WHERE, attachments=uploads, kept=kept)
         intake = await in_worker_thread(node, actions.add_lesson, asked)
@@ -149,6 +154,11 @@ async def _save(request: web.Request, supersedes: str | None = None) -> web.Resp
     saved = _("Saved “{title}”, signed by this hub.").format(title=record.lesson.title)
     await flash(request, f"{saved} {note or ''}".strip())
     return see_other(f"/lessons/{record.id_hex}")
+
+
+def _follow_ups_of(node: Node, record: str, kind: str) -> FollowUps | None:
+    details = load_record(node.db, node.resolve_id(record)).lesson.details
+    return details if kind == "action_brief" and isinstance(details, FollowUps) else None
 
 
 def _attachments_of(node: Node, record: str) -> tuple[Attachment, ...]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from archive.details import FollowUps
+from archive.queries import load_record
 from node.node import Node
 from tests.web.conftest import Client, counts, lesson, page, post, redirected_to, signed_in
 
@@ -115,3 +117,37 @@ async def test_the_home_page_lists_follow_ups_due(
     assert section is not None
     assert "Next steps after Nairobi" in section.group(0) and "overdue" in section.group(0)
     assert "Far away" not in section.group(0)
+
+
+async def test_a_brief_shows_its_milestones_and_an_edit_in_the_form_keeps_them(
+    client: Client, members: Node, tmp_path: Path
+) -> None:
+    brief = lesson(
+        members, tmp_path, title="Next steps", kind="action_brief", follow_up="2027-04-15",
+        milestones=[{"title": "Train three observers", "due": "2027-04-01"},
+                    {"title": "Hotline card", "due": "2027-03-20", "done": True}],
+    )  # fmt: skip
+    await signed_in(client, "ana")
+    shown = await page(client, f"/lessons/{brief}")
+    section = re.search(r'id="lesson-details".*?</section>', shown, re.S)
+    assert section is not None
+    assert "Train three observers" in section.group(0) and "2027-04-01" in section.group(0)
+    assert "done" in section.group(0) and "2027-04-15" in section.group(0)
+    form = {"title": "Next steps, revised", "kind": "action_brief", "body": "Plan.\r\n",
+            "sensitivity": "low", "consent_basis": "consent", "consent_scope": "local"}  # fmt: skip
+    response = await post(client, f"/lessons/{brief}/edit", form)
+    second = redirected_to(response).removeprefix("/lessons/")
+    assert second != brief
+    details = load_record(members.db, second).lesson.details
+    assert isinstance(details, FollowUps) and len(details.milestones) == 2
+
+
+async def test_an_evaluation_page_shows_its_numbers_and_no_edit_form(
+    client: Client, members: Node, tmp_path: Path
+) -> None:
+    record = lesson(members, tmp_path, title="Evaluation", kind="evaluation", evaluation=EVALUATION)
+    shown = await page(client, f"/lessons/{record}")
+    section = re.search(r'id="lesson-details".*?</section>', shown, re.S)
+    assert section is not None and "Legal observer track" in section.group(0)
+    assert "<td>24</td>" in section.group(0) and "harassment" in section.group(0)
+    assert f'href="/lessons/{record}/edit"' not in shown
