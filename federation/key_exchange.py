@@ -133,14 +133,21 @@ def answer_key_history(local: LocalNode, signer_key_id: str, body: bytes) -> byt
     not a key a recovery named compromised."""
     raws = list(wire.decode(endpoints.KEY_HISTORY.request, body)["statements"])
     db = local.db
+    node_id = node_named_by(raws)
+    if node_id is not None and get_peer(db, node_id) is not None:
+        # Kept whoever carried it (every statement verifies from the node's first key), and
+        # kept even when the caller is refused below: a fork is evidence either way.
+        take_key_history(local, node_id, raws)
+        known = get_peer(db, node_id)
+        if known is not None and known.status == FORKED:
+            raise KeyHistoryForked(
+                "this node holds two statements of your key history that follow one: it "
+                "exchanges nothing with you until its operator decides"
+            )
     with transaction(db):
-        node_id = node_named_by(raws)
-        if node_id is not None and get_peer(db, node_id) is not None:
-            take_key_history(local, node_id, raws)
         caller = node_for_key(db, public_key_from_node_id(signer_key_id))
         peer = get_peer(db, caller)
         if peer is None or peer.status not in _MAY_EXCHANGE:
-            # Rolls the statements back too: a stranger stores nothing here.
             raise NotAPeer("this node does not know you as a peer; pair first")
         answer = {"statements": own_history(local), "yours": statements_of(db, caller)}
     return wire.encode(endpoints.KEY_HISTORY.answer, answer)

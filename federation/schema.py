@@ -17,6 +17,7 @@ import sqlite_utils
 from archive.migrations import Schema
 from federation.attachment_schema import m043_peer_purposes
 from federation.gone_schema import m026_gone_peers_and_relearning
+from federation.key_schema import m028_forked_peers
 
 MIGRATIONS = sqlite_utils.Migrations("federation")
 TABLES = frozenset(
@@ -284,4 +285,5 @@ def m012_peer_quotas(db: sqlite_utils.Database) -> None:
 MIGRATIONS()(m026_gone_peers_and_relearning)  # its own module: federation/gone_schema.py
 
 MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
+MIGRATIONS()(m028_forked_peers)  # key histories: federation/key_schema.py
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

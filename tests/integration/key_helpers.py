@@ -46,32 +46,34 @@ async def restart(cluster: Cluster, running: RunningNode, clock: Clock = time.ti
     return again
 
 
-async def rotated(cluster: Cluster, running: RunningNode) -> tuple[RunningNode, KeyChange]:
+async def rotated(
+    cluster: Cluster, running: RunningNode, clock: Clock = time.time
+) -> tuple[RunningNode, KeyChange]:
     """``rhizome key rotate`` with serve stopped, then serve again."""
     await cluster.stop(running)
-    node = Node(running.home)
+    node = Node(running.home, clock=clock)
     try:
         change = rotate_node_key(node)
     finally:
         node.close()
-    return await restart_stopped(cluster, running), change
+    return await restart(cluster, running, clock), change
 
 
 async def recovered(
-    cluster: Cluster, running: RunningNode, since: int | None, after: str | None = None
+    cluster: Cluster,
+    running: RunningNode,
+    since: int | None,
+    after: str | None = None,
+    clock: Clock = time.time,
 ) -> tuple[RunningNode, KeyChange]:
     """``rhizome key recover`` with the recovery key, serve stopped, then serve again."""
     await cluster.stop(running)
-    node = Node(running.home)
+    node = Node(running.home, clock=clock)
     try:
         change = recover_node_key(node, RECOVERY, compromised_since=since, after=after)
     finally:
         node.close()
-    return await restart_stopped(cluster, running), change
-
-
-async def restart_stopped(cluster: Cluster, running: RunningNode) -> RunningNode:
-    return await restart(cluster, running)  # its stop is a no-op: it is stopped already
+    return await restart(cluster, running, clock), change  # its stop is a no-op now
 
 
 def history_at(holder: RunningNode, about: RunningNode) -> KeyHistory:

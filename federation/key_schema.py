@@ -1,0 +1,32 @@
+"""Federation's migration m028 (registered in :mod:`federation.schema`): a peer may be
+``forked``, its key history showing two statements after one (federation/key_exchange.py).
+
+SQLite cannot change a CHECK constraint in place, so ``peers`` is rebuilt from its own
+``CREATE`` statement with ``forked`` added to the allowed statuses, every column and row kept
+(the same way as m026 in federation/gone_schema.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlite_utils
+
+_STATUS_CHECK = re.compile(r"CHECK \(status IN \(([^)]*)\)\)")
+# After an earlier rebuild's RENAME, SQLite keeps the name quoted: "peers".
+_CREATE = re.compile(r'^CREATE TABLE "?peers"? \(')
+
+
+def m028_forked_peers(db: sqlite_utils.Database) -> None:
+    sql = str(db.execute("SELECT sql FROM sqlite_master WHERE name = 'peers'").fetchone()[0])
+    found = _STATUS_CHECK.search(sql)
+    if found is None or not _CREATE.match(sql):
+        raise RuntimeError("m028: the peers table is not the one this migration knows")
+    allowed = f"CHECK (status IN ({found.group(1)}, 'forked'))"
+    rebuilt = sql[: found.start()] + allowed + sql[found.end() :]
+    rebuilt = _CREATE.sub("CREATE TABLE peers_m028 (", rebuilt, count=1)
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(peers)").fetchall())
+    db.execute(rebuilt)
+    db.execute(f"INSERT INTO peers_m028 ({columns}) SELECT {columns} FROM peers")
+    db.execute("DROP TABLE peers")
+    db.execute("ALTER TABLE peers_m028 RENAME TO peers")
