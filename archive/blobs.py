@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 
 import sqlite_utils
@@ -89,7 +89,7 @@ class BlobStore:
             blob.seek(offset)
             return blob.read(-1 if length is None else length)
 
-    def stream(self, digest: str) -> Iterator[bytes]:
+    def stream(self, digest: str) -> Generator[bytes, None, None]:
         with open(self.path(digest), "rb") as blob:
             while chunk := blob.read(READ_CHUNK):
                 yield chunk
