@@ -18,6 +18,7 @@ from node.home import HomePaths, create_home
 from node.keys import start_key_history
 from node.node import Node
 from node.passphrase import ENV_VAR, new_passphrase
+from node.passphrase_sources import CHOOSING_SCREEN, propose_passphrase
 from node.tls import node_fingerprint
 
 
@@ -33,7 +34,8 @@ from node.tls import node_fingerprint
     "--passphrase/--no-passphrase",
     "ask_passphrase",
     default=None,
-    help="Seal the node key with a passphrase (asked twice) [default: ask on a terminal; "
+    help="Seal the home (database, keys, secrets) with a passphrase (asked twice) [default: "
+    "ask on a terminal; "
     "RHIZOME_PASSPHRASE is used when set].",
 )
 @click.option(
@@ -66,6 +68,8 @@ def init(
         parse_split(shares)  # a typo must not leave a home whose recovery key was never shown
     HomePaths(cli.home).require_new()  # refuse before asking for a passphrase
     ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
+    if ask and ENV_VAR not in os.environ:  # one screen: why, and a strong proposal
+        err_console.print(CHOOSING_SCREEN.format(proposal=propose_passphrase()), markup=False)
     passphrase = new_passphrase(ask)
     if passphrase is None and ask_passphrase is None and ENV_VAR not in os.environ:
         err_console.print(
@@ -91,6 +95,12 @@ def init(
     finally:
         opened.close()
     sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
+    if not passphrase:
+        err_console.print(
+            "Warning: this hub is NOT sealed: its database, keys and secrets lie in plain "
+            "text on disk. Fine for a lab or a demo; seal a real hub with `rhizome seal`.",
+            markup=False,
+        )
     console.print(f"Created node {config.name} ({config.region}) in {cli.home}", markup=False)
     console.print(
         f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.", markup=False
