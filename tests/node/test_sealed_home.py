@@ -20,7 +20,7 @@ from node.passphrase_sources import (
     read_passphrase_file,
     read_removable_key,
 )
-from node.seal import AlreadySealed, seal_home
+from node.seal import seal_home
 from node.sealed_home import is_sealed, key_material_paths
 from tests.conftest import HomeFactory, write_lesson
 from tests.node.conftest import Invoke, assert_clean_exit, assert_one_line_error
@@ -199,9 +199,7 @@ def test_a_passphrase_file_must_be_private_and_yours(tmp_path: Path) -> None:
         read_passphrase_file(tmp_path / "missing")
 
 
-def test_a_removable_key_beside_the_home_is_refused(
-    make_home: HomeFactory, tmp_path: Path
-) -> None:
+def test_a_removable_key_beside_the_home_is_refused(make_home: HomeFactory, tmp_path: Path) -> None:
     home = make_home()
     with pytest.raises(PassphraseFileRefused, match="same disk"):
         read_removable_key(passphrase_file(tmp_path, PASSPHRASE), home)
