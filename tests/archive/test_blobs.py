@@ -1,0 +1,74 @@
+"""Attachment blobs in the home: stored by hash, downloads checked, purged with their lesson,
+and withdrawn only by the origin of the lessons that attach them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from archive.attachment_intake import AttachmentInput
+from archive.blobs import BlobStore
+from archive.db import transaction
+from archive.lesson_file import draft_from_fields
+from archive.purge import finish_pending_purges
+from archive.queries import load_record
+from archive.tombstones import store_revocation
+from federation.propagation import revoke
+from node.node import Node
+from tests.attachment_files import BODY_CANARY, pdf_with_metadata
+from tests.conftest import HomeFactory
+from tests.integration.revocation_helpers import admin_actor
+
+
+def test_a_download_is_kept_only_whole_and_matching(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    data = b"photo bytes " * 1000
+    digest = hashlib.sha256(data).hexdigest()
+    store.append_partial(digest, 0, data[:5000])
+    with pytest.raises(ValueError, match="where it ends"):
+        store.append_partial(digest, 100, data[5000:])
+    store.append_partial(digest, 5000, data[5000:])
+    assert store.finish_partial(digest) and store.read(digest) == data
+    wrong = hashlib.sha256(b"other").hexdigest()
+    store.append_partial(wrong, 0, data)
+    assert not store.finish_partial(wrong)
+    assert not store.has(wrong) and store.partial_size(wrong) == 0
+
+
+def lesson_with_pdf(node: Node) -> tuple[str, str]:
+    consent = {"basis": "consent", "scope": "federation",
+               "subjects": [{"pseudonym": "Heron", "share": True}]}  # fmt: skip
+    front = {"title": "Checklist", "kind": "checklist", "consent": consent}
+    pdf = AttachmentInput("c.pdf", pdf_with_metadata(), "Checklist", ("Heron",))
+    intake = node.take_lesson(draft_from_fields(front, "x\n", "t"), "t", "admin", attachments=[pdf])
+    assert intake.record_id is not None
+    (attachment,) = load_record(node.db, intake.record_id).lesson.attachments
+    return intake.record_id, attachment.hash_hex
+
+
+def canary_files(home: Path) -> list[Path]:
+    return [p for p in home.rglob("*") if p.is_file() and BODY_CANARY in p.read_bytes()]
+
+
+def test_revoking_a_lesson_purges_its_files(make_home: HomeFactory) -> None:
+    node = Node(make_home())
+    record_id, blob = lesson_with_pdf(node)
+    assert canary_files(node.paths.root)
+    revoke(node.local_node(), record_id, admin_actor(node), "consent-withdrawn", None)
+    assert not BlobStore.of(node.db).has(blob)
+    assert canary_files(node.paths.root) == []
+    node.close()
+
+
+def test_another_origin_cannot_withdraw_a_file_our_lesson_attaches(
+    make_home: HomeFactory,
+) -> None:
+    node = Node(make_home())
+    _, blob = lesson_with_pdf(node)
+    with transaction(node.db):
+        store_revocation(node.db, "ff" * 32, b"x", "SOMEONE-ELSE", 0, "safety", (blob,), "p", 0)
+    assert finish_pending_purges(node.db)
+    assert BlobStore.of(node.db).has(blob)
+    node.close()
