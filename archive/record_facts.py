@@ -145,3 +145,29 @@ def policy_rows(db: sqlite_utils.Database) -> Iterator[tuple[Any, ...]]:
     """:data:`POLICY_COLUMNS` of every stored record by (created, id), streamed: at a
     million records no list of them is ever held."""
     yield from db.execute(f"SELECT {POLICY_COLUMNS} FROM records ORDER BY created, id")
+
+
+def policy_rows_of(db: sqlite_utils.Database, record_ids: list[str]) -> list[tuple[Any, ...]]:
+    """:data:`POLICY_COLUMNS` of each of these records held here, by (created, id)."""
+    rows = db.execute(
+        f"SELECT {POLICY_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY created, id",
+        [json.dumps(record_ids)],
+    )
+    return [tuple(row) for row in rows]
+
+
+def linked_records(db: sqlite_utils.Database, record_ids: list[str]) -> set[str]:
+    """The held records one version or translation link away from these ids (either way):
+    a step of the walk that finds every record whose consent bounds depend on them."""
+    rows = db.execute(
+        "WITH wanted (id) AS (SELECT value FROM json_each(?)) "
+        "SELECT records.id FROM records JOIN wanted ON records.supersedes = wanted.id "
+        "UNION SELECT records.id FROM records JOIN wanted ON records.translation_of = wanted.id "
+        "UNION SELECT records.supersedes FROM records JOIN wanted ON records.id = wanted.id "
+        "WHERE records.supersedes IS NOT NULL "
+        "UNION SELECT records.translation_of FROM records JOIN wanted ON records.id = wanted.id "
+        "WHERE records.translation_of IS NOT NULL",
+        [json.dumps(record_ids)],
+    )
+    return {str(row[0]) for row in rows}

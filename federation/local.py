@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from crypto.signing import SigningIdentity
+from federation.offer_sets import OfferSets
 from federation.quotas import Quotas
 from governance.policy_file import Policy
 
@@ -33,6 +34,11 @@ class LocalNode:
     quotas: Quotas = field(default_factory=Quotas)  # what each peer may make us store
     # Plain http:// to peers on other machines ([federation] allow_plain_http, labs only).
     allow_plain_http: bool = False
+    # A new connection to the same database, for work in a worker thread
+    # (federation/workers.py); None: derived from the database file.
+    reconnect: Callable[[], sqlite_utils.Database] | None = None
+    # Offer sets shared by every session with a peer, in both directions (offer_sets.py).
+    offer_sets: OfferSets = field(default_factory=OfferSets)
 
     @property
     def node_id(self) -> str:

@@ -8,10 +8,13 @@ sync session caches that set for a short while instead of rebuilding it every ro
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from archive.db import transaction
 from archive.event_log import append_event
@@ -31,22 +34,31 @@ from federation.rate import RateLimit
 from federation.receiving import Receiver
 from federation.relearn import answer_own_revocations
 from federation.revocation import InvalidRevocation
-from federation.sharing import Offer
+from federation.sharing import Offer, kept_offer_storage
+from federation.workers import in_worker
 
+T = TypeVar("T")
 log = logging.getLogger("rhizome.federation")
 SESSION_SECONDS = 120
 MAX_SESSIONS = 64
 SESSIONS_PER_PEER = 2  # so one peer cannot take every session from the others
-# Each new session builds the offer set for that peer (a scan of the archive): a burst
-# covers an honest peer's syncs and pulls; a peer that churns sessions waits its turn.
+# A new session may bring the peer's offer set up to date (or build it, a scan of the
+# archive): a burst covers an honest peer's syncs and pulls; a peer that churns sessions
+# waits its turn.
 NEW_SESSIONS_BURST = 8
 NEW_SESSIONS_PER_SECOND = 1 / 5
+# Sessions share the kept offer sets (federation/offer_sets.py); a session reading an
+# older snapshot keeps it alive. The distinct snapshots all sessions hold stay within
+# this many bytes: past it the least recently used sessions end (the peer starts again).
+SESSION_BYTES = 128 * 2**20
 
 
 @dataclass
 class _Session:
     responder: Responder
     expires: float
+    nbytes: int = 0
+    storage_id: int = 0
 
 
 @dataclass
@@ -58,6 +70,22 @@ class FederationResponder:
     )
     # Called when something new waits in the outbox, so it leaves at once.
     on_outbox: Callable[[], None] = lambda: None
+    # Sessions and the rate limit are shared by the worker threads that serve requests.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def in_worker(self, work: Callable[[FederationResponder], T]) -> T:
+        """``work(twin)`` in a worker thread, ``twin`` being this responder on a database
+        connection of its own (federation/workers.py): every message that reads or
+        writes the archive is handled off the event loop."""
+        loop = asyncio.get_running_loop()
+        wake = self.on_outbox
+
+        def on_outbox() -> None:  # the outbox loop waits on the event loop
+            loop.call_soon_threadsafe(wake)
+
+        return await in_worker(
+            self.local, lambda local: work(replace(self, local=local, on_outbox=on_outbox))
+        )
 
     def pair(self, joiner_id: str, body: bytes, named_invite: bytes | None = None) -> bytes:
         """A node redeems our invite: check the proof, add it, answer with our signature.
@@ -211,21 +239,48 @@ class FederationResponder:
 
     def _session(self, peer: Peer, session_id: str) -> _Session:
         now = self.local.clock()
-        self.sessions = {key: s for key, s in self.sessions.items() if s.expires > now}
         key = (peer.node_id, session_id)
-        session = self.sessions.get(key)
-        if session is None:
-            if wait := self.new_sessions.take(peer.node_id, now):
-                raise TooBusy(
-                    f"too many new sync sessions from your node; retry in {math.ceil(wait)} s",
-                    retry_after=wait,
-                )
-            self._make_room_for(peer.node_id)
-            if len(self.sessions) >= MAX_SESSIONS:
-                raise TooBusy("too many sync sessions at once; try again shortly")
-            responder = Responder(Offer.of(self.local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
-            session = self.sessions[key] = _Session(responder, now + SESSION_SECONDS)
-            with transaction(self.local.db):
-                begin_inbound(self.local.db, peer.node_id, int(now))
-        session.expires = now + SESSION_SECONDS
+        with self.lock:
+            for gone in [k for k, s in self.sessions.items() if s.expires <= now]:
+                del self.sessions[gone]
+            session = self.sessions.get(key)
+            if session is not None:
+                session.expires = now + SESSION_SECONDS
+                return session
+            self._admit_new_session(peer.node_id, now)
+        # Outside the lock: bringing the offer set up to date may take a while (a first
+        # build scans the archive); other peers' sessions go on meanwhile.
+        storage = kept_offer_storage(self.local, peer)
+        session = _Session(
+            Responder(storage, wire.FRAME_SIZE_LIMIT), now + SESSION_SECONDS, storage.nbytes,
+            id(storage),
+        )  # fmt: skip
+        with self.lock:
+            self.sessions[key] = session
+            self._keep_within_bytes(key)
+        with transaction(self.local.db):
+            begin_inbound(self.local.db, peer.node_id, int(now))
         return session
+
+    def _admit_new_session(self, node_id: str, now: float) -> None:
+        """Refuse a new session past the peer's pace or the node's room (under the lock)."""
+        if wait := self.new_sessions.take(node_id, now):
+            raise TooBusy(
+                f"too many new sync sessions from your node; retry in {math.ceil(wait)} s",
+                retry_after=wait,
+            )
+        self._make_room_for(node_id)
+        if len(self.sessions) >= MAX_SESSIONS:
+            raise TooBusy("too many sync sessions at once; try again shortly")
+
+    def _keep_within_bytes(self, newest: tuple[str, str]) -> None:
+        """End the least recently used sessions while the snapshots they hold (each
+        counted once: sessions of one offer set share it) exceed :data:`SESSION_BYTES`."""
+        while session_bytes(self.sessions) > SESSION_BYTES and len(self.sessions) > 1:
+            oldest = min((s.expires, k) for k, s in self.sessions.items() if k != newest)[1]
+            del self.sessions[oldest]
+
+
+def session_bytes(sessions: dict[tuple[str, str], _Session]) -> int:
+    """Bytes of the distinct offer set snapshots the sessions hold."""
+    return sum({s.storage_id: s.nbytes for s in sessions.values()}.values())

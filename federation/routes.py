@@ -154,6 +154,19 @@ async def _serve_peer(
     return web.Response(body=answer, content_type=MSGPACK)
 
 
+def _in_worker(
+    request: web.Request, method: Callable[[FederationResponder, Peer, bytes], bytes]
+) -> Callable[[Peer, bytes], Awaitable[bytes]]:
+    """Handle the message in a worker thread on a connection of its own: reconciling,
+    verifying, storing and purging never hold the event loop (federation/workers.py)."""
+    responder = request.app[GATE].responder
+
+    def handle(peer: Peer, body: bytes) -> Awaitable[bytes]:
+        return responder.in_worker(lambda twin: method(twin, peer, body))
+
+    return handle
+
+
 @routes.post(endpoints.PAIR.path, name=endpoints.PAIR.route_name)
 async def pair(request: web.Request) -> web.Response:
     """The one route a stranger may call: it must name an invite of ours (checked before
@@ -207,17 +220,17 @@ def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
 
 @routes.post(endpoints.RECONCILE.path, name=endpoints.RECONCILE.route_name)
 async def reconcile(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.reconcile)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.reconcile))
 
 
 @routes.post(endpoints.FETCH.path, name=endpoints.FETCH.route_name)
 async def fetch(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.fetch)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.fetch))
 
 
 @routes.post(endpoints.PUSH.path, name=endpoints.PUSH.route_name)
 async def push(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.push)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.push))
 
 
 @routes.post(endpoints.NOTIFY.path, name=endpoints.NOTIFY.route_name)
@@ -235,27 +248,27 @@ async def notify(request: web.Request) -> web.Response:
 
 @routes.post(endpoints.REVOCATIONS.path, name=endpoints.REVOCATIONS.route_name)
 async def revocations(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.revocations)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.revocations))
 
 
 @routes.post(endpoints.RECEIPTS.path, name=endpoints.RECEIPTS.route_name)
 async def receipts(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.receipts)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.receipts))
 
 
 @routes.post(endpoints.OUTBOX.path, name=endpoints.OUTBOX.route_name)
 async def outbox(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.outbox)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.outbox))
 
 
 @routes.post(endpoints.ACK.path, name=endpoints.ACK.route_name)
 async def ack(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.ack)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.ack))
 
 
 @routes.post(endpoints.TOMBSTONES.path, name=endpoints.TOMBSTONES.route_name)
 async def tombstones(request: web.Request) -> web.Response:
-    return await _serve_peer(request, request.app[GATE].responder.tombstones)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.tombstones))
 
 
 @routes.post(endpoints.GONE.path, name=endpoints.GONE.route_name)

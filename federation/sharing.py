@@ -13,7 +13,7 @@ moves or withholds a record is logged. What comes in goes through
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -27,8 +27,10 @@ from crypto.envelope import claimed_content_id
 from crypto.signing import RECORD_CONTEXT
 from federation.local import LocalNode
 from federation.negentropy import Storage
+from federation.offer_sets import BoundsOneByOne, known_held
 from federation.peers import Peer
 from federation.relearn_state import offers_held
+from federation.workers import own_connection
 from governance.approvals import all_approval_facts, approval_facts, approval_facts_of
 from governance.decision_log import (
     denial_states,
@@ -57,7 +59,10 @@ class Offer:
         self.policy = policy
         self.now = now
         self.widenings = Widenings(db, node_id)  # our versions wider than earlier ones
-        self.bounds = ConsentBounds(db)  # later versions and originals that narrow consent
+        # Later versions and originals that narrow consent: all read at once for a whole
+        # archive, one record at a time to decide a few again (offer_sets.py).
+        self.bounds: ConsentBounds | BoundsOneByOne = ConsentBounds(db)
+        self.log_db = db  # where denials are logged (a second connection in a long scan)
 
     @classmethod
     def of(cls, local: LocalNode) -> Offer:
@@ -75,6 +80,10 @@ class Offer:
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
 
+    def withholding_all(self) -> bool:
+        """Whether nothing may be offered now (restored from a backup, see relearn)."""
+        return offers_held(self.db)
+
     def offer_items(self, peer: Peer) -> list[Item]:
         """(created, id) of every record we may reconcile with ``peer``, sorted."""
         with transaction(self.db):
@@ -91,18 +100,30 @@ class Offer:
             return
         held = known_held(self.db, peer.node_id)
         approvals = all_approval_facts(self.db)
-        states = denial_states(self.db, peer.node_id, "outbound")
-        for row in policy_rows(self.db):
+        for item, _ in self.offered(peer, policy_rows(self.db), held, approvals):
+            yield item
+
+    def offered(
+        self, peer: Peer, rows: Iterable[Any], held: Container[str], approvals: Any
+    ) -> Iterator[tuple[Item, int | None]]:
+        """(item, until) of each of ``rows`` (:data:`POLICY_COLUMNS`) we may reconcile with
+        ``peer``: ``until`` is when a consent its decision depends on runs out (None: the
+        decision does not change with time), so an offer set kept between syncs
+        (federation/offer_sets.py) knows when to decide it again. New denials are logged,
+        in batches, on ``self.log_db``."""
+        denials = _Denials(self, peer)
+        for row in rows:
             created, record_id, origin = int(row[0]), str(row[1]), str(row[2])
             if record_id in held or origin == peer.node_id:
-                yield created, bytes.fromhex(record_id)
+                yield (created, bytes.fromhex(record_id)), None
                 continue
-            decision = self._decide_row(row, approvals.get(record_id, ()), peer)
-            log_denial_if_new(
-                self.db, states, "outbound", record_id, peer.node_id, decision, self.now
+            decision, facts = self._decide_row_with_facts(
+                row, approvals.get(record_id, ()), peer
             )
+            denials.note(record_id, decision)
             if decision.allowed:
-                yield created, bytes.fromhex(record_id)
+                yield (created, bytes.fromhex(record_id)), consent_runs_out(facts, self.now)
+        denials.flush()
 
     def envelopes_for(
         self, record_ids: list[bytes], peer: Peer, budget: int
@@ -134,12 +155,18 @@ class Offer:
         return found, handled
 
     def _decide_row(self, row: Any, approvals: Any, peer: Peer) -> Decision:
+        return self._decide_row_with_facts(row, approvals, peer)[0]
+
+    def _decide_row_with_facts(
+        self, row: Any, approvals: Any, peer: Peer
+    ) -> tuple[Decision, RecordFacts]:
         facts = self._with_widening(_facts(row, approvals))
         if bounds := self.bounds.of(facts.record_id):  # read once for the whole archive
             facts = replace(facts, bounds=bounds)
-        return decide_outbound(
+        decision = decide_outbound(
             facts, peer.facts, self.policy, local_node=self.node_id, now=self.now
         )
+        return decision, facts
 
     def _with_widening(self, facts: RecordFacts) -> RecordFacts:
         found = self.widenings.of(facts.record_id, facts.origin, facts.consent, facts.sensitivity)
@@ -147,10 +174,54 @@ class Offer:
 
 
 
-def known_held(db: Any, peer_id: str) -> set[str]:
-    """Records the peer is known to hold already."""
-    rows = db.execute("SELECT record_id FROM deliveries WHERE peer_id = ?", [peer_id])
-    return {str(row[0]) for row in rows}
+class _Denials:
+    """New outbound denials, logged in batches of short transactions on ``offer.log_db``:
+    a scan of a million records must not hold the database's one writer lock throughout."""
+
+    BATCH = 500
+
+    def __init__(self, offer: Offer, peer: Peer) -> None:
+        self.offer = offer
+        self.peer = peer
+        self.states = denial_states(offer.db, peer.node_id, "outbound")
+        self.pending: list[tuple[str, Decision]] = []
+
+    def note(self, record_id: str, decision: Decision) -> None:
+        if decision.allowed and record_id not in self.states:
+            return  # the common case: nothing to write
+        self.pending.append((record_id, decision))
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        db, now, peer_id = self.offer.log_db, self.offer.now, self.peer.node_id
+        if not self.pending:
+            return
+        with transaction(db):
+            for record_id, decision in self.pending:
+                log_denial_if_new(db, self.states, "outbound", record_id, peer_id, decision, now)
+        self.pending = []
+
+
+def consent_runs_out(facts: RecordFacts, now: int) -> int | None:
+    """The first time after ``now`` when a consent this decision read expires (the
+    record's own, a participant's, or a bound's); None if none will."""
+    consents = [facts.consent] + [b.consent for b in facts.bounds if b.consent is not None]
+    times = [
+        when
+        for consent in consents
+        for when in (consent.expires, *(subject.expires for subject in consent.subjects))
+        if when is not None and when > now
+    ]
+    return min(times, default=None)
+
+
+def kept_offer_storage(local: LocalNode, peer: Peer) -> Storage:
+    """The offer set of ``peer``, kept between syncs and shared by every session and both
+    directions (federation/offer_sets.py). Call it in a worker thread: a first use scans
+    the archive. Denials are logged on a second connection, in short transactions."""
+    with own_connection(local) as log:
+        return local.offer_sets.storage_for(Offer.of(local), peer, log.db)
 
 
 def held_or_rejected(db: Any, record_id: str) -> bool:

@@ -32,7 +32,7 @@ from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
 from federation.quotas import check_before
-from federation.receiving import Receiver
+from federation.receiving import Receiver, ReceiveResult
 from federation.relearn import relearn_from
 from federation.revocation import InvalidRevocation
 from federation.revocation_client import (
@@ -40,7 +40,13 @@ from federation.revocation_client import (
     exchange_revocations,
     push_outbox,
 )
-from federation.sharing import Offer, content_id_of_envelope, held_or_rejected
+from federation.sharing import (
+    Offer,
+    content_id_of_envelope,
+    held_or_rejected,
+    kept_offer_storage,
+)
+from federation.workers import in_worker
 from governance.decision_log import denial_states, refused_under
 
 BATCH = 250
@@ -70,8 +76,8 @@ async def reconcile(
     client: PeerClient, peer: Peer, report: SyncReport
 ) -> tuple[list[bytes], list[bytes]]:
     """Ids we hold that the peer lacks (have) and ids it holds that we lack (need)."""
-    local = client.local
-    initiator = Initiator(Offer.of(local).offer_storage(peer), wire.FRAME_SIZE_LIMIT)
+    storage = await in_worker(client.local, kept_offer_storage, peer)
+    initiator = Initiator(storage, wire.FRAME_SIZE_LIMIT)
     session = os.urandom(12).hex()
     message: bytes | None = initiator.initiate()
     have: list[bytes] = []
@@ -98,17 +104,7 @@ async def reconcile(
 async def fetch_missing(
     client: PeerClient, peer: Peer, need: list[bytes], report: SyncReport, progress: Progress | None
 ) -> None:
-    local = client.local
-    refused = denial_states(local.db, peer.node_id, "inbound")
-    policy_hash = local.policy().hash
-    wanted = [
-        record_id
-        for record_id in need
-        if not held_or_rejected(local.db, record_id.hex())
-        and not refused_under(refused, record_id.hex(), policy_hash)
-    ]
-    if wanted:  # a peer at its quota here: do not make it send what we would refuse
-        check_before(local.db, peer.node_id, local.now(), local.quotas, local.policy().quarantine)
+    wanted = await in_worker(client.local, _worth_fetching, peer, need)
     # One request is always in flight while we store the previous answer: the peer prepares
     # the next batch on its own core while this one is verified and stored here.
     inflight: _Fetch | None = None
@@ -130,7 +126,7 @@ async def fetch_missing(
                 if inflight is not None:
                     await _until_sent(inflight)
             finally:  # even if the sync is cancelled right here, what arrived is kept
-                _store(client, peer, envelopes, report, progress)
+                await _store(client, peer, envelopes, report, progress)
     finally:
         if inflight is not None and not inflight[1].done():  # an error left one in flight
             inflight[1].cancel()
@@ -138,14 +134,34 @@ async def fetch_missing(
                 await inflight[1]
 
 
-def _store(
+def _receive(local: LocalNode, peer: Peer, envelopes: list[bytes]) -> ReceiveResult:
+    return Receiver.of(local).receive(envelopes, peer)
+
+
+def _worth_fetching(local: LocalNode, peer: Peer, need: list[bytes]) -> list[bytes]:
+    """The needed ids we neither hold, nor were refused under this policy (worker thread)."""
+    refused = denial_states(local.db, peer.node_id, "inbound")
+    policy_hash = local.policy().hash
+    wanted = [
+        record_id
+        for record_id in need
+        if not held_or_rejected(local.db, record_id.hex())
+        and not refused_under(refused, record_id.hex(), policy_hash)
+    ]
+    if wanted:  # a peer at its quota here: do not make it send what we would refuse
+        check_before(local.db, peer.node_id, local.now(), local.quotas, local.policy().quarantine)
+    return wanted
+
+
+async def _store(
     client: PeerClient,
     peer: Peer,
     envelopes: list[bytes],
     report: SyncReport,
     progress: Progress | None,
 ) -> None:
-    result = Receiver.of(client.local).receive(envelopes, peer)
+    """Verify, decide and store a fetched batch in a worker thread (one transaction)."""
+    result = await in_worker(client.local, _receive, peer, envelopes)
     report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
     report.received += len(result.stored) + len(result.quarantined)
     report.rejected += len(result.rejected)
@@ -196,7 +212,7 @@ async def push_missing(
     withheld: list[bytes] = []
     while have:
         now = local.now()
-        found, handled = Offer.of(local).envelopes_for(have[:BATCH], peer, wire.BATCH_BYTES)
+        found, handled = await in_worker(local, _offered_envelopes, peer, have[:BATCH])
         pushed = {bytes.fromhex(record_id) for record_id, _ in found}
         withheld += [record_id for record_id in have[:handled] if record_id not in pushed]
         have = have[handled:]
@@ -209,9 +225,8 @@ async def push_missing(
             recipient=peer.node_id,
             base_url=peer.url,
         )  # fmt: skip
-        with transaction(local.db):
-            sent = [record_id for record_id, _ in found]
-            record_deliveries(local.db, peer.node_id, sent, "sent", now)
+        sent = [record_id for record_id, _ in found]
+        await in_worker(local, _note_sent, peer, sent, now)
         report.sent += int(answer["stored"])
         report.moved += sum(len(envelope) for envelope in envelopes)
         await _purge_what_the_peer_says_was_withdrawn(client, peer, answer["revocations"])
@@ -220,14 +235,33 @@ async def push_missing(
     return withheld
 
 
+def _offered_envelopes(
+    local: LocalNode, peer: Peer, batch: list[bytes]
+) -> tuple[list[tuple[str, bytes]], int]:
+    return Offer.of(local).envelopes_for(batch, peer, wire.BATCH_BYTES)
+
+
+def _note_sent(local: LocalNode, peer: Peer, sent: list[str], now: int) -> None:
+    with transaction(local.db):
+        record_deliveries(local.db, peer.node_id, sent, "sent", now)
+
+
+def _purge_withdrawn(local: LocalNode, peer: Peer, revocations: list[bytes]) -> list[bytes]:
+    """Accept each revocation (purging what it names); our receipts (worker thread)."""
+    receipts = []
+    for raw in revocations:
+        with suppress(InvalidRevocation):  # a strike is already recorded for it
+            receipts.append(accept_revocation(local, raw, peer).envelope)
+    return receipts
+
+
 async def _purge_what_the_peer_says_was_withdrawn(
     client: PeerClient, peer: Peer, revocations: list[bytes]
 ) -> None:
     """We offered a record the peer knows was revoked: purge it too, and send our receipt."""
-    receipts = []
-    for raw in revocations:
-        with suppress(InvalidRevocation):  # a strike is already recorded for it
-            receipts.append(accept_revocation(client.local, raw, peer).envelope)
+    if not revocations:
+        return
+    receipts = await in_worker(client.local, _purge_withdrawn, peer, revocations)
     if receipts:
         await client.call(
             endpoints.RECEIPTS,
@@ -261,7 +295,7 @@ async def sync_with_peer(
         have, need = await reconcile(client, peer, report)
         # Tombstones travel with reconciliation (federation/copies.py): what the peer offers
         # that we withdrew, and what we hold that it knows withdrawn, purge in this exchange.
-        revocations_for_offered(local, peer, need)
+        await in_worker(local, revocations_for_offered, peer, need)
         await fetch_missing(client, peer, need, report, progress)
         await fetch_attachments_in_sync(client, peer, report)  # attachment bytes, resumable
         withheld = await push_missing(client, peer, have, report, progress)

@@ -49,14 +49,16 @@ def fingerprint_of_ids(ids: bytes) -> bytes:
     return fingerprint(sum_of_ids(ids), len(ids) // ID_SIZE)
 
 
-def build_prefix_sums(ids: bytes | bytearray) -> bytearray:
-    """Entry i (32 bytes, little-endian) is the sum of the first i ids mod 2**256.
+def build_prefix_sums(ids: bytes | bytearray | memoryview, initial: int = 0) -> bytearray:
+    """Entry i (32 bytes, little-endian) is ``initial`` plus the sum of the first i ids,
+    mod 2**256.
 
-    The blob has one more entry than there are ids, entry 0 being zero. The loops run in C
-    (map, accumulate, join) because this is the cost of sealing a million-item storage.
+    The blob has one more entry than there are ids, entry 0 being ``initial`` (zero for a
+    whole storage; a patched storage continues from the last entry it kept). The loops run
+    in C (map, accumulate, join) because this is the cost of sealing a million-item storage.
     """
-    blob = bytearray(ID_SIZE)
-    running_sum = 0
+    running_sum = initial & SUM_MODULUS_MASK
+    blob = bytearray(_little_endian_id(running_sum))
     for block in _blocks_of_ids(ids):
         values = map(_little_endian_int, split_ids(block))
         sums = list(accumulate(values, initial=running_sum))[1:]
@@ -68,7 +70,7 @@ def build_prefix_sums(ids: bytes | bytearray) -> bytearray:
     return blob
 
 
-def _blocks_of_ids(ids: bytes | bytearray) -> Iterator[memoryview]:
+def _blocks_of_ids(ids: bytes | bytearray | memoryview) -> Iterator[memoryview]:
     view = memoryview(ids)
     step = _PREFIX_BLOCK_ITEMS * ID_SIZE
     for start in range(0, len(view), step):

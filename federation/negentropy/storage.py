@@ -84,6 +84,62 @@ class Storage:
         del keys
         self._load_sorted(timestamps, ids)
 
+    def patched(
+        self, removed: Iterable[tuple[int, bytes]], added: Iterable[tuple[int, bytes]]
+    ) -> Storage:
+        """A new sealed storage holding (these items - ``removed``) | ``added``: absent ones
+        removed and present ones added change nothing; this one is left as it is, for the
+        sessions still reading it.
+
+        Copies the arrays once (a memory copy) and sums the prefix again only from the first
+        changed position: new records, whose timestamps are the latest, cost little.
+        """
+        self._check_sealed()
+        adding_items = {(_checked_timestamp(t), bytes(i)) for t, i in added}
+        removing_items = {(_checked_timestamp(t), bytes(i)) for t, i in removed} - adding_items
+        changes = sorted(
+            [(t, i, False) for t, i in removing_items] + [(t, i, True) for t, i in adding_items]
+        )
+        timestamps, ids = array("Q"), bytearray()
+        kept = 0  # items of self copied so far
+        first_change: int | None = None
+        for timestamp, id_, adding in changes:
+            if len(id_) != ID_SIZE:
+                raise StorageError(f"id must be {ID_SIZE} bytes, got {len(id_)}")
+            position = self._position(timestamp, id_)
+            present = position < len(self._timestamps) and self.item_at(position) == (
+                timestamp, id_,
+            )  # fmt: skip
+            if adding == present:
+                continue  # added and there already, or removed and not there
+            timestamps.extend(self._timestamps[kept:position])
+            ids += self._ids[kept * ID_SIZE : position * ID_SIZE]
+            if first_change is None:
+                first_change = len(timestamps)
+            if adding:
+                timestamps.append(timestamp)
+                ids += id_
+                kept = position
+            else:
+                kept = position + 1
+        if first_change is None:
+            return self
+        timestamps.extend(self._timestamps[kept:])
+        ids += self._ids[kept * ID_SIZE :]
+        storage = Storage()
+        storage._timestamps, storage._ids, storage._sealed = timestamps, ids, True
+        start = first_change * ID_SIZE
+        storage._prefix_sums = self._prefix_sums[:start] + build_prefix_sums(
+            memoryview(ids)[start:], self._prefix_sum(first_change)
+        )
+        return storage
+
+    def _position(self, timestamp: int, id_: bytes) -> int:
+        """Index of the first item at or above (timestamp, id)."""
+        first = bisect_left(self._timestamps, timestamp)
+        last = bisect_right(self._timestamps, timestamp, first)
+        return self._first_id_at_or_above(first, last, id_)
+
     def _load_sorted(self, timestamps: array[int], ids: bytes | bytearray) -> None:
         # A bytearray is kept as it is: copying it to bytes would double the peak memory.
         self._timestamps = timestamps

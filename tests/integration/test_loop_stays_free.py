@@ -1,0 +1,118 @@
+"""A sync over a large archive never blocks the node's event loop.
+
+Invariant 8: the event loop only does I/O. Building an offer set, reconciling over it,
+verifying and storing what arrives and deciding what leaves all scan or verify, so they run
+in worker threads with connections of their own. This test runs a real exchange between
+two real nodes in this process (one event loop, as ``rhizome serve`` has), over an archive
+large enough that the old code held the loop for about half a second per offer set, while a
+heartbeat task measures the longest gap between its ticks and ``/healthz`` is asked again
+and again. Putting any of that work back on the loop makes the gap grow past the bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from archive.db import transaction
+from archive.record import Consent, Lesson
+from archive.signed_record import SignedRecord, sign_lesson
+from archive.store import insert_record
+from tests.integration.conftest import Cluster, RunningNode
+
+ARCHIVE = 6_000  # the old code's offer set build alone stalled the loop ~0.5 s at this size
+MISSING = 600  # what the syncing peer lacks: fetched, verified and stored during the test
+OWN = 300  # what only the syncing peer holds: pushed and stored at the other side
+# A tick of the heartbeat must never wait longer than this: the loop stays responsive
+# while the scans and the verification run beside it (the machine may be busy: the
+# bound leaves room for the GIL and other processes, not for a whole scan).
+MAX_LOOP_GAP = 0.25
+TICK = 0.005
+
+
+def generated(running: RunningNode, count: int, prefix: str) -> list[SignedRecord]:
+    """``count`` short lessons of ``running``'s origin, signed (not stored)."""
+    identity = running.node.identity
+    base = int(time.time()) - 86_400
+    return [
+        sign_lesson(
+            identity,
+            Lesson(
+                kind="checklist",
+                title=f"{prefix} {n}",
+                body=f"Step {n}: bring water.\n",
+                language="en",
+                region="East Africa",
+                created=base + n // 3,
+                origin=identity.public_key,
+                author="admin",
+                consent=Consent(basis="consent", scope="federation", reshare=True),
+            ),
+        )
+        for n in range(count)
+    ]
+
+
+def store(running: RunningNode, records: list[SignedRecord], received_from: str | None) -> None:
+    db = running.node.db
+    with transaction(db):
+        for record in records:
+            insert_record(db, record, received_from, 0)
+
+
+class Heartbeat:
+    """A task that ticks every few milliseconds and keeps the longest gap between ticks."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.ticks = 0
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(TICK)
+            now = loop.time()
+            self.longest = max(self.longest, now - last - TICK)
+            self.ticks += 1
+            last = now
+
+
+async def ping_health(cluster: Cluster, running: RunningNode, answered: list[float]) -> None:
+    while True:
+        started = time.perf_counter()
+        assert await cluster.healthy(running)
+        answered.append(time.perf_counter() - started)
+        await asyncio.sleep(0.02)
+
+
+async def test_a_large_sync_never_blocks_the_event_loop(cluster: Cluster) -> None:
+    a = await cluster.start("Hub A")
+    b = await cluster.start("Hub B")
+    await cluster.pair(a, b)
+    archive = generated(a, ARCHIVE, "Lesson")
+    store(a, archive, None)
+    store(b, archive[:-MISSING], a.node_id)  # B received most of A's archive before
+    store(b, generated(b, OWN, "B's lesson"), None)
+
+    heartbeat = Heartbeat()
+    answered: list[float] = []
+    beating = asyncio.create_task(heartbeat.run())
+    pinging = asyncio.create_task(ping_health(cluster, a, answered))
+    try:
+        report = await cluster.sync(b, a)
+    finally:
+        beating.cancel()
+        pinging.cancel()
+        for task in (beating, pinging):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    assert report.errors == []
+    assert (report.received, report.sent) == (MISSING, OWN)
+    assert a.count("records") == ARCHIVE + OWN and b.count("records") == ARCHIVE + OWN
+    assert heartbeat.ticks > 10 and len(answered) > 3  # the loop ran all along
+    assert heartbeat.longest < MAX_LOOP_GAP, (
+        f"the event loop was blocked for {heartbeat.longest:.3f} s during the sync"
+    )
