@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from archive.attachment_intake import Prepared, blobs_stored, prepare, with_attachments
 from archive.db import transaction
 from archive.errors import InvalidLesson
 from archive.lesson_file import parse_lesson_file
@@ -150,7 +151,8 @@ def import_folder(
     return import_files(node, files, author, progress, update=update, dry_run=dry_run)
 
 
-Parsed = tuple[str, Lesson, SourceFile]
+# The lesson, named by its path, its source, and its attachments cleaned (not yet stored).
+Parsed = tuple[str, Lesson, SourceFile, list[Prepared]]
 
 
 def _parsed(
@@ -168,12 +170,15 @@ def _parsed(
         try:
             draft = parse_lesson_file(path.read_bytes(), where)
             lesson = node.lesson_from_draft(draft, where, author)
+            files = node.attachments_of_file(path, draft)  # front matter's attachments:
+            prepared = prepare(files, node.attachment_caps, where)
+            lesson = with_attachments(lesson, prepared, where)
         except InvalidLesson as error:
             report.refused.append((where, str(error).removeprefix(f"{where}: ")))
         except (OSError, RhizomeError) as error:
             report.refused.append((where, str(error)))
         else:
-            yield where, lesson, SourceFile(str(path.resolve()), path.name)
+            yield where, lesson, SourceFile(str(path.resolve()), path.name), prepared
             continue
         if progress:
             progress(1)
@@ -190,11 +195,12 @@ def _store(
     taken: list[Intake] = []
     refused: list[tuple[str, str]] = []
     with transaction(node.db):  # one commit a batch; each file in its own savepoint
-        for where, lesson, source in parsed:
+        for where, lesson, source, prepared in parsed:
             if should_stop():
                 break
             try:
-                taken.append(take_lesson(node.writer, lesson, where, source, update=update))
+                with blobs_stored(node.db, prepared):
+                    taken.append(take_lesson(node.writer, lesson, where, source, update=update))
             except InvalidLesson as error:
                 refused.append((where, error.problem))
             if progress:
@@ -211,7 +217,7 @@ def _plan(
     report: ImportReport,
     progress: Progress | None,
 ) -> None:
-    for where, lesson, source in parsed:
+    for where, lesson, source, _ in parsed:
         try:
             intake = plan_lesson(node.db, lesson, where, source, update=update)
         except InvalidLesson as error:

@@ -140,3 +140,19 @@ def test_peer_purposes_decide_where_a_lesson_goes(
         "purposes are all among training"
         in invoke(home, "policy", "explain", record_id, "Lima Hub").stdout
     )
+
+
+def test_import_takes_the_files_a_lesson_names(invoke: Invoke, home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "photo.jpg").write_bytes(jpeg_with_gps())
+    entry = {"file": "photo.jpg", "caption": "Kite", "subjects": ["Kite"]}
+    lesson(folder, attachments=[entry])
+    assert_clean_exit(invoke(home, "lesson", "import", str(folder)))
+    node = Node(home)
+    (record_id,) = [str(row[0]) for row in node.db.execute("SELECT id FROM records")]
+    (photo,) = load_record(node.db, record_id).lesson.attachments
+    assert BlobStore.of(node.db).has(photo.hash_hex)
+    node.close()
+    for path, data in every_file_bytes(home):
+        assert GPS_CANARY not in data, path
