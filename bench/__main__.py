@@ -31,6 +31,7 @@ BENCHMARKS = (
     "revocation",
     "memory",
     "wipe",
+    "attachments",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,6 +25,7 @@ PLOTS = ROOT / "docs" / "benchmarks"
 RUN = "run"  # bench/results/run.json: which run wrote the results, and how long it took
 ORDER = (
     "import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory", "wipe",
+    "attachments",
 )  # fmt: skip
 Results = dict[str, dict[str, Any]]
 
@@ -441,11 +442,13 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], Section]] = {
 def _register_late_sections() -> None:
     """Sections kept in modules of their own: they import this one, so they are registered
     when a report is rendered, not when this module loads."""
+    from bench.report_attachments import attachments_section
     from bench.report_tls import tls_section
     from bench.report_wipe import wipe_section
 
     SECTIONS["tls"] = tls_section
     SECTIONS["wipe"] = wipe_section
+    SECTIONS["attachments"] = attachments_section
 
 
 # -- plots ----------------------------------------------------------------------------------
