@@ -2,23 +2,25 @@
 
 Only lessons whose consent is public and unconditional go in (:mod:`node.export.rule`); if
 any lesson of the collection is not, or is not in this archive, the export is refused whole
-with each reason, and nothing is written. Attachments are not copied yet: a lesson's
-attachments would need their own consent check (their subjects' ``photographed`` and
-``recorded``) before leaving on paper or a stick; until then the copy says how many were
-left out.
+with each reason, and nothing is written. A lesson's attachments go in where the consent of
+every person in them allows (:mod:`node.export.attachments`); the PDF takes the photos (a
+recording or a document cannot be printed); each one left out is named with its reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.blobs import BlobStore
 from archive.queries import load_record
 from archive.record import Lesson
 from governance.members import Member
 from governance.roles import require
 from node.actions.collections import CollectionView, show_collection
 from node.errors import NodeError
+from node.export.attachments import CopiedFile, LeftOut, plan_attachments
 from node.export.html_folder import html_pages, write_folder
 from node.export.pdf import pdf_bytes
 from node.export.rule import export_refusal
@@ -46,7 +48,8 @@ class ExportCollection:
 class Exported:
     path: Path
     lessons: int
-    attachments_left_out: int
+    attachments: int  # copied into the folder or printed
+    left_out: tuple[LeftOut, ...]  # each attachment that stayed out, with the reason
 
 
 def exportable_lessons(entries: list[tuple[int, Lesson | None]]) -> list[Lesson]:
@@ -70,17 +73,53 @@ def export_collection(node: Node, request: ExportCollection) -> Exported:
         raise ExportRefused(f"unknown format {request.format!r}: html or pdf")
     if request.destination.exists():
         raise ExportRefused(f"{request.destination} exists already: name a new folder or file")
+    if request.format == "pdf":
+        data, left_out, printed, count = collection_pdf(node, request.collection)
+        request.destination.write_bytes(data)
+        return Exported(request.destination, count, printed, tuple(left_out))
     view = show_collection(node, request.collection)
     lessons = exportable_lessons(lessons_of(node, view))
+    files, left_out = plan_attachments(lessons, _blob_reader(node), node.now())
     lesson = view.record.lesson
-    cohort = view.collection.cohort
-    if request.format == "html":
-        write_folder(request.destination, html_pages(lesson.title, cohort, lesson.body, lessons))
-    else:
-        data = pdf_bytes(lesson.title, cohort, lesson.body, lessons)
-        request.destination.write_bytes(data)
-    left_out = sum(len(item.attachments) for item in lessons)
-    return Exported(request.destination, len(lessons), left_out)
+    pages = html_pages(lesson.title, view.collection.cohort, lesson.body, lessons, files)
+    write_folder(request.destination, pages)
+    copied = sum(len(each) for each in files)
+    return Exported(request.destination, len(lessons), copied, tuple(left_out))
+
+
+def collection_pdf(node: Node, collection: str) -> tuple[bytes, list[LeftOut], int, int]:
+    """(the PDF, the attachments left out, how many photos it prints, how many lessons):
+    the same rules as a folder, for the page's download and ``export --format pdf``."""
+    view = show_collection(node, collection)
+    lessons = exportable_lessons(lessons_of(node, view))
+    files, left_out = plan_attachments(lessons, _blob_reader(node), node.now())
+    images, unprintable = printable(lessons, files)
+    lesson = view.record.lesson
+    data = pdf_bytes(lesson.title, view.collection.cohort, lesson.body, lessons, images)
+    printed = sum(len(each) for each in images)
+    return data, left_out + unprintable, printed, len(lessons)
+
+
+UNPRINTABLE = "a printed copy holds photos only"
+
+
+def printable(
+    lessons: list[Lesson], files: list[list[CopiedFile]]
+) -> tuple[list[list[CopiedFile]], list[LeftOut]]:
+    """The photos of each lesson for the PDF, and the other files, left out."""
+    images = [[copied for copied in each if copied.attachment.kind == "image"] for each in files]
+    others = [
+        LeftOut(lesson.title, copied.attachment, UNPRINTABLE)
+        for lesson, each in zip(lessons, files, strict=True)
+        for copied in each
+        if copied.attachment.kind != "image"
+    ]
+    return images, others
+
+
+def _blob_reader(node: Node) -> Callable[[str], bytes | None]:
+    store = BlobStore.of(node.db)
+    return lambda digest: store.read(digest) if store.has(digest) else None
 
 
 def lessons_of(node: Node, view: CollectionView) -> list[tuple[int, Lesson | None]]:

@@ -151,9 +151,13 @@ def export(cli: CliContext, collection_id: str, destination: Path, format_: str)
                  done.lessons).format(count=done.lessons, path=done.path),
         markup=False,
     )  # fmt: skip
-    if done.attachments_left_out:
-        console.print(_("Attachments are not copied yet: {count} left out.").format(
-            count=done.attachments_left_out), markup=False)  # fmt: skip
+    if done.attachments:
+        words = ngettext("With {count} attachment.", "With {count} attachments.", done.attachments)
+        console.print(words.format(count=done.attachments), markup=False)
+    for gone in done.left_out:
+        console.print(_("Left out of {lesson}: {caption}: {reason}").format(
+            lesson=gone.lesson, caption=gone.attachment.caption or gone.attachment.media_type,
+            reason=gone.reason), markup=False)  # fmt: skip
 
 
 def _count_line(view: CollectionView) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from archive.record import Lesson
+from node.export.attachments import CopiedFile
 from node.i18n import current_language, direction, install_in_jinja
 from node.web.pages.markdown import render_body
 
@@ -28,6 +29,7 @@ class CopyLesson:
 
     lesson: Lesson
     page: str  # "01.html", relative to the folder
+    files: tuple[CopiedFile, ...] = ()  # its attachments that go in (node.export.attachments)
 
     @property
     def direction(self) -> str:
@@ -46,30 +48,46 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def html_pages(title: str, cohort: str, introduction: str, lessons: list[Lesson]) -> dict[str, str]:
-    """File name → text of every file of the folder (pure: nothing is written)."""
+def html_pages(
+    title: str,
+    cohort: str,
+    introduction: str,
+    lessons: list[Lesson],
+    files: list[list[CopiedFile]] | None = None,
+) -> dict[str, str | bytes]:
+    """File name → content of every file of the folder (pure: nothing is written)."""
     environment = _environment()
     ui = current_language()
-    copies = [CopyLesson(lesson, f"{index:02d}.html") for index, lesson in enumerate(lessons, 1)]
+    attached = files or [[] for _ in lessons]
+    copies = [
+        CopyLesson(lesson, f"{index:02d}.html", tuple(attached[index - 1]))
+        for index, lesson in enumerate(lessons, 1)
+    ]
     common = {"title": title, "cohort": cohort, "lang": ui, "dir": direction(ui)}
-    files = {
+    folder: dict[str, str | bytes] = {
         "index.html": environment.get_template("index.html").render(
             **common, introduction=render_body(introduction), lessons=copies
         ),
         "style.css": STYLE.read_text(encoding="utf-8"),
     }
     for index, copy in enumerate(copies):
-        files[copy.page] = environment.get_template("lesson.html").render(
+        folder[copy.page] = environment.get_template("lesson.html").render(
             **common,
             copy=copy,
             previous=copies[index - 1] if index else None,
             next=copies[index + 1] if index + 1 < len(copies) else None,
         )
-    return files
+        folder.update({copied.name: copied.data for copied in copy.files})
+    return folder
 
 
-def write_folder(folder: Path, files: dict[str, str]) -> None:
+def write_folder(folder: Path, files: dict[str, str | bytes]) -> None:
     """Write the files into ``folder``, which must not exist yet (no copy is overwritten)."""
     folder.mkdir(parents=True, exist_ok=False)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    for name, content in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")

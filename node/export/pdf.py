@@ -10,6 +10,7 @@ printed as their Markdown text: a printed page needs no markup to be read.
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from fpdf import FPDF
 
 from archive.record import Lesson
 from node.errors import NodeError
+from node.export.attachments import CopiedFile
 
 FONT_FILE = "DejaVuSans.ttf"
 SYSTEM_FONTS = (
@@ -48,8 +50,15 @@ def find_font() -> Path:
     raise NoPdfFont("no DejaVu Sans font found for the PDF")
 
 
-def pdf_bytes(title: str, cohort: str, introduction: str, lessons: list[Lesson]) -> bytes:
-    """The PDF of a collection (pure: nothing is written)."""
+def pdf_bytes(
+    title: str,
+    cohort: str,
+    introduction: str,
+    lessons: list[Lesson],
+    images: list[list[CopiedFile]] | None = None,
+) -> bytes:
+    """The PDF of a collection, with each lesson's ``images`` after its text (pure)."""
+    pictures = images or [[] for _ in lessons]
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creator("Rhizome")
@@ -69,6 +78,9 @@ def pdf_bytes(title: str, cohort: str, introduction: str, lessons: list[Lesson])
         _paragraph(pdf, lesson.body, 10)
         if lesson.tags:
             _paragraph(pdf, " · ".join(lesson.tags), 9)
+        for picture in pictures[index - 1]:
+            pdf.image(io.BytesIO(picture.data), w=min(pdf.epw, 120))
+            _paragraph(pdf, picture.attachment.caption, 9)
     return bytes(pdf.output())
 
 

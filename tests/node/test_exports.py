@@ -17,6 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archive.attachment import Attachment
+from archive.attachment_intake import AttachmentInput
+from archive.blobs import BlobStore
+from archive.lesson_file import draft_from_fields
+from archive.queries import load_record
 from archive.record import SCOPES, Consent, Lesson, Subject
 from node.actions.collections import CreateCollection, create_collection
 from node.actions.exports import (
@@ -28,6 +33,7 @@ from node.actions.exports import (
 from node.export.html_folder import html_pages
 from node.export.rule import export_refusal
 from node.node import Node
+from tests.attachment_files import jpeg_with_gps, tagged_mp3
 from tests.conftest import START
 from tests.federation.test_sharing import lesson_of
 
@@ -167,3 +173,48 @@ def test_an_export_never_overwrites(node: Node, tmp_path: Path) -> None:
 def test_html_pages_carry_the_lessons_language_and_direction() -> None:
     files = html_pages("T", "C", "Intro", [lesson("عنوان", PUBLIC, language="ar")])
     assert 'lang="ar" dir="rtl"' in files["index.html"]
+
+
+def test_attachments_go_in_where_every_person_in_them_agreed(node: Node, tmp_path: Path) -> None:
+    subjects = [
+        {"pseudonym": "Heron", "share": True, "photographed": False, "recorded": True},
+        {"pseudonym": "Kite", "share": True, "photographed": True},
+    ]
+    front = {"title": "River drill", "kind": "after_action_review",
+             "consent": {"basis": "consent", "scope": "public", "subjects": subjects}}  # fmt: skip
+    files = [
+        AttachmentInput("kite.jpg", jpeg_with_gps((40, 30)), "Kite crossing", ("Kite",)),
+        AttachmentInput("debrief.mp3", tagged_mp3(), "Debrief", ("Heron",)),
+        AttachmentInput("heron.jpg", jpeg_with_gps((20, 10)), "Heron on the bank", ("Heron",)),
+    ]
+    draft = draft_from_fields(front, "What we learned.\n", "test")
+    intake = node.take_lesson(draft, "test", "admin", attachments=files)
+    assert intake.record_id is not None
+    kite, debrief, heron = load_record(node.db, intake.record_id).lesson.attachments
+    collection = collection_of(node, [intake.record_id])
+    admin = node.member("admin")
+
+    folder = tmp_path / "copy"
+    done = export_collection(node, ExportCollection(admin, collection, "html", folder))
+    copied = sorted(path.name for path in (folder / "files").iterdir())
+    assert copied == sorted([f"{kite.hash_hex[:16]}.jpg", f"{debrief.hash_hex[:16]}.mp3"])
+    assert (folder / "files" / f"{kite.hash_hex[:16]}.jpg").read_bytes() == node_blob(node, kite)
+    page_text = (folder / "01.html").read_text(encoding="utf-8")
+    assert f'<img src="files/{kite.hash_hex[:16]}.jpg" alt="Kite crossing">' in page_text
+    assert "Heron on the bank" not in page_text
+    assert done.attachments == 2
+    assert [(gone.attachment, gone.reason) for gone in done.left_out] == [
+        (heron, "the photo stays: Heron did not agree to be photographed")
+    ]
+
+    printed = export_collection(
+        node, ExportCollection(admin, collection, "pdf", tmp_path / "c.pdf")
+    )
+    assert printed.attachments == 1
+    assert {gone.attachment for gone in printed.left_out} == {heron, debrief}
+    reader = pypdf.PdfReader(io.BytesIO((tmp_path / "c.pdf").read_bytes()))
+    assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def node_blob(node: Node, attachment: Attachment) -> bytes:
+    return BlobStore.of(node.db).read(attachment.hash_hex)

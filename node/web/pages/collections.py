@@ -20,7 +20,6 @@ from node.actions import (
 )
 from node.actions.collections import ChangeCollection, CreateCollection
 from node.errors import NodeError
-from node.export.pdf import pdf_bytes
 from node.i18n import gettext as _
 from node.node import Node
 from node.web.auth import NotSignedIn, acting_member, current_member
@@ -160,10 +159,7 @@ async def collection_pdf(request: web.Request) -> web.StreamResponse:
     await _curator(request)  # copies are for curators and admins
 
     def build(own: Node, collection: str) -> bytes:
-        view = actions.show_collection(own, collection)
-        lessons = exports.exportable_lessons(exports.lessons_of(own, view))
-        lesson = view.record.lesson
-        return pdf_bytes(lesson.title, view.collection.cohort, lesson.body, lessons)
+        return exports.collection_pdf(own, collection)[0]
 
     try:
         data = await _read(node, build, request.match_info["id"])
