@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.attachment import Attachment
 from archive.attachment_intake import (
     AttachmentInput,
     Caps,
@@ -233,6 +234,7 @@ class Node:
         update: bool = False,
         dry_run: bool = False,
         attachments: Sequence[AttachmentInput] = (),
+        kept: Sequence[Attachment] = (),
     ) -> Intake:
         """Sign and store a lesson unless it is already here: the one way in for every front
         end (see :mod:`archive.lesson_sources`). A dry run stores nothing and opens no key.
@@ -240,7 +242,7 @@ class Node:
         with the lesson (:mod:`archive.attachment_intake`)."""
         lesson = self.lesson_from_draft(draft, where, author)  # all checked before the key
         prepared = prepare(attachments, self.attachment_caps, where)
-        lesson = with_attachments(lesson, prepared, where)
+        lesson = with_attachments(lesson, prepared, where, kept)
         if dry_run:
             return plan_lesson(self.db, lesson, where, source, update=update)
         with blobs_stored(self.db, prepared):
