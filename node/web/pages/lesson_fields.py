@@ -100,6 +100,8 @@ def values_from_form(form: Form) -> dict[str, Any]:
     values: dict[str, Any] = {
         name: field(form, name, read_cap(MAX_BODY_BYTES)) for name in TEXT_FIELDS
     }
+    # The title box wraps long titles (a textarea): a line break typed there is a space.
+    values["title"] = " ".join(values["title"].split())
     values["consent_peers"] = [
         value for value in form.getall("consent_peers", []) if isinstance(value, str)
     ]
