@@ -18,7 +18,7 @@ _CREATE = re.compile(r'^CREATE TABLE "?peers"? \(')
 
 
 def m028_forked_peers(db: sqlite_utils.Database) -> None:
-    sql = str(db.execute("SELECT sql FROM sqlite_master WHERE name = 'peers'").fetchone()[0])
+    sql = db.table("peers").schema  # its CREATE statement, as sqlite-utils reads it
     found = _STATUS_CHECK.search(sql)
     if found is None or not _CREATE.match(sql):
         raise RuntimeError("m028: the peers table is not the one this migration knows")
