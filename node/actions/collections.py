@@ -60,6 +60,9 @@ class ChangeCollection:
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
     position: int | None = None  # where ``add`` goes, 1-based; None: at the end
+    name: str | None = None  # None: unchanged
+    cohort: str | None = None
+    introduction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def create_collection(node: Node, request: CreateCollection) -> str:
     draft = LessonDraft(
         title=request.name,
         kind="collection",
-        body=request.introduction.strip() + "\n" if request.introduction.strip() else "",
+        body=_body(request.introduction),
         language=request.language,
         consent=Consent(basis="consent", scope=request.scope),
         details=Collection(request.cohort.strip(), items),
@@ -126,10 +129,13 @@ def change_collection(node: Node, request: ChangeCollection) -> str:
     items = (*kept[:at], *added, *kept[at:])
     _no_repeats(items)
     lesson = newest.lesson
+    if request.cohort is not None:
+        collection = replace(collection, cohort=request.cohort.strip())
+    introduction = lesson.body if request.introduction is None else _body(request.introduction)
     draft = LessonDraft(
-        title=lesson.title,
+        title=lesson.title if request.name is None else request.name,
         kind="collection",
-        body=lesson.body,
+        body=introduction,
         summary=lesson.summary,
         language=lesson.language,
         region=lesson.region,
@@ -206,6 +212,11 @@ def _item_for(node: Node, text: str, check_listed: bool = True) -> CollectionIte
         )
     scope = record_scope(node.db, record_id) or "local"
     return collection_item(bytes.fromhex(record_id), scope)
+
+
+def _body(introduction: str) -> str:
+    text = introduction.replace("\r\n", "\n").strip()  # a web form sends CRLF
+    return text + "\n" if text else ""
 
 
 def _no_repeats(items: tuple[CollectionItem, ...]) -> None:

@@ -75,13 +75,15 @@ async def create_collection(request: web.Request) -> web.Response:
 @routes.post("/api/v1/collections/{id}/lessons", name="api_collection_change")
 @challenge_basic
 async def change_collection(request: web.Request) -> web.Response:
-    """Add and remove lessons: a new version of the collection (curators and admins)."""
+    """Add and remove lessons, rename, change the cohort or the introduction: a new version
+    of the collection (curators and admins)."""
     node = request.app[NODE]
     member = await acting_member(request, node, "collection.curate")
     given = await body_of(request, CollectionChange)
     asked = ChangeCollection(
-        member, request.match_info["id"], tuple(given.add), tuple(given.remove), given.position
-    )
+        member, request.match_info["id"], tuple(given.add), tuple(given.remove), given.position,
+        given.name, given.cohort, given.introduction,
+    )  # fmt: skip
     record_id = await in_worker_thread(node, actions.change_collection, asked)
     log.info("collection changed", extra={"record": record_id, "member": member.name})
     return web.json_response({"id": record_id}, status=201)

@@ -33,6 +33,9 @@ class CollectionChange(Struct, forbid_unknown_fields=True):
     add: Lessons = []
     remove: Lessons = []
     position: Annotated[int, Meta(ge=1, le=MAX_ITEMS, description="where add goes")] | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=MAX_TITLE)] | None = None
+    cohort: Annotated[str, Meta(min_length=1, max_length=MAX_COHORT)] | None = None
+    introduction: Annotated[str, Meta(max_length=MAX_BODY_BYTES)] | None = None
 
 
 class CollectionEntry(Struct):

@@ -104,10 +104,50 @@ async def create_collection(request: web.Request) -> web.Response:
 
 
 async def _form(
-    request: web.Request, values: dict[str, str], error: str | None = None, status: int = 200
+    request: web.Request,
+    values: dict[str, str],
+    error: str | None = None,
+    status: int = 200,
+    editing: str | None = None,  # the id of the collection edited
 ) -> web.Response:
-    context = {"values": values, "error": error, "scopes": SCOPES}
+    context = {"values": values, "error": error, "scopes": SCOPES, "editing": editing}
     return await render(request, "collection_form.html", context, status=status)
+
+
+@routes.get("/collections/{id}/edit", name="page_edit_collection")
+@html_page
+async def edit_collection(request: web.Request) -> web.Response:
+    """The name, cohort and introduction, to change (a new version); lessons are changed on
+    the collection's page."""
+    await _curator(request)
+    node = node_of(request)
+    view = await _read(node, actions.show_collection, request.match_info["id"])
+    lesson = view.record.lesson
+    values = {"name": lesson.title, "cohort": view.collection.cohort, "introduction": lesson.body}
+    return await _form(request, values, editing=view.record.id_hex)
+
+
+@routes.post("/collections/{id}/edit", name="page_save_collection")
+@html_page
+async def save_collection(request: web.Request) -> web.Response:
+    node = node_of(request)
+    member = await acting_member(request, node, "collection.curate")
+    form = await form_of(request)
+    values = {
+        "name": field(form, "name", 300), "cohort": field(form, "cohort", 200),
+        "introduction": field(form, "introduction", 100_000),
+    }  # fmt: skip
+    asked = ChangeCollection(
+        member, request.match_info["id"], name=values["name"], cohort=values["cohort"],
+        introduction=values["introduction"],
+    )  # fmt: skip
+    try:
+        record_id = await in_worker_thread(node, actions.change_collection, asked)
+    except (InvalidLesson, NodeError) as error:
+        editing = request.match_info["id"]
+        return await _form(request, values, str(error), error.http_status, editing)
+    await flash(request, _("Saved a new version of the collection."))
+    return see_other(f"/collections/{record_id}")
 
 
 @routes.get("/collections/{id}", name="page_collection")

@@ -151,3 +151,29 @@ async def test_an_evaluation_page_shows_its_numbers_and_no_edit_form(
     assert section is not None and "Legal observer track" in section.group(0)
     assert "<td>24</td>" in section.group(0) and "harassment" in section.group(0)
     assert f'href="/lessons/{record}/edit"' not in shown
+
+
+async def test_a_curator_edits_the_name_cohort_and_introduction(
+    client: Client, members: Node, tmp_path: Path
+) -> None:
+    public = lesson(members, tmp_path, title="Observing a march", consent={"scope": "public"})
+    await signed_in(client, "cora")
+    collection = await create(client, [public[:8]])
+    form = await page(client, f"/collections/{collection}/edit")
+    assert 'value="Legal observer track"' in form and "Read *these*." in form
+    changed = {"name": "Observer track, 2nd edition", "cohort": "Nairobi 2028",
+               "introduction": "Start here.\r\n"}  # fmt: skip
+    response = await post(
+        client, f"/collections/{collection}/edit", changed, from_page="/collections"
+    )
+    newest = redirected_to(response).rsplit("/", 1)[1]
+    record = load_record(members.db, newest)
+    assert record.lesson.title == "Observer track, 2nd edition"
+    assert record.lesson.body == "Start here.\n" and record.lesson.supersedes == bytes.fromhex(
+        collection
+    )
+    shown = await page(client, f"/collections/{newest}")
+    assert "Nairobi 2028" in shown and "Observing a march" in shown
+    bad = await post(client, f"/collections/{newest}/edit", {**changed, "cohort": " "},
+                     from_page="/collections")  # fmt: skip
+    assert bad.status == 400 and "collection.cohort" in await bad.text()
