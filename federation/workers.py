@@ -7,6 +7,7 @@ each piece to :func:`in_worker`: the work gets a :class:`LocalNode` twin whose `
 new connection (SQLite transactions are per connection; WAL lets readers run beside the one
 writer, and writers queue on ``BEGIN IMMEDIATE``), and the loop awaits the result.
 
+The work runs on a small pool of threads of federation's own (:data:`FEDERATION_THREADS`).
 Everything else the twin carries (key, clock, policy, the shared offer sets) is the same
 object, so what is shared stays shared. State kept between requests must be thread-safe:
 the responder's sessions and the offer sets take a lock.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Concatenate, ParamSpec, TypeVar
@@ -26,6 +28,11 @@ from archive.db import connect
 from archive.migrations import schemas_of
 from federation.local import LocalNode
 
+# Federation work has threads of its own: eight peers syncing at once never take the
+# threads the web pages and the API use, and few threads holding the GIL leave the event
+# loop its turn often (each CPU-bound thread is one more in line for the GIL).
+FEDERATION_THREADS = 3
+_FEDERATION_THREADS = ThreadPoolExecutor(FEDERATION_THREADS, thread_name_prefix="rhizome-fed")
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -70,4 +77,4 @@ async def in_worker(
         with own_connection(local) as twin:
             return work(twin, *args, **kw)
 
-    return await asyncio.to_thread(run)
+    return await asyncio.get_running_loop().run_in_executor(_FEDERATION_THREADS, run)
