@@ -33,7 +33,7 @@ def plots(summary: EvaluationSummary) -> dict[str, Markup]:
     legend = {"own": _("This hub"), "peers": _("Peers")}
     completion = [
         Bar(_day(f.evaluation.held), f.completion * 100, _series(f),
-            _("{exchange}: {percent}% completed").format(
+            _("{exchange}: completion {percent}%").format(
                 exchange=f.evaluation.exchange, percent=round(f.completion * 100)))
         for f in summary.exchanges
     ]  # fmt: skip
