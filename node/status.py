@@ -14,10 +14,12 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.key_store import current_key
 from archive.migrations import latest_version, schema_version
 from archive.record_facts import record_count
 from crypto.errors import KeyFileError
 from crypto.keyfile import is_protected
+from crypto.node_id import node_id_from_public_key
 from federation.exchanges import Exchange, last_exchange, last_inbound, recent_exchanges
 from federation.overview import revocations_waiting_per_peer
 from federation.peers import Peer, delivery_counts, list_peers
@@ -63,6 +65,7 @@ class NodeStatus:
     records: int
     peers: list[PeerHealth]
     plain_http_allowed: bool = False  # [federation] allow_plain_http (a lab)
+    current_key: str = ""  # the key that signs now (the node id is the first key's)
 
     @property
     def withdrawals_waiting(self) -> int:
@@ -120,6 +123,7 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
         records=record_count(db),
         peers=peers,
         plain_http_allowed=_plain_http_allowed(paths),
+        current_key=node_id_from_public_key(current_key(db, node_id)),
     )
 
 
@@ -180,7 +184,7 @@ def status_json(status: NodeStatus) -> dict[str, Any]:
     """Everything, names included: for the CLI and for signed-in members."""
     return {
         **counts_json(status),
-        "node": {"id": status.node_id, "name": status.name},
+        "node": {"id": status.node_id, "name": status.name, "current_key": status.current_key},
         "key_sealed": status.key_sealed,
         "served_by": None
         if status.served_by is None

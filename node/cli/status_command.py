@@ -46,6 +46,8 @@ def status_lines(found: NodeStatus) -> list[str]:
     sealed = {True: "sealed with a passphrase", False: "NOT sealed", None: "cannot be read"}
     lines = [
         f"{found.name}  ({found.node_id})",
+        f"Current key:      {found.current_key}"
+        + ("" if found.current_key == found.node_id else "  (rotated; the node id stays)"),
         f"Served:           {served}",
         f"Node key:         {sealed[found.key_sealed]}",
         f"Schema:           version {found.schema} (this Rhizome knows {found.schema_latest})",

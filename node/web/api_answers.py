@@ -90,6 +90,7 @@ class PeerHealth(Struct):
 class NodeName(Struct):
     id: NodeId
     name: str
+    current_key: NodeId  # the key that signs now; equals id until the key is rotated
 
 
 class ServedBy(Struct):
@@ -207,6 +208,9 @@ class AttachmentEntry(Struct):
     consent: str  # why, in words
 
 
+SignedDetails = Annotated[dict[str, Any], Meta(description="the signed details (record format 2)")]
+
+
 class LessonDetail(LessonSummary):
     body: str
     consent: Consent
@@ -218,6 +222,8 @@ class LessonDetail(LessonSummary):
     approvals: list[ApprovalEntry]
     # Members only (a public reader gets none: they show people).
     attachments: list[AttachmentEntry] | UnsetType = UNSET
+    # An action brief's follow-ups, a collection's items, an evaluation's numbers (or null).
+    details: SignedDetails | UnsetType | None = UNSET
 
 
 class NewLesson(Struct):
