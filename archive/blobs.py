@@ -12,9 +12,10 @@ names in ``blob_purges``; a withdrawal of blob ids themselves (a subject withdre
 :func:`withdraw_blobs`) queues them too. :func:`sweep_purged_blobs` then deletes the bytes,
 partial downloads included, when the purge is finished (``archive.purge``).
 
-At rest: on a sealed node these files must be encrypted like the database. The one seam for
-that is :func:`blob_cipher_of` (every read and write of a blob's bytes goes through
-:class:`BlobStore`); until the home key is wired to it, blobs are plain files.
+At rest: on a sealed node they are encrypted with a key derived from the home key
+(:mod:`crypto.blob_cipher`); the node registers that key for its home's ``blobs/`` when it
+opens the home (:func:`register_blob_key`), and every read and write of a blob's bytes goes
+through :class:`BlobStore` and :mod:`archive.blob_format`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive import blob_format
 from archive.signed_record import SignedRecord
+from crypto.blob_cipher import BlobDamaged
 
 PARTIAL = "partial"
 READ_CHUNK = 256 * 1024
@@ -40,16 +43,26 @@ def blob_dir_of(db: sqlite_utils.Database) -> Path | None:
     return None
 
 
-def blob_cipher_of(db: sqlite_utils.Database) -> None:
-    """The seam for encryption at rest of a sealed node's blobs (see the module docstring)."""
-    return None
+_BLOB_KEYS: dict[Path, bytes] = {}
+
+
+def register_blob_key(root: Path, key: bytes) -> None:
+    """A sealed home's blob key, for every :class:`BlobStore` of ``root`` in this process."""
+    _BLOB_KEYS[root.resolve()] = key
+
+
+def blob_cipher_of(db: sqlite_utils.Database) -> bytes | None:
+    """The blob key of the home of ``db`` (None: plain files)."""
+    root = blob_dir_of(db)
+    return None if root is None else _BLOB_KEYS.get(root.resolve())
 
 
 class BlobStore:
-    """The blobs of one home."""
+    """The blobs of one home (sealed in units when the home's blob key is registered)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes | None = None) -> None:
         self.root = root
+        self.key = key if key is not None else _BLOB_KEYS.get(root.resolve())
 
     @classmethod
     def of(cls, db: sqlite_utils.Database) -> BlobStore:
@@ -68,60 +81,47 @@ class BlobStore:
         return self.path(digest).is_file()
 
     def size(self, digest: str) -> int:
-        return self.path(digest).stat().st_size
+        return blob_format.size_of(self.path(digest))
 
     def put(self, data: bytes) -> str:
         """Store bytes (atomically: a crash leaves no half blob); their hex SHA-256."""
         digest = hashlib.sha256(data).hexdigest()
         if not self.has(digest):
-            target = self.path(digest)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(target.name + f".{os.getpid()}.tmp")
-            with open(temporary, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
+            blob_format.write_new(self.path(digest), digest, data, self.key)
         return digest
 
     def read(self, digest: str, offset: int = 0, length: int | None = None) -> bytes:
-        with open(self.path(digest), "rb") as blob:
-            blob.seek(offset)
-            return blob.read(-1 if length is None else length)
+        return blob_format.read_range(self.path(digest), digest, offset, length, self.key)
 
     def stream(self, digest: str) -> Generator[bytes, None, None]:
-        with open(self.path(digest), "rb") as blob:
-            while chunk := blob.read(READ_CHUNK):
-                yield chunk
+        yield from blob_format.stream(self.path(digest), digest, self.key)
 
     def partial_size(self, digest: str) -> int:
         """How much of a download is here already (0: none)."""
         try:
-            return self.partial_path(digest).stat().st_size
+            return blob_format.size_of(self.partial_path(digest))
         except FileNotFoundError:
             return 0
 
     def append_partial(self, digest: str, offset: int, chunk: bytes) -> None:
         """Add a chunk at ``offset`` (the size of what is here; anything else restarts)."""
-        path = self.partial_path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if self.partial_size(digest) != offset:
             raise ValueError("a chunk must continue the partial download where it ends")
-        with open(path, "ab") as out:
-            out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        blob_format.append(self.partial_path(digest), digest, offset, chunk, self.key)
 
     def finish_partial(self, digest: str) -> bool:
         """Move a complete download into place if its hash is right; else delete it (False).
-        A blob whose hash does not match is never stored."""
+        A blob whose hash does not match (or a sealed one that does not open) is never
+        stored."""
         path = self.partial_path(digest)
         hasher = hashlib.sha256()
-        with open(path, "rb") as partial:
-            while chunk := partial.read(READ_CHUNK):
+        try:
+            for chunk in blob_format.stream(path, digest, self.key):
                 hasher.update(chunk)
+        except BlobDamaged:
+            hasher = hashlib.sha256(b"damaged")
         if hasher.hexdigest() != digest:
-            path.unlink()
+            _overwrite_and_unlink(path)
             return False
         target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ class BlobStore:
         return True
 
     def drop_partial(self, digest: str) -> None:
-        self.partial_path(digest).unlink(missing_ok=True)
+        _overwrite_and_unlink(self.partial_path(digest))
 
     def delete(self, digest: str) -> None:
         """The blob and any partial download of it, gone (overwritten first)."""

@@ -101,7 +101,13 @@ async def fetch_blob(
         ):
             await _strike(local, store, peer, digest, "blob_chunk_mismatch")
             raise PeerProtocolError("the peer sent a chunk that does not match the attachment")
-        await asyncio.to_thread(store.append_partial, digest, offset, chunk)
+        try:
+            await asyncio.to_thread(store.append_partial, digest, offset, chunk)
+        except ValueError as error:  # a short chunk before the end: not how a peer sends
+            await _strike(local, store, peer, digest, "blob_chunk_mismatch")
+            raise PeerProtocolError(
+                f"the peer's chunk does not fit the download ({error})"
+            ) from error
         offset += len(chunk)
         report.bytes += len(chunk)
     if not await asyncio.to_thread(store.finish_partial, digest):

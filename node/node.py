@@ -29,6 +29,7 @@ from archive.attachment_intake import (
     read_spec,
     with_attachments,
 )
+from archive.blobs import register_blob_key
 from archive.errors import InvalidLesson
 from archive.lesson_file import LessonDraft, parse_lesson_file
 from archive.lesson_sources import (
@@ -43,6 +44,7 @@ from archive.queries import load_record, resolve_record_id
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
 from archive.store import Clock, RecordWriter
+from crypto.blob_cipher import blob_key
 from crypto.errors import InvalidNodeId, KeyFileError, WrongPassphrase
 from crypto.keyfile import PassphraseSource, is_protected
 from crypto.node_id import normalize_node_id, public_key_from_node_id
@@ -86,6 +88,8 @@ class Node:
             self.paths.database, self.keys.database_key()
         )
         self._policy: tuple[float, Policy] | None = None
+        if self.keys.sealed:  # its attachment files are sealed too (crypto/blob_cipher.py)
+            register_blob_key(self.paths.root / "blobs", blob_key(self.keys.require_home_key()))
         if not _event_loop_running():  # a server does it in a worker thread (web.app)
             finish_pending_purges(self.db)  # a crash mid-purge: scrub before anything else
 

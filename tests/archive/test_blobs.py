@@ -72,3 +72,25 @@ def test_another_origin_cannot_withdraw_a_file_our_lesson_attaches(
     assert finish_pending_purges(node.db)
     assert BlobStore.of(node.db).has(blob)
     node.close()
+
+
+def test_a_sealed_home_s_files_are_encrypted_at_rest(make_home: HomeFactory) -> None:
+    node = Node(make_home(passphrase="a long enough passphrase"),
+                passphrase=lambda: "a long enough passphrase")  # fmt: skip
+    _, blob = lesson_with_pdf(node)
+    store = BlobStore.of(node.db)
+    assert store.key is not None
+    assert BODY_CANARY in store.read(blob)  # it reads back whole through the store
+    assert canary_files(node.paths.root) == []  # and no file holds it in the clear
+    data = store.read(blob)
+    digest = hashlib.sha256(data).hexdigest()
+    store.delete(digest)
+    store.append_partial(digest, 0, data[:100])  # a short chunk: only a file's last may be
+    with pytest.raises(ValueError, match="64 KiB"):
+        store.append_partial(digest, 100, data[100:])
+    store.drop_partial(digest)
+    for offset in range(0, len(data), 65_536):
+        store.append_partial(digest, offset, data[offset : offset + 65_536])
+    assert store.partial_size(digest) == len(data)
+    assert store.finish_partial(digest) and store.read(digest, 100, 50) == data[100:150]
+    node.close()
