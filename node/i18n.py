@@ -150,11 +150,11 @@ def remedy(error: BaseException) -> str:
 
 
 def error_text(error: BaseException) -> str:
-    """An error for a person: in English its own line; in another language the translated
-    remedy first, then the exact line (names and values stay as they were written)."""
+    """An error for a person, on one line: in English its own line; in another language the
+    translated remedy first, then the exact line in brackets (names and values as written)."""
     if _current.get() == DEFAULT:
         return str(error)
-    return f"{remedy(error)}\n({error})"
+    return f"{remedy(error).replace(chr(10) * 2, ' ')} ({error})"  # one line, as in English
 
 
 def install_in_jinja(environment: jinja2.Environment) -> None:

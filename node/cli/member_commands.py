@@ -9,6 +9,7 @@ import click
 from governance.members import list_members
 from governance.roles import ROLES
 from node.actions.language import FOLLOW_BROWSER, ChooseLanguage, choose_language, language_of
+from node.actions.member_keys import MarkCompromised, mark_member_compromised
 from node.actions.members import (
     AddMember,
     ChangeRole,
@@ -21,6 +22,7 @@ from node.actions.members import (
     set_password,
 )
 from node.cli.context import CliContext
+from node.cli.key_commands import parse_time
 from node.cli.output import console, json_option, print_json
 from node.cli.token_commands import token
 from node.i18n import NATIVE_NAMES
@@ -44,7 +46,8 @@ def add(cli: CliContext, name: str, roles: tuple[str, ...]) -> None:
     """Add member NAME with a new key, certified by this node (admins only)."""
     node, member = cli.acting_member()
     added = add_member(node, AddMember(member, name, roles))
-    console.print(f"Added {added.name} ({', '.join(added.roles)}).", markup=False)
+    said = _("Added {name} ({roles}).").format(name=added.name, roles=", ".join(added.roles))
+    console.print(said, markup=False)
 
 
 @member.command(name="list")
@@ -67,7 +70,26 @@ def remove(cli: CliContext, name: str) -> None:
     """Remove member NAME: they can no longer act, and their approvals stop counting."""
     node, member = cli.acting_member()
     remove_from_node(node, RemoveMember(member, name))
-    console.print(f"Removed {name}.", markup=False)
+    console.print(_("Removed {name}.").format(name=name), markup=False)
+
+
+@member.command()
+@click.argument("name")
+@click.option("--since", "since", required=True, metavar="TIME",
+              help="When the key may have been taken (ISO 8601, e.g. 2026-12-01T18:00Z).")
+@click.pass_obj
+def compromised(cli: CliContext, name: str, since: str) -> None:
+    """Mark member NAME's key compromised since TIME: their certificate is revoked (they can no
+    longer act) and approvals stored from TIME on stop counting; earlier ones still count.
+    `rhizome policy explain` says which approvals no longer count."""
+    node, member = cli.acting_member()
+    moment = parse_time(since)
+    mark_member_compromised(node, MarkCompromised(member, name, moment))
+    console.print(
+        f"{name}'s key is marked compromised since {since}: their approvals from then on no "
+        "longer count, and they can no longer act. Add them again with a new key if needed.",
+        markup=False,
+    )
 
 
 @member.command()
@@ -140,7 +162,7 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
     else:
         secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     target = set_password(node, SetPassword(member, name, secret))
-    console.print(f"Password set for {target.name}.", markup=False)
+    console.print(_("Password set for {name}.").format(name=target.name), markup=False)
 
 
 member.add_command(token)

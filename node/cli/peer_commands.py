@@ -26,6 +26,7 @@ from node.actions.peers import (
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, json_option, print_json
+from node.i18n import gettext as _
 from node.node import Node
 from node.peer_sync import outcome, peers_to_sync, report_json, sync_now
 from node.serialize import iso_time, peer_json
@@ -65,9 +66,12 @@ def invite(cli: CliContext, as_json: bool, ttl: int) -> None:
     qr = io.StringIO()
     segno.make(text, error="m").terminal(out=qr, compact=True)
     sys.stdout.write(qr.getvalue())
-    console.print(f"Our node id: {node.node_id}", markup=False)
+    console.print(_("Our node id: {node_id}").format(node_id=node.node_id), markup=False)
     console.print(
-        f"Expires: {iso_time(invitation.expires)}. The other hub runs: rhizome peer add CODE"
+        _("Expires: {when}. The other hub runs: rhizome peer add CODE").format(
+            when=iso_time(invitation.expires)
+        ),
+        markup=False,
     )
     click.echo(text)
 
@@ -80,9 +84,10 @@ def add(cli: CliContext, code: str) -> None:
     node, member = cli.acting_member()
     asked = PairWithInvite(member, code)
     new_peer = run_with_client(node, lambda client: pair_with_invite(client, asked))
-    console.print(f"Paired with {new_peer.name} ({new_peer.region})", markup=False)
-    console.print(f"Their node id: {new_peer.node_id}", markup=False)
-    console.print("Compare this id with the one their operator reads out to you.")
+    paired = _("Paired with {name} ({region})").format(name=new_peer.name, region=new_peer.region)
+    console.print(paired, markup=False)
+    console.print(_("Their node id: {node_id}").format(node_id=new_peer.node_id), markup=False)
+    console.print(_("Compare this id with the one their operator reads out to you."))
 
 
 @peer.command(name="list")
@@ -96,7 +101,9 @@ def list_(cli: CliContext, as_json: bool) -> None:
         print_json(peers)
         return
     if not peers:
-        console.print("No peers yet. Pair with `rhizome peer invite` and `rhizome peer add CODE`.")
+        console.print(
+            _("No peers yet. Pair with `rhizome peer invite` and `rhizome peer add CODE`.")
+        )
         return
     for p in peers:
         console.print(

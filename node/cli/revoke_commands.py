@@ -17,8 +17,9 @@ from node.actions.lessons import RevokeLesson, revoke_lesson
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, json_option, print_json, short
+from node.i18n import gettext as _
+from node.i18n import ngettext
 from node.serialize import holder_json
-from node.wording import plural
 
 IMMEDIATE_DEADLINE = 5.0
 
@@ -37,17 +38,22 @@ def revoke(cli: CliContext, record_id: str, reason: str, note: str | None) -> No
     """
     node, member = cli.acting_member()
     revoked = revoke_lesson(node, RevokeLesson(member, record_id, reason, note))
-    console.print(
-        f"Revoked {revoked.record.title} ({plural(len(revoked.record_ids), 'record')}); "
-        "purged here.",
-        markup=False,
+    count = len(revoked.record_ids)
+    said = ngettext(
+        "Revoked {title} ({count} record); purged here.",
+        "Revoked {title} ({count} records); purged here.",
+        count,
     )
+    console.print(said.format(title=revoked.record.title, count=count), markup=False)
     told, waiting = run_with_client(node, tell_holders_now)
-    console.print(
-        f"Told {plural(told, 'holder')} at once; {waiting} unreachable now will be told by the "
-        "running node as soon as they are back. See `rhizome receipts ID`.",
-        markup=False,
+    said = ngettext(
+        "Told {count} holder at once; {waiting} unreachable now will be told by the running "
+        "node as soon as they are back. See `rhizome receipts ID`.",
+        "Told {count} holders at once; {waiting} unreachable now will be told by the running "
+        "node as soon as they are back. See `rhizome receipts ID`.",
+        told,
     )
+    console.print(said.format(count=told, waiting=waiting), markup=False)
     click.echo(revoked.revocation_id)
 
 
@@ -80,13 +86,13 @@ def receipts(cli: CliContext, record_id: str, as_json: bool) -> None:
     pending."""
     node = cli.node()
     full_id = resolve_revoked_id(node.db, record_id)
-    _, holders = receipt_status(node.db, full_id)
+    _revocation, holders = receipt_status(node.db, full_id)
     rows = [holder_json(node.db, holder) for holder in holders]
     if as_json:
         print_json(rows)
         return
     if not rows:
-        console.print("No other node received this lesson.")
+        console.print(_("No other node received this lesson."))
     for row in rows:
         when = row["at"] or "never seen"
         how = "direct" if row["direct"] else "via a peer"
