@@ -326,6 +326,9 @@ async def key_history(request: web.Request) -> web.Response:
 
 @routes.post(endpoints.BLOB.path, name=endpoints.BLOB.route_name)
 async def blob(request: web.Request) -> web.Response:
-    """One chunk of an attachment's bytes, if the decision lets the peer have it."""
-    local = request.app[GATE].responder.local
-    return await _serve_peer(request, lambda peer, body: answer_blob_request(local, peer, body))
+    """One chunk of an attachment's bytes, if the decision lets the peer have it (deciding
+    and reading run in a worker thread, off the event loop)."""
+    def answer(twin: FederationResponder, peer: Peer, body: bytes) -> bytes:
+        return answer_blob_request(twin.local, peer, body)
+
+    return await _serve_peer(request, _in_worker(request, answer))
