@@ -5,11 +5,12 @@ signatures accepted within the freshness window live in the ``seen_signatures`` 
 only in memory. The row is written before the request is handled, so a replay arriving
 after a restart (or a crash) finds it.
 
-Cost: one ``INSERT OR IGNORE`` of about 80 bytes per accepted request, on the server's own
-connection. The database runs in WAL mode with ``synchronous = NORMAL``, so a commit
-appends to the WAL without an fsync (it is synced at the next checkpoint): no per-request
-fsync, and the write is cheaper than the one the handler itself does for most routes. That
-is why it stays on the event loop instead of taking a worker thread.
+Cost: one ``INSERT OR IGNORE`` of about 80 bytes per accepted request. The database runs in
+WAL mode with ``synchronous = NORMAL``, so a commit appends to the WAL without an fsync (it
+is synced at the next checkpoint). The write is cheap, but it needs SQLite's one write lock,
+which the worker threads handling other peers' requests hold in turn: on the event loop it
+would wait for them (up to the busy timeout), so the routes write it in a worker thread too,
+on that thread's connection (:meth:`StoredReplayGuard.on`).
 
 Bounded: rows older than the window are pruned every :data:`PRUNE_EVERY` requests, and
 beyond ``max_entries`` the oldest go first (as :class:`crypto.replay_guard.ReplayGuard`
@@ -41,6 +42,14 @@ class StoredReplayGuard:
         self._window = window
         self.max_entries = max_entries
         self._since_prune = 0
+
+    def on(self, db: sqlite_utils.Database) -> StoredReplayGuard:
+        """The same memory through another connection to the same database (a worker
+        thread's own); the count towards the next prune is approximate across them."""
+        twin = StoredReplayGuard(db, self._window, self.max_entries)
+        twin._since_prune = self._since_prune
+        self._since_prune += 1
+        return twin
 
     @property
     def window(self) -> int:

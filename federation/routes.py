@@ -28,6 +28,7 @@ from crypto.errors import InvalidNodeId
 from crypto.http_signatures import (
     RECIPIENT_HEADER,
     SignatureRejected,
+    SignedHead,
     verify_request,
     verify_request_body,
     verify_request_head,
@@ -51,7 +52,9 @@ from federation.invites import check_invite_known
 from federation.key_exchange import answer_key_history, speaker_of
 from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
+from federation.replay_memory import StoredReplayGuard
 from federation.responder import FederationResponder
+from federation.workers import in_worker
 
 MSGPACK = "application/msgpack"
 REQUEST_DEADLINE = 30.0
@@ -146,12 +149,27 @@ async def _serve_peer(
         raise TooBusy("too many requests from your node at once; retry shortly")
     async with slot:
         body = await _capped_body(request)
-        signer = verify_request_body(head, body, now=local.now(), replay_guard=gate.replay_guard)
+        signer = await _verified_body(gate, head, body)
         # The keyid is the signing key; after a rotation it is not the node id (issue 15).
         answer = handle(_active_peer(gate, speaker_of(local.db, signer)), body)
         if inspect.isawaitable(answer):  # the echo does I/O of its own, bounded by its deadline
             answer = await answer
     return web.Response(body=answer, content_type=MSGPACK)
+
+
+async def _verified_body(gate: FederationGate, head: SignedHead, body: bytes) -> str:
+    """Check the body against the signed digest and remember the signature against replay.
+
+    A replay memory kept in the database is written in a worker thread: on the event loop
+    the write would wait for SQLite's write lock while other peers' requests hold it."""
+    local, guard = gate.responder.local, gate.replay_guard
+    if not isinstance(guard, StoredReplayGuard):
+        return verify_request_body(head, body, now=local.now(), replay_guard=guard)
+    return await in_worker(
+        local, lambda twin: verify_request_body(
+            head, body, now=local.now(), replay_guard=guard.on(twin.db)
+        ),
+    )  # fmt: skip
 
 
 def _in_worker(
@@ -286,8 +304,11 @@ async def own_revocations(request: web.Request) -> web.Response:
 @routes.post(endpoints.ADDRESS.path, name=endpoints.ADDRESS.route_name)
 async def address(request: web.Request) -> web.Response:
     """A peer tells us its own address, signed with its node key (federation/address.py)."""
-    local = request.app[GATE].responder.local
-    return await _serve_peer(request, lambda peer, body: take_address(local, peer, body))
+
+    def tell(responder: FederationResponder, peer: Peer, body: bytes) -> bytes:
+        return take_address(responder.local, peer, body)
+
+    return await _serve_peer(request, _in_worker(request, tell))
 
 
 @routes.post(endpoints.ECHO.path, name=endpoints.ECHO.route_name)
