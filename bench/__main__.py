@@ -29,6 +29,7 @@ BENCHMARKS = (
     "search",
     "negentropy",
     "revocation",
+    "federation",
     "memory",
     "wipe",
     "attachments",

@@ -119,8 +119,9 @@ def _spread(values: list[float]) -> dict[str, float]:
 # --- The peers' side, in a child process -----------------------------------------------------
 
 
-async def first_sync_without_storing(home: Path, server_id: str) -> dict[str, Any]:
-    """Reconcile, then fetch every needed record in batches, as sync does; keep nothing."""
+async def first_sync_without_storing(home: Path, server_id: str, limit: int) -> dict[str, Any]:
+    """Reconcile, then fetch the needed records (up to ``limit``) in batches, as sync does;
+    keep nothing."""
     node = Node(home)
     peer = get_peer(node.db, server_id)
     assert peer is not None
@@ -130,6 +131,7 @@ async def first_sync_without_storing(home: Path, server_id: str) -> dict[str, An
         client = PeerClient(node.local_node(), session, 1_800)
         report = SyncReport(peer=server_id)
         _, need = await reconcile(client, peer, report)
+        need = need[:limit]
         reconciled = time.perf_counter() - started
         while need:
             answer = await client.call(
@@ -147,9 +149,10 @@ async def first_sync_without_storing(home: Path, server_id: str) -> dict[str, An
     }
 
 
-async def peers_sync_at_once(homes: list[Path], server_id: str) -> list[dict[str, Any]]:
+async def peers_sync_at_once(homes: list[Path], server_id: str, limit: int) -> list[dict[str, Any]]:
     sync.MAX_ROUNDS = 1_000_000  # an empty peer learns ~4,000 ids a round
-    return list(await asyncio.gather(*(first_sync_without_storing(h, server_id) for h in homes)))
+    syncs = (first_sync_without_storing(home, server_id, limit) for home in homes)
+    return list(await asyncio.gather(*syncs))
 
 
 # --- The serving node --------------------------------------------------------------------
@@ -197,7 +200,7 @@ def in_sync_rounds(peer_home: Path, server_id: str, server_pid: int) -> list[dic
     return asyncio.run(rounds())
 
 
-def measure_size(size: int, peer_counts: tuple[int, ...], root: Path) -> dict[str, Any]:
+def measure_size(size: int, peer_counts: tuple[int, ...], root: Path, limit: int) -> dict[str, Any]:
     port = free_port()
     server = make_node(root, "server", port)
     progress = print_progress(f"{size:,}", size, time.perf_counter())
@@ -229,7 +232,9 @@ def measure_size(size: int, peer_counts: tuple[int, ...], root: Path) -> dict[st
         for count in peer_counts:
             homes = [root / f"peer-{n}" for n in range(first, first + count)]
             first += count
-            rows.append(_concurrent_first_syncs(root, base, token, process.pid, server_id, homes))
+            rows.append(
+                _concurrent_first_syncs(root, base, token, process.pid, server_id, homes, limit)
+            )
             print(f"  {size:,} lessons, {count} peers: {json.dumps(rows[-1])}", flush=True)
         in_sync = in_sync_rounds(root / f"peer-{sum(peer_counts)}", server_id, process.pid)
         print(f"  {size:,} lessons, a peer in sync: {in_sync}", flush=True)
@@ -250,14 +255,14 @@ def measure_size(size: int, peer_counts: tuple[int, ...], root: Path) -> dict[st
 
 
 def _concurrent_first_syncs(
-    root: Path, base: str, token: str, pid: int, server_id: str, homes: list[Path]
+    root: Path, base: str, token: str, pid: int, server_id: str, homes: list[Path], limit: int
 ) -> dict[str, Any]:
     reset_peak(pid)
     prober = Prober(base, root / "server", token)
     prober.start()
     started = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, "-m", "bench.bench_federation", "--peer-worker", server_id,
+        [sys.executable, "-m", "bench.bench_federation", "--peer-worker", server_id, str(limit),
          *map(str, homes)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -312,14 +317,25 @@ def initial_sync(root: Path, size: int = INITIAL_SIZE) -> dict[str, Any]:
     }
 
 
-def run(sizes: tuple[int, ...] = SIZES, peer_counts: tuple[int, ...] = PEERS) -> dict[str, Any]:
+def run(
+    sizes: tuple[int, ...] = SIZES,
+    peer_counts: tuple[int, ...] = PEERS,
+    limit: int = 0,
+    initial_size: int = INITIAL_SIZE,
+) -> dict[str, Any]:
+    """Every size, then the initial sync; ``limit`` caps what each peer fetches (0: all)."""
+    with tempfile.TemporaryDirectory(prefix="rhizome-bench-federation-") as tmp:
+        initial = initial_sync(Path(tmp), initial_size)
+    print(f"  initial sync: {json.dumps(initial)}", flush=True)
     rows = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="rhizome-bench-federation-") as tmp:
-            rows.append(measure_size(size, peer_counts, Path(tmp)))
-    with tempfile.TemporaryDirectory(prefix="rhizome-bench-federation-") as tmp:
-        initial = initial_sync(Path(tmp))
-    print(f"  initial sync: {json.dumps(initial)}", flush=True)
+            rows.append(measure_size(size, peer_counts, Path(tmp), limit or size))
+            write_result("federation", _result(rows, initial, limit))  # each size, as it ends
+    return _result(rows, initial, limit)
+
+
+def _result(rows: list[dict[str, Any]], initial: dict[str, Any], limit: int) -> dict[str, Any]:
     result = {
         "targets": {
             "p99_ms": TARGET_P99_MS,
@@ -330,10 +346,10 @@ def run(sizes: tuple[int, ...] = SIZES, peer_counts: tuple[int, ...] = PEERS) ->
             "million_minutes": TARGET_MILLION_MINUTES,
         },
         "sizes": rows,
+        "fetch_limit": limit,
         "initial_sync": initial,
         "cpus": os.cpu_count(),
     }
-    write_result("federation", result)
     return result
 
 
@@ -341,18 +357,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, nargs="+", default=list(SIZES), help="lessons")
     parser.add_argument("--peers", type=int, nargs="+", default=list(PEERS))
+    parser.add_argument(
+        "--fetch-limit", type=int, default=0,
+        help="each peer fetches at most this many records (0: all); the offer sets are whole",
+    )  # fmt: skip
+    parser.add_argument("--initial-size", type=int, default=INITIAL_SIZE)
     parser.add_argument("--quick", action="store_true", help="10k lessons, 1 and 4 peers")
     parser.add_argument("--peer-worker", nargs="+", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.peer_worker:
-        server_id, *homes = arguments.peer_worker
-        found = asyncio.run(peers_sync_at_once([Path(h) for h in homes], server_id))
+        server_id, limit, *homes = arguments.peer_worker
+        found = asyncio.run(peers_sync_at_once([Path(h) for h in homes], server_id, int(limit)))
         print(json.dumps(found))
         return
     if arguments.quick:
-        run((10_000,), (1, 4))
+        run((10_000,), (1, 4), 2_000, 4_000)
     else:
-        run(tuple(arguments.size), tuple(arguments.peers))
+        run(tuple(arguments.size), tuple(arguments.peers), arguments.fetch_limit,
+            arguments.initial_size)  # fmt: skip
 
 
 if __name__ == "__main__":

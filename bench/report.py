@@ -443,10 +443,12 @@ def _register_late_sections() -> None:
     """Sections kept in modules of their own: they import this one, so they are registered
     when a report is rendered, not when this module loads."""
     from bench.report_attachments import attachments_section
+    from bench.report_federation import federation_section
     from bench.report_tls import tls_section
     from bench.report_wipe import wipe_section
 
     SECTIONS["tls"] = tls_section
+    SECTIONS["federation"] = federation_section
     SECTIONS["wipe"] = wipe_section
     SECTIONS["attachments"] = attachments_section
 

@@ -2,8 +2,9 @@
 
 The aiohttp routes (``federation.routes``) authenticate the request and find the peer,
 then call these methods; everything a peer can send is decoded and checked here.
-Negentropy responders keep no state between messages, only the set they reconcile, so a
-sync session caches that set for a short while instead of rebuilding it every round trip.
+Negentropy responders keep no state between messages, only the set they reconcile: every
+session of a peer reads the offer set kept for that peer (federation/offer_sets.py). The
+routes call these methods in a worker thread, on a connection of its own (``in_worker``).
 """
 
 from __future__ import annotations
