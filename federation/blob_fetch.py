@@ -26,6 +26,7 @@ from federation.client import PeerClient
 from federation.errors import PeerProtocolError, PeerRefused
 from federation.local import LocalNode
 from federation.peers import Peer, add_strike
+from federation.workers import in_worker
 from governance.attachment_consent import decide_attachment
 
 
@@ -64,7 +65,8 @@ async def fetch_attachments(client: PeerClient, peer: Peer) -> BlobReport:
     """Fetch every attachment we may get from ``peer`` and lack; errors end the run (the
     partial downloads stay for the next one)."""
     report = BlobReport()
-    for wanted in blobs_to_fetch(client.local, peer):
+    # Reading and verifying the records is work: a worker thread, not the event loop.
+    for wanted in await in_worker(client.local, blobs_to_fetch, peer):
         try:
             await fetch_blob(client, peer, wanted, report)
         except PeerRefused as refusal:
