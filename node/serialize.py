@@ -22,6 +22,7 @@ from governance.decisions import Decision
 from governance.members import Member
 from governance.quarantine import is_quarantined
 from node.attachment_words import attachment_entries
+from node.details_json import details_json
 
 
 def iso_time(seconds: int | None) -> str | None:
@@ -109,6 +110,7 @@ def lesson_detail(
             for a in approvals_of(db, record_id, author)
         ],
         "attachments": attachment_entries(db, record_id, int(time.time()) if now is None else now),
+        "details": details_json(lesson.details),
     }
 
 

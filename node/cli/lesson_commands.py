@@ -22,6 +22,7 @@ from node.actions.lessons import (
 from node.cli.context import CliContext
 from node.cli.lesson_intake_commands import add, import_
 from node.cli.output import console, json_option, print_json, short
+from node.details_json import details_lines
 from node.serialize import hit_json, iso_time, lesson_detail, summary_json
 
 MAX_COUNTED = 10_000  # search counts matches up to this, then says "10,000+"
@@ -207,6 +208,9 @@ def _print_detail(detail: dict[str, Any]) -> None:
                     f"   {marker} {short(entry['id'])}  {entry['created']}  {entry['title']}",
                     markup=False,
                 )
+    if detail.get("details"):
+        for line in details_lines(detail["details"]):
+            console.print(line, markup=False)
     _print_governance(detail)
     console.print()
     console.print(str(detail["body"]), markup=False)

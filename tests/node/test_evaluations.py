@@ -8,6 +8,7 @@ our peers'), a peer's arriving under its consent like any record.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,18 @@ def test_the_due_list_reads_its_partial_index(hubs: dict[str, Node]) -> None:
     nairobi = hubs["nairobi"]
     plan = nairobi.db.execute("EXPLAIN QUERY PLAN " + DUE_SQL, [0, nairobi.node_id, 20]).fetchall()
     assert any("records_by_next_due" in str(row) for row in plan), plan
+
+
+def test_lesson_show_prints_the_details(invoke: Invoke, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "evaluation.md"
+    path.write_text(EVALUATION_FILE, encoding="utf-8")
+    added = invoke(home, "lesson", "add", str(path))
+    assert_clean_exit(added)
+    record = added.output.split()[-1]
+    shown = invoke(home, "lesson", "show", record[:12])
+    assert_clean_exit(shown)
+    assert "24 participants, 21 completed, 18 action plans" in shown.output
+    assert "harassment: 1" in shown.output
+    as_json = json.loads(invoke(home, "lesson", "show", record[:12], "--json").output)
+    assert as_json["details"]["completed"] == 21
+    assert as_json["details"]["held"] == "2027-03-10T00:00:00Z"

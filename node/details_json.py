@@ -1,0 +1,72 @@
+"""The signed details of a record (archive.details) as JSON, for ``lesson show --json`` and
+``GET /api/v1/lessons/{id}``. A collection's items are shown as they are signed: a hint and a
+commitment per lesson, never a lesson id (``collection show`` resolves them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from archive.details import Collection, Details, Evaluation, FollowUps
+
+
+def _iso(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def details_json(details: Details | None) -> dict[str, Any] | None:
+    if details is None:
+        return None
+    if isinstance(details, FollowUps):
+        return {
+            "follow_up": _iso(details.follow_up),
+            "next_due": _iso(details.next_due()),
+            "milestones": [
+                {"title": m.title, "due": _iso(m.due), "done": m.done} for m in details.milestones
+            ],
+        }
+    if isinstance(details, Collection):
+        return {
+            "cohort": details.cohort,
+            "items": [
+                {"hint": i.hint, "ref": i.ref.hex(), "scope": i.scope} for i in details.items
+            ],
+        }
+    assert isinstance(details, Evaluation)
+    return {
+        "exchange": details.exchange,
+        "held": _iso(details.held),
+        "participants": details.participants,
+        "completed": details.completed,
+        "skills": [
+            {"skill": s.skill, "before": list(s.before), "after": list(s.after)}
+            for s in details.skills
+        ],
+        "incidents": [{"category": i.category, "count": i.count} for i in details.incidents],
+        "action_plans": details.action_plans,
+    }
+
+
+def details_lines(details: dict[str, Any]) -> list[str]:
+    """The details in ``lesson show``'s two columns."""
+    lines = []
+    if "milestones" in details:
+        if details["follow_up"]:
+            lines.append(f"  {'follow-up':12} {details['follow_up']}")
+        for milestone in details["milestones"]:
+            state = "done" if milestone["done"] else f"due {milestone['due']}"
+            lines.append(f"  {'milestone':12} {milestone['title']} ({state})")
+    elif "items" in details:
+        lines.append(f"  {'cohort':12} {details['cohort']}")
+        lines.append(f"  {'lessons':12} {len(details['items'])} (rhizome collection show ID)")
+    else:
+        lines.append(f"  {'exchange':12} {details['exchange']}, held {details['held']}")
+        lines.append(
+            f"  {'numbers':12} {details['participants']} participants, "
+            f"{details['completed']} completed, {details['action_plans']} action plans"
+        )
+        for incident in details["incidents"]:
+            lines.append(f"  {'incidents':12} {incident['category']}: {incident['count']}")
+    return lines
