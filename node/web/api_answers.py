@@ -211,9 +211,6 @@ class AttachmentEntry(Struct):
 SignedDetails = Annotated[dict[str, Any], Meta(description="the signed details (record format 2)")]
 
 
-SignedDetails = Annotated[dict[str, Any], Meta(description="the signed details (record format 2)")]
-
-
 class LessonDetail(LessonSummary):
     body: str
     consent: Consent
@@ -225,8 +222,6 @@ class LessonDetail(LessonSummary):
     approvals: list[ApprovalEntry]
     # Members only (a public reader gets none: they show people).
     attachments: list[AttachmentEntry] | UnsetType = UNSET
-    # An action brief's follow-ups, a collection's items, an evaluation's numbers (or null).
-    details: SignedDetails | UnsetType | None = UNSET
     # An action brief's follow-ups, a collection's items, an evaluation's numbers (or null).
     details: SignedDetails | UnsetType | None = UNSET
 
