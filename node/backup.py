@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from archive.cipher import export_database
 from archive.db import transaction
 from archive.event_log import append_event
 from crypto.backup_file import (
@@ -37,6 +38,7 @@ from crypto.backup_file import (
     verify_backup,
 )
 from federation.relearn_state import mark_restored
+from node.database import open_database
 from node.errors import HomeError
 from node.home import DATABASE_FILE
 from node.node import Node
@@ -72,7 +74,17 @@ class RestoreReport:
 
 
 def copy_database(node: Node, target: Path) -> None:
-    """A consistent copy of the node's database at ``target`` (online backup API)."""
+    """A consistent copy of the node's database at ``target``, on a connection of its own:
+    SQLite's online backup API for a plain database; for a sealed home's (SQLCipher),
+    ``sqlcipher_export`` under the same key, so the copy is as encrypted as the original."""
+    key = node.keys.database_key()
+    if key is not None:
+        own = open_database(node.paths.database, key)
+        try:
+            export_database(own.conn, target, key)
+        finally:
+            own.conn.close()
+        return
     source = sqlite3.connect(str(node.paths.database))
     try:
         destination = sqlite3.connect(str(target))

@@ -2,8 +2,9 @@
 
 A wipe runs in three steps, in this order::
 
-    destroy_keys   every file of key material: overwritten with random bytes, fsync'ed,
-                   unlinked, the folder fsync'ed (the wrapped database key first)
+    destroy_keys   every file of key material (``node.sealed_home.key_material_paths``):
+                   overwritten with random bytes, fsync'ed, unlinked, the folder fsync'ed;
+                   ``home.key`` (the key that unwraps everything of a sealed home) first
     stop_server    a running ``rhizome serve`` on this home is stopped (SIGTERM, then SIGKILL)
     remove_home    the rest of the home is deleted
 
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from node.errors import HomeError
 from node.home import HomePaths
+from node.sealed_home import key_material_paths  # home.key first: the one that unlocks the rest
 from node.serve_lock import current_holder
 
 MARKER = "WIPING"
@@ -39,9 +41,6 @@ STEPS = ("destroy_keys", "stop_server", "remove_home")
 STOP_GRACE = 2.0
 KILL_WAIT = 2.0
 _POLL = 0.02
-OTHER_SECRETS = ("session.key", "api_token.key")
-# The key that unlocks a sealed home (its database and key files): destroyed before anything.
-HOME_KEY = "home.key"
 
 StepDone = Callable[[str], None]
 
@@ -57,18 +56,6 @@ class WipeReport:
     destroyed: list[str] = field(default_factory=list)  # key files, relative to the home
     server_stopped: int | None = None  # the PID of the serve we stopped, if any
     seconds: float = 0.0
-
-
-def key_material_paths(home: Path) -> list[Path]:
-    """Every file in ``home`` that holds key material, the most valuable first.
-
-    The home key of a sealed home first (without it nothing else can be decrypted, even with
-    the passphrase), then the node key, member keys, the web session key and the API token
-    key. (Encryption at rest keeps the same list in ``node.sealed_home``.)"""
-    paths = HomePaths(home)
-    members = sorted(paths.members.glob("*.key")) if paths.members.is_dir() else []
-    found = [home / HOME_KEY, paths.key, *members, *(home / name for name in OTHER_SECRETS)]
-    return [path for path in found if path.is_file() and not path.is_symlink()]
 
 
 def require_wipeable(home: Path) -> None:
@@ -108,7 +95,7 @@ def destroy_keys(home: Path, report: WipeReport) -> None:
     for path in key_material_paths(home):
         destroy_file(path)
         report.destroyed.append(str(path.relative_to(home)))
-    for folder in {home, HomePaths(home).members}:
+    for folder in (home, HomePaths(home).members):
         if folder.is_dir():
             _sync_folder(folder)  # the unlinks themselves reach the disk
 

@@ -137,7 +137,7 @@ def test_a_folder_that_is_no_node_home_is_never_deleted(tmp_path: Path) -> None:
 
 
 def test_a_wrong_confirmation_deletes_nothing(sealed: Path) -> None:
-    node = Node(sealed)
+    node = Node(sealed, passphrase=lambda: PASSPHRASE)
     try:
         admin = active_member(node.db, "admin")
         with pytest.raises(WipeNotConfirmed, match="does not match the node's name"):
@@ -151,7 +151,7 @@ def test_a_wrong_confirmation_deletes_nothing(sealed: Path) -> None:
 def test_only_an_admin_may_wipe_from_the_web(sealed: Path, invoke: Invoke) -> None:
     env = {"RHIZOME_PASSPHRASE": PASSPHRASE}
     assert_clean_exit(invoke(sealed, "member", "add", "grace", "--role", "steward", env=env))
-    node = Node(sealed)
+    node = Node(sealed, passphrase=lambda: PASSPHRASE)
     try:
         grace = active_member(node.db, "grace")
         with pytest.raises(NotAllowed, match="grace may not wipe this node"):
