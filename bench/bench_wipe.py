@@ -7,8 +7,11 @@ is generated straight into its database like the search benchmark's (signed less
 index alike), because signing a million lessons takes most of an hour on this machine while
 what a wipe costs depends only on the files on disk. Each measurement wipes a fresh copy of
 the home (written to the disk first: ``sync``), three times per size, and notes when the key
-material was gone (the first step) and when the whole home was. Target from the issue: the
-node is unrecoverable in under 2 s at 1M lessons.
+material was gone (the first step: from then on nothing of the sealed home can be decrypted,
+even with the passphrase) and when the whole home was deleted. Target from the issue: the
+node is unrecoverable in under 2 s at 1M lessons, judged on the slowest key destruction; the
+time to delete the rest is reported beside it (it depends on the file system: one mounted
+with ``discard`` trims every freed block as the file is deleted).
 """
 
 from __future__ import annotations
@@ -83,6 +86,16 @@ def grow(node: Node, lessons: int) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def sealed_at_rest() -> bool:
+    """Whether a home made with a passphrase encrypts its database (sealing at rest)."""
+    with tempfile.TemporaryDirectory(prefix="rhizome-bench-wipe-probe-") as tmp:
+        home = Path(tmp) / "probe"
+        create_home(home, name="Probe", region="Bench", language="en", url=None,
+                    host="127.0.0.1", port=8470, passphrase=PASSPHRASE)  # fmt: skip
+        with (home / "rhizome.db").open("rb") as database:
+            return database.read(16) != b"SQLite format 3\x00"
+
+
 def folder_bytes(home: Path) -> int:
     return sum(path.stat().st_size for path in home.rglob("*") if path.is_file())
 
@@ -115,6 +128,7 @@ def measure(lessons: int, folder: Path, signed_from: Path | None) -> tuple[dict[
         "home_mb": round(size / 1e6, 1),
         "key_files": runs[0][2],
         "keys_ms_median": round(statistics.median(keys) * 1000, 2),
+        "keys_ms_max": round(max(keys) * 1000, 2),
         "wipe_s_median": round(statistics.median(totals), 3),
         "wipe_s_max": round(max(totals), 3),
         "wipe_s_each": [round(total, 3) for total in totals],
@@ -145,7 +159,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "repeats": REPEATS,
         "words_per_lesson": WORDS_PER_LESSON,
         "results": rows,
-        "max_over_target_at_largest": round(largest["wipe_s_max"] / TARGET_SECONDS, 3),
+        "max_over_target_at_largest": round(largest["keys_ms_max"] / 1000 / TARGET_SECONDS, 4),
+        "sealed_at_rest": sealed_at_rest(),
         "target_size_measured": largest["lessons"] >= TARGET_SIZE,
     }
     print(f"wrote {write_result('wipe', result)}")
