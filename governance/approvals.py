@@ -33,6 +33,7 @@ class ApprovalFacts:
 
     member: str
     is_curator: bool
+    after_compromise: bool = False  # stored after the member's key was marked compromised
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,24 @@ def _facts(rows: Any) -> dict[str, tuple[ApprovalFacts, ...]]:
     over this record id and this member: a row written into the database by hand counts
     for nothing."""
     facts: dict[str, list[ApprovalFacts]] = {}
-    for record_id, member, roles, removed_at, raw, public_key in rows:
-        is_curator = removed_at is None and "curator" in json.loads(roles)
+    for record_id, member, roles, removed_at, raw, public_key, at, compromised in rows:
+        late = _after_compromise(at, compromised)
+        is_curator = _still_counts(removed_at, compromised, late) and "curator" in json.loads(roles)
         genuine = _binds(raw, public_key, record_id, member)
-        facts.setdefault(record_id, []).append(ApprovalFacts(member, is_curator and genuine))
+        facts.setdefault(record_id, []).append(ApprovalFacts(member, is_curator and genuine, late))
     return {record_id: tuple(items) for record_id, items in facts.items()}
+
+
+def _after_compromise(at: int, compromised_since: int | None) -> bool:
+    return compromised_since is not None and at >= compromised_since
+
+
+def _still_counts(removed_at: int | None, compromised_since: int | None, late: bool) -> bool:
+    """A removed member's approvals stop counting; a member removed because their key was
+    compromised keeps the approvals stored before that moment (they were theirs)."""
+    if late:
+        return False
+    return removed_at is None or compromised_since is not None
 
 
 def _binds(raw: bytes, public_key: bytes | None, record_id: str, member: str) -> bool:
@@ -101,7 +115,8 @@ def _binds(raw: bytes, public_key: bytes | None, record_id: str, member: str) ->
 
 _FACT_SQL = (
     "SELECT a.record_id, a.member, coalesce(m.roles, '[]'), "
-    "CASE WHEN m.name IS NULL THEN 0 ELSE m.removed_at END, a.envelope, m.public_key "
+    "CASE WHEN m.name IS NULL THEN 0 ELSE m.removed_at END, a.envelope, m.public_key, "
+    "a.at, m.compromised_since "
     "FROM approvals AS a LEFT JOIN members AS m ON m.name = a.member"
 )
 
@@ -128,15 +143,18 @@ def approvals_of(
 ) -> list[ApprovalRecord]:
     """Every approval of a record, its signature re-checked, and whether it counts now."""
     rows = db.execute(
-        "SELECT a.member, a.at, a.envelope, m.public_key, m.roles, m.removed_at "
+        "SELECT a.member, a.at, a.envelope, m.public_key, m.roles, m.removed_at, "
+        "m.compromised_since "
         "FROM approvals AS a LEFT JOIN members AS m ON m.name = a.member "
         "WHERE a.record_id = ? ORDER BY a.at",
         [record_id],
     )
     result = []
-    for member, at, raw, public_key, roles, removed_at in rows:
+    for member, at, raw, public_key, roles, removed_at, compromised in rows:
         verified = _binds(raw, public_key, record_id, member)
-        is_curator = removed_at is None and "curator" in json.loads(roles or "[]")
+        late = _after_compromise(at, compromised)
+        still = _still_counts(removed_at, compromised, late)
+        is_curator = still and "curator" in json.loads(roles or "[]")
         counts = verified and is_curator and member != author
         result.append(ApprovalRecord(member, at, verified, counts))
     return result

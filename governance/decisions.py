@@ -301,9 +301,17 @@ def _check_approvals(
         if needed:
             reasons.allow("approved", f"approved by {len(counted)} of {needed} curators needed")
     else:
+        late = sorted({item.member for item in record.approvals if item.after_compromise})
+        lost = (
+            f" ({', '.join(late)}: approved after their key was marked compromised, so it "
+            "no longer counts)"
+            if late
+            else ""
+        )
         reasons.deny(
             "needs_approval",
-            f"needs {needed} curator approval{'s' if needed != 1 else ''}, has {len(counted)}",
+            f"needs {needed} curator approval{'s' if needed != 1 else ''}, has {len(counted)}"
+            + lost,
         )
 
 

@@ -176,3 +176,25 @@ def remove_member(db: sqlite_utils.Database, node: SigningIdentity, name: str, n
     with transaction(db):
         db.execute("UPDATE members SET removed_at = ? WHERE name = ?", [now, name])
         append_event(db, node, "member.removed", name, {}, now)
+
+
+def mark_compromised(
+    db: sqlite_utils.Database, node: SigningIdentity, name: str, since: int, now: int
+) -> None:
+    """Member ``name``'s key may have been in someone else's hands since ``since``: their
+    certificate is revoked (they can no longer act, as if removed) and approvals stored from
+    ``since`` on stop counting; earlier ones keep counting. Decisions read approvals when a
+    record is about to leave, so every later decision (and ``policy explain``) says so."""
+    member = get_member(db, name)
+    if member is None:
+        raise MemberError(f"no member {name!r}; `rhizome member list` shows them")
+    others = [m for m in list_members(db) if "admin" in m.roles and m.name != name]
+    if member.active and "admin" in member.roles and not others:
+        raise MemberError("refusing to lock out the last admin: add another admin first")
+    with transaction(db):
+        db.execute(
+            "UPDATE members SET compromised_since = min(coalesce(compromised_since, ?), ?), "
+            "removed_at = coalesce(removed_at, ?) WHERE name = ?",
+            [since, since, now, name],
+        )
+        append_event(db, node, "member.compromised", name, {"since": since}, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.migrations import Schema
+from governance.member_key_schema import m032_member_key_compromise
 from governance.member_language import m046_member_language
 
 MIGRATIONS = sqlite_utils.Migrations("governance")
@@ -131,6 +132,7 @@ def m013_member_sessions_and_tokens(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS()(m046_member_language)
+MIGRATIONS()(m032_member_key_compromise)  # governance/member_key_schema.py
 
 
 def forget_record(db: sqlite_utils.Database, record_id: str) -> None:

@@ -146,7 +146,7 @@ def recover(
     if bool(code) == bool(shares):
         raise click.UsageError("give the recovery code (--code) or the stewards' shares (--share)")
     recovery = recovery_key_from_code(code) if code else join_recovery_shares(list(shares))
-    since = _parse_time(compromised_since) if compromised_since else None
+    since = parse_time(compromised_since) if compromised_since else None
     node, _ = cli.acting("member.manage")
     learned = _tell_peers(node) if tell_peers else {}  # learn what peers hold of us first
     change = recover_node_key(
@@ -257,7 +257,8 @@ def _key(key: bytes) -> str:
     return node_id_from_public_key(key)
 
 
-def _parse_time(text: str) -> int:
+def parse_time(text: str) -> int:
+    """An ISO 8601 time with its zone, as Unix seconds (for --since options)."""
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:

@@ -14,8 +14,8 @@ import time
 
 from archive.key_store import current_key, fork_of, statements_of
 from crypto.key_statements import open_statement
-from tests.conftest import FakeClock
 from tests.attacks.test_stolen_key_rotation import THIEF, steal_and_rotate
+from tests.conftest import FakeClock
 from tests.integration.conftest import Cluster
 from tests.integration.key_helpers import give_genesis, recovered, rotated
 

@@ -39,9 +39,7 @@ async def steal_and_rotate(cluster: Cluster, a: RunningNode, b: RunningNode) -> 
     rotation = make_rotation(stolen, genesis, THIEF.public_key, a.node.now())
     thief = SigningIdentity.from_seed(THIEF.seed, stolen.node_key)
     hostile = Hostile(cluster, b, thief)
-    body = wire.encode(
-        endpoints.KEY_HISTORY.request, {"statements": [genesis.raw, rotation.raw]}
-    )
+    body = wire.encode(endpoints.KEY_HISTORY.request, {"statements": [genesis.raw, rotation.raw]})
     answer = await hostile.send(endpoints.KEY_HISTORY.path, body, created=a.node.now())
     assert answer.status == 200, answer
     lesson = replace(a.lesson("Meet at the old warehouse"), created=a.node.now())
