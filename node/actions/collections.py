@@ -123,7 +123,12 @@ def change_collection(node: Node, request: ChangeCollection) -> str:
     missing = removed - {item.ref for item in collection.items}
     if missing:
         raise CollectionError(f"{len(missing)} of the lessons to remove are not in the collection")
-    kept = [item for item in collection.items if item.ref not in removed]
+    # A lesson withdrawn since it was added leaves the collection at its next version.
+    kept = [
+        item
+        for item in collection.items
+        if item.ref not in removed and find_item(node.db, item) is not None
+    ]
     added = [_item_for(node, text) for text in request.add]
     at = len(kept) if request.position is None else max(0, min(len(kept), request.position - 1))
     items = (*kept[:at], *added, *kept[at:])

@@ -32,6 +32,7 @@ from node.actions.collections import (
     list_collections,
     show_collection,
 )
+from node.actions.lessons import RevokeLesson, revoke_lesson
 from node.node import Node
 from tests.federation.test_bundles import bundle_for
 from tests.federation.test_bundles import hubs as bundle_hubs
@@ -188,3 +189,22 @@ def test_a_collection_record_holds_its_details(hubs: dict[str, Node]) -> None:
     assert record.lesson.kind == "collection"
     assert isinstance(record.lesson.details, Collection)
     assert [item.scope for item in record.lesson.details.items] == ["public", "federation", "local"]
+
+
+def test_a_withdrawn_lesson_is_a_gap_then_leaves_at_the_next_version(
+    hubs: dict[str, Node],
+) -> None:
+    nairobi = hubs["nairobi"]
+    public, federation, local = three_lessons(nairobi)
+    collection_id = make_collection(nairobi, [public, federation])
+    asked = RevokeLesson(admin(nairobi), federation.id_hex, "consent-withdrawn")
+    revoke_lesson(nairobi, asked)
+    view = show_collection(nairobi, collection_id)
+    (gap,) = view.gaps
+    assert gap.position == 2 and gap.gap is not None and "withdrawn" in gap.gap
+    newer = change_collection(
+        nairobi, ChangeCollection(admin(nairobi), collection_id, add=(local.id_hex,))
+    )
+    after = show_collection(nairobi, newer)
+    assert not after.gaps
+    assert [e.lesson.id for e in after.entries if e.lesson] == [public.id_hex, local.id_hex]
