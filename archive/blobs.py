@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 import sqlite_utils
@@ -43,18 +43,22 @@ def blob_dir_of(db: sqlite_utils.Database) -> Path | None:
     return None
 
 
-_BLOB_KEYS: dict[Path, bytes] = {}
+KeySource = Callable[[], bytes]
+_BLOB_KEYS: dict[Path, KeySource] = {}
 
 
-def register_blob_key(root: Path, key: bytes) -> None:
-    """A sealed home's blob key, for every :class:`BlobStore` of ``root`` in this process."""
+def register_blob_key(root: Path, key: KeySource) -> None:
+    """Where a sealed home's blob key comes from (opened on first use, so a command that
+    touches no attachment bytes asks no passphrase), for every :class:`BlobStore` of
+    ``root`` in this process."""
     _BLOB_KEYS[root.resolve()] = key
 
 
 def blob_cipher_of(db: sqlite_utils.Database) -> bytes | None:
     """The blob key of the home of ``db`` (None: plain files)."""
     root = blob_dir_of(db)
-    return None if root is None else _BLOB_KEYS.get(root.resolve())
+    source = None if root is None else _BLOB_KEYS.get(root.resolve())
+    return None if source is None else source()
 
 
 class BlobStore:
@@ -62,7 +66,14 @@ class BlobStore:
 
     def __init__(self, root: Path, key: bytes | None = None) -> None:
         self.root = root
-        self.key = key if key is not None else _BLOB_KEYS.get(root.resolve())
+        self._key = key
+        self._source = _BLOB_KEYS.get(root.resolve())
+
+    @property
+    def key(self) -> bytes | None:
+        if self._key is None and self._source is not None:
+            self._key = self._source()
+        return self._key
 
     @classmethod
     def of(cls, db: sqlite_utils.Database) -> BlobStore:

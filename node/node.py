@@ -89,9 +89,12 @@ class Node:
         )
         self._policy: tuple[float, Policy] | None = None
         if self.keys.sealed:  # its attachment files are sealed too (crypto/blob_cipher.py)
-            register_blob_key(self.paths.root / "blobs", blob_key(self.keys.require_home_key()))
+            register_blob_key(self.paths.root / "blobs", self._blob_key)
         if not _event_loop_running():  # a server does it in a worker thread (web.app)
             finish_pending_purges(self.db)  # a crash mid-purge: scrub before anything else
+
+    def _blob_key(self) -> bytes:
+        return blob_key(self.keys.require_home_key())
 
     @property
     def node_id(self) -> str:
