@@ -40,7 +40,7 @@ THIRD = {"title": "Third", "kind": "checklist", "consent": FEDERATION}
 STAYS_HOME = {"title": "Names of our legal observers", "kind": "checklist"}  # no consent block
 REPORT_KEYS = {
     "sender", "records", "stored", "quarantined", "duplicates", "rejected", "revocations",
-    "dry_run",
+    "dry_run", "attachments",
 }  # fmt: skip
 # Tables a refused import or a dry run must leave as they were.
 TABLES = ("records", "events", "decisions", "deliveries", "tombstones", "strikes", "outbox")
@@ -197,6 +197,7 @@ def test_import_json_reports_every_field(
         "rejected": 0,
         "revocations": 0,
         "dry_run": False,
+        "attachments": 0,
     }
 
 
