@@ -15,19 +15,18 @@ from archive.key_store import record_key_check
 from archive.signed_record import SignedRecord, open_record
 
 MIN_PREFIX = 4
+COUNT_CAP = 10_000  # two or more list filters are counted up to this many
 _HEX = re.compile(r"^[0-9a-f]+$")
 SUMMARY_COLUMNS = (
     "id, kind, title, summary, language, region, tags, sensitivity, scope, origin, author, "
     "created, supersedes, translation_of, received_from"
 )
-# What list and search show: the newest version (no other record supersedes it), and only
-# once a curator has let it out of quarantine. Only a record of the same origin can be a
-# newer version (archive.derivation.may_supersede_origin): a peer's record naming another
-# origin's lesson in ``supersedes`` never hides it, even if it was stored before the rule.
-LATEST = (
-    "records.quarantined = 0 AND NOT EXISTS (SELECT 1 FROM records AS newer "
-    "WHERE newer.supersedes = records.id AND newer.origin = records.origin)"
-)
+# What list and search show: the newest version (no other record of the same origin
+# supersedes it: archive.derivation.may_supersede_origin; a peer's record naming another
+# origin's lesson in ``supersedes`` never hides it), and only once a curator has let it out
+# of quarantine. ``latest`` is kept exact by triggers on every write
+# (archive/listing_schema.py); the partial indexes of the list carry this same condition.
+LATEST = "records.latest = 1 AND records.quarantined = 0"
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,15 @@ class RecordFilters:
             conditions.append("EXISTS (SELECT 1 FROM json_each(records.tags) WHERE value = ?)")
             params.append(self.tag.lower())
         return conditions, params
+
+    def facets(self) -> list[tuple[str, str]]:
+        """(facet, value) of each filter given, as ``listed_counts`` keys them."""
+        given = [
+            (column, getattr(self, column))
+            for column in ("kind", "language", "region", "scope")
+            if getattr(self, column)
+        ]
+        return given + ([("tag", self.tag.lower())] if self.tag else [])
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ def latest_records(
     where = " AND ".join([LATEST, *conditions])
     rows = db.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM records WHERE {where} "
-        "ORDER BY created DESC, id LIMIT ? OFFSET ?",
+        "ORDER BY created DESC, id DESC LIMIT ? OFFSET ?",
         [*params, -1 if limit is None else limit, offset],
     )
     return [RecordSummary.from_row(row) for row in rows]
@@ -150,11 +158,33 @@ def latest_of_origin(
 def count_records(
     db: sqlite_utils.Database, latest_only: bool = False, filters: RecordFilters | None = None
 ) -> int:
-    conditions, params = (filters or RecordFilters()).sql()
+    """How many records are stored, or (``latest_only``) how many the list shows."""
     if latest_only:
-        conditions.insert(0, LATEST)
+        return count_listed(db, filters)[0]
+    conditions, params = (filters or RecordFilters()).sql()
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     return int(db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0])
+
+
+def count_listed(
+    db: sqlite_utils.Database, filters: RecordFilters | None = None
+) -> tuple[int, bool]:
+    """(how many lessons the list holds with these filters, whether that is exact)."""
+    filters = filters or RecordFilters()
+    facets = filters.facets()
+    if len(facets) <= 1:
+        facet, value = facets[0] if facets else ("all", "")
+        row = db.execute(
+            "SELECT lessons FROM listed_counts WHERE facet = ? AND value = ?", [facet, value]
+        ).fetchone()
+        return (int(row[0]) if row else 0), True
+    conditions, params = filters.sql()
+    where = " AND ".join([LATEST, *conditions])
+    counted = db.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM records WHERE {where} LIMIT ?)",
+        [*params, COUNT_CAP + 1],
+    ).fetchone()[0]
+    return min(int(counted), COUNT_CAP), int(counted) <= COUNT_CAP
 
 
 def history(db: sqlite_utils.Database, record_id: str) -> list[RecordSummary]:

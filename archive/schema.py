@@ -14,6 +14,11 @@ from archive.blob_schema import m037_record_blobs, with_blob_tables
 from archive.key_tables import KEY_TABLES, m035_key_histories
 from archive.exchange_schema import m047_next_due, m048_exchange_kinds
 from archive.folding import m052_fold_search_index
+from archive.listing_schema import (
+    m014_latest_flag_and_counts,
+    m015_expires_at,
+    m016_quarantine_index,
+)
 from archive.migrations import Schema
 
 MIGRATIONS = sqlite_utils.Migrations("archive")
@@ -27,6 +32,7 @@ TABLES = frozenset(
         "purge_pending",
         "lesson_sources",
         "lesson_source_key",
+        "listed_counts",
     }
 )
 
@@ -174,5 +180,7 @@ MIGRATIONS()(m037_record_blobs)  # attachments: archive/blob_schema.py
 MIGRATIONS()(m047_next_due)  # follow-ups due: archive/exchange_schema.py
 MIGRATIONS()(m048_exchange_kinds)  # collections and evaluations: archive/exchange_schema.py
 MIGRATIONS()(m052_fold_search_index)  # search folding: archive/folding.py
+for _read_path_migration in (m014_latest_flag_and_counts, m015_expires_at, m016_quarantine_index):
+    MIGRATIONS()(_read_path_migration)  # archive/listing_schema.py says why
 SCHEMA = Schema("archive", MIGRATIONS, TABLES | KEY_TABLES)
 SCHEMA = with_blob_tables(SCHEMA)  # attachments: archive/blob_schema.py

@@ -6,6 +6,13 @@ and "المدربين" finds "المُدَرِّبين"; snippets show the text 
 not FTS5 syntax: each word becomes a quoted term (all must match), a trailing ``*`` keeps
 prefix search, and nothing typed can break the query. Results are ranked by BM25 with the
 title weighing most.
+
+A word nearly every lesson contains would make BM25 score most of the archive on every
+search, so ranking looks at a bounded set: the :data:`RANKED_WINDOW` most recently stored
+lessons that match (found by walking the index newest first, which costs no scoring). When
+fewer match, every match is ranked, as before. When the filters or older versions leave too
+few of the window to fill the page, the window widens (four times each step) until the page
+is full or every match was ranked.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ HIT_START = "\ue000"
 HIT_END = "\ue001"
 MAX_QUERY = 500
 MAX_TERMS = 20
-MIN_POOL = 200  # the best matches ranked first; grown when filters or versions thin them out
+MIN_POOL = 40  # the best matches ranked first; grown when filters or versions thin them out
+RANKED_WINDOW = 2_000  # a query matching more ranks only its newest matches (see above)
 # Column weights for bm25(): title, summary, body, tags.
 WEIGHTS = (10.0, 4.0, 1.0, 6.0)
 _WORD = re.compile(r"[\w][\w'’-]*\*?", re.UNICODE)
@@ -71,35 +79,62 @@ def search(
 ) -> list[SearchHit]:
     """Ranked hits with a snippet around the matched words.
 
-    Ranking happens inside the full-text index first, over a pool of the best matches;
-    only that pool is joined with the records (newest versions, filters), and snippets are
-    made for the page shown alone. A word nearly every lesson contains then costs a ranking,
-    not a join with the whole archive. The pool grows until the page is full or the matches
-    run out, so the results are the same as ranking everything.
+    Ranking happens inside the full-text index first, over a pool of the best matches
+    within the window of the newest matches; only that pool is joined with the records
+    (newest versions, filters), and snippets are made for the page shown alone. The pool,
+    then the window, grow until the page is full or the matches run out.
     """
     expression = match_expression(query)
     wanted = offset + limit
-    pool = max(4 * wanted, MIN_POOL)
+    window = RANKED_WINDOW
     while True:
-        ranked = _ranked_rowids(db, expression, pool)
-        kept = _visible(db, [rowid for rowid, _ in ranked], filters or RecordFilters())
-        hits = [(rowid, rank) for rowid, rank in ranked if rowid in kept]
-        if len(hits) >= wanted or len(ranked) < pool:
+        oldest = _window_start(db, expression, window)
+        hits, kept = _best_in_window(db, expression, oldest, wanted, filters)
+        if len(hits) >= wanted or oldest is None:
             break
-        pool *= 4
+        window *= 4
     page = hits[offset:wanted]
     snippets = _snippets(db, expression, [rowid for rowid, _ in page])
     return [SearchHit(kept[rowid], snippets.get(rowid, ""), rank) for rowid, rank in page]
 
 
+def _window_start(db: sqlite_utils.Database, expression: str, window: int) -> int | None:
+    """The lowest rowid among the newest ``window`` matches, or None when fewer match (then
+    every match is ranked). Walking the index by rowid scores nothing."""
+    row = db.execute(
+        "SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid DESC "
+        "LIMIT 1 OFFSET ?",
+        [expression, window],
+    ).fetchone()
+    return None if row is None else int(row[0]) + 1
+
+
+def _best_in_window(
+    db: sqlite_utils.Database,
+    expression: str,
+    oldest: int | None,
+    wanted: int,
+    filters: RecordFilters | None,
+) -> tuple[list[tuple[int, float]], dict[int, RecordSummary]]:
+    """(ranked visible hits, their summaries) in the window starting at rowid ``oldest``."""
+    pool = max(2 * wanted, MIN_POOL)
+    while True:
+        ranked = _ranked_rowids(db, expression, pool, oldest or 0)
+        kept = _visible(db, [rowid for rowid, _ in ranked], filters or RecordFilters())
+        hits = [(rowid, rank) for rowid, rank in ranked if rowid in kept]
+        if len(hits) >= wanted or len(ranked) < pool:
+            return hits, kept
+        pool *= 4
+
+
 def _ranked_rowids(
-    db: sqlite_utils.Database, expression: str, pool: int
+    db: sqlite_utils.Database, expression: str, pool: int, oldest: int
 ) -> list[tuple[int, float]]:
     weights = ", ".join(str(weight) for weight in WEIGHTS)
     rows = db.execute(
         f"SELECT rowid, bm25(records_fts, {weights}) AS rank FROM records_fts "
-        "WHERE records_fts MATCH ? ORDER BY rank LIMIT ?",
-        [expression, pool],
+        "WHERE records_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
+        [expression, oldest, pool],
     )
     return [(int(rowid), float(rank)) for rowid, rank in rows]
 

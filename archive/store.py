@@ -21,7 +21,7 @@ from archive.derivation import may_supersede_origin
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.folding import fold
-from archive.record import Lesson, consent_to_json
+from archive.record import Consent, Lesson, consent_to_json
 from archive.signed_record import SignedRecord, sign_lesson
 from crypto.signing import SigningIdentity
 
@@ -34,7 +34,7 @@ VersionRule = Callable[[SignedRecord, str], None]
 DERIVED_COLUMNS = (
     "kind", "title", "summary", "language", "region", "tags", "sensitivity", "scope",
     "consent", "origin", "author", "created", "supersedes", "translation_of",
-    "next_due",
+    "next_due", "expires_at",
 )  # fmt: skip
 
 
@@ -57,7 +57,16 @@ def derived_columns(record: SignedRecord) -> dict[str, Any]:
         "supersedes": lesson.supersedes.hex() if lesson.supersedes else None,
         "translation_of": lesson.translation_of.hex() if lesson.translation_of else None,
         "next_due": lesson.details.next_due() if isinstance(lesson.details, FollowUps) else None,
+        "expires_at": earliest_expiry(lesson.consent),
     }
+
+
+def earliest_expiry(consent: Consent) -> int | None:
+    """When the first consent in the record runs out (its own or a participant's): the
+    indexed ``expires_at`` the expiry check reads (archive/listing_schema.py)."""
+    expiries = [consent.expires, *(subject.expires for subject in consent.subjects)]
+    known = [expiry for expiry in expiries if expiry is not None]
+    return min(known) if known else None
 
 
 def search_columns(lesson: Lesson) -> tuple[str, str, str, str]:

@@ -27,6 +27,7 @@ BENCHMARKS = (
     "sync",
     "tls",
     "search",
+    "reads",
     "negentropy",
     "revocation",
     "federation",

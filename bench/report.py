@@ -26,6 +26,7 @@ RUN = "run"  # bench/results/run.json: which run wrote the results, and how long
 ORDER = (
     "import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory", "wipe",
     "attachments",
+    "reads",
 )  # fmt: skip
 Results = dict[str, dict[str, Any]]
 
@@ -444,11 +445,13 @@ def _register_late_sections() -> None:
     when a report is rendered, not when this module loads."""
     from bench.report_attachments import attachments_section
     from bench.report_federation import federation_section
+    from bench.report_reads import reads_section
     from bench.report_tls import tls_section
     from bench.report_wipe import wipe_section
 
     SECTIONS["tls"] = tls_section
     SECTIONS["federation"] = federation_section
+    SECTIONS["reads"] = reads_section
     SECTIONS["wipe"] = wipe_section
     SECTIONS["attachments"] = attachments_section
 
@@ -644,6 +647,10 @@ def make_plots(results: Results, folder: Path) -> set[str] | None:
         axis.invert_yaxis()
         axis.set_xlim(0, max(values) * 1.2)
         save(figure, "sync.png")
+    if "reads" in results:
+        from bench.report_reads import reads_plot
+
+        reads_plot(results["reads"], folder, plt, save)
     return written
 
 

@@ -34,6 +34,7 @@ from federation.propagation import peers_with_outbox, revoke_expired
 from federation.revocation_client import ExchangeReport, push_outbox
 from federation.sharing import Offer
 from federation.sync import SyncReport, sync_with_peer
+from federation.workers import in_worker
 
 log = logging.getLogger("rhizome.federation")
 WATCH_SECONDS = 0.5
@@ -258,7 +259,9 @@ class SyncService:
 
     async def _expiry_loop(self) -> None:
         while True:
-            for revocation in revoke_expired(self.client.local):
+            # Finding what expired reads an index (records.expires_at); revoking signs and
+            # purges: both in a worker thread on a connection of its own, never on the loop.
+            for revocation in await in_worker(self.client.local, revoke_expired):
                 log.info("consent expired: revoked %d records", len(revocation.record_ids))
                 self.on_outbox()
             await self.clock.sleep(EXPIRY_SECONDS)

@@ -8,9 +8,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from archive.queries import RecordSummary, latest_records
+from archive.queries import RecordSummary
 from archive.record import KINDS
-from archive.search import SearchFilters, count_matches, mark_hits, search
+from archive.search import SearchFilters, count_matches, mark_hits
 from governance.quarantine import quarantined_records
 from node.actions.lessons import (
     ApproveLesson,
@@ -18,6 +18,13 @@ from node.actions.lessons import (
     accept_lesson,
     approve_lesson,
     reject_lesson,
+)
+from node.actions.reading import (
+    ListLessons,
+    SearchLessons,
+    every_lesson,
+    list_lessons,
+    search_lessons,
 )
 from node.cli.context import CliContext
 from node.cli.lesson_intake_commands import add, import_
@@ -43,7 +50,11 @@ lesson.add_command(import_)
 @click.pass_obj
 def list_(cli: CliContext, as_json: bool, limit: int | None) -> None:
     """List the newest version of every lesson, most recent first."""
-    records = latest_records(cli.node().db, limit=limit)
+    node = cli.node()
+    if limit is None:
+        records = list(every_lesson(node))
+    else:
+        records = list_lessons(node, ListLessons(limit=limit)).lessons
     if as_json:
         print_json([summary_json(record) for record in records])
         return
@@ -135,15 +146,15 @@ def search_(
 ) -> None:
     """Full-text search (case and accents ignored), best matches first."""
     filters = SearchFilters(kind=kind, language=language, region=region, tag=tag)
-    db = cli.node().db
-    hits = search(db, query, filters, limit=limit)
+    node = cli.node()
+    hits = search_lessons(node, SearchLessons(query, filters, limit))
     if as_json:
         print_json([hit_json(hit) for hit in hits])
         return
     if not hits:
         console.print("No lessons match.")
         return
-    total = count_matches(db, query, filters, cap=MAX_COUNTED)
+    total = count_matches(node.db, query, filters, cap=MAX_COUNTED)
     of = f"{MAX_COUNTED:,}+" if total > MAX_COUNTED else f"{total:,}"
     more = "; --limit shows more" if total > len(hits) else ""
     console.print(f"{len(hits)} of {of} {'lesson' if total == 1 else 'lessons'}{more}")

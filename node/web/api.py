@@ -17,12 +17,7 @@ import msgspec
 from aiohttp import web
 
 from archive.event_log import recent_events
-from archive.queries import (
-    RecordFilters,
-    count_records,
-    latest_records,
-)
-from archive.search import search
+from archive.queries import RecordFilters
 from archive.tombstones import resolve_revoked_id
 from federation.peers import list_peers, resolve_peer
 from federation.propagation import receipt_status
@@ -31,6 +26,7 @@ from governance.decision_log import recent_decisions
 from governance.members import list_members
 from governance.quarantine import quarantined_records
 from node import __version__
+from node.actions import in_worker_thread, reading
 from node.config import NodeConfig
 from node.node import Node
 from node.serialize import (
@@ -149,7 +145,8 @@ def challenge_basic(handler: Handler) -> Handler:
 
 @routes.get("/api/v1/lessons", name="api_lessons")
 async def list_lessons(request: web.Request) -> web.Response:
-    """Newest versions, or ranked search results with ``?q=``; ``limit`` and ``offset`` page."""
+    """Newest versions, or ranked search results with ``?q=``; ``limit`` and ``offset`` page,
+    and the list's ``after`` and ``before`` cursors (archive.listing)."""
     node = readable_node(request)
     asked = query_of(request, LessonQuery)
     limit, offset, query = asked.limit, asked.offset, asked.q
@@ -158,12 +155,22 @@ async def list_lessons(request: web.Request) -> web.Response:
         scope="public" if public_only(request) else None,
     )  # fmt: skip
     if query:
-        hits = search(node.db, query, filters, limit=limit, offset=offset)
+        asked_search = reading.SearchLessons(query, filters, limit, offset)
+        hits = await in_worker_thread(node, reading.search_lessons, asked_search)
         return web.json_response({"lessons": [hit_json(hit) for hit in hits], "query": query})
-    records = latest_records(node.db, limit=limit, offset=offset, filters=filters)
-    total = count_records(node.db, latest_only=True, filters=filters)
+    page = await in_worker_thread(
+        node,
+        reading.list_lessons,
+        reading.ListLessons(filters, limit, asked.after, asked.before, offset),
+    )
     return web.json_response(
-        {"lessons": [summary_json(record) for record in records], "total": total}
+        {
+            "lessons": [summary_json(record) for record in page.lessons],
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "next": page.older,
+            "previous": page.newer,
+        }
     )
 
 

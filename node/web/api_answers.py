@@ -148,10 +148,16 @@ class SearchHit(LessonSummary):
 
 
 class LessonList(Struct):
-    """Without ``q``: the newest versions, and how many lessons match the filters."""
+    """Without ``q``: the newest versions, how many lessons match the filters, and the
+    cursors of the pages beside this one (null at either end)."""
 
     lessons: list[LessonSummary]
     total: Count
+    total_exact: Annotated[
+        bool, Meta(description="false: two or more filters, counted up to 10,000")
+    ]
+    next: Annotated[str | None, Meta(description="older lessons: pass as after=")]
+    previous: Annotated[str | None, Meta(description="newer lessons: pass as before=")]
 
 
 class SearchResults(Struct):

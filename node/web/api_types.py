@@ -37,7 +37,14 @@ MIN_INVITE_TTL = 60
 MAX_INVITE_TTL = 7 * 24 * 3600
 MAX_PAGE = 500
 MAX_LOG_PAGE = 10_000
-MAX_OFFSET = 10**9
+MAX_LESSON_OFFSET = 10_000  # deeper pages of the list follow its cursors (archive.listing)
+Cursor = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{1,15}\.[0-9a-f]{64}$",
+        description="a page's next or previous value, as given (created time, a dot, an id)",
+    ),
+]
 
 # typing.Literal cannot take a tuple at run time; msgspec reads Literal[...] built this way.
 Kind = Literal[RECORD_KINDS]  # type: ignore[valid-type]  # lists show collections too
@@ -56,7 +63,9 @@ class LessonQuery(Struct):
     region: Annotated[str, Meta(description="only this region")] | None = None
     tag: Annotated[str, Meta(description="only lessons with this tag")] | None = None
     limit: Annotated[int, Meta(ge=1, le=MAX_PAGE, description="how many at most")] = 50
-    offset: Annotated[int, Meta(ge=0, le=MAX_OFFSET, description="skip this many")] = 0
+    offset: Annotated[int, Meta(ge=0, le=MAX_LESSON_OFFSET, description="skip this many")] = 0
+    after: Cursor | None = None  # the list only: the page after (older than) this cursor
+    before: Cursor | None = None  # the list only: the page before (newer than) this cursor
 
 
 class LogQuery(Struct):

@@ -5,19 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from archive.exchange_queries import due_follow_ups
-from archive.queries import RecordFilters, RecordSummary, count_records, latest_records
+from archive.queries import RecordFilters, RecordSummary
 from archive.record import KINDS
-from archive.search import InvalidQuery, SearchHit, mark_hits, search
-from federation.overview import revocations_waiting
-from federation.peers import list_peers
-from governance.quarantine import quarantined_records
+from archive.search import InvalidQuery, SearchHit, mark_hits
+from node.actions import in_worker_thread
+from node.actions.reading import (
+    ListLessons,
+    SearchLessons,
+    home_overview,
+    list_lessons,
+    search_lessons,
+)
 from node.web.access import public_only
 from node.web.pages.common import html_page, readable, render, see_other
 
 routes = web.RouteTableDef()
-RECENT = 10
-DUE_AHEAD = 7 * 24 * 3600  # the home page lists follow-ups due within this time, and overdue
 PAGE_SIZE = 20
 MAX_OFFSET = 10_000
 
@@ -28,18 +30,16 @@ async def home(request: web.Request) -> web.Response:
     node = await readable(request)
     if public_only(request):  # counts of peers and quarantine are for members
         return see_other("/search")
-    db = node.db
-    pending = revocations_waiting(db)
+    overview = await in_worker_thread(node, home_overview, None)
     context = {
-        "lessons": count_records(db, latest_only=True),
-        "peers": sum(1 for peer in list_peers(db) if peer.status == "active"),
-        "pending_revocations": int(pending[0]),
-        "pending_peers": int(pending[1]),
-        "quarantined": len(quarantined_records(db)),
-        "recent": latest_records(db, limit=RECENT),
-        # Open follow-ups of our action briefs due within a week: one partial index read.
-        "due": due_follow_ups(db, node.node_id, node.now() + DUE_AHEAD),
-        "now": node.now(),
+        "lessons": overview.lessons,
+        "peers": overview.active_peers,
+        "pending_revocations": overview.pending_revocations,
+        "pending_peers": overview.pending_peers,
+        "quarantined": overview.quarantined,
+        "recent": overview.recent,
+        "due": overview.due,
+        "now": overview.now,
     }
     return await render(request, "home.html", context)
 
@@ -58,15 +58,16 @@ async def search_page(request: web.Request) -> web.Response:
     )
     offset = _offset(request.query.get("offset", "0"))
     hits: list[tuple[RecordSummary, Markup | None]] = []
-    total, error = None, None
+    total, error, older, newer = None, None, None, None
     try:
         if query:
-            found = search(node.db, query, filters, limit=PAGE_SIZE + 1, offset=offset)
+            asked = SearchLessons(query, filters, limit=PAGE_SIZE + 1, offset=offset)
+            found = await in_worker_thread(node, search_lessons, asked)
             hits = [(hit.record, _snippet(hit)) for hit in found]
         else:
-            records = latest_records(node.db, limit=PAGE_SIZE + 1, offset=offset, filters=filters)
-            hits = [(record, None) for record in records]
-            total = count_records(node.db, latest_only=True, filters=filters)
+            page = await in_worker_thread(node, list_lessons, _list_request(request, filters))
+            hits = [(record, None) for record in page.lessons]
+            total, older, newer = page.total, page.older, page.newer
     except InvalidQuery as invalid:
         error = str(invalid)
     context = {
@@ -79,8 +80,20 @@ async def search_page(request: web.Request) -> web.Response:
         "hits": hits[:PAGE_SIZE],
         "more": len(hits) > PAGE_SIZE,
         "total": total,
+        "older": older,
+        "newer": newer,
     }
     return await render(request, "search.html", context, status=400 if error else 200)
+
+
+def _list_request(request: web.Request, filters: RecordFilters) -> ListLessons:
+    """The page of the list asked for: beside a cursor (``after``: older lessons, ``before``:
+    newer ones; archive.listing checks it) or from the top, skipping ``offset``."""
+    return ListLessons(
+        filters, PAGE_SIZE,
+        after=request.query.get("after") or None, before=request.query.get("before") or None,
+        offset=_offset(request.query.get("offset", "0")),
+    )  # fmt: skip
 
 
 def _snippet(hit: SearchHit) -> Markup:

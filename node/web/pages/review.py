@@ -51,10 +51,11 @@ class Waiting:
 @html_page
 async def approvals_page(request: web.Request) -> web.Response:
     node = await readable(request)
-    return await render(request, "approvals.html", {"waiting": approval_queue(node)})
+    waiting = await in_worker_thread(node, approval_queue, None)  # decisions for every peer
+    return await render(request, "approvals.html", {"waiting": waiting})
 
 
-def approval_queue(node: Node) -> list[Waiting]:
+def approval_queue(node: Node, asked: None = None) -> list[Waiting]:
     """Our newest versions whose consent lets them leave but whose sensitivity needs more
     counted curator approvals than they have (as the decision function counts them)."""
     policy = node.policy()
@@ -87,7 +88,8 @@ def approval_queue(node: Node) -> list[Waiting]:
 @html_page
 async def quarantine_page(request: web.Request) -> web.Response:
     node = await readable(request)
-    context = {"records": quarantined_records(node.db), "names": peer_names(node)}
+    records = await in_worker_thread(node, _quarantined, None)
+    context = {"records": records, "names": peer_names(node)}
     return await render(request, "quarantine.html", context)
 
 
@@ -113,3 +115,7 @@ async def reject(request: web.Request) -> web.Response:
     full_id = await in_worker_thread(node, actions.reject_lesson, asked)  # purges: off the loop
     await flash(request, _("Rejected lesson {id}: purged from this hub.").format(id=full_id[:12]))
     return see_other("/quarantine")
+
+
+def _quarantined(node: Node, asked: None) -> list[RecordSummary]:
+    return quarantined_records(node.db)

@@ -66,7 +66,8 @@ async def test_healthz(client: Client) -> None:
 async def test_healthz_on_an_empty_archive(aiohttp_client: ClientFactory, node: Node) -> None:
     client = await token_client(aiohttp_client, node)
     assert (await get_json(client, "/healthz"))["status"] == "ok"
-    assert await get_json(client, "/api/v1/lessons") == {"lessons": [], "total": 0}
+    empty = {"lessons": [], "total": 0, "total_exact": True, "next": None, "previous": None}
+    assert await get_json(client, "/api/v1/lessons") == empty
 
 
 async def test_list(client: Client) -> None:
@@ -263,9 +264,37 @@ async def test_limit_with_unusual_digits(client: Client, value: str) -> None:
     assert (await get_json(client, "/healthz"))["status"] == "ok"
 
 
-@pytest.mark.parametrize("value", ["-1", "x", "1e3"])
+@pytest.mark.parametrize("value", ["-1", "x", "1e3", "10001"])
 async def test_bad_offset(client: Client, value: str) -> None:
     await refused(client, f"/api/v1/lessons?offset={value}", 400, "bad_request")
+
+
+async def test_next_and_previous_cursors_page_through_everything(client: Client) -> None:
+    everything = await all_ids(client)
+    pages, cursor, firsts = [], "", []
+    while True:
+        body = await get_json(client, f"/api/v1/lessons?limit=5{cursor}")
+        assert (body["total"], body["total_exact"]) == (12, True)
+        firsts.append(body)
+        pages.extend(item["id"] for item in body["lessons"])
+        if body["next"] is None:
+            break
+        cursor = f"&after={body['next']}"
+    assert pages == everything
+    assert [len(body["lessons"]) for body in firsts] == [5, 5, 2]
+    assert firsts[0]["previous"] is None
+    back = await get_json(client, f"/api/v1/lessons?limit=5&before={firsts[2]['previous']}")
+    assert back["lessons"] == firsts[1]["lessons"]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["x", "1.abc", f"1.{'A' * 64}", f"1.{'a' * 64}&before=1.{'b' * 64}"]
+)
+async def test_bad_cursor(client: Client, cursor: str) -> None:
+    response = await client.get(f"/api/v1/lessons?after={cursor}")
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] in ("bad_request", "invalid_cursor")
+    assert (await get_json(client, "/healthz"))["status"] == "ok"
 
 
 @pytest.mark.parametrize("query", ["!!!", "*", "%22%22", "--"])

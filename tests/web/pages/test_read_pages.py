@@ -3,6 +3,8 @@ JSON; reading is for this machine unless the operator opens it or a member signs
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 from crypto.signing import SigningIdentity
@@ -10,6 +12,10 @@ from federation.peers import save_peer
 from node.node import Node
 from tests.conftest import SEED_B
 from tests.web.conftest import Client, lesson, page, redirected_to, signed_in
+
+NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+PREVIOUS_LINK = re.compile(r'<a href="([^"]+)" rel="prev">')
+TITLES = re.compile(r">Lesson number (\d\d)</a>")
 
 
 async def test_home_shows_counts_recent_lessons_and_a_search_box(
@@ -75,6 +81,32 @@ async def test_search_filters_and_listing(client: Client, members: Node, tmp_pat
     assert "A checklist" in by_tag and "A story" not in by_tag
     nothing = await page(client, "/search?q=nowhere")
     assert "No lesson matches." in nothing
+
+
+async def test_the_list_pages_by_cursor_both_ways(
+    client: Client, members: Node, tmp_path: Path
+) -> None:
+    for number in range(22):
+        lesson(members, tmp_path, title=f"Lesson number {number:02d}")
+    first = await page(client, "/search")
+    assert "22 lessons, newest first" in first
+    assert 'rel="prev"' not in first
+    following = NEXT_LINK.search(first)
+    assert following is not None and "after=" in following.group(1)
+    second = await page(client, unescape(following.group(1)))
+    assert 'rel="next"' not in second
+    assert len(TITLES.findall(first)) == 20 and len(TITLES.findall(second)) == 2
+    assert set(TITLES.findall(first) + TITLES.findall(second)) == {f"{n:02d}" for n in range(22)}
+    back = PREVIOUS_LINK.search(second)
+    assert back is not None and "before=" in back.group(1)
+    again = await page(client, unescape(back.group(1)))
+    assert TITLES.findall(again) == TITLES.findall(first)
+
+
+async def test_a_made_up_cursor_is_a_clear_error(client: Client) -> None:
+    text = await page(client, "/search?after=12.nothex", status=400)
+    assert "cursor" in text
+    assert "0 lessons" in await page(client, "/search")
 
 
 async def test_search_without_words_says_so(client: Client) -> None:
