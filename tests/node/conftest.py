@@ -5,11 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from archive.cipher import open_cipher_connection
 from node.cli import main
+from tests.sealed_helpers import database_key_of
 
 Invoke = Callable[..., Result]
 
@@ -43,23 +46,34 @@ def invoke() -> Invoke:
 INIT_EVENT = ("member.added", "admin")
 
 
-def logged_events(home: Path) -> list[tuple[int, str, str | None]]:
-    """(seq, kind, subject) of every event-log entry, oldest first, read with plain sqlite3."""
-    with sqlite3.connect(home / "rhizome.db") as conn:
-        rows = conn.execute("SELECT seq, kind, subject FROM events ORDER BY seq").fetchall()
+def logged_events(home: Path, passphrase: str | None = None) -> list[tuple[int, str, str | None]]:
+    """(seq, kind, subject) of every event-log entry, oldest first, read with plain sqlite3
+    (a sealed home's database with SQLCipher and its ``passphrase``)."""
+    sql = "SELECT seq, kind, subject FROM events ORDER BY seq"
+    rows = _rows(home, sql, passphrase)
     return [(int(seq), str(kind), subject) for seq, kind, subject in rows]
 
 
-def stored_counts(home: Path) -> tuple[int, int]:
+def _rows(home: Path, sql: str, passphrase: str | None) -> list[tuple[Any, ...]]:
+    if passphrase is None:
+        with sqlite3.connect(home / "rhizome.db") as conn:
+            return conn.execute(sql).fetchall()
+    conn = open_cipher_connection(home / "rhizome.db", database_key_of(home, passphrase))
+    try:
+        return list(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+
+
+def stored_counts(home: Path, passphrase: str | None = None) -> tuple[int, int]:
     """(records, events logged since init) in the home's database, read with plain sqlite3.
 
     Init logs one entry of its own first (the operator member, :data:`INIT_EVENT`); every
     entry after it counts, whatever its kind, so a fresh home is ``(0, 0)``.
     """
-    events = logged_events(home)
+    events = logged_events(home, passphrase)
     assert events and events[0][1:] == INIT_EVENT, f"the log does not start with init: {events}"
-    with sqlite3.connect(home / "rhizome.db") as conn:
-        records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    [(records,)] = _rows(home, "SELECT count(*) FROM records", passphrase)
     return int(records), len(events) - 1
 
 

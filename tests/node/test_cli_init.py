@@ -126,13 +126,13 @@ def test_sealed_key_needs_the_right_passphrase_to_add(tmp_path: Path, invoke: In
 
     wrong = invoke(home, "lesson", "add", str(lesson), env={"RHIZOME_PASSPHRASE": "wrong"})
     assert_one_line_error(wrong, "wrong passphrase")
-    assert stored_counts(home) == (0, 0)
+    assert stored_counts(home, "correct horse") == (0, 0)
 
     right = invoke(home, "lesson", "add", str(lesson), env={"RHIZOME_PASSPHRASE": "correct horse"})
     assert_clean_exit(right)
     record_id = last_line(right.stdout)
     assert len(record_id) == 64
-    assert stored_counts(home) == (1, 1)
+    assert stored_counts(home, "correct horse") == (1, 1)
 
 
 def test_sealed_key_without_passphrase_off_a_terminal_says_how(
@@ -143,7 +143,7 @@ def test_sealed_key_without_passphrase_off_a_terminal_says_how(
     lesson = write_lesson(tmp_path, "lesson.md")
     result = invoke(home, "lesson", "add", str(lesson))
     assert_one_line_error(result, "RHIZOME_PASSPHRASE")
-    assert stored_counts(home) == (0, 0)
+    assert stored_counts(home, "correct horse") == (0, 0)
 
 
 def test_rhizome_home_environment_is_used_without_home_option(

@@ -29,15 +29,17 @@ def home(make_home: HomeFactory) -> Path:
     return make_home()
 
 
-def members(invoke: Invoke, home: Path) -> dict[str, list[str]]:
+def members(invoke: Invoke, home: Path, env: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Name → roles, as ``member list --json`` shows them."""
-    result = invoke(home, "member", "list", "--json")
+    result = invoke(home, "member", "list", "--json", env=env)
     assert_clean_exit(result)
     return {row["name"]: row["roles"] for row in json.loads(result.stdout)}
 
 
-def member_rows(invoke: Invoke, home: Path) -> list[dict[str, Any]]:
-    result = invoke(home, "member", "list", "--json")
+def member_rows(
+    invoke: Invoke, home: Path, env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    result = invoke(home, "member", "list", "--json", env=env)
     assert_clean_exit(result)
     rows: list[dict[str, Any]] = json.loads(result.stdout)
     return rows
@@ -88,8 +90,10 @@ def test_a_member_key_is_sealed_like_the_node_key(invoke: Invoke, make_home: Hom
     env = {"RHIZOME_PASSPHRASE": "correct horse"}
     assert_clean_exit(invoke(home, "member", "add", "amina", "--role", "author", env=env))
     assert is_protected(key_bytes(home, "amina"))
-    seed = read_key_file(home / "members" / "amina.key", lambda: "correct horse")
-    [row] = [row for row in member_rows(invoke, home) if row["name"] == "amina"]
+    # A sealed home seals member keys with its home key, which the passphrase unwraps.
+    home_key = read_key_file(home / "home.key", lambda: "correct horse")
+    seed = read_key_file(home / "members" / "amina.key", lambda: "", lambda: home_key)
+    [row] = [row for row in member_rows(invoke, home, env) if row["name"] == "amina"]
     assert SigningIdentity.from_seed(seed).public_key.hex() == row["key"]
 
 
@@ -99,7 +103,7 @@ def test_a_member_key_needs_the_right_passphrase(invoke: Invoke, make_home: Home
         home, "member", "add", "amina", "--role", "author", env={"RHIZOME_PASSPHRASE": "wrong"}
     )
     assert_one_line_error(wrong, "wrong passphrase")
-    assert members(invoke, home) == {"admin": ["admin"]}
+    assert members(invoke, home, {"RHIZOME_PASSPHRASE": "correct horse"}) == {"admin": ["admin"]}
     assert not (home / "members" / "amina.key").exists()
 
 

@@ -9,7 +9,7 @@ from crypto.signing import SigningIdentity
 from federation.peers import record_deliveries, save_peer
 from node.node import Node
 from tests.conftest import START, HomeFactory, write_lesson
-from tests.node.conftest import Invoke, assert_clean_exit
+from tests.node.conftest import Invoke, assert_clean_exit, assert_one_line_error
 
 
 def test_status_of_a_fresh_home(invoke: Invoke, home: Path) -> None:
@@ -21,11 +21,14 @@ def test_status_of_a_fresh_home(invoke: Invoke, home: Path) -> None:
     assert "the node key is not sealed with a passphrase" in result.output
 
 
-def test_status_of_a_sealed_home_needs_no_passphrase(
+def test_status_of_a_sealed_home_needs_its_passphrase(
     invoke: Invoke, make_home: HomeFactory
 ) -> None:
+    """Its database is encrypted: even the counts need the passphrase."""
     home = make_home(passphrase="correct horse battery staple")
-    result = invoke(home, "status", "--json")
+    assert_one_line_error(invoke(home, "status", "--json"), "RHIZOME_PASSPHRASE")
+    env = {"RHIZOME_PASSPHRASE": "correct horse battery staple"}
+    result = invoke(home, "status", "--json", env=env)
     assert_clean_exit(result)
     found = json.loads(result.output)
     assert found["key_sealed"] is True

@@ -104,17 +104,21 @@ def test_three_wrong_passphrases_end_with_one_line(sealed: Path, lesson: Path) -
 
 
 @pytest.mark.parametrize("problem", ["missing", "invalid"])
-def test_bad_input_is_refused_before_the_passphrase_is_asked(
+def test_bad_input_is_refused_once_the_sealed_home_is_open(
     sealed: Path, tmp_path: Path, problem: str
 ) -> None:
+    """A sealed home's database is encrypted, so the passphrase opens the home first; the
+    bad lesson is then refused with one error line and no second prompt."""
     path = tmp_path / "nothing.md"
     if problem == "invalid":
         path = write_lesson(tmp_path, "bad.md", {"title": "x", "kind": "not-a-kind"}, "Go.\n")
     terminal = Terminal("--home", str(sealed), "lesson", "add", str(path))
+    terminal.expect(PROMPT)
+    terminal.type(PASSPHRASE)
     code, shown = terminal.finish()
     assert code != 0
     assert PROMPT.decode() not in shown
-    assert "Error" in shown
+    assert "Error" in shown and "Traceback" not in shown
 
 
 def test_a_systemd_credential_opens_the_key(
