@@ -39,8 +39,11 @@ class Peer:
 
     @classmethod
     def from_row(cls, row: Any) -> Peer:
-        *head, purposes = row
-        return cls(*head, purposes=tuple(json.loads(purposes or "[]")))
+        node_id, name, region, url, status, added_at, last_sync, last_error, strikes, said = row
+        return cls(
+            node_id, name, region, url, status, added_at, last_sync, last_error, strikes,
+            tuple(json.loads(said or "[]")),
+        )  # fmt: skip
 
     @property
     def facts(self) -> PeerFacts:
