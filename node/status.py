@@ -24,6 +24,7 @@ from federation.exchanges import Exchange, last_exchange, last_inbound, recent_e
 from federation.overview import revocations_waiting_per_peer
 from federation.peers import Peer, delivery_counts, list_peers
 from federation.receipt_status import receipts_missing
+from federation.relearn_state import pending_peers
 from node import __version__
 from node.config import load_config
 from node.database import open_database
@@ -66,6 +67,8 @@ class NodeStatus:
     peers: list[PeerHealth]
     plain_http_allowed: bool = False  # [federation] allow_plain_http (a lab)
     current_key: str = ""  # the key that signs now (the node id is the first key's)
+    # Restored from a backup: the peers it has not yet relearned its own withdrawals from.
+    relearning: tuple[str, ...] = ()
 
     @property
     def withdrawals_waiting(self) -> int:
@@ -96,6 +99,18 @@ class NodeStatus:
                 found.append(f"{health.peer.name}: the last sync failed ({health.peer.last_error})")
         if self.withdrawals_waiting:
             found.append(f"{plural(self.withdrawals_waiting, 'withdrawal')} still to deliver")
+        for health in self.peers:
+            if health.peer.status == "gone":
+                found.append(
+                    f"{health.peer.name} said it was wiped: nothing is sent to it any more "
+                    "(remove it, or pair again if it came back)"
+                )
+        if self.relearning:
+            found.append(
+                "restored from a backup: this node offers nothing to any peer until "
+                f"{', '.join(self.relearning)} told it the withdrawals it made since the "
+                "backup (at the next sync with each)"
+            )
         return found
 
 
@@ -124,7 +139,14 @@ def node_status(paths: HomePaths, db: sqlite_utils.Database, node_id: str, name:
         peers=peers,
         plain_http_allowed=_plain_http_allowed(paths),
         current_key=node_id_from_public_key(current_key(db, node_id)),
+        relearning=_relearning(db, peers),
     )
+
+
+def _relearning(db: sqlite_utils.Database, peers: list[PeerHealth]) -> tuple[str, ...]:
+    """The names of the peers a restored node still has to relearn its withdrawals from."""
+    names = {health.peer.node_id: health.peer.name for health in peers}
+    return tuple(names.get(node_id, node_id) for node_id in pending_peers(db))
 
 
 def _plain_http_allowed(paths: HomePaths) -> bool:

@@ -19,6 +19,7 @@ from crypto.signing import SigningIdentity
 from federation import endpoints, wire
 from federation.gone import GONE_CONTEXT, issue_gone_notice, tell_peers_gone
 from federation.peers import list_peers
+from node.status import node_status
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.test_malicious_peer import Hostile
 
@@ -103,6 +104,8 @@ async def test_an_honest_notice_makes_only_its_signer_gone(cluster: Cluster) -> 
     assert status_at(b, c) == "gone" and status_at(a, c) == "gone"
     assert status_at(b, a) == "active"
     assert gone_events(b) == 1
+    shown = node_status(b.node.paths, b.node.db, b.node_id, b.name).warnings()
+    assert any(w.startswith("Hub C said it was wiped") for w in shown), shown
     # B sends C nothing more: a sync B starts with C is refused before any exchange.
     peer = b.peer(c)
     assert peer is not None

@@ -75,6 +75,11 @@ def test_a_backup_restores_the_whole_node(sealed: Path, invoke: Invoke, tmp_path
         assert pending_peers(node.db) == [LIMA] and offers_held(node.db)
     finally:
         node.close()
+    status = invoke(target, "status", env=SEALED)
+    assert_clean_exit(status)
+    assert "restored from a backup: this node offers nothing to any peer until Lima Hub" in (
+        " ".join(status.output.split())
+    )
 
 
 def test_an_unsealed_node_needs_a_backup_passphrase(
