@@ -184,9 +184,8 @@ def _clean_audio(data: bytes, media_type: str) -> CleanFile:
         raise ValueError("no audio stream found")
     removed: list[str] = []
     if audio.tags:
-        removed.append(
-            "tags (" + ", ".join(sorted({str(key)[:12] for key in audio.tags.keys()})[:8]) + ")"
-        )
+        names = audio.tags.keys()  # a mapping for ID3, a list of pairs for Vorbis comments
+        removed.append("tags (" + ", ".join(sorted({str(key)[:12] for key in names})[:8]) + ")")
     if getattr(audio, "pictures", None):
         removed.append("embedded pictures")
         buffer.seek(0)
