@@ -11,9 +11,9 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.blob_schema import m037_record_blobs, with_blob_tables
-from archive.key_tables import KEY_TABLES, m035_key_histories
 from archive.exchange_schema import m047_next_due, m048_exchange_kinds
 from archive.folding import m052_fold_search_index
+from archive.key_tables import KEY_TABLES, m035_key_histories
 from archive.listing_schema import (
     m014_latest_flag_and_counts,
     m015_expires_at,

@@ -16,8 +16,8 @@ import sqlite_utils
 
 from archive.blobs import index_attachments
 from archive.db import transaction
-from archive.details import FollowUps
 from archive.derivation import may_supersede_origin
+from archive.details import FollowUps
 from archive.errors import InvalidLesson
 from archive.event_log import append_event
 from archive.folding import fold
