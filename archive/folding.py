@@ -73,16 +73,28 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
-def fold_with_origins(text: str) -> tuple[str, list[int]]:
+def fold_with_origins(text: str, needed: int | None = None) -> tuple[str, list[int]]:
     """The folded text, and for each of its characters the index of the original character
-    it came from (a removed mark has none: its neighbours keep theirs)."""
-    pieces: list[str] = []
-    origins: list[int] = []
-    for index, character in enumerate(text):
-        folded = _TABLE[ord(character)]
-        pieces.append(folded)
-        origins.extend([index] * len(folded))
-    return "".join(pieces), origins
+    it came from (a removed mark has none: its neighbours keep theirs).
+
+    With ``needed``, only the start of the text that folds to at least that many characters
+    is mapped (a snippet needs the text up to its hits, not a whole long body)."""
+    table = _TABLE
+    if needed is not None:
+        text = text[: _prefix_length(text, needed)]
+    folded = text.translate(table)
+    if all(len(table[ord(character)]) == 1 for character in set(text)):
+        return folded, list(range(len(text)))  # one for one: most text, and fast
+    pieces = [table[ord(character)] for character in text]
+    return folded, [index for index, piece in enumerate(pieces) for _ in piece]
+
+
+def _prefix_length(text: str, needed: int) -> int:
+    """How much of ``text`` folds to ``needed`` characters or more (a few marks to spare)."""
+    length = needed
+    while length < len(text) and len(text[:length].translate(_TABLE)) < needed:
+        length = min(len(text), length * 2)
+    return min(len(text), length + 16)
 
 
 def m052_fold_search_index(db: sqlite_utils.Database) -> None:

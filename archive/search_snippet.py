@@ -21,6 +21,8 @@ from archive.signed_record import open_record
 from crypto.errors import RhizomeError
 
 SNIPPET_WORDS = 16
+MAX_HITS = 8  # the first hits of a column choose its window; later ones are not mapped
+SNIPPET_CONTEXT = 400  # folded characters mapped past the last of those hits
 COLUMNS = ("title", "summary", "body", "tags")
 _MARK_START = "\ue002"  # private-use marks for FTS5's highlight(): never in a lesson
 _MARK_END = "\ue003"
@@ -57,10 +59,12 @@ def original_snippets(
         columns = originals.get(int(rowid))
         if columns is None:
             continue
-        pairs = zip(columns, marked, strict=True)
-        hits = [_hits(original, str(folded or "")) for original, folded in pairs]
-        best = max(hits, key=lambda found: len(found.spans))  # the first column on a tie
-        snippets[int(rowid)] = _cut(best, start, end)
+        found = [_marked_spans(str(folded or "")) for folded in marked]
+        # The column with the most hits (the first one on a tie) is the one cut; only its
+        # text is mapped back to the original.
+        best = max(range(len(found)), key=lambda index: len(found[index][1]))
+        plain, spans = found[best]
+        snippets[int(rowid)] = _cut(_hits(columns[best], plain, spans), start, end)
     return snippets
 
 
@@ -81,20 +85,24 @@ def _original_columns(db: sqlite_utils.Database, rowids: list[int]) -> dict[int,
     return columns
 
 
-def _hits(original: str, marked_folded: str) -> Hits:
-    """The matched spans of ``original``, from the marks FTS5 put in its folded copy."""
-    folded, origins = fold_with_origins(original)
-    spans_in_folded: list[tuple[int, int]] = []
-    plain: list[str] = []
-    opened = 0
-    for character in marked_folded:
-        if character == _MARK_START:
-            opened = len(plain)
-        elif character == _MARK_END:
-            spans_in_folded.append((opened, len(plain)))
-        else:
-            plain.append(character)
-    if "".join(plain) != folded:  # an index entry from other rules: no marks, no guesses
+def _marked_spans(marked_folded: str) -> tuple[str, list[tuple[int, int]]]:
+    """The folded text without FTS5's marks, and the spans the marks enclosed."""
+    first, *marked = marked_folded.split(_MARK_START)
+    plain, spans, position = [first], [], len(first)
+    for piece in marked:
+        inside, _end, after = piece.partition(_MARK_END)
+        spans.append((position, position + len(inside)))
+        plain += [inside, after]
+        position += len(inside) + len(after)
+    return "".join(plain), spans
+
+
+def _hits(original: str, folded_text: str, spans_in_folded: list[tuple[int, int]]) -> Hits:
+    """The matched spans of ``original``, from spans of the folded copy FTS5 holds."""
+    spans_in_folded = spans_in_folded[:MAX_HITS]
+    needed = max((after for _first, after in spans_in_folded), default=0) + SNIPPET_CONTEXT
+    folded, origins = fold_with_origins(original, needed)
+    if not folded_text.startswith(folded):  # an index entry from other rules: no guesses
         return Hits(original, [])
     spans = []
     for first, after in spans_in_folded:
@@ -111,23 +119,27 @@ def _word_end(text: str, index: int) -> int:
 
 
 def _cut(hits: Hits, start: str, end: str) -> str:
-    words = [match.span() for match in _WORD.finditer(hits.text)]
+    text = hits.text
+    # Words are looked at up to a little past the last hit: a long body costs no more.
+    limit = min(len(text), max((after for _first, after in hits.spans), default=0) + 2_000)
+    words = [match.span() for match in _WORD.finditer(text, 0, limit)]
     if not words:
         return ""
     first = _best_window(words, hits.spans)
     last = min(first + SNIPPET_WORDS, len(words))
+    more = last < len(words) or _WORD.search(text, words[last - 1][1]) is not None
     # A window that reaches either end of the text keeps what lies past its words (a link's
     # closing parenthesis, a full stop), as FTS5's own snippets do.
     window_start = words[first][0] if first > 0 else 0
-    window_end = words[last - 1][1] if last < len(words) else len(hits.text)
+    window_end = words[last - 1][1] if more else len(text)
     pieces = ["…" if first > 0 else ""]
     cursor = window_start
     for span_start, span_end in sorted(hits.spans):
         if span_start < cursor or span_end > window_end:
             continue
-        pieces += [hits.text[cursor:span_start], start, hits.text[span_start:span_end], end]
+        pieces += [text[cursor:span_start], start, text[span_start:span_end], end]
         cursor = span_end
-    pieces += [hits.text[cursor:window_end], "…" if last < len(words) else ""]
+    pieces += [text[cursor:window_end], "…" if more else ""]
     return "".join(pieces)
 
 
@@ -135,11 +147,7 @@ def _best_window(words: list[tuple[int, int]], spans: list[tuple[int, int]]) -> 
     """The first word of the window holding the most hits (the earliest such window)."""
     if len(words) <= SNIPPET_WORDS or not spans:
         return 0
-    hit_words = [
-        index
-        for index, (word_start, word_end) in enumerate(words)
-        if any(word_start < span_end and span_start < word_end for span_start, span_end in spans)
-    ]
+    hit_words = _hit_words(words, sorted(spans))
     if not hit_words:
         return 0
     best, best_count = hit_words[0], 0
@@ -150,3 +158,14 @@ def _best_window(words: list[tuple[int, int]], spans: list[tuple[int, int]]) -> 
     # Some words before the first hit, as FTS5 does, when the window has room for them.
     lead = min(best, max(0, SNIPPET_WORDS // 4))
     return max(0, min(best - lead, len(words) - SNIPPET_WORDS))
+
+
+def _hit_words(words: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
+    """Which words overlap a hit: one pass over both, in text order."""
+    found, next_span = [], 0
+    for index, (word_start, word_end) in enumerate(words):
+        while next_span < len(spans) and spans[next_span][1] <= word_start:
+            next_span += 1
+        if next_span < len(spans) and spans[next_span][0] < word_end:
+            found.append(index)
+    return found

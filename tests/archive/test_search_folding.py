@@ -93,3 +93,21 @@ def test_the_upgrade_folds_an_index_written_before_folding(node: Node) -> None:
     assert search(node.db, "المدربين") == []
     m052_fold_search_index(node.db)
     assert [hit.record.id for hit in search(node.db, "المدربين")] == [lesson]
+
+
+def test_a_hit_deep_in_a_long_body_is_cut_around_the_hit(node: Node) -> None:
+    filler = "كلمة عادية في النص " * 300
+    lesson = add(node, title="درس طويل", body=f"{filler}ثم تعلّمناه أخيرًا. {filler}\n")
+    hits = search(node.db, "تعلمناه")
+    assert [hit.record.id for hit in hits] == [lesson]
+    snippet = hits[0].snippet
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert f"{HIT_START}تعلّمناه{HIT_END}" in snippet
+    assert len(snippet.split()) <= 20
+
+
+def test_fold_with_origins_maps_only_what_is_needed() -> None:
+    text = "المُدَرِّبين " * 1000
+    folded, origins = fold_with_origins(text, needed=20)
+    assert 20 <= len(folded) < len(fold(text)) and len(origins) == len(folded)
+    assert fold(text).startswith(folded)
