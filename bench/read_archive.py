@@ -2,7 +2,9 @@
 
 Building a million signed, indexed lessons takes a long while, so each size is built once
 into a cache directory (``RHIZOME_BENCH_DATA``, or ``rhizome-bench-data`` in the system's
-temporary directory; never inside the repository) and copied from there for each run. The
+temporary directory; never inside the repository) and copied from there for each run
+(a million lessons, nine gigabytes, is moved into the run instead, and built again next
+time). The
 lessons are those of :func:`bench.bench_search.make_lesson` (Zipf-distributed words, 250 per
 body), plus what the read paths must step around: every 40th lesson is a new version of the
 one before (so the older one leaves the list), every 500th waits in quarantine, and every
@@ -118,14 +120,21 @@ def working_copy(size: int, into: Path) -> Path:
     """A copy of the cached archive, as a home stood just before the read-path migrations
     (m014..m016), to run against (the cache stays as it is)."""
     ready = cache_dir() / f"{CACHE_TAG}-{size}-ready.db"
+    huge = size > REPLICATED_FROM  # nine gigabytes: moved, not copied (the run uses it up)
     if not ready.exists():
         preparing = ready.with_suffix(".preparing")
-        shutil.copyfile(cached_archive(size), preparing)
+        if huge:
+            shutil.move(cached_archive(size), preparing)
+        else:
+            shutil.copyfile(cached_archive(size), preparing)
         seconds = prepare(preparing)
         preparing.rename(ready)
         print(f"  brought {size:,} lessons up to the release before m014: {seconds:.0f} s")
     target = into / f"reads-{size}.db"
-    shutil.copyfile(ready, target)
+    if huge:
+        shutil.move(ready, target)
+    else:
+        shutil.copyfile(ready, target)
     return target
 
 

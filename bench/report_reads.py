@@ -76,7 +76,7 @@ def reads_section(data: dict[str, Any]) -> Section:
             )
         )
     return Section(
-        "Reads at scale: the lesson list, the home page, search, the expiry check",
+        "Reads at scale",
         "Each archive (every 40th lesson a new version hiding the one before, 0.2% in quarantine, "
         "1% with a consent expiry; 250-word lessons from the search benchmark's generator, the "
         "1M archive ten copies of the 100k one made in SQL) is measured twice on the same "
