@@ -35,10 +35,15 @@ TABLES = frozenset(
         "peer_intake",
         "peer_holdings",
         "relearn_pending",
+        "offer_changes",
+        "offer_changes_pruned",
     }
 )
 FOREIGN_READS = {
-    "records": "m012's peer_holdings triggers (AFTER INSERT/DELETE/UPDATE ON records) and backfill"
+    "records": "m012's peer_holdings triggers (AFTER INSERT/DELETE/UPDATE ON records) and "
+    "backfill; m021's offer_changes triggers (federation/offer_changes.py)",
+    "approvals": "m021's offer_changes triggers: an approval changes what may leave",
+    "members": "m021's offer_changes triggers: a member's roles decide whether approvals count",
 }
 
 
@@ -283,6 +288,78 @@ def m012_peer_quotas(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS()(m026_gone_peers_and_relearning)  # its own module: federation/gone_schema.py
+
+# What changed since an offer set was kept (federation/offer_changes.py): the triggers name
+# the record whose facts changed, in the same transaction, whichever package made the change.
+_OFFER_CHANGE_TRIGGERS = {
+    "offer_changes_on_record_insert": """
+        AFTER INSERT ON records BEGIN
+            INSERT INTO offer_changes (record_id, created) VALUES (NEW.id, NEW.created);
+        END""",
+    "offer_changes_on_record_delete": """
+        AFTER DELETE ON records BEGIN
+            INSERT INTO offer_changes (record_id, created) VALUES (OLD.id, OLD.created);
+            INSERT INTO offer_changes (record_id, created)
+                SELECT OLD.supersedes, NULL WHERE OLD.supersedes IS NOT NULL;
+            INSERT INTO offer_changes (record_id, created)
+                SELECT OLD.translation_of, NULL WHERE OLD.translation_of IS NOT NULL;
+        END""",
+    "offer_changes_on_record_update": """
+        AFTER UPDATE OF quarantined ON records BEGIN
+            INSERT INTO offer_changes (record_id, created) VALUES (NEW.id, NEW.created);
+        END""",
+    "offer_changes_on_approval_insert": """
+        AFTER INSERT ON approvals BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (NEW.record_id);
+        END""",
+    "offer_changes_on_approval_update": """
+        AFTER UPDATE ON approvals BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (OLD.record_id);
+            INSERT INTO offer_changes (record_id) VALUES (NEW.record_id);
+        END""",
+    "offer_changes_on_approval_delete": """
+        AFTER DELETE ON approvals BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (OLD.record_id);
+        END""",
+    "offer_changes_on_member_insert": """
+        AFTER INSERT ON members BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (NULL);
+        END""",
+    "offer_changes_on_member_update": """
+        AFTER UPDATE OF roles, removed_at, public_key, name ON members BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (NULL);
+        END""",
+    "offer_changes_on_member_delete": """
+        AFTER DELETE ON members BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (NULL);
+        END""",
+    "offer_changes_on_delivery_insert": """
+        AFTER INSERT ON deliveries BEGIN
+            INSERT INTO offer_changes (record_id) VALUES (NEW.record_id);
+        END""",
+}
+
+
+@MIGRATIONS()
+def m021_offer_changes(db: sqlite_utils.Database) -> None:
+    """The change feed of kept offer sets (federation/offer_changes.py) and its triggers."""
+    db.execute(
+        """
+        CREATE TABLE offer_changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id TEXT,
+            created INTEGER
+        )
+        """
+    )
+    db.execute(
+        "CREATE TABLE offer_changes_pruned (one INTEGER PRIMARY KEY CHECK (one = 1), "
+        "up_to INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO offer_changes_pruned VALUES (1, 0)")
+    for name, body in _OFFER_CHANGE_TRIGGERS.items():
+        db.execute(f"CREATE TRIGGER {name} {body}")
+
 
 MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
 MIGRATIONS()(m028_forked_peers)  # key histories: federation/key_schema.py

@@ -51,6 +51,7 @@ from crypto.node_id import normalize_node_id, public_key_from_node_id
 from crypto.signing import SigningIdentity
 from federation.errors import UnknownPeer
 from federation.local import LocalNode
+from federation.offer_sets import OfferSets
 from federation.peers import list_peers, resolve_peer
 from governance.members import Member, active_member
 from governance.policy_binding import bind_policy, read_bindings
@@ -132,8 +133,14 @@ class Node:
         config = self.config
         return LocalNode(
             self.db, self.identity, config.name, config.region, config.url, self.policy, self.clock,
-            config.quotas, config.allow_plain_http,
+            config.quotas, config.allow_plain_http, self.open_connection, self.offer_sets,
         )
+
+    @cached_property
+    def offer_sets(self) -> OfferSets:
+        """The offer sets kept for this node's peers, shared by the server's sessions and
+        its own syncs (federation/offer_sets.py)."""
+        return OfferSets()
 
     def widening_note(self, record: SignedRecord) -> str | None:
         """What to tell an editor whose new version widens the terms of an earlier one."""
