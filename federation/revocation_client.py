@@ -21,10 +21,12 @@ from federation.acks import issue_ack
 from federation.client import PeerClient
 from federation.copies import covering_revocations
 from federation.errors import FederationError
-from federation.outbox import acknowledge_signed, hand_out, outgoing_for
+from federation.local import LocalNode
+from federation.outbox import Outgoing, acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer
 from federation.propagation import accept_receipts, accept_revocation, take_receipts
 from federation.revocation import InvalidRevocation
+from federation.workers import in_worker
 
 
 class NotStoredHere(FederationError):
@@ -50,8 +52,7 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
     due again only after its backoff, and this loop ends."""
     local = client.local
     handed = 0
-    while waiting := outgoing_for(local.db, peer.node_id, now=local.now()):
-        hand_out(local.db, peer.node_id, waiting.items(), local.now())
+    while waiting := await in_worker(local, _hand_out_due, peer):
         handed += len(waiting.items())
         if waiting.revocations:
             answer = await _call(
@@ -62,7 +63,9 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
                 report,
             )
             # The holder's receipts acknowledge the revocations (take_receipts).
-            report.receipts_received += accept_receipts(local, answer["receipts"], peer)
+            report.receipts_received += await in_worker(
+                local, accept_receipts, answer["receipts"], peer
+            )
             report.revocations_sent += len(waiting.revocations)
         if waiting.receipts:
             answer = await _call(
@@ -72,7 +75,7 @@ async def push_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
                 {"receipts": [e for _, e in waiting.receipts]},
                 report,
             )
-            acknowledge_signed(local.db, answer["ack"], peer.node_id, local.node_id)
+            await in_worker(local, _acknowledged, peer, answer["ack"])
             report.receipts_sent += len(waiting.receipts)
     return handed
 
@@ -84,8 +87,7 @@ async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
     local = client.local
     answer = await _call(client, peer, endpoints.OUTBOX, {}, report)
     try:
-        receipts = _purge(client, peer, answer["revocations"])
-        kept, processed = take_receipts(local, answer["receipts"], peer)
+        receipts, (kept, processed) = await in_worker(local, _take_handed, peer, answer)
     except sqlite3.Error as error:
         raise NotStoredHere(
             f"what {peer.name} handed us could not be stored ({error}); it will come again"
@@ -98,11 +100,38 @@ async def pull_outbox(client: PeerClient, peer: Peer, report: ExchangeReport) ->
         await _call(client, peer, endpoints.ACK, {"ack": ack.envelope}, report)
 
 
-def _purge(client: PeerClient, peer: Peer, revocations: list[bytes]) -> list[bytes]:
+# What touches the archive runs in a worker thread on its own connection (workers.py):
+# purges scrub pages and indexes, and every write waits for SQLite's one write lock.
+
+
+def _hand_out_due(local: LocalNode, peer: Peer) -> Outgoing:
+    waiting = outgoing_for(local.db, peer.node_id, now=local.now())
+    if waiting:
+        hand_out(local.db, peer.node_id, waiting.items(), local.now())
+    return waiting
+
+
+def _acknowledged(local: LocalNode, peer: Peer, ack: bytes) -> int:
+    return acknowledge_signed(local.db, ack, peer.node_id, local.node_id)
+
+
+def _take_handed(
+    local: LocalNode, peer: Peer, answer: dict[str, Any]
+) -> tuple[list[bytes], tuple[int, list[str]]]:
+    return _purge(local, peer, answer["revocations"]), take_receipts(
+        local, answer["receipts"], peer
+    )
+
+
+def _purge_covering(local: LocalNode, peer: Peer, raws: list[bytes]) -> list[bytes]:
+    return _purge(local, peer, covering_revocations(local.db, raws))
+
+
+def _purge(local: LocalNode, peer: Peer, revocations: list[bytes]) -> list[bytes]:
     receipts = []
     for raw in revocations:
         try:
-            receipts.append(accept_revocation(client.local, raw, peer).envelope)
+            receipts.append(accept_revocation(local, raw, peer).envelope)
         except InvalidRevocation:
             continue  # the peer got a strike; the rest still count
     return receipts
@@ -127,8 +156,7 @@ async def ask_about_tombstones(
     for start in range(0, len(ids), wire.MAX_IDS_PER_MESSAGE):
         chunk = ids[start : start + wire.MAX_IDS_PER_MESSAGE]
         answer = await _call(client, peer, endpoints.TOMBSTONES, {"ids": chunk}, report)
-        raws = covering_revocations(client.local.db, answer["revocations"])
-        receipts = _purge(client, peer, raws)
+        receipts = await in_worker(client.local, _purge_covering, peer, answer["revocations"])
         taken += len(receipts)
         report.revocations_received += len(receipts)
         await send_receipts(client, peer, receipts, report)
