@@ -2,11 +2,11 @@
 
 One hub made by ``rhizome init``, an Arabic lesson with a long title added by ``rhizome
 lesson add``; the admin chooses each language in turn with ``rhizome member language``
-while the hub serves, and Chromium shows the pages. For each language and width a full-page screenshot is saved in the
-test's folder (``screens/<lang>-<width>-<page>.png``), and the geometry is checked: ``<html
-dir>`` follows the language, an Arabic interface is the mirror of the English one (the
-brand on the right, the first menu entry right of the last), and the long Arabic title
-wraps inside its box in the edit form instead of running out of it.
+while the hub serves, and Chromium shows the pages. For each language and width a full-page
+screenshot is saved in the test's folder (``screens/<lang>-<width>-<page>.png``), and the
+geometry is checked: ``<html dir>`` follows the language, an Arabic interface is the mirror
+of the English one (the brand on the right, the first menu entry right of the last), and the
+long Arabic title wraps inside its box in the edit form instead of running out of it.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ def test_pages_in_english_spanish_and_arabic_mirror_and_wrap(
             expect(html).to_have_attribute("dir", direction)
             expect(page.locator(".site-nav a[href='/search']")).to_have_text(search_word)
             brand_at[(language, width)] = box(page, ".brand")
-            home, last = box(page, ".site-nav li:first-child a"), box(page, ".site-nav a[href='/events']")
+            home = box(page, ".site-nav li:first-child a")
+            last = box(page, ".site-nav a[href='/events']")
             if direction == "rtl":  # the menu starts on the right and runs leftwards
                 assert home["x"] > last["x"] or home["y"] < last["y"], (language, width)
             else:

@@ -81,7 +81,8 @@ async def test_a_language_the_hub_does_not_speak_is_refused_and_nothing_stored(
     await signed_in(client, "amina")
     before = counts(members)
     for bad in ("de", "ar-XX-evil", "", "<script>"):
-        response = await post(client, "/settings/language", {"language": bad}, from_page="/settings")
+        asked = {"language": bad}
+        response = await post(client, "/settings/language", asked, from_page="/settings")
         assert response.status == 400
         assert "not a language of this hub" in await response.text()
     assert counts(members) == before
@@ -114,7 +115,7 @@ async def test_arabic_lesson_in_an_english_page_runs_right_to_left(
     )  # fmt: skip
     text = await page(client, f"/lessons/{record}")
     assert html_tag(text) == '<html lang="en" dir="ltr">'
-    assert f'<article class="lesson" lang="ar" dir="rtl"' in text
+    assert '<article class="lesson" lang="ar" dir="rtl"' in text
     assert 'lang="ar" dir="auto">سلامة</a>' in text
     listed = await page(client, "/search")
     assert f'<a href="/lessons/{record}" lang="ar" dir="rtl">' in listed
