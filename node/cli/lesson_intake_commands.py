@@ -26,6 +26,7 @@ from node.actions.lessons import AddLesson, add_lesson
 from node.cli.attach_options import attachment_inputs, attachment_options
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, short
+from node.i18n import gettext as _
 from node.importer import FolderScan, ImportReport, import_files, scan_folder
 from node.node import Node, read_lesson_file
 
@@ -64,17 +65,22 @@ def add(
     if intake.outcome is Outcome.CHANGED and not dry_run:
         raise changed_error(intake)
     if dry_run:
-        console.print(f"Dry run: {_planned_line(intake)}. Nothing was stored.", markup=False)
+        planned = _("Dry run: {plan}. Nothing was stored.").format(plan=_planned_line(intake))
+        console.print(planned, markup=False)
         return
     assert intake.record_id is not None
     title = escape(intake.title)
     if intake.outcome is Outcome.ALREADY_HERE:
-        console.print(f"Already here: [bold]{title}[/] (nothing stored)")
+        console.print(_("Already here: [bold]{title}[/] (nothing stored)").format(title=title))
     else:
         record = load_record(node.db, intake.record_id)
         lesson = record.lesson
-        verb = "Added" if intake.outcome is Outcome.STORED else "Added a new version of"
-        console.print(f"{verb} [bold]{title}[/] ({lesson.kind}, {lesson.language})")
+        said = (
+            _("Added [bold]{title}[/] ({kind}, {language})")
+            if intake.outcome is Outcome.STORED
+            else _("Added a new version of [bold]{title}[/] ({kind}, {language})")
+        )
+        console.print(said.format(title=title, kind=lesson.kind, language=lesson.language))
         if note := node.widening_note(record):
             err_console.print(note, markup=False)
     click.echo(intake.record_id)
@@ -134,7 +140,7 @@ def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
 
     def ask(signum: int, frame: FrameType | None) -> None:
         asked.append(True)
-        err_console.print("Stopping after this file… (Ctrl-C again to stop at once)")
+        err_console.print(_("Stopping after this file… (Ctrl-C again to stop at once)"))
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     try:

@@ -11,7 +11,8 @@ from archive.verify import verify_archive
 from governance.decision_log import decision_chain_problems
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, json_option, print_json
-from node.wording import plural
+from node.i18n import gettext as _
+from node.i18n import ngettext
 
 
 @click.command()
@@ -27,7 +28,7 @@ def verify(cli: CliContext, as_json: bool) -> None:
         task = bar.add_task("Verifying", total=None)
         report = verify_archive(node.db, node.public_key, lambda n: bar.advance(task, n))
     for broken in decision_chain_problems(node.db):
-        item, _, text = broken.partition(": ")
+        item, _sep, text = broken.partition(": ")
         report.problems.append({"item": item, "problem": text})
     if as_json:
         print_json(
@@ -39,15 +40,20 @@ def verify(cli: CliContext, as_json: bool) -> None:
             }
         )
     elif report.intact:
-        counts = (
-            f"{plural(report.records_checked, 'record')} and "
-            f"{plural(report.events_checked, 'log entry')}"
+        records, entries = report.records_checked, report.events_checked
+        said = _("Intact: {records} and {entries} verified.").format(
+            records=ngettext("{count} record", "{count} records", records).format(count=records),
+            entries=ngettext("{count} log entry", "{count} log entries", entries).format(
+                count=entries
+            ),
         )
-        console.print(f"Intact: {counts} verified.")
+        console.print(said, markup=False)
     else:
         for problem in report.problems:
-            console.print(f"BROKEN {problem['item']}: {problem['problem']}", markup=False)
+            broken = _("BROKEN {item}: {problem}").format(**problem)
+            console.print(broken, markup=False)
         count = len(report.problems)
-        console.print(f"{count} problem{'s' if count != 1 else ''} found.")
+        found = ngettext("{count} problem found.", "{count} problems found.", count)
+        console.print(found.format(count=count), markup=False)
     if not report.intact:
         sys.exit(2)
