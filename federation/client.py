@@ -25,7 +25,6 @@ from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
 from federation.tls_pin import (
     NOT_PINNED_WORDS,
-    NodeKeyPin,
     PeerNotPinned,
     federation_url,
     pin_for,
@@ -59,7 +58,6 @@ class PeerClient:
         deadline: float | None = None,
         extra_headers: dict[str, str] | None = None,
         sent: asyncio.Event | None = None,
-        pin: NodeKeyPin | None = None,
     ) -> dict[str, Any]:
         """POST ``values`` as ``endpoint``'s request to the node ``recipient`` at
         ``base_url``; its answer, decoded and checked.
@@ -68,12 +66,10 @@ class PeerClient:
         without it): a caller can then do blocking work while the peer prepares the answer.
 
         ``deadline`` overrides the client's for one call that is known to take longer;
-        ``extra_headers`` go out unsigned (the receiver checks them against the body).
-        ``pin`` replaces the peer's pinned key for this call (the key-history exchange's
-        :class:`~federation.tls_pin.LearningPin`)."""
+        ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
         try:
             return await self._call(endpoint, values, recipient, base_url, deadline,
-                                    extra_headers or {}, sent, pin)  # fmt: skip
+                                    extra_headers or {}, sent)  # fmt: skip
         finally:
             if sent is not None:
                 sent.set()  # never leave a caller waiting for a request that will not go
@@ -87,7 +83,6 @@ class PeerClient:
         deadline: float | None,
         extra_headers: dict[str, str],
         sent: asyncio.Event | None,
-        pin: NodeKeyPin | None = None,
     ) -> dict[str, Any]:
         path = endpoint.path
         wait = self.not_before.get((recipient, path), 0.0) - self.local.clock()
@@ -117,7 +112,7 @@ class PeerClient:
                     target,
                     data=payload,
                     headers=headers,
-                    ssl=pin or pin_for(recipient, self.local.db),
+                    ssl=pin_for(recipient, self.local.db),
                     server_hostname=FEDERATION_SERVER_NAME,
                 ) as response:
                     data = await _read_capped(response)

@@ -7,10 +7,12 @@ during a rotation catches up whichever side calls first.
 
 A node that rotated signs its requests with a key its peers do not know yet, so this one
 endpoint reads the statements before it judges the signer: the HTTP signature is checked with
-the key its ``keyid`` names, then that key must be the current key of an active (or forked)
-peer *after* the statements are taken in. The client, for the same reason, accepts any TLS
-key for this call and then requires the key the peer presented to be the current key of the
-history it answered (:class:`~federation.tls_pin.LearningPin`).
+the key its ``keyid`` names, then that key must be a key of an active (or forked) peer's chain
+*after* the statements are taken in. The client side stays pinned like every call: nothing,
+not even our public key history, goes to a TLS key we cannot tie to the peer. So a node that
+was offline while a peer rotated cannot reach that peer (the pin fails, nothing is sent) until
+the peer calls it: the rotated node's next sync, or ``rhizome key rotate``'s own round of
+calls, hands it the new history.
 
 What follows from a history is decided here, once: a new fork moves the peer to ``forked``
 (federation/peer_state.py) and keeps both statements as evidence; a recovery that settles
@@ -28,7 +30,6 @@ from archive.db import transaction
 from archive.event_log import append_event
 from archive.key_store import (
     KeyUpdate,
-    current_key,
     fork_of,
     node_for_current_key,
     node_for_key,
@@ -46,7 +47,6 @@ from federation.errors import FederationError, NotAPeer
 from federation.local import LocalNode
 from federation.peer_state import FORK, FORKED, RESUME, PeerStateError
 from federation.peers import Peer, change_peer_status, get_peer
-from federation.tls_pin import NOT_PINNED_WORDS, LearningPin, PeerNotPinned
 
 # Who may call the key-history endpoint: a forked peer too, so its recovery can settle it.
 _MAY_EXCHANGE = ("active", FORKED)
@@ -147,25 +147,25 @@ def answer_key_history(local: LocalNode, signer_key_id: str, body: bytes) -> byt
     with transaction(db):
         caller = node_for_key(db, public_key_from_node_id(signer_key_id))
         peer = get_peer(db, caller)
-        if peer is None or peer.status not in _MAY_EXCHANGE:
+        if peer is None or peer.status == "removed":
             raise NotAPeer("this node does not know you as a peer; pair first")
+        if peer.status not in _MAY_EXCHANGE:  # the same words as every other route
+            raise NotAPeer(f"this node has {peer.status} you as a peer")
         answer = {"statements": own_history(local), "yours": statements_of(db, caller)}
     return wire.encode(endpoints.KEY_HISTORY.answer, answer)
 
 
 async def exchange_key_history(client: PeerClient, peer: Peer) -> KeyUpdate | None:
     """Hand our key history to ``peer`` and take its own (the first step of every sync).
-    Raises :class:`PeerNotPinned` when the TLS key the peer showed is not the current key
-    of its history (someone in the middle), :class:`InvalidKeyStatement` for a forged one."""
+    Raises :class:`InvalidKeyStatement` for a forged one, :class:`KeyHistoryForked` when
+    the peer's history forks."""
     # The database work here is small (a history is at most 256 statements) and runs where
     # the rest of the sync engine runs its own.
     local = client.local
-    pin = LearningPin(peer.node_id)
     ours = own_history(local)
     answer = await client.call(
-        endpoints.KEY_HISTORY, {"statements": ours}, recipient=peer.node_id,
-        base_url=peer.url, pin=pin,
-    )  # fmt: skip
+        endpoints.KEY_HISTORY, {"statements": ours}, recipient=peer.node_id, base_url=peer.url
+    )
     raws, yours = list(answer["statements"]), list(answer["yours"])
     if yours:  # verified like any other history: a forged one is refused whole
         take_own_history(local, yours)
@@ -174,9 +174,6 @@ async def exchange_key_history(client: PeerClient, peer: Peer) -> KeyUpdate | No
         if node_named_by(raws) != peer.node_id:
             raise InvalidKeyStatement(f"{peer.name} answered with another node's key history")
         update = take_key_history(local, peer.node_id, raws)
-    expected = current_key(local.db, peer.node_id)
-    if pin.presented is not None and pin.presented != expected:
-        raise PeerNotPinned(f"{peer.url}: {NOT_PINNED_WORDS}")
     if update is not None and update.history.fork is not None:
         raise KeyHistoryForked(
             f"{peer.name}'s key history forked (two statements follow one): nothing more is "

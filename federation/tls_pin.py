@@ -8,9 +8,9 @@ a single byte of the request is sent, and closes the connection if the key diffe
 
 :func:`keys_for_peer` answers "which keys may this peer present": the current key of its
 verified key history (archive/key_store.py), which is its first key until it rotates. A
-retired key is never accepted: whoever stole it could otherwise stand in for the peer. The one
-call that may meet a key we do not know yet, the key-history exchange, uses a
-:class:`LearningPin` and checks the key against the history the peer answers.
+retired key is never accepted: whoever stole it could otherwise stand in for the peer. Not
+even the key-history exchange goes to a key we do not know: a peer that rotated while we were
+offline teaches us its new key when it calls us (federation/key_exchange.py).
 
 Plain ``http://`` carries everything readable, so it is never used except to this machine's
 loopback addresses, unless the operator allowed it for a lab (``[federation]
@@ -53,7 +53,7 @@ class PeerNotPinned(PeerUnreachable):
     innocent."""
 
 
-def keys_for_peer(db: sqlite_utils.Database | None, node_id: str) -> frozenset[bytes]:
+def keys_for_peer(node_id: str, db: sqlite_utils.Database | None = None) -> frozenset[bytes]:
     """The public keys the peer ``node_id`` may present in TLS: the current key of its key
     history (its first key when we know no history, or without a database)."""
     try:
@@ -121,30 +121,4 @@ class NodeKeyPin(aiohttp.Fingerprint):
 
 
 def pin_for(node_id: str, db: sqlite_utils.Database | None = None) -> NodeKeyPin:
-    return NodeKeyPin(node_id, keys_for_peer(db, node_id))
-
-
-class LearningPin(NodeKeyPin):
-    """A pin for the key-history exchange only: it lets the handshake through whatever node
-    key the other end shows and remembers it in ``presented``; the caller then accepts the
-    answer only if that key is the current key of the history it holds. Never equal to
-    another pin, so no pooled connection is reused without a handshake."""
-
-    def __init__(self, node_id: str) -> None:
-        super().__init__(node_id, frozenset())
-        self.presented: bytes | None = None
-
-    def check(self, transport: asyncio.Transport) -> None:
-        ssl_object: Any = transport.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        key = certificate_public_key(der) if der else None
-        if key is None:
-            host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
-            raise ServerFingerprintMismatch(b"", b"", host, port)
-        self.presented = key
-
-    def __eq__(self, other: object) -> bool:
-        return other is self
-
-    def __hash__(self) -> int:
-        return id(self)
+    return NodeKeyPin(node_id, keys_for_peer(node_id, db))

@@ -53,8 +53,15 @@ async def test_a_stale_peer_that_knows_only_the_old_key_catches_up(cluster: Clus
     b = await restart(cluster, b)
     assert statements_at(b, a) == 0  # B knows only A's first key
 
-    report = await cluster.sync(b, a)  # B calls: A presents a key B never saw
+    # B calls first: A presents a key B cannot tie to A, so B sends nothing (not even its
+    # own key history) and says someone may be in the middle.
+    refused = await cluster.sync(b, a)
+    assert refused.errors and "not its node key" in refused.errors[0]
+    assert statements_at(b, a) == 0 and not b.has(lesson)
+
+    report = await cluster.sync(a, b)  # A's next sync (or its `key rotate`) teaches B
     assert report.errors == []
+    assert (await cluster.sync(b, a)).errors == []  # and B's own calls go through again
     assert b.has(lesson)
     assert statements_at(b, a) == 3
     assert history_at(b, a).current_key == second.statement.key
