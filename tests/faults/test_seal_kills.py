@@ -1,0 +1,77 @@
+"""Sealing killed with SIGKILL at seeded random points: the home is always usable.
+
+Each round copies one unsealed home with a scope-local lesson and seals the copy in a real
+subprocess that SIGKILLs itself at a point picked by the seed (the database copied, the
+staging complete, right after the commit rename, after each file moved in the roll
+forward). Then the home opens, unsealed as it was when the kill came before the commit,
+sealed after it (the interrupted roll forward finished by that open), with its lesson; a
+sealed one holds the canary in no file. (Killing by the clock instead would mostly hit the
+interpreter's start on a loaded machine.)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from node.node import Node
+from tests.conftest import HomeFactory, write_lesson
+from tests.sealed_helpers import CANARY, files_holding
+
+PASSPHRASE = "harbor lantern quarry thistle velvet anchor"
+ROUNDS = 4
+POINTS = ("database copied", "staged", "committed", "moved rhizome.db", "moved node.key",
+          "moved members/admin.key", "moved home.key")  # fmt: skip
+BEFORE_THE_COMMIT = ("database copied", "staged")
+SEAL_AND_DIE = """
+import os, signal, sys
+from pathlib import Path
+from node.home import HomePaths
+from node.seal import seal_home
+
+def step(name):
+    if name == sys.argv[3]:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+seal_home(HomePaths(Path(sys.argv[1])), sys.argv[2], lambda: "", step)
+"""
+
+
+def seal_killed_at(home: Path, point: str) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RHIZOME_")}
+    done = subprocess.run(
+        [sys.executable, "-c", SEAL_AND_DIE, str(home), PASSPHRASE, point],
+        capture_output=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -9, done.stderr.decode()
+
+
+def test_seal_killed_at_random_moments_leaves_a_usable_home(
+    make_home: HomeFactory, tmp_path: Path, rng: random.Random
+) -> None:
+    original = make_home()
+    lesson = write_lesson(
+        tmp_path, "story.md", {"title": "Stays home", "kind": "story",
+                               "consent": {"scope": "local"}},
+        body=f"Names: {CANARY}.\n",
+    )  # fmt: skip
+    node = Node(original)
+    node.add_lesson_file(lesson)
+    node.close()
+    for point in rng.sample(POINTS, ROUNDS):
+        home = tmp_path / point.replace(" ", "-").replace("/", "-")
+        shutil.copytree(original, home)
+        seal_killed_at(home, point)
+        opened = Node(home, passphrase=lambda: PASSPHRASE)
+        try:
+            assert opened.db.execute("SELECT count(*) FROM records").fetchone()[0] == 1, point
+            assert opened.sealed == (point not in BEFORE_THE_COMMIT), point
+        finally:
+            opened.close()
+        if point not in BEFORE_THE_COMMIT:
+            assert files_holding(home, CANARY) == [], point
+        assert not (home / ".seal-ready").exists() and not (home / ".seal-old").exists()
