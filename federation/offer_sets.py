@@ -178,7 +178,7 @@ class OfferSets:
         approvals = approval_facts_of(offer.db, ids)
         offer.bounds = BoundsOneByOne(offer.db)
         added: list[Item] = []
-        for item, until in offer.offered(peer, rows, held, approvals):
+        for item, until in offer.offered(peer, rows, held, approvals, ids):
             added.append(item)
             if until is not None:
                 heapq.heappush(kept.runs_out, (until, *item))

@@ -34,6 +34,7 @@ from federation.workers import own_connection
 from governance.approvals import all_approval_facts, approval_facts, approval_facts_of
 from governance.decision_log import (
     denial_states,
+    denial_states_of,
     log_decision,
     log_denial_if_new,
 )
@@ -104,14 +105,20 @@ class Offer:
             yield item
 
     def offered(
-        self, peer: Peer, rows: Iterable[Any], held: Container[str], approvals: Any
+        self,
+        peer: Peer,
+        rows: Iterable[Any],
+        held: Container[str],
+        approvals: Any,
+        only: list[str] | None = None,
     ) -> Iterator[tuple[Item, int | None]]:
         """(item, until) of each of ``rows`` (:data:`POLICY_COLUMNS`) we may reconcile with
         ``peer``: ``until`` is when a consent its decision depends on runs out (None: the
         decision does not change with time), so an offer set kept between syncs
         (federation/offer_sets.py) knows when to decide it again. New denials are logged,
-        in batches, on ``self.log_db``."""
-        denials = _Denials(self, peer)
+        in batches, on ``self.log_db``; ``only`` names the records of ``rows`` when they are
+        a few (their denial states are read alone)."""
+        denials = _Denials(self, peer, only)
         for row in rows:
             created, record_id, origin = int(row[0]), str(row[1]), str(row[2])
             if record_id in held or origin == peer.node_id:
@@ -180,10 +187,14 @@ class _Denials:
 
     BATCH = 500
 
-    def __init__(self, offer: Offer, peer: Peer) -> None:
+    def __init__(self, offer: Offer, peer: Peer, only: list[str] | None = None) -> None:
         self.offer = offer
         self.peer = peer
-        self.states = denial_states(offer.db, peer.node_id, "outbound")
+        self.states = (
+            denial_states(offer.db, peer.node_id, "outbound")
+            if only is None
+            else denial_states_of(offer.db, peer.node_id, "outbound", only)
+        )
         self.pending: list[tuple[str, Decision]] = []
 
     def note(self, record_id: str, decision: Decision) -> None:

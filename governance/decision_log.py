@@ -99,6 +99,19 @@ def denial_states(db: sqlite_utils.Database, peer_id: str, direction: str) -> di
     return {str(record_id): str(state) for record_id, state in rows}
 
 
+def denial_states_of(
+    db: sqlite_utils.Database, peer_id: str, direction: str, record_ids: list[str]
+) -> dict[str, str]:
+    """:func:`denial_states` of these records only (deciding a few again must not read the
+    state of every record denied to that peer)."""
+    rows = db.execute(
+        "SELECT record_id, outcome FROM decision_state WHERE peer_id = ? AND direction = ? "
+        "AND record_id IN (SELECT value FROM json_each(?))",
+        [peer_id, direction, json.dumps(record_ids)],
+    )
+    return {str(record_id): str(state) for record_id, state in rows}
+
+
 def log_denial_if_new(
     db: sqlite_utils.Database,
     states: dict[str, str],
