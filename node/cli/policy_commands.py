@@ -16,6 +16,7 @@ from node.actions.policy import check_policy, unbind_section
 from node.attachment_words import attachment_json, attachment_lines
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json, short
+from node.i18n import gettext as _
 from node.serialize import decision_json, explanation_json, iso_time
 
 
@@ -63,7 +64,8 @@ def check(cli: CliContext, file: Path | None, as_json: bool) -> None:
         console.print(line, markup=False)
     if problems:
         raise PolicyError(problems[0])
-    console.print(f"{path}: valid (policy hash {found.policy.hash[:16]})", markup=False)
+    valid = _("{path}: valid (policy hash {hash})").format(path=path, hash=found.policy.hash[:16])
+    console.print(valid, markup=False)
 
 
 def _print_check(
@@ -79,11 +81,11 @@ def _print_check(
 def unbind(cli: CliContext, name: str) -> None:
     """Forget which node the section [peers."NAME"] means (the next check binds it anew)."""
     unbind_section(cli.node(), name)
-    console.print(
-        f'[peers."{name}"] is no longer bound: its peer gets nothing until '
-        "`rhizome policy check` binds it again.",
-        markup=False,
+    unbound = _(
+        '[peers."{name}"] is no longer bound: its peer gets nothing until '
+        "`rhizome policy check` binds it again."
     )
+    console.print(unbound.format(name=name), markup=False)
 
 
 @policy.command()
@@ -144,7 +146,7 @@ def log_(cli: CliContext, as_json: bool, limit: int, record_id: str | None) -> N
         print_json([decision_json(entry) for entry in entries])
         return
     if not entries:
-        console.print("No sharing decisions logged yet.")
+        console.print(_("No sharing decisions logged yet."))
     for entry in entries:
         verdict = "allow" if entry.allowed else "deny"
         console.print(

@@ -13,6 +13,7 @@ from node.actions.members import (
 )
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
+from node.i18n import gettext as _
 from node.serialize import iso_time
 
 
@@ -33,8 +34,8 @@ def create(cli: CliContext, name: str, label: str) -> None:
     """
     node, member = cli.acting_member()
     made = create_token(node, CreateToken(member, name, label))
-    console.print(f"Token {made.token.id} for {made.token.member} (shown once, keep it safe):",
-                  markup=False)  # fmt: skip
+    said = _("Token {id} for {name} (shown once, keep it safe):")
+    console.print(said.format(id=made.token.id, name=made.token.member), markup=False)
     click.echo(made.secret)
 
 
@@ -63,4 +64,5 @@ def revoke(cli: CliContext, token_id: str) -> None:
     """Revoke API token TOKEN_ID at once (its owner, or an admin)."""
     node, member = cli.acting_member()
     revoked = revoke_token(node, RevokeToken(member, token_id))
-    console.print(f"Revoked token {revoked.id} of {revoked.member}.", markup=False)
+    said = _("Revoked token {id} of {name}.").format(id=revoked.id, name=revoked.member)
+    console.print(said, markup=False)
