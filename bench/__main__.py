@@ -34,6 +34,7 @@ BENCHMARKS = (
     "memory",
     "wipe",
     "attachments",
+    "sealed",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

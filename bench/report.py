@@ -27,6 +27,7 @@ ORDER = (
     "import", "sync", "tls", "bundle", "negentropy", "revocation", "search", "memory", "wipe",
     "attachments",
     "reads",
+    "sealed",
 )  # fmt: skip
 Results = dict[str, dict[str, Any]]
 
@@ -446,6 +447,7 @@ def _register_late_sections() -> None:
     from bench.report_attachments import attachments_section
     from bench.report_federation import federation_section
     from bench.report_reads import reads_section
+    from bench.report_sealed import sealed_section
     from bench.report_tls import tls_section
     from bench.report_wipe import wipe_section
 
@@ -454,6 +456,7 @@ def _register_late_sections() -> None:
     SECTIONS["reads"] = reads_section
     SECTIONS["wipe"] = wipe_section
     SECTIONS["attachments"] = attachments_section
+    SECTIONS["sealed"] = sealed_section
 
 
 # -- plots ----------------------------------------------------------------------------------
