@@ -28,12 +28,13 @@ from federation.echo import InvalidEcho, ask_echo
 from federation.local import LocalNode
 from federation.peers import Peer
 from federation.tls_pin import pin_for
+from node.sealed_home import is_sealed
 from node.status import LOW_DISK_BYTES, NodeStatus
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 CHECK_DEADLINE = 5.0
 SKEW_WARNING = 60  # seconds: well inside the limit, but drifting
-PRIVATE_FILES = ("node.key", "session.key", "serve.lock")
+PRIVATE_FILES = ("home.key", "node.key", "session.key", "api_token.key", "serve.lock")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Finding:
 def local_findings(status: NodeStatus, home: Path) -> list[Finding]:
     return [
         *permission_findings(home),
-        _seal_finding(status),
+        _seal_finding(status, is_sealed(home)),
         _disk_finding(status),
         _schema_finding(status),
     ]
@@ -69,16 +70,21 @@ def permission_findings(home: Path) -> list[Finding]:
     return found or [Finding("permissions", OK, f"{home} and its keys are private to you")]
 
 
-def _seal_finding(status: NodeStatus) -> Finding:
+def _seal_finding(status: NodeStatus, home_sealed: bool) -> Finding:
+    if status.key_sealed and home_sealed:
+        return Finding("key seal", OK, "the home is sealed: database, keys and secrets encrypted")
     if status.key_sealed:
-        return Finding("key seal", OK, "the node key is sealed with a passphrase")
+        return Finding(
+            "key seal", WARN, "the node key is sealed, but the database lies in plain text",
+            "seal the whole home with `rhizome seal` (docs/how-to/seal-your-hub.md)",
+        )  # fmt: skip
     if status.key_sealed is None:
         return Finding(
             "key seal", FAIL, "the node key file cannot be read", "restore it from a backup"
         )
     return Finding(
         "key seal", WARN, "the node key is not sealed: whoever copies the home signs as this hub",
-        "make a new sealed home with `rhizome init` in a terminal (a passphrase of 4-5 words)",
+        "seal the home with `rhizome seal` (docs/how-to/seal-your-hub.md)",
     )  # fmt: skip
 
 

@@ -39,7 +39,7 @@ def test_a_fresh_home_offline(invoke: Invoke, home: Path) -> None:
     text = invoke(home, "doctor", "--offline")
     assert_clean_exit(text)
     assert "WARN  key seal: the node key is not sealed" in text.stdout
-    assert "→ make a new sealed home" in text.stdout
+    assert "→ seal the home with `rhizome seal`" in text.stdout
 
 
 def test_loose_permissions_fail_with_the_chmod_to_run(invoke: Invoke, home: Path) -> None:
