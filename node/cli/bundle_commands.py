@@ -19,7 +19,8 @@ from federation.bundles import (
 from federation.peers import resolve_peer
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, json_option, print_json
-from node.wording import plural
+from node.i18n import gettext as _
+from node.i18n import ngettext
 
 
 @click.group()
@@ -39,7 +40,7 @@ def bundle() -> None:
 @click.pass_obj
 def export_(cli: CliContext, file: Path, peer_ref: str, since: str | None) -> None:
     """Write what PEER may have to FILE: signed by this node, readable only by PEER."""
-    node, _ = cli.acting("sync")
+    node, _member = cli.acting("sync")
     peer = resolve_peer(node.db, peer_ref)
     if peer.status != "active":
         raise BadBundle(f"{peer.name} is {peer.status}; resume it first")
@@ -49,17 +50,20 @@ def export_(cli: CliContext, file: Path, peer_ref: str, since: str | None) -> No
     data, contents = export.data, export.contents
     _write_new(file, data)
     record_export(local, peer, export)  # only once the file exists
-    console.print(
-        f"Wrote {file}: {plural(len(contents.records), 'record')} and "
-        f"{plural(len(contents.revocations), 'withdrawal')} for {peer.name}, "
-        f"{len(data):,} bytes, sealed to their key.",
-        markup=False,
+    wrote = _(
+        "Wrote {file}: {records} and {withdrawals} for {peer}, {size} bytes, sealed to their key."
     )
+    console.print(
+        wrote.format(
+            file=file, records=_records(len(contents.records)),
+            withdrawals=_withdrawals(len(contents.revocations)), peer=peer.name,
+            size=f"{len(data):,}",
+        ),
+        markup=False,
+    )  # fmt: skip
     if contents.left_out:
-        console.print(
-            f"{plural(contents.left_out, 'record')} did not fit: export again with --since {file}",
-            markup=False,
-        )
+        left = _("{records} did not fit: export again with --since {file}")
+        console.print(left.format(records=_records(contents.left_out), file=file), markup=False)
 
 
 def _write_new(file: Path, data: bytes) -> None:
@@ -86,7 +90,7 @@ def _write_new(file: Path, data: bytes) -> None:
 @click.pass_obj
 def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
     """Apply a bundle FILE from a peer, all or nothing, with the same checks as sync."""
-    node, _ = cli.acting("sync")
+    node, _member = cli.acting("sync")
     try:
         if file.stat().st_size > MAX_BUNDLE_BYTES:
             raise BadBundle(f"{file}: larger than the bundle limit of {MAX_BUNDLE_BYTES} bytes")
@@ -103,10 +107,26 @@ def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
     if as_json:
         print_json(vars(report))
         return
-    verb = "Would store" if dry_run else "Stored"
+    said = (
+        _("Would store {records} ({quarantined} to quarantine), {duplicates} already here, "
+          "{refused} refused; {withdrawals} applied.")
+        if dry_run
+        else _("Stored {records} ({quarantined} to quarantine), {duplicates} already here, "
+               "{refused} refused; {withdrawals} applied.")
+    )  # fmt: skip
     console.print(
-        f"{verb} {plural(report.stored, 'record')} ({report.quarantined} to quarantine), "
-        f"{report.duplicates} already here, {report.rejected} refused; "
-        f"{plural(report.revocations, 'withdrawal')} applied.",
+        said.format(
+            records=_records(report.stored), quarantined=report.quarantined,
+            duplicates=report.duplicates, refused=report.rejected,
+            withdrawals=_withdrawals(report.revocations),
+        ),
         markup=False,
-    )
+    )  # fmt: skip
+
+
+def _records(count: int) -> str:
+    return ngettext("{count} record", "{count} records", count).format(count=count)
+
+
+def _withdrawals(count: int) -> str:
+    return ngettext("{count} withdrawal", "{count} withdrawals", count).format(count=count)
