@@ -27,6 +27,7 @@ from node.cli.attach_options import attachment_inputs, attachment_options
 from node.cli.context import CliContext
 from node.cli.output import console, err_console, short
 from node.i18n import gettext as _
+from node.i18n import ngettext
 from node.importer import FolderScan, ImportReport, import_files, scan_folder
 from node.node import Node, read_lesson_file
 
@@ -156,68 +157,85 @@ def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
 
 def _print_report(report: ImportReport, scan: FolderScan, dry_run: bool) -> None:
     for where, problem in report.refused:
-        err_console.print(f"refused {where}: {problem}", markup=False)
+        err_console.print(_("refused {where}: {problem}").format(where=where, problem=problem),
+                          markup=False)  # fmt: skip
     for intake in report.of(Outcome.CHANGED):
         assert intake.previous is not None
-        err_console.print(
-            f"changed {intake.where}: stored before as {short(intake.previous)}; "
-            "use --update to store it as a new version",
-            markup=False,
+        changed = _(
+            "changed {where}: stored before as {id}; use --update to store it as a new version"
         )
+        err_console.print(changed.format(where=intake.where, id=short(intake.previous)),
+                          markup=False)  # fmt: skip
     for intake in report.of(Outcome.UPDATED):
         assert intake.previous is not None
-        verb = "would store" if dry_run else "stored"
-        err_console.print(
-            f"updated {intake.where}: {verb} a new version of {short(intake.previous)}",
-            markup=False,
+        updated = (
+            _("updated {where}: would store a new version of {id}")
+            if dry_run
+            else _("updated {where}: stored a new version of {id}")
         )
+        err_console.print(updated.format(where=intake.where, id=short(intake.previous)),
+                          markup=False)  # fmt: skip
     skipped = _skipped(scan)
     if skipped:
         console.print(skipped, markup=False)
     if report.interrupted:
-        console.print(
-            f"Interrupted after {report.done:,} of {len(scan.files):,} files: what was stored "
-            "stays. Run the same import again to resume.",
-            markup=False,
+        stopped = _(
+            "Interrupted after {done} of {total} files: what was stored stays. Run the same "
+            "import again to resume."
         )
+        console.print(stopped.format(done=f"{report.done:,}", total=f"{len(scan.files):,}"),
+                      markup=False)  # fmt: skip
     console.print(_summary(report, dry_run), markup=False)
 
 
 def _summary(report: ImportReport, dry_run: bool) -> str:
-    counts = (
-        f"stored {len(report.of(Outcome.STORED)):,}, "
-        f"already here {len(report.of(Outcome.ALREADY_HERE)):,}, "
-        f"updated {len(report.of(Outcome.UPDATED)):,}, "
-        f"changed {len(report.of(Outcome.CHANGED)):,}, "
-        f"refused {len(report.refused):,}."
-    )
+    counts = {
+        "stored": f"{len(report.of(Outcome.STORED)):,}",
+        "here": f"{len(report.of(Outcome.ALREADY_HERE)):,}",
+        "updated": f"{len(report.of(Outcome.UPDATED)):,}",
+        "changed": f"{len(report.of(Outcome.CHANGED)):,}",
+        "refused": f"{len(report.refused):,}",
+    }
     if dry_run:
-        return f"Dry run, nothing was stored. It would have: {counts}"
-    return counts[0].upper() + counts[1:]
+        return _(
+            "Dry run, nothing was stored. It would have: stored {stored}, already here {here}, "
+            "updated {updated}, changed {changed}, refused {refused}."
+        ).format(**counts)
+    return _(
+        "Stored {stored}, already here {here}, updated {updated}, changed {changed}, "
+        "refused {refused}."
+    ).format(**counts)
 
 
 def _skipped(scan: FolderScan) -> str:
+    folders, files = scan.skipped_folders, scan.skipped_files
     parts = []
-    if scan.skipped_folders:
-        noun = "subfolder" if scan.skipped_folders == 1 else "subfolders"
-        parts.append(f"{scan.skipped_folders:,} {noun} (use --recursive to read them)")
-    if scan.skipped_files:
-        one = scan.skipped_files == 1
-        what = "file that is not a lesson" if one else "files that are not lessons"
-        parts.append(f"{scan.skipped_files:,} {what} (.md, .markdown)")
-    return f"Skipped {' and '.join(parts)}." if parts else ""
+    if folders:
+        parts.append(ngettext("{count} subfolder (use --recursive to read them)",
+                              "{count} subfolders (use --recursive to read them)",
+                              folders).format(count=f"{folders:,}"))  # fmt: skip
+    if files:
+        parts.append(ngettext("{count} file that is not a lesson (.md, .markdown)",
+                              "{count} files that are not lessons (.md, .markdown)",
+                              files).format(count=f"{files:,}"))  # fmt: skip
+    if len(parts) == 2:
+        return _("Skipped {folders} and {files}.").format(folders=parts[0], files=parts[1])
+    return _("Skipped {what}.").format(what=parts[0]) if parts else ""
 
 
 def _planned_line(intake: Intake) -> str:
     if intake.outcome is Outcome.STORED:
-        return f"would add {intake.title}"
+        return _("would add {title}").format(title=intake.title)
     if intake.outcome is Outcome.ALREADY_HERE:
-        where = f" as {short(intake.record_id)}" if intake.record_id else ""
-        return f"{intake.title} is already here{where}"
+        if intake.record_id:
+            here = _("{title} is already here as {id}")
+            return here.format(title=intake.title, id=short(intake.record_id))
+        return _("{title} is already here").format(title=intake.title)
     assert intake.previous is not None
     if intake.outcome is Outcome.UPDATED:
-        return f"would add {intake.title} as a new version of {short(intake.previous)}"
-    return (
-        f"{intake.title} changed since it was stored as {short(intake.previous)}; "
-        "--update would store it as a new version"
+        newer = _("would add {title} as a new version of {id}")
+        return newer.format(title=intake.title, id=short(intake.previous))
+    changed = _(
+        "{title} changed since it was stored as {id}; --update would store it as a new version"
     )
+    return changed.format(title=intake.title, id=short(intake.previous))
