@@ -129,6 +129,16 @@ class FederationResponder:
             raise PeerProtocolError(f"bad reconciliation message: {error}") from error
         return wire.encode(endpoints.RECONCILE.answer, {"msg": answer})
 
+    def opens_session(self, peer: Peer, body: bytes) -> bool:
+        """Whether this reconcile message would open a new session (which may build the
+        peer's offer set): cheap, for the route to queue such messages before a thread."""
+        try:
+            session_id = wire.decode(endpoints.RECONCILE.request, body)["session"]
+        except PeerProtocolError:
+            return False  # the worker refuses it with the same error
+        with self.lock:
+            return (peer.node_id, session_id) not in self.sessions
+
     def fetch(self, peer: Peer, body: bytes) -> bytes:
         """Send the requested records the decision lets this peer have (others are skipped)."""
         request = wire.decode(endpoints.FETCH.request, body)

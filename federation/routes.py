@@ -62,6 +62,9 @@ MAX_CONCURRENT_PER_PEER = 4
 MAX_SLOTS = 1_000
 MAX_PAIRING = 4
 MAX_PAIRING_REMEMBERED = 10_000
+# Reconcile messages opening a session (each may scan the archive for an offer set) handled
+# at once; fewer than the federation threads, so short requests always find one.
+OPENING_SESSIONS = 2
 # A pairing request is one small message (about 1 KiB); a stranger gets no more than this.
 PAIR_BODY_BYTES = 8 * 1024
 PAIR_BODY_DEADLINE = 5.0
@@ -83,6 +86,9 @@ class FederationGate:
     # Addresses and invites with a pairing in progress: one each, so no one holds them all.
     pairing_claims: set[str] = field(default_factory=set)
     on_news: Callable[[str], None] = lambda node_id: None
+    opening_sessions: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(OPENING_SESSIONS)
+    )
     echo: EchoService = field(default_factory=EchoService)
 
     def slot(self, key: str) -> asyncio.Semaphore:
@@ -238,7 +244,19 @@ def _named_invite(request: web.Request, gate: FederationGate) -> bytes:
 
 @routes.post(endpoints.RECONCILE.path, name=endpoints.RECONCILE.route_name)
 async def reconcile(request: web.Request) -> web.Response:
-    return await _serve_peer(request, _in_worker(request, FederationResponder.reconcile))
+    """A message opening a session may build the peer's offer set (a scan of the archive):
+    at most :data:`OPENING_SESSIONS` wait for it at once, queued here on the loop rather
+    than in a worker thread, so the other threads stay free for every other request."""
+    gate = request.app[GATE]
+    run = _in_worker(request, FederationResponder.reconcile)
+
+    async def handle(peer: Peer, body: bytes) -> bytes:
+        if not gate.responder.opens_session(peer, body):
+            return await run(peer, body)
+        async with gate.opening_sessions:
+            return await run(peer, body)
+
+    return await _serve_peer(request, handle)
 
 
 @routes.post(endpoints.FETCH.path, name=endpoints.FETCH.route_name)

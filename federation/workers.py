@@ -31,7 +31,7 @@ from federation.local import LocalNode
 # Federation work has threads of its own: eight peers syncing at once never take the
 # threads the web pages and the API use, and few threads holding the GIL leave the event
 # loop its turn often (each CPU-bound thread is one more in line for the GIL).
-FEDERATION_THREADS = 3
+FEDERATION_THREADS = 4
 _FEDERATION_THREADS = ThreadPoolExecutor(FEDERATION_THREADS, thread_name_prefix="rhizome-fed")
 T = TypeVar("T")
 P = ParamSpec("P")
