@@ -1,8 +1,9 @@
 """A sync whose own database refuses writes still ends in a report, never an exception.
 
 The database is made read-only for real (``PRAGMA query_only`` on the node's own
-connection): the sync's error path cannot even note the failure, and must say why the
-exchange failed all the same, logging that the note could not be written.
+connection and on those its worker threads open): the sync's error path cannot even note
+the failure, and must say why the exchange failed all the same, logging that the note could
+not be written.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import sqlite_utils
 
 from federation.sync import sync_with_peer
 from tests.integration.conftest import Cluster, RunningNode
@@ -23,7 +25,17 @@ async def paired(cluster: Cluster) -> tuple[RunningNode, RunningNode]:
 
 
 def refuse_writes(running: RunningNode) -> None:
+    """The node's own connection and every connection its worker threads open refuse
+    writes (sync stores and notes in worker threads, each on a connection of its own)."""
     running.node.db.execute("PRAGMA query_only = ON")
+    opened = running.node.open_connection
+
+    def read_only() -> sqlite_utils.Database:
+        db = opened()
+        db.execute("PRAGMA query_only = ON")
+        return db
+
+    running.node.open_connection = read_only  # type: ignore[method-assign]
 
 
 async def test_an_unreachable_peer_is_reported_when_the_database_refuses_to_note_it(
@@ -61,6 +73,7 @@ async def test_a_database_refusing_writes_mid_sync_is_reported(
     assert "could not note the sync" in caplog.text
     # The node keeps serving, and syncs again once its database accepts writes.
     a.node.db.execute("PRAGMA query_only = OFF")
+    del a.node.open_connection  # the node's own method again: connections that write
     assert await cluster.healthy(a)
     again = await cluster.sync(a, b)
     assert again.errors == [] and again.received == 1
