@@ -95,7 +95,7 @@ def init(
     finally:
         opened.close()
     sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
-    if not passphrase:
+    if not passphrase and ask and ENV_VAR not in os.environ:  # an empty passphrase, typed
         err_console.print(
             "Warning: this hub is NOT sealed: its database, keys and secrets lie in plain "
             "text on disk. Fine for a lab or a demo; seal a real hub with `rhizome seal`.",

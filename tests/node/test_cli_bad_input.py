@@ -252,27 +252,31 @@ def test_sealed_key_truncated(invoke: Invoke, make_home: HomeFactory, tmp_path: 
     path = write_lesson(tmp_path, "x.md")
     result = invoke(home, "lesson", "add", str(path), env={"RHIZOME_PASSPHRASE": "correct horse"})
     assert_one_line_error(result, "node.key")
-    assert stored_counts(home) == (0, 0)
+    assert stored_counts(home, "correct horse") == (0, 0)
 
 
 def test_wrong_passphrase(invoke: Invoke, make_home: HomeFactory, tmp_path: Path) -> None:
     home = make_home(name="Sealed Hub", passphrase="correct horse")
     path = write_lesson(tmp_path, "x.md")
     result = invoke(home, "lesson", "add", str(path), env={"RHIZOME_PASSPHRASE": "battery"})
-    assert_one_line_error(result, "node.key", "wrong passphrase")
-    assert stored_counts(home) == (0, 0)
+    assert_one_line_error(result, "home.key", "wrong passphrase")  # it unwraps every key
+    assert stored_counts(home, "correct horse") == (0, 0)
 
 
 def test_wrong_passphrase_on_import(invoke: Invoke, make_home: HomeFactory, samples: Path) -> None:
     home = make_home(name="Sealed Hub", passphrase="correct horse")
     result = invoke(home, "lesson", "import", str(samples), env={"RHIZOME_PASSPHRASE": "x"})
     assert_one_line_error(result, "wrong passphrase")
-    assert stored_counts(home) == (0, 0)
+    assert stored_counts(home, "correct horse") == (0, 0)
 
 
-def test_read_only_commands_need_no_passphrase(invoke: Invoke, make_home: HomeFactory) -> None:
+def test_read_only_commands_of_a_sealed_home_need_its_passphrase(
+    invoke: Invoke, make_home: HomeFactory
+) -> None:
+    """The database itself is encrypted: listing needs the passphrase too."""
     home = make_home(name="Sealed Hub", passphrase="correct horse")
-    result = invoke(home, "lesson", "list", "--json")
+    assert_one_line_error(invoke(home, "lesson", "list", "--json"), "RHIZOME_PASSPHRASE")
+    result = invoke(home, "lesson", "list", "--json", env={"RHIZOME_PASSPHRASE": "correct horse"})
     assert_clean_exit(result)
     assert result.stdout.strip() == "[]"
 

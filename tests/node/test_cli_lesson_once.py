@@ -124,9 +124,11 @@ def test_a_dry_run_counts_copies_within_the_folder_once(
     assert stored_counts(home) == (1, 1)
 
 
-def test_a_dry_run_needs_no_passphrase(invoke: Invoke, make_home: Any, tmp_path: Path) -> None:
+def test_a_dry_run_opens_no_signing_key(invoke: Invoke, make_home: Any, tmp_path: Path) -> None:
+    """A sealed home's passphrase opens its database; a dry run signs nothing."""
     sealed = make_home(name="Sealed Hub", passphrase="a sealed passphrase")
     path = write_lesson(tmp_path, "x.md", {"title": "X", "kind": "story"})
-    result = invoke(sealed, "lesson", "add", str(path), "--dry-run")
+    env = {"RHIZOME_PASSPHRASE": "a sealed passphrase"}
+    result = invoke(sealed, "lesson", "add", str(path), "--dry-run", env=env)
     assert_clean_exit(result)
     assert "Dry run: would add X. Nothing was stored." in result.stdout
