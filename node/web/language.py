@@ -36,10 +36,10 @@ LANGUAGE_KEY = web.RequestKey[str]("language")
 async def request_language(request: web.Request, node: Node) -> str:
     """The language for this request (kept on the request for the page layout)."""
     chosen = None
-    try:
-        member = await current_member(request, node)
-    except web.HTTPException:
-        member = None  # a refused sign-in is answered later, by the layers that check it
+    # Only a browser's session says who reads: credentials sent with the request (HTTP Basic,
+    # a token) are checked once, by the layers that answer for them (rate limits, 401/429),
+    # never here.
+    member = None if "Authorization" in request.headers else await current_member(request, node)
     if member is not None:
         chosen = member_language(node.db, member.name)
     if chosen not in LANGUAGES:
