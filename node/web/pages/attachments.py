@@ -53,7 +53,7 @@ async def _attachment(request: web.Request) -> tuple[Node, Attachment, BlobStore
     return node, attachment, store
 
 
-@routes.get("/lessons/{id}/attachments/{hash:[0-9a-f]{64}}", name="page_attachment")
+@routes.get("/lessons/{id}/attachments/{hash}", name="page_attachment")
 @html_page
 async def attachment_file(request: web.Request) -> web.StreamResponse:
     _, attachment, store = await _attachment(request)
@@ -78,7 +78,7 @@ async def attachment_file(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@routes.get("/lessons/{id}/attachments/{hash:[0-9a-f]{64}}/thumbnail", name="page_thumbnail")
+@routes.get("/lessons/{id}/attachments/{hash}/thumbnail", name="page_thumbnail")
 @html_page
 async def thumbnail(request: web.Request) -> web.StreamResponse:
     _, attachment, store = await _attachment(request)
