@@ -143,7 +143,7 @@ def open_cipher_connection(
     try:
         if key is not None:
             conn.execute(key_pragma(key))
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA schema_version").fetchone()  # reads page 1: checks the key
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     except sqlite3.DatabaseError as error:
         conn.close()
