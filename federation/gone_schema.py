@@ -16,7 +16,7 @@ NEW_CHECK = "CHECK (status IN ('active', 'suspended', 'removed', 'gone'))"
 
 
 def m026_gone_peers_and_relearning(db: sqlite_utils.Database) -> None:
-    sql = str(db.execute("SELECT sql FROM sqlite_master WHERE name = 'peers'").fetchone()[0])
+    sql = db.table("peers").schema  # its CREATE statement, as SQLite keeps it
     if OLD_CHECK not in sql or "CREATE TABLE peers (" not in sql:
         raise RuntimeError("m026: the peers table is not the one this migration knows")
     rebuilt = sql.replace(OLD_CHECK, NEW_CHECK)
