@@ -86,7 +86,7 @@ def create_app(
     app[GATE] = FederationGate(FederationResponder(local), replay_guard=StoredReplayGuard(local.db))
     app.add_routes(federation_routes.routes)
     # First of all, before the port opens: finish purges a crash interrupted (worker thread).
-    app.cleanup_ctx.insert(0, purge_redo(node.paths.database))
+    app.cleanup_ctx.insert(0, purge_redo(node.paths.database, node.keys.database_key()))
     if background_sync:
         app.cleanup_ctx.append(functools.partial(_sync_service, loop_clock=loop_clock))
     return app
