@@ -97,15 +97,28 @@ def _prefix_length(text: str, needed: int) -> int:
     return min(len(text), length + 16)
 
 
+M052_BATCH = 2_000
+
+
 def m052_fold_search_index(db: sqlite_utils.Database) -> None:
     """Fold the text already in the full-text index (Arabic harakat, tatweel and alef forms,
     case, Latin diacritics): homes made before search folding find what they hold."""
-    rows = db.execute("SELECT rowid, title, summary, body, tags FROM records_fts").fetchall()
-    for rowid, *columns in rows:
-        folded = [fold(str(column or "")) for column in columns]
-        if folded != list(columns):
-            db.execute(
-                "UPDATE records_fts SET title = ?, summary = ?, body = ?, tags = ? "
-                "WHERE rowid = ?",
-                [*folded, rowid],
-            )
+    # In batches by rowid: a million-lesson index never sits in memory at once.
+    last = -1
+    while True:
+        rows = db.execute(
+            "SELECT rowid, title, summary, body, tags FROM records_fts "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            [last, M052_BATCH],
+        ).fetchall()
+        if not rows:
+            return
+        for rowid, *columns in rows:
+            folded = [fold(str(column or "")) for column in columns]
+            if folded != list(columns):
+                db.execute(
+                    "UPDATE records_fts SET title = ?, summary = ?, body = ?, tags = ? "
+                    "WHERE rowid = ?",
+                    [*folded, rowid],
+                )
+        last = rows[-1][0]
