@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import uuid
 from pathlib import Path
 
 import pypdf
@@ -118,7 +119,7 @@ def test_an_export_holds_all_lessons_or_nothing(
         add(node, t, Consent(basis="consent", scope=s)) for t, s in zip(titles, scopes, strict=True)
     ]
     collection = collection_of(node, ids)
-    folder = tmp_path / f"copy-{run}"
+    folder = tmp_path / f"copy-{run}-{uuid.uuid4().hex[:8]}"  # runs may draw one number twice
     asked = ExportCollection(node.member("admin"), collection, "html", folder)
     if all(scope == "public" for scope in scopes):
         done = export_collection(node, asked)

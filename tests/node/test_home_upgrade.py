@@ -12,26 +12,86 @@ from archive.migrations import SPLIT_MARKER, latest_version, schema_version
 from archive.queries import count_records
 from archive.verify import verify_archive
 from node.node import Node
-from tests.archive.test_migrations import legacy_versions, schema
+from tests.archive.test_migrations import legacy_versions, make_legacy_home, schema
 from tests.conftest import FakeClock, write_lesson
 
 
-def as_made_before_the_split(database: Path) -> None:
-    """What the code before the split left: the same tables (test_migrations shows the SQL
-    is the same), and only ``schema_migrations`` with versions 1..12 to say what ran."""
-    with closing(sqlite3.connect(database)) as conn:
-        # What migrations after the split (m013 onwards) made did not exist yet either.
-        conn.execute("DROP TABLE member_tokens")
-        for table in ("key_statements", "node_keys", "key_forks"):  # archive m035
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("ALTER TABLE members DROP COLUMN session_epoch")
+def legacy_objects(scratch: Path) -> dict[str, tuple[str, str]]:
+    """Name -> (type, SQL) of every object the code before the split made."""
+    make_legacy_home(scratch)
+    with closing(sqlite3.connect(scratch)) as conn:
+        rows = conn.execute(
+            "SELECT name, type, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        ).fetchall()
+    return {name: (kind, sql) for name, kind, sql in rows}
+
+
+def as_made_before_the_split(database: Path, scratch: Path) -> None:
+    """What the code before the split left: the objects its twelve versions made (whatever
+    later migrations added is taken away, a table they rebuilt gets its old form back with
+    its rows), and only ``schema_migrations`` with versions 1..12 to say what ran."""
+    legacy = legacy_objects(scratch)
+    with closing(sqlite3.connect(database, isolation_level=None)) as conn:
+        conn.execute("BEGIN")
+        objects = conn.execute(
+            "SELECT name, type, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name NOT IN ('schema_migrations', '_sqlite_migrations')"
+        ).fetchall()
+        for kind in ("trigger", "index", "table"):  # later objects, dependants first
+            for name, made, _sql in objects:
+                if (
+                    made == kind
+                    and name not in legacy
+                    and not name.startswith("sqlite_")
+                    and not _shadow(name, legacy)
+                ):
+                    conn.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+        for name, (kind, sql) in legacy.items():
+            now = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [name]).fetchone()
+            if kind == "table" and now and _folded(now[0]) != _folded(sql):
+                _drop_later_columns(conn, name, sql)
+                if _folded(_sql_of(conn, name)) != _folded(sql):
+                    _rebuild_as(conn, name, sql)
         conn.execute("DROP TABLE _sqlite_migrations")
         conn.execute("DELETE FROM schema_migrations")
         conn.executemany(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 1)",
             [(version, name) for version, (name, _) in sorted(legacy_versions().items())],
         )
-        conn.commit()
+        conn.execute("COMMIT")
+
+
+def _shadow(name: str, legacy: dict[str, tuple[str, str]]) -> bool:
+    """An FTS5 shadow table (``records_fts_data``…) of a legacy virtual table."""
+    return any(name.startswith(f"{table}_") and "fts5" in sql.lower()
+               for table, (_, sql) in legacy.items())  # fmt: skip
+
+
+def _folded(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _sql_of(conn: sqlite3.Connection, name: str) -> str:
+    return str(conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [name]).fetchone()[0])
+
+
+def _drop_later_columns(conn: sqlite3.Connection, table: str, sql: str) -> None:
+    """Drop the columns later migrations added (ALTER TABLE … ADD COLUMN)."""
+    now = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    for column in now:
+        if f" {column} " not in f" {_folded(sql).replace('(', ' ').replace(',', ' ')} ":
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+def _rebuild_as(conn: sqlite3.Connection, table: str, sql: str) -> None:
+    """Give ``table`` its old CREATE statement back, keeping its rows in the old columns."""
+    conn.execute(f"ALTER TABLE {table} RENAME TO {table}_later")
+    conn.execute(sql)
+    old = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    later = {row[1] for row in conn.execute(f"PRAGMA table_info({table}_later)")}
+    columns = ", ".join(column for column in old if column in later)
+    conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_later")
+    conn.execute(f"DROP TABLE {table}_later")
 
 
 def test_a_home_made_before_the_split_keeps_everything(
@@ -45,7 +105,7 @@ def test_a_home_made_before_the_split_keeps_everything(
     node.close()
     database = home / "rhizome.db"
     before = schema(database)
-    as_made_before_the_split(database)
+    as_made_before_the_split(database, tmp_path / "legacy.db")
 
     node = Node(home, clock=clock)
     try:

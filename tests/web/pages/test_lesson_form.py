@@ -145,7 +145,7 @@ async def test_editing_saves_a_new_version(client: Client, members: Node, tmp_pa
     shown = await page(client, f"/lessons/{first}")
     assert f'href="/lessons/{first}/edit"' in shown
     form = await page(client, f"/lessons/{first}/edit")
-    assert 'value="Version one"' in form and 'value="a, b"' in form
+    assert '>Version one</textarea>' in form and 'value="a, b"' in form
     assert (
         'value="Kite"' in form
         and 'id="subject_0_withdrawn" name="subject_0_withdrawn" checked' in form
