@@ -145,6 +145,7 @@ def open_cipher_connection(
             conn.execute(key_pragma(key))
         conn.execute("PRAGMA schema_version").fetchone()  # reads page 1: checks the key
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA temp_store = MEMORY")  # sorts and temp indexes never hit the disk
     except sqlite3.DatabaseError as error:
         conn.close()
         if "not a database" in str(error):
