@@ -22,7 +22,6 @@ from node.actions.collections import CollectionView, show_collection
 from node.errors import NodeError
 from node.export.attachments import CopiedFile, LeftOut, plan_attachments
 from node.export.html_folder import html_pages, write_folder
-from node.export.pdf import pdf_bytes
 from node.export.rule import export_refusal
 from node.node import Node
 
@@ -95,6 +94,9 @@ def collection_pdf(node: Node, collection: str) -> tuple[bytes, list[LeftOut], i
     files, left_out = plan_attachments(lessons, _blob_reader(node), node.now())
     images, unprintable = printable(lessons, files)
     lesson = view.record.lesson
+    # Imported here: fpdf and its font tools cost every CLI command 0.4 s at start.
+    from node.export.pdf import pdf_bytes
+
     data = pdf_bytes(lesson.title, view.collection.cohort, lesson.body, lessons, images)
     printed = sum(len(each) for each in images)
     return data, left_out + unprintable, printed, len(lessons)
