@@ -310,13 +310,13 @@ async def tombstones(request: web.Request) -> web.Response:
 @routes.post(endpoints.GONE.path, name=endpoints.GONE.route_name)
 async def gone(request: web.Request) -> web.Response:
     """A peer says it was wiped, in a notice signed by its node key (federation/gone.py)."""
-    return await _serve_peer(request, request.app[GATE].responder.gone)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.gone))
 
 
 @routes.post(endpoints.OWN_REVOCATIONS.path, name=endpoints.OWN_REVOCATIONS.route_name)
 async def own_revocations(request: web.Request) -> web.Response:
     """A peer restored from a backup relearns the withdrawals it issued (federation/relearn.py)."""
-    return await _serve_peer(request, request.app[GATE].responder.own_revocations)
+    return await _serve_peer(request, _in_worker(request, FederationResponder.own_revocations))
 
 
 @routes.post(endpoints.ADDRESS.path, name=endpoints.ADDRESS.route_name)
