@@ -61,6 +61,37 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in _TEXT_FIELDS:
+                _read_plain_as_text(value)
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+# Fields that hold text: a plain value there is read as written, so an id made only of
+# digits (``supersedes: 305218410667``), a title such as ``1984`` or a language ``no`` is not
+# turned into a number or a boolean that the field would then refuse.
+_TEXT_FIELDS = frozenset(
+    {
+        "title", "summary", "language", "region", "tags", "sensitivity", "supersedes",
+        "translation_of", "scope", "peers", "allow", "deny", "purposes", "basis", "pseudonym",
+        "type", "name", "community", "caption", "subjects",
+    }
+)  # fmt: skip
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def _read_plain_as_text(node: yaml.Node) -> None:
+    # A plain scalar (libyaml says style "", the Python parser None); empty and null stay None.
+    plain = isinstance(node, yaml.ScalarNode) and node.style in (None, "")
+    if plain and node.value not in _NULLS:
+        node.tag = "tag:yaml.org,2002:str"
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _read_plain_as_text(item)
+
 
 _LOADER = _Loader
 

@@ -33,7 +33,8 @@ from archive.lesson_sources import (
 )
 from archive.record import Lesson
 from crypto.errors import RhizomeError
-from node.node import DEFAULT_MEMBER, Node
+from node.members_default import DEFAULT_MEMBER
+from node.node import Node
 
 BATCH_SIZE = 500
 LESSON_SUFFIXES = (".md", ".markdown")  # compared without case: .MD and .Markdown too

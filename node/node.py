@@ -62,11 +62,10 @@ from node.config import NodeConfig, load_config
 from node.database import open_database
 from node.home import HomePaths
 from node.keys import check_node_key
+from node.members_default import DEFAULT_MEMBER
 from node.passphrase import MAX_TRIES, may_ask_again, passphrase_from_env_or_prompt
 from node.sealed_home import HomeKeys
 from node.tls import stored_fingerprint
-
-DEFAULT_MEMBER = "admin"
 
 
 class Node:

@@ -7,21 +7,33 @@ status 1; a traceback means a bug.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive.db import is_storage_full, storage_full
 from crypto.errors import RhizomeError
-from node.cli.context import CliContext
-from node.home import default_home
 from node.i18n import DEFAULT, error_text, from_environment, language
-from node.node import DEFAULT_MEMBER
+from node.members_default import DEFAULT_MEMBER
 
 
 class RhizomeGroup(click.Group):
-    """A click group that turns our own errors into one clear line."""
+    """A click group that turns our own errors into one clear line, and loads each command's
+    module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module_name, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{COMMANDS[cmd_name]} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         # The command speaks the language of the environment (RHIZOME_LANGUAGE, LANGUAGE,
@@ -35,6 +47,8 @@ class RhizomeGroup(click.Group):
         except RhizomeError as error:
             raise click.ClickException(error_text(error)) from error
         except OSError as error:  # a file write on a full disk: the same one line
+            from archive.db import is_storage_full, storage_full
+
             if not is_storage_full(error):
                 raise
             raise click.ClickException(str(storage_full(error))) from error
@@ -60,53 +74,36 @@ class RhizomeGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, home: Path | None, member: str) -> None:
     """Rhizome: your hub's signed archive of lessons, shared with consent."""
+    from node.cli.context import CliContext
+    from node.home import default_home
+
     ctx.obj = CliContext(home=home or default_home(), member=member)
 
 
-def _register() -> None:
-    from node.cli import (
-        backup_commands,
-        bundle_commands,
-        collection_commands,
-        consent_commands,
-        doctor_command,
-        init_command,
-        key_commands,
-        lesson_commands,
-        member_commands,
-        peer_commands,
-        policy_commands,
-        revoke_commands,
-        seal_commands,
-        serve_command,
-        status_command,
-        verify_command,
-        wipe_command,
-    )
-
-    main.add_command(init_command.init)
-    main.add_command(lesson_commands.lesson)
-    main.add_command(member_commands.member)
-    main.add_command(policy_commands.policy)
-    main.add_command(peer_commands.peer)
-    main.add_command(peer_commands.sync)
-    main.add_command(bundle_commands.bundle)
-    main.add_command(revoke_commands.revoke)
-    main.add_command(revoke_commands.receipts)
-    main.add_command(consent_commands.consent)
-    peer_commands.peer.add_command(consent_commands.purposes)
-    main.add_command(verify_command.verify)
-    main.add_command(serve_command.serve)
-    main.add_command(status_command.status)
-    main.add_command(doctor_command.doctor)
-    main.add_command(key_commands.key)
-    main.add_command(serve_command.demo)
-    main.add_command(collection_commands.collection)
-    main.add_command(backup_commands.backup)
-    main.add_command(backup_commands.restore)
-    main.add_command(wipe_command.wipe)
-    main.add_command(seal_commands.seal)
-    main.add_command(seal_commands.passphrase)
-
-
-_register()
+# Each command's module is imported only when that command runs (or help lists it): a
+# subprocess that runs `rhizome lesson add` need not load the web pages, the PDF writer or the
+# HTTP client, which made every command start in about two seconds.
+COMMANDS: dict[str, str] = {
+    "init": "node.cli.init_command:init",
+    "lesson": "node.cli.lesson_commands:lesson",
+    "member": "node.cli.member_commands:member",
+    "policy": "node.cli.policy_commands:policy",
+    "peer": "node.cli.peer_commands:peer",
+    "sync": "node.cli.peer_commands:sync",
+    "bundle": "node.cli.bundle_commands:bundle",
+    "revoke": "node.cli.revoke_commands:revoke",
+    "receipts": "node.cli.revoke_commands:receipts",
+    "consent": "node.cli.consent_commands:consent",
+    "verify": "node.cli.verify_command:verify",
+    "serve": "node.cli.serve_command:serve",
+    "status": "node.cli.status_command:status",
+    "doctor": "node.cli.doctor_command:doctor",
+    "key": "node.cli.key_commands:key",
+    "demo": "node.cli.serve_command:demo",
+    "collection": "node.cli.collection_commands:collection",
+    "backup": "node.cli.backup_commands:backup",
+    "restore": "node.cli.backup_commands:restore",
+    "wipe": "node.cli.wipe_command:wipe",
+    "seal": "node.cli.seal_commands:seal",
+    "passphrase": "node.cli.seal_commands:passphrase",
+}

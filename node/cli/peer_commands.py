@@ -198,3 +198,13 @@ def _progress_for(bar: Progress, name: str) -> SyncProgress:
         bar.update(task, advance=records, size=filesize.decimal(moved))
 
     return advance
+
+
+def _add_purposes_command() -> None:
+    # `rhizome peer purposes` lives beside the consent commands that explain purposes.
+    from node.cli.consent_commands import purposes
+
+    peer.add_command(purposes)
+
+
+_add_purposes_command()

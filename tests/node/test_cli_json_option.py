@@ -16,7 +16,10 @@ CLI = Path(__file__).resolve().parents[2] / "node" / "cli"
 def _commands(command: click.Command, path: str = "rhizome") -> Iterator[tuple[str, click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            assert sub is not None, name
             yield from _commands(sub, f"{path} {name}")
 
 
