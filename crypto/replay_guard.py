@@ -8,6 +8,7 @@ memory on disk instead, so that it survives a restart (``federation.replay_memor
 from __future__ import annotations
 
 import heapq
+import threading
 from typing import Protocol
 
 from crypto.signature_rejected import SignatureRejected
@@ -69,3 +70,18 @@ class ReplayGuard:
     def _forget_oldest(self) -> None:
         _, signature = heapq.heappop(self._by_created)
         self._seen.discard(signature)
+
+
+class SharedReplayGuard(ReplayGuard):
+    """A :class:`ReplayGuard` that worker threads check at once: the check and the
+    remembering happen under one lock, so two threads never both accept one signature."""
+
+    def __init__(
+        self, window: int = DEFAULT_MAX_SKEW, max_entries: int = DEFAULT_MAX_ENTRIES
+    ) -> None:
+        super().__init__(window, max_entries)
+        self._lock = threading.Lock()
+
+    def check_and_remember(self, signature: bytes, created: int, now: int) -> None:
+        with self._lock:
+            super().check_and_remember(signature, created, now)

@@ -47,6 +47,7 @@ from federation.errors import FederationError, NotAPeer
 from federation.local import LocalNode
 from federation.peer_state import FORK, FORKED, RESUME, PeerStateError
 from federation.peers import Peer, change_peer_status, get_peer
+from federation.workers import in_worker
 
 # Who may call the key-history endpoint: a forked peer too, so its recovery can settle it.
 _MAY_EXCHANGE = ("active", FORKED)
@@ -159,21 +160,14 @@ async def exchange_key_history(client: PeerClient, peer: Peer) -> KeyUpdate | No
     """Hand our key history to ``peer`` and take its own (the first step of every sync).
     Raises :class:`InvalidKeyStatement` for a forged one, :class:`KeyHistoryForked` when
     the peer's history forks."""
-    # The database work here is small (a history is at most 256 statements) and runs where
-    # the rest of the sync engine runs its own.
-    local = client.local
-    ours = own_history(local)
+    # Reading our history, and verifying and storing the answer's, is database and crypto
+    # work: a worker thread's, on a connection of its own (federation/workers.py).
+    ours = await in_worker(client.local, own_history)
     answer = await client.call(
         endpoints.KEY_HISTORY, {"statements": ours}, recipient=peer.node_id, base_url=peer.url
     )
     raws, yours = list(answer["statements"]), list(answer["yours"])
-    if yours:  # verified like any other history: a forged one is refused whole
-        take_own_history(local, yours)
-    update = None
-    if raws:
-        if node_named_by(raws) != peer.node_id:
-            raise InvalidKeyStatement(f"{peer.name} answered with another node's key history")
-        update = take_key_history(local, peer.node_id, raws)
+    update = await in_worker(client.local, _take_answer, peer, raws, yours)
     if update is not None and update.history.fork is not None:
         raise KeyHistoryForked(
             f"{peer.name}'s key history forked (two statements follow one): nothing more is "
@@ -181,6 +175,20 @@ async def exchange_key_history(client: PeerClient, peer: Peer) -> KeyUpdate | No
             f"{peer.node_id.split('-', 1)[0]}` shows both"
         )
     return update
+
+
+def _take_answer(
+    local: LocalNode, peer: Peer, raws: list[bytes], yours: list[bytes]
+) -> KeyUpdate | None:
+    """Take in the peer's answer: our own history as it holds it, then its own (worker
+    thread)."""
+    if yours:  # verified like any other history: a forged one is refused whole
+        take_own_history(local, yours)
+    if not raws:
+        return None
+    if node_named_by(raws) != peer.node_id:
+        raise InvalidKeyStatement(f"{peer.name} answered with another node's key history")
+    return take_key_history(local, peer.node_id, raws)
 
 
 class KeyHistoryForked(FederationError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from archive.db import transaction
 from archive.event_log import append_event
 from crypto.errors import InvalidNodeId
@@ -9,8 +11,10 @@ from crypto.node_id import normalize_node_id
 from federation import endpoints
 from federation.client import PeerClient
 from federation.errors import InvalidInvite, PeerProtocolError, PeerRefused
-from federation.invites import decode_invite, pairing_proof, verify_acceptance
+from federation.invites import InviteCode, decode_invite, pairing_proof, verify_acceptance
+from federation.local import LocalNode
 from federation.peers import Peer, get_peer, save_peer
+from federation.workers import in_worker
 
 # Names the invite before the body is read, so the inviter can refuse strangers cheaply.
 INVITE_HEADER = "Rhizome-Invite"
@@ -59,6 +63,12 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
         raise PeerProtocolError("the inviting node answered with a malformed node id") from error
     if answered_by != code.node_id:
         raise InvalidInvite("the node at that URL is not the one the invite names; do not pair")
+    return await in_worker(local, _trust, code, proof, answer)
+
+
+def _trust(local: LocalNode, code: InviteCode, proof: bytes, answer: dict[str, Any]) -> Peer:
+    """Check the inviter's signature on our proof, then add it as a peer (worker thread:
+    a verification and a write)."""
     verify_acceptance(code, local.node_id, proof, answer["signature"])
     now = local.now()
     with transaction(local.db):

@@ -38,6 +38,7 @@ from federation.peers import Peer
 from federation.propagation import take_revocation
 from federation.relearn_state import pending_peers, unmark
 from federation.revocation import InvalidRevocation, open_revocation
+from federation.workers import in_worker
 
 MAX_PAGES = 10_000  # a guard against a peer paging forever: a million revocations
 log = logging.getLogger("rhizome.federation")
@@ -58,21 +59,33 @@ async def relearn_from(client: PeerClient, peer: Peer) -> int | None:
     """Relearn our withdrawals from ``peer`` if it is marked; how many were new (None when
     it was not marked). Raises a federation error if the peer does not answer: it stays
     marked, and the next exchange asks again."""
+    # Checking the mark, verifying and storing each page (purging what it withdrew) and
+    # making the purges durable all run in a worker thread (federation/workers.py).
     local = client.local
-    if peer.node_id not in pending_peers(local.db):
+    if not await in_worker(local, _is_marked, peer):
         return None
     after, learned = "", 0
     for _ in range(MAX_PAGES):
         answer = await client.call(
             endpoints.OWN_REVOCATIONS, {"after": after}, recipient=peer.node_id, base_url=peer.url
         )
-        for raw in answer["revocations"]:
-            after = max(after, _take_own(local, raw, peer))
-            learned += 1
+        after = await in_worker(local, _take_page, answer["revocations"], peer, after)
+        learned += len(answer["revocations"])
         if not answer["more"] or not answer["revocations"]:
             break
-    _finish(local, peer, learned)
+    await in_worker(local, _finish, peer, learned)
     return learned
+
+
+def _is_marked(local: LocalNode, peer: Peer) -> bool:
+    return peer.node_id in pending_peers(local.db)
+
+
+def _take_page(local: LocalNode, raws: list[bytes], peer: Peer, after: str) -> str:
+    """Store one page of our own revocations again; the last id taken so far."""
+    for raw in raws:
+        after = max(after, _take_own(local, raw, peer))
+    return after
 
 
 def _take_own(local: LocalNode, raw: bytes, peer: Peer) -> str:

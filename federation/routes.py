@@ -34,7 +34,7 @@ from crypto.http_signatures import (
     verify_request_head,
 )
 from crypto.node_id import normalize_node_id
-from crypto.replay_guard import ReplayGuard, ReplayMemory
+from crypto.replay_guard import ReplayGuard, ReplayMemory, SharedReplayGuard
 from federation import endpoints, wire
 from federation.address import take_address
 from federation.blob_transfer import answer_blob_request
@@ -82,7 +82,7 @@ class FederationGate:
     # they can never crowd out the one peers use.
     pairing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_PAIRING))
     pairing_replay_guard: ReplayGuard = field(
-        default_factory=lambda: ReplayGuard(max_entries=MAX_PAIRING_REMEMBERED)
+        default_factory=lambda: SharedReplayGuard(max_entries=MAX_PAIRING_REMEMBERED)
     )
     # Addresses and invites with a pairing in progress: one each, so no one holds them all.
     pairing_claims: set[str] = field(default_factory=set)
@@ -207,12 +207,18 @@ async def pair(request: web.Request) -> web.Response:
     try:
         async with gate.pairing:
             body = await _capped_body(request, PAIR_BODY_BYTES, PAIR_BODY_DEADLINE)
-            local = gate.responder.local
-            signer = verify_request(
-                request.method, request.raw_path, request.headers, body, now=local.now(),
-                replay_guard=gate.pairing_replay_guard, recipient=local.node_id,
-            )  # fmt: skip
-            answer = gate.responder.pair(signer, body, invite)
+            method, path, headers = request.method, request.raw_path, request.headers
+            guard = gate.pairing_replay_guard  # shared by the threads: it takes a lock
+
+            def verify_and_pair(responder: FederationResponder) -> bytes:
+                """Off the loop: a signature to verify, an invite to redeem, a peer to add."""
+                signer = verify_request(
+                    method, path, headers, body, now=responder.local.now(),
+                    replay_guard=guard, recipient=responder.local.node_id,
+                )  # fmt: skip
+                return responder.pair(signer, body, invite)
+
+            answer = await gate.responder.in_worker(verify_and_pair)
     finally:
         gate.pairing_claims -= claims
     return web.Response(body=answer, content_type=MSGPACK)

@@ -310,17 +310,22 @@ async def sync_with_peer(
         # A database that refuses writes (locked, read-only) ends the exchange like a peer
         # error does: reported, so the other peers' syncs go on.
         report.errors.append(str(error))
-        _note_outcome(local, report, str(error))
+        await _note_outcome(local, report, str(error))
         return report
-    _note_outcome(local, report, None)
+    await _note_outcome(local, report, None)
     return report
 
 
-def _note_outcome(local: LocalNode, report: SyncReport, error: str | None) -> None:
-    """Note how the sync ended; a database that refuses even that is logged, never raised,
-    so the caller still gets the report with the error that ended the exchange."""
+def _note(local: LocalNode, report: SyncReport, error: str | None) -> None:
+    note_sync(local.db, report.peer, local.now(), error, report.received, report.sent)
+
+
+async def _note_outcome(local: LocalNode, report: SyncReport, error: str | None) -> None:
+    """Note how the sync ended (a write: in a worker thread); a database that refuses even
+    that is logged, never raised, so the caller still gets the report with the error that
+    ended the exchange."""
     try:
-        note_sync(local.db, report.peer, local.now(), error, report.received, report.sent)
+        await in_worker(local, _note, report, error)
     except (RhizomeError, sqlite3.Error) as failure:
         log.warning(
             "could not note the sync with %s in the database (%s); the sync %s",
