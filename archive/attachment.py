@@ -27,6 +27,8 @@ MEDIA_KINDS = {
     "audio/mpeg": "audio",
     "audio/flac": "audio",
     "video/mp4": "video",
+    "video/webm": "video",
+    "video/x-matroska": "video",
     "application/pdf": "document",
 }
 MAX_CAPTION = 500

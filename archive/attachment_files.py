@@ -8,7 +8,9 @@ XMP. None of that may reach the archive, so every file is rewritten by a well-ke
   but the pixels survives: EXIF, XMP, IPTC, comments and colour profiles are gone whatever
   the stripper would have missed;
 - audio loses its tags and embedded pictures with mutagen;
-- a PDF is rebuilt page by page with pypdf, without its document information and XMP.
+- a PDF is rebuilt page by page with pypdf, without its document information and XMP;
+- a video is remuxed with PyAV into a new container holding only its video and audio
+  streams, without any metadata (:mod:`archive.video_files`).
 
 The type is read from the first bytes (magic numbers), never from the file name; anything
 else is refused with :class:`RefusedAttachment`, before a byte is stored. Face blurring is
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from archive.errors import InvalidLesson
+from archive.video_files import VideoRefused, clean_video, sniff_video
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -47,8 +50,8 @@ class RefusedAttachment(InvalidLesson):
     """This file cannot be attached: its type (read from its content) is not one Rhizome can
     clean of metadata, it is damaged, or it is over a size limit. Nothing was stored.
 
-    Attach JPEG, PNG or WebP images, Ogg, MP3 or FLAC audio, or PDF documents, within the
-    limits of docs/reference/limits.md.
+    Attach JPEG, PNG or WebP images, Ogg, MP3 or FLAC audio, MP4, MOV, WebM or Matroska
+    video, or PDF documents, within the limits of docs/reference/limits.md.
     """
 
     code = "refused_attachment"
@@ -79,7 +82,7 @@ def sniff_media_type(data: bytes) -> str | None:
         return "audio/mpeg"
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    return None
+    return sniff_video(data)
 
 
 def clean_attachment(data: bytes, where: str, max_bytes: int = MAX_FILE_BYTES) -> CleanFile:
@@ -95,14 +98,17 @@ def clean_attachment(data: bytes, where: str, max_bytes: int = MAX_FILE_BYTES) -
         raise RefusedAttachment(
             where,
             None,
-            "its content is not a JPEG, PNG or WebP image, Ogg, MP3 or FLAC audio, or a PDF "
-            "(the type is read from the file's bytes, not its name)",
+            "its content is not a JPEG, PNG or WebP image, Ogg, MP3 or FLAC audio, an MP4, MOV, "
+            "WebM or Matroska video, or a PDF (the type is read from the file's bytes, not its "
+            "name)",
         )
     cleaner = _clean_image if media_type.startswith("image/") else _clean_other
     try:
         cleaned = cleaner(data, media_type)
     except RefusedAttachment:
         raise
+    except VideoRefused as error:
+        raise RefusedAttachment(where, None, str(error)) from error
     except Exception as error:  # every library has its own errors for a damaged file
         raise RefusedAttachment(
             where, None, f"the file looks like {media_type} but cannot be read: {error}"
@@ -115,6 +121,8 @@ def clean_attachment(data: bytes, where: str, max_bytes: int = MAX_FILE_BYTES) -
 def _clean_other(data: bytes, media_type: str) -> CleanFile:
     if media_type == "application/pdf":
         return _clean_pdf(data)
+    if media_type.startswith("video/"):
+        return CleanFile(*clean_video(data, media_type))
     return _clean_audio(data, media_type)
 
 

@@ -57,3 +57,60 @@ def pdf_with_metadata(body: bytes = BODY_CANARY) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+LOCATION_CANARY = "+12.3456+034.5678/"
+MAKE_CANARY = "MAKECANARY-vid3"
+MODEL_CANARY = "MODELCANARY-vid3"
+DATE_CANARY = "2019-05-01T10:11:12.000000Z"
+TRACK_CANARY = b"GPMFCANARY-track9"
+VIDEO_CANARIES = (LOCATION_CANARY.encode(), MAKE_CANARY.encode(), MODEL_CANARY.encode(),
+                  DATE_CANARY.encode(), TRACK_CANARY)  # fmt: skip
+
+
+def video_with_canaries(muxer: str = "mp4", frames: int = 5) -> bytes:
+    """A tiny video as a phone or action camera writes it: a GPS location, the device's make
+    and model and a creation time in the container (as Apple's keys and ``©xyz``), a device
+    handler name and a GoPro-like data track (mp4 only), every one a canary."""
+    import av
+    from PIL import Image
+
+    out = io.BytesIO()
+    options = {"movflags": "use_metadata_tags"} if muxer == "mp4" else {}
+    webm = muxer == "webm"
+    with av.open(out, "w", format=muxer, options=options) as container:
+        container.metadata.update({
+            "location": LOCATION_CANARY,
+            "com.apple.quicktime.location.ISO6709": LOCATION_CANARY,
+            "com.apple.quicktime.make": MAKE_CANARY,
+            "com.apple.quicktime.model": MODEL_CANARY,
+            "creation_time": DATE_CANARY,
+        })  # fmt: skip
+        video = container.add_stream("libvpx" if webm else "mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        video.metadata["handler_name"] = MODEL_CANARY
+        audio = container.add_stream("libopus" if webm else "aac", rate=48000)
+        track = container.add_data_stream("bin_data") if muxer == "mp4" else None
+        for index in range(frames):
+            picture = Image.new("RGB", (32, 32), (index * 40 % 256, 90, 30))
+            for packet in video.encode(av.VideoFrame.from_image(picture)):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        for index in range(10):
+            sound = av.AudioFrame(format="fltp", layout="mono", samples=960)
+            for plane in sound.planes:
+                plane.update(bytes(plane.buffer_size))
+            sound.sample_rate, sound.pts = 48000, index * 960
+            for packet in audio.encode(sound):
+                container.mux(packet)
+        for packet in audio.encode():
+            container.mux(packet)
+        if track is not None:
+            packet = av.Packet(TRACK_CANARY)
+            packet.stream, packet.pts, packet.dts = track, 0, 0
+            container.mux(packet)
+    data = out.getvalue()
+    expected = VIDEO_CANARIES if track is not None else VIDEO_CANARIES[:3]
+    assert all(canary in data for canary in expected), "the test video lacks a canary"
+    return data

@@ -18,7 +18,8 @@ from governance.attachment_consent import decide_attachment
 
 EXTENSIONS = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "audio/ogg": "ogg",
-    "audio/mpeg": "mp3", "audio/flac": "flac", "video/mp4": "mp4", "application/pdf": "pdf",
+    "audio/mpeg": "mp3", "audio/flac": "flac", "video/mp4": "mp4", "video/webm": "webm",
+    "video/x-matroska": "mkv", "application/pdf": "pdf",
 }  # fmt: skip
 BlobReader = Callable[[str], bytes | None]  # hex hash -> the bytes, or None if not here
 

@@ -113,3 +113,20 @@ def test_a_lesson_goes_only_to_peers_whose_purposes_are_all_consented(
     assert ("purpose_not_consented" in denied) == (not expected)
     if consented and not declared:
         assert "purposes_undeclared" in decision.codes
+
+
+def test_a_video_needs_both_photographed_and_recorded() -> None:
+    video = Attachment(bytes(32), "video/mp4", 10, subjects=("Heron",))
+    for photographed, recorded, words in (
+        (True, False, "the video stays: Heron did not agree to be recorded"),
+        (False, True, "the video stays: Heron did not agree to be photographed"),
+        (True, True, "the video may go with the lesson: Heron agreed"),
+    ):
+        heron = Subject("Heron", share=True, recorded=recorded, photographed=photographed)
+        consent = Consent(basis="consent", scope="federation", subjects=(heron,))
+        for media_type in ("video/mp4", "video/webm", "video/x-matroska"):
+            decision = decide_attachment(
+                dataclasses.replace(video, media_type=media_type), [consent], NOW
+            )
+            assert decision.allowed == (photographed and recorded)
+            assert decision.words == words

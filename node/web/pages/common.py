@@ -46,7 +46,8 @@ Form = MultiDictProxy[Any]
 # No script runs on these pages, nothing is framed, nothing is fetched from elsewhere.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+        "form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

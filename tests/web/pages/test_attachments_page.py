@@ -15,7 +15,13 @@ from archive.blobs import BlobStore
 from archive.lesson_file import draft_from_fields
 from archive.queries import load_record
 from node.node import Node
-from tests.attachment_files import GPS_CANARY, jpeg_with_gps, tagged_mp3
+from tests.attachment_files import (
+    GPS_CANARY,
+    VIDEO_CANARIES,
+    jpeg_with_gps,
+    tagged_mp3,
+    video_with_canaries,
+)
 from tests.web.conftest import Client, counts, page, post, redirected_to, signed_in, token
 from tests.web.pages.test_lesson_form import FORM
 
@@ -119,5 +125,38 @@ async def test_a_refused_upload_stores_nothing_and_says_why(client: Client, memb
     stranger = ("x.jpg", "image/jpeg", jpeg_with_gps(), "", "Egret")
     response = await upload(client, [stranger])
     assert "no entry in consent.subjects" in await response.text()
+    assert counts(members) == before
+    assert not list((members.paths.root / "blobs").rglob("*.*"))
+
+
+async def test_a_video_uploads_cleaned_and_plays_from_the_node(
+    client: Client, members: Node
+) -> None:
+    await signed_in(client, "ana")
+    video = ("drill.mp4", "video/mp4", video_with_canaries(), "The drill", "Heron")
+    response = await upload(client, [video], subject_0_photographed="on")
+    record_id = redirected_to(response).rsplit("/", 1)[1]
+    (stored,) = load_record(members.db, record_id).lesson.attachments
+    assert stored.kind == "video" and stored.media_type == "video/mp4"
+    lesson_page = await client.get(f"/lessons/{record_id}")
+    text = await lesson_page.text()
+    source = f'<source src="/lessons/{record_id}/attachments/{stored.hash_hex}" type="video/mp4">'
+    assert '<video controls preload="metadata">' + source in text  # served here, not linked
+    assert "media-src 'self'" in lesson_page.headers["Content-Security-Policy"]
+    assert "GPS location" in text and "device make and model" in text  # what was removed
+    assert "the video may go with the lesson: Heron agreed" in text
+    served = await client.get(f"/lessons/{record_id}/attachments/{stored.hash_hex}")
+    body = await served.read()
+    assert served.status == 200 and served.content_type == "video/mp4"
+    assert all(canary not in body for canary in VIDEO_CANARIES)
+
+
+async def test_a_renamed_script_is_not_taken_as_a_video(client: Client, members: Node) -> None:
+    await signed_in(client, "ana")
+    before = counts(members)
+    script = ("drill.mp4", "video/mp4", b"#!/bin/sh\nrm -rf ~\n", "", "")
+    response = await upload(client, [script])
+    assert response.status == 400
+    assert "read from the file&#39;s bytes, not its name" in await response.text()
     assert counts(members) == before
     assert not list((members.paths.root / "blobs").rglob("*.*"))
