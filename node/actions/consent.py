@@ -46,8 +46,13 @@ def withdraw_subject(node: Node, request: WithdrawSubject) -> SubjectWithdrawn:
     record = load_record(node.db, summary.id)
     lesson = record.lesson
     where = f"lesson {summary.id[:12]}"
-    if not any(entry.pseudonym == request.subject for entry in lesson.consent.subjects):
-        raise InvalidLesson(where, "consent.subjects", f"{request.subject!r} is not a subject")
+    named = [entry.pseudonym for entry in lesson.consent.subjects]
+    if request.subject not in named:
+        raise InvalidLesson(
+            where, "consent.subjects",
+            f"{request.subject!r} is not a participant of this lesson (its participants: "
+            f"{', '.join(named) or 'none'}); nothing changed",
+        )  # fmt: skip
     files = _files_showing(node, record, request.subject)
     stored = node.writer.add_lesson(_without(lesson, record, request.subject, node.now()), where)
     revocation_id = None

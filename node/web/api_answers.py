@@ -264,6 +264,15 @@ class Revocation(Struct):
     receipts: Annotated[str, Meta(description="where to follow the receipts")]
 
 
+class SubjectWithdrawal(Struct):
+    id: Annotated[RecordId, Meta(description="the new signed version, without their files")]
+    subject: str
+    files: Annotated[list[RecordId], Meta(description="the attachments withdrawn (hashes)")]
+    revocation: Annotated[
+        str | None, Meta(description="the files' withdrawal; null when no file showed them")
+    ]
+
+
 class Holder(Struct):
     node: NodeId
     name: str | None

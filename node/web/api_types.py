@@ -104,6 +104,14 @@ class RevokeInput(Struct, forbid_unknown_fields=True):
     ) = None
 
 
+class WithdrawSubjectInput(Struct, forbid_unknown_fields=True):
+    subject: Annotated[
+        str,
+        Meta(min_length=1, max_length=MAX_TAG,
+             description="the participant's pseudonym, as in the lesson's consent.subjects"),
+    ]  # fmt: skip
+
+
 class InviteInput(Struct, forbid_unknown_fields=True):
     ttl: Annotated[
         int,

@@ -22,6 +22,7 @@ from archive.lesson_sources import Outcome
 from node.actions import in_worker_thread
 from node.actions import lessons as actions
 from node.actions import peers as peer_actions
+from node.actions.consent import WithdrawSubject, withdraw_subject
 from node.actions.lessons import (
     AddLesson,
     ApproveLesson,
@@ -39,7 +40,13 @@ from node.node import Node
 from node.peer_sync import with_peer_client
 from node.serialize import iso_time, peer_json
 from node.web.api import NODE, challenge_basic
-from node.web.api_types import InviteInput, NoFields, PairInput, RevokeInput
+from node.web.api_types import (
+    InviteInput,
+    NoFields,
+    PairInput,
+    RevokeInput,
+    WithdrawSubjectInput,
+)
 from node.web.auth import acting_member, writing_member
 from node.web.json_bodies import MAX_JSON_BYTES, body_of, json_object
 from node.web.keys import SYNC, wake_outbox
@@ -157,6 +164,34 @@ async def revoke_lesson(request: web.Request) -> web.Response:
             "receipts": str(receipts),
         }
     )
+
+
+@routes.post("/api/v1/lessons/{id}/consent/withdraw", name="api_consent_withdraw")
+@challenge_basic
+async def withdraw_consent(request: web.Request) -> web.Response:
+    """One participant withdraws consent to the photos and recordings of a lesson (as
+    ``rhizome consent withdraw``): a new signed version without their attachments; the files
+    are purged here at once and the running node tells every holder (receipts follow).
+
+    The lesson's author here, stewards and admins may, as for withdrawing the lesson."""
+    node = request.app[NODE]
+    member = await writing_member(request, node)
+    record_id = actions.revoker(node, member, request.match_info["id"]).id  # before the body
+    subject = (await body_of(request, WithdrawSubjectInput)).subject
+    asked = WithdrawSubject(member, record_id, subject)
+    done = await in_worker_thread(node, withdraw_subject, asked)  # signs and purges: off the loop
+    if done.revocation_id is not None:
+        wake_outbox(request.app)  # the running node tells every holder now
+    log.info(  # never the pseudonym in a log line
+        "consent withdrawn",
+        extra={"record": record_id, "version": done.new_version, "files": len(done.files),
+               "revocation": done.revocation_id, "member": member.name},
+    )  # fmt: skip
+    answer = {
+        "id": done.new_version, "subject": subject, "files": list(done.files),
+        "revocation": done.revocation_id,
+    }  # fmt: skip
+    return web.json_response(answer)
 
 
 # ---- peers --------------------------------------------------------------------------------

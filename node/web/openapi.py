@@ -190,6 +190,11 @@ OPERATIONS: tuple[Operation, ...] = (
           "Withdraw a lesson written here, with every version and translation, everywhere "
           "(its author, stewards and admins).",
           answers.Revocation, body=types.RevokeInput, body_required=True),
+    write("POST", "/api/v1/lessons/{id}/consent/withdraw", "api_consent_withdraw",
+          "One participant withdraws consent to a lesson's photos and recordings: a new "
+          "version without their attachments, the files purged everywhere (its author, "
+          "stewards and admins).",
+          answers.SubjectWithdrawal, body=types.WithdrawSubjectInput, body_required=True),
     Operation("GET", "/api/v1/lessons/{id}/receipts", "api_lesson_receipts",
               "For a revoked lesson: who purged it, who has not yet.", (answers.Receipts,),
               errors=(*READ_ERRORS, 404), security=OPERATOR_SECURITY),

@@ -13,6 +13,7 @@ from aiohttp import web
 from node.web.pages import (
     attachments,
     collections,
+    consent,
     evaluations,
     home,
     lesson_form,
@@ -35,6 +36,7 @@ routes: list[web.AbstractRouteDef] = [
     *lesson_form.routes,
     *home.routes,
     *lessons.routes,
+    *consent.routes,
     *attachments.routes,
     *review.routes,
     *peers.routes,

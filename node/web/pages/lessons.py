@@ -130,6 +130,12 @@ def lesson_context(
         "revoke_error": form.get("revoke_error"),
         "revoke_reason": form.get("revoke_reason", ""),
         "revoke_note": form.get("revoke_note", ""),
+        # One participant's consent to the files (pages/consent.py): a new version, so only
+        # on the newest version of a lesson written here.
+        "can_withdraw_consent": own and newest and bool(lesson.consent.subjects)
+        and member is not None and may_revoke(name, roles, author_here),
+        "consent_error": form.get("consent_error"),
+        "consent_subject": form.get("consent_subject", ""),
     }
 
 

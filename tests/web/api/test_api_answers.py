@@ -25,6 +25,7 @@ from tests.conftest import START
 from tests.web.api.test_exchange_api import exchange_calls
 from tests.web.api.test_operator_reads import quarantine_on
 from tests.web.conftest import LESSON, PASSWORD, Client, Served, api_session, basic
+from tests.web.pages.test_attachments_page import lesson_with_files
 
 JSON_OPERATIONS = {(op.method, op.path) for op in OPERATIONS if op.plain is None}
 
@@ -169,6 +170,13 @@ async def test_every_route_answers_what_the_document_says(
     await check.call("POST", revoke, f"{lessons}/{record}/revoke", 200, json=body, headers=amina)
     receipts = f"{lessons}/{{id}}/receipts"
     await check.call("GET", receipts, f"{lessons}/{record}/receipts", 200)
+
+    # one participant withdraws consent to a lesson's files (and an unknown one is refused)
+    shown, _ = lesson_with_files(members)
+    consent = f"{lessons}/{{id}}/consent/withdraw"
+    path = f"{lessons}/{shown}/consent/withdraw"
+    await check.call("POST", consent, path, 400, json={"subject": "Nobody"}, headers=admin)
+    await check.call("POST", consent, path, 200, json={"subject": "Heron"}, headers=admin)
 
     # peer status changes, and the one refused
     for action, status in (("suspend", 200), ("resume", 200), ("remove", 200), ("resume", 409)):
