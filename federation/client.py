@@ -25,6 +25,7 @@ from federation.errors import PeerProtocolError, PeerRefused, PeerUnreachable
 from federation.local import LocalNode
 from federation.tls_pin import (
     NOT_PINNED_WORDS,
+    NodeKeyPin,
     PeerNotPinned,
     federation_url,
     pin_for,
@@ -58,6 +59,7 @@ class PeerClient:
         deadline: float | None = None,
         extra_headers: dict[str, str] | None = None,
         sent: asyncio.Event | None = None,
+        tls_keys: frozenset[bytes] | None = None,
     ) -> dict[str, Any]:
         """POST ``values`` as ``endpoint``'s request to the node ``recipient`` at
         ``base_url``; its answer, decoded and checked.
@@ -66,10 +68,16 @@ class PeerClient:
         without it): a caller can then do blocking work while the peer prepares the answer.
 
         ``deadline`` overrides the client's for one call that is known to take longer;
-        ``extra_headers`` go out unsigned (the receiver checks them against the body)."""
+        ``extra_headers`` go out unsigned (the receiver checks them against the body).
+        ``tls_keys``: the keys the other end may present, when we hold no history of it yet
+        (pairing with a node that rotated: its invite code names its current key)."""
+        if tls_keys is None:
+            pin = pin_for(recipient, self.local.db)
+        else:
+            pin = NodeKeyPin(recipient, tls_keys)
         try:
             return await self._call(endpoint, values, recipient, base_url, deadline,
-                                    extra_headers or {}, sent)  # fmt: skip
+                                    extra_headers or {}, sent, pin)  # fmt: skip
         finally:
             if sent is not None:
                 sent.set()  # never leave a caller waiting for a request that will not go
@@ -83,6 +91,7 @@ class PeerClient:
         deadline: float | None,
         extra_headers: dict[str, str],
         sent: asyncio.Event | None,
+        pin: NodeKeyPin,
     ) -> dict[str, Any]:
         path = endpoint.path
         wait = self.not_before.get((recipient, path), 0.0) - self.local.clock()
@@ -112,7 +121,7 @@ class PeerClient:
                     target,
                     data=payload,
                     headers=headers,
-                    ssl=pin_for(recipient, self.local.db),
+                    ssl=pin,
                     server_hostname=FEDERATION_SERVER_NAME,
                 ) as response:
                     data = await _read_capped(response)

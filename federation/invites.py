@@ -4,6 +4,10 @@ An invite code carries the inviting node's id, its URL, a one-time secret and an
 
     rhz1-<base32 of (canonical msgpack [node id key, url, secret, expires] + check)>
 
+A node that rotated its key (issue 15) adds its *current* key as a fifth item: the joiner pins
+TLS to that key (the node id is the first key, which the node no longer presents) and checks
+that the key history in the inviter's answer leads from the first key to it.
+
 ``check`` is the first 4 bytes of SHA-256 over a context and the msgpack bytes: a typo
 anywhere in the code (node id, URL, secret) is caught here, before any network call, and
 said as a typo, not as an attack. Base32 letters people confuse when reading aloud or typing
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from archive.db import transaction
+from archive.key_store import current_key
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.errors import CryptoError
 from crypto.node_id import node_id_from_public_key, public_key_from_node_id
@@ -54,6 +59,12 @@ class InviteCode:
     url: str
     secret: bytes
     expires: int
+    current_key: bytes = b""  # the inviter's key when the code was made, if not its first
+
+    @property
+    def key(self) -> bytes:
+        """The key the inviter presents in TLS and signs its answer with."""
+        return self.current_key or public_key_from_node_id(self.node_id)
 
     @property
     def invite_id(self) -> bytes:
@@ -70,7 +81,11 @@ def invite_check(payload: bytes) -> bytes:
 
 
 def encode_invite(code: InviteCode) -> str:
-    payload = pack([public_key_from_node_id(code.node_id), code.url, code.secret, code.expires])
+    first = public_key_from_node_id(code.node_id)
+    fields: list[object] = [first, code.url, code.secret, code.expires]
+    if code.current_key and code.current_key != first:  # codes of unrotated nodes stay short
+        fields.append(code.current_key)
+    payload = pack(fields)
     return PREFIX + base64.b32encode(payload + invite_check(payload)).decode("ascii").rstrip("=")
 
 
@@ -89,14 +104,23 @@ def decode_invite(text: str) -> InviteCode:
         raise InvalidInvite(MISTYPED)
     try:
         value = unpack(payload, _LIMITS)
-        key, url, secret, expires = value
+        key, url, secret, expires, *current = value
         if not (isinstance(url, str) and isinstance(secret, bytes) and isinstance(expires, int)):
             raise TypeError("field types")
         if len(secret) != SECRET_SIZE or not url.startswith(("http://", "https://")):
             raise ValueError("secret or url")
-        return InviteCode(node_id_from_public_key(key), url, secret, expires)
+        current_key = _current_key(current)
+        return InviteCode(node_id_from_public_key(key), url, secret, expires, current_key)
     except (ValueError, TypeError, CryptoError) as error:
         raise InvalidInvite(MISTYPED) from error
+
+
+def _current_key(extra: list[object]) -> bytes:
+    if not extra:
+        return b""
+    if len(extra) != 1 or not isinstance(extra[0], bytes) or len(extra[0]) != 32:
+        raise ValueError("current key")
+    return extra[0]
 
 
 def pairing_proof(secret: bytes, inviter_id: str, joiner_id: str) -> bytes:
@@ -114,10 +138,11 @@ def sign_acceptance(identity: SigningIdentity, joiner_id: str, proof: bytes) -> 
 
 
 def verify_acceptance(code: InviteCode, joiner_id: str, proof: bytes, signature: bytes) -> None:
-    """Check the inviter's answer really comes from the node the code names."""
+    """Check the inviter's answer really comes from the node the code names: signed by the
+    key the code names (its current key; the caller checks its key history leads there)."""
     try:
         verify_signature(
-            public_key_from_node_id(code.node_id),
+            code.key,
             ACCEPT_CONTEXT,
             acceptance_message(code.node_id, joiner_id, proof),
             signature,
@@ -131,7 +156,10 @@ def verify_acceptance(code: InviteCode, joiner_id: str, proof: bytes, signature:
 def create_invite(
     db: sqlite_utils.Database, node_id: str, url: str, now: int, ttl: int
 ) -> InviteCode:
-    code = InviteCode(node_id, url, os.urandom(SECRET_SIZE), now + ttl)
+    """A one-time invite naming this node, its URL and the key it presents now."""
+    key = current_key(db, node_id)
+    rotated = b"" if key == public_key_from_node_id(node_id) else key
+    code = InviteCode(node_id, url, os.urandom(SECRET_SIZE), now + ttl, rotated)
     with transaction(db):
         db.execute(
             "INSERT INTO invites (invite_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -165,8 +193,6 @@ def redeem_invite(
     db.execute(
         "UPDATE invites SET used_at = ?, used_by = ? WHERE invite_id = ?", [now, joiner_id, invite]
     )
-
-
 
 
 def check_invite_known(db: sqlite_utils.Database, invite: bytes) -> None:

@@ -38,6 +38,7 @@ from archive.key_store import (
     settle_fork,
     statements_of,
 )
+from crypto.key_history import KeyHistory, verify_history
 from crypto.key_statements import GENESIS, InvalidKeyStatement, open_statement
 from crypto.node_id import node_id_from_public_key, public_key_from_node_id
 from crypto.signature_rejected import SignatureRejected
@@ -66,6 +67,39 @@ def node_named_by(raws: list[bytes]) -> str | None:
         if statement.kind == GENESIS:
             return node_id_from_public_key(statement.node)
     return None if not raws else node_id_from_public_key(open_statement(raws[0]).node)
+
+
+def history_at_pairing(node_id: str, key: bytes, raws: list[bytes], now: int) -> KeyHistory | None:
+    """Check the key history a node shows when it pairs (sans-IO): it leads from ``node_id``
+    (the first key) to ``key``, the key the node signs and presents TLS with now. None when
+    it shows none: then ``key`` must be its first key. Raises :class:`InvalidKeyStatement`."""
+    if not raws:
+        if key != public_key_from_node_id(node_id):
+            raise InvalidKeyStatement(
+                "this node signs with a key that is not its node id's and shows no key history "
+                "that leads to it"
+            )
+        return None
+    if node_named_by(raws) != node_id:
+        raise InvalidKeyStatement("the key history shown at pairing is another node's")
+    history = verify_history(public_key_from_node_id(node_id), raws, now=now)
+    if history.fork is not None:
+        raise InvalidKeyStatement(
+            "the key history shown at pairing forks (two statements follow one): its key may "
+            "have been stolen; ask its operator, over another channel, before pairing"
+        )
+    if history.current_key != key:
+        raise InvalidKeyStatement(
+            "the key history shown at pairing does not lead to the key the node uses now"
+        )
+    return history
+
+
+def keep_paired_history(local: LocalNode, node_id: str, history: KeyHistory | None) -> None:
+    """Store a history checked by :func:`history_at_pairing` (in the caller's transaction,
+    the one that adds the peer): TLS pins and signed requests follow its current key."""
+    if history is not None:
+        save_key_history(local.db, node_id, [s.raw for s in history.statements], local.now())
 
 
 def take_key_history(local: LocalNode, node_id: str, raws: list[bytes]) -> KeyUpdate:
@@ -205,6 +239,8 @@ __all__ = [
     "InvalidKeyStatement",
     "answer_key_history",
     "exchange_key_history",
+    "history_at_pairing",
+    "keep_paired_history",
     "node_named_by",
     "own_history",
     "speaker_of",

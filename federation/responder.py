@@ -19,6 +19,9 @@ from typing import TypeVar
 
 from archive.db import transaction
 from archive.event_log import append_event
+from crypto.errors import InvalidNodeId
+from crypto.key_statements import InvalidKeyStatement
+from crypto.node_id import normalize_node_id, public_key_from_node_id
 from federation import endpoints, wire
 from federation.acks import issue_ack
 from federation.copies import answer_tombstone_query
@@ -26,6 +29,7 @@ from federation.errors import PeerProtocolError, TooBusy
 from federation.exchanges import begin_inbound, count_inbound
 from federation.gone import take_gone_notice
 from federation.invites import redeem_invite, sign_acceptance
+from federation.key_exchange import history_at_pairing, keep_paired_history, own_history
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder
 from federation.outbox import acknowledge_signed, hand_out, outgoing_for
@@ -88,25 +92,38 @@ class FederationResponder:
             self.local, lambda local: work(replace(self, local=local, on_outbox=on_outbox))
         )
 
-    def pair(self, joiner_id: str, body: bytes, named_invite: bytes | None = None) -> bytes:
+    def pair(self, signer_key_id: str, body: bytes, named_invite: bytes | None = None) -> bytes:
         """A node redeems our invite: check the proof, add it, answer with our signature.
 
+        ``signer_key_id`` is the key that signed the request: the joiner's id, or after a
+        rotation its current key, which the key history it shows must lead to.
         ``named_invite`` is the invite the request named before its body was read."""
         request = wire.decode(endpoints.PAIR.request, body)
         if named_invite is not None and request["invite"] != named_invite:
             raise PeerProtocolError("the pairing request names another invite than its header")
-        if request["node_id"] != joiner_id:
-            raise PeerProtocolError("the pairing request is signed by another node than it names")
+        joiner_id = _named_node(request["node_id"])
         if not is_peer_url(request["url"]):
             raise PeerProtocolError(
                 "the joining node's URL must be http:// or https:// with a host"
             )
         db, now = self.local.db, self.local.now()
+        raws = list(request["statements"])
+        try:
+            history = history_at_pairing(
+                joiner_id, public_key_from_node_id(signer_key_id), raws, now
+            )
+        except InvalidKeyStatement as error:
+            if not raws:  # a node without a history signs with its id's key
+                raise PeerProtocolError(
+                    "the pairing request is signed by another node than it names"
+                ) from error
+            raise
         with transaction(db):
             redeem_invite(
                 db, request["invite"], request["proof"], self.local.node_id, joiner_id, now
             )
             save_peer(db, joiner_id, request["name"], request["region"], request["url"], now)
+            keep_paired_history(self.local, joiner_id, history)
             append_event(db, self.local.identity, "peer.added", joiner_id, {"via": "invite"}, now)
         log.info("paired by invite", extra={"peer": joiner_id})
         return wire.encode(
@@ -117,6 +134,7 @@ class FederationResponder:
                 "region": self.local.region,
                 "url": self.local.url,
                 "signature": sign_acceptance(self.local.identity, joiner_id, request["proof"]),
+                "statements": own_history(self.local),
             },
         )
 
@@ -295,3 +313,13 @@ class FederationResponder:
 def session_bytes(sessions: dict[tuple[str, str], _Session]) -> int:
     """Bytes of the distinct offer set snapshots the sessions hold."""
     return sum({s.storage_id: s.nbytes for s in sessions.values()}.values())
+
+
+def _named_node(text: str) -> str:
+    """The joiner's node id as its pairing request spells it: canonical, or refused."""
+    try:
+        if normalize_node_id(text) == text:
+            return text
+    except InvalidNodeId:
+        pass
+    raise PeerProtocolError("the pairing request names a malformed node id")

@@ -66,8 +66,9 @@ MAX_PAIRING_REMEMBERED = 10_000
 # Reconcile messages opening a session (each may scan the archive for an offer set) handled
 # at once; fewer than the federation threads, so short requests always find one.
 OPENING_SESSIONS = 2
-# A pairing request is one small message (about 1 KiB); a stranger gets no more than this.
-PAIR_BODY_BYTES = 8 * 1024
+# A pairing request is one small message (about 1 KiB) and the joiner's key history (a few
+# hundred bytes a statement); a stranger gets no more than this.
+PAIR_BODY_BYTES = 64 * 1024
 PAIR_BODY_DEADLINE = 5.0
 
 

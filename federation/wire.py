@@ -45,6 +45,14 @@ class Field:
 
 Schema = dict[str, Field]
 
+# A node's key history (federation/key_exchange.py): its signed statements, either way.
+MAX_KEY_STATEMENTS = 256  # crypto.key_history.MAX_STATEMENTS
+MAX_KEY_STATEMENT_BYTES = 4096  # crypto.key_statements.MAX_STATEMENT_BYTES
+KEY_HISTORY: Schema = {
+    "statements": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES)
+}
+# Pairing carries each side's own key history ("statements"; empty for a node made before
+# key histories): a node that rotated signs with a key the other cannot yet tie to its id.
 PAIR_REQUEST: Schema = {
     "invite": Field(bytes, 32, exact=True),
     "proof": Field(bytes, 32, exact=True),
@@ -52,6 +60,7 @@ PAIR_REQUEST: Schema = {
     "name": Field(str, 200),
     "region": Field(str, 200),
     "url": Field(str, 500),
+    **KEY_HISTORY,
 }
 PAIR_RESPONSE: Schema = {
     "node_id": Field(str, 80),
@@ -59,6 +68,7 @@ PAIR_RESPONSE: Schema = {
     "region": Field(str, 200),
     "url": Field(str, 500),
     "signature": Field(bytes, 64, exact=True),
+    **KEY_HISTORY,
 }
 RECONCILE_REQUEST: Schema = {
     "session": Field(str, 64),
@@ -123,14 +133,9 @@ ECHO_ANSWER: Schema = {"statement": Field(bytes, MAX_ECHO_BYTES)}
 # (federation/address.py): how peers paired over http:// learn the https:// one.
 ADDRESS: Schema = {"url": Field(str, 500)}
 ADDRESS_ANSWER: Schema = {"updated": Field(int, 1)}
-# A node's key history (federation/key_exchange.py): its signed statements, either way.
-MAX_KEY_STATEMENTS = 256  # crypto.key_history.MAX_STATEMENTS
-MAX_KEY_STATEMENT_BYTES = 4096  # crypto.key_statements.MAX_STATEMENT_BYTES
-KEY_HISTORY: Schema = {
-    "statements": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES)
-}
-# The answer adds what the answering node holds of the caller's own history ("yours"): a
-# node restored from an old backup learns its later rotations, and a stolen key's, there.
+# The key-history exchange (KEY_HISTORY above) is answered with the answerer's own and with
+# what it holds of the caller's history ("yours"): a node restored from an old backup learns
+# its later rotations, and a stolen key's, there.
 KEY_HISTORY_ANSWER: Schema = {
     **KEY_HISTORY,
     "yours": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),

@@ -192,6 +192,7 @@ def pair_request(joiner: Hub, code_text: str, proof: bytes | None = None) -> byt
             "name": config.name,
             "region": config.region,
             "url": "http://127.0.0.1:8471",
+            "statements": [],
         },
     )
 

@@ -30,6 +30,7 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
             "name": "Lima Hub",
             "region": "Andes",
             "url": "http://127.0.0.1:8471",
+            "statements": [],
         },
     ),
     "pair_response": (
@@ -40,6 +41,7 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
             "region": "East Africa",
             "url": "http://127.0.0.1:8470",
             "signature": b"\x03" * 64,
+            "statements": [b"\x04" * 300],
         },
     ),
     "reconcile_request": (wire.RECONCILE_REQUEST, {"session": "a1b2c3", "msg": b"\x61\x00"}),

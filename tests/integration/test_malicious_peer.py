@@ -351,6 +351,7 @@ def valid_body(path: str, hostile: Hostile) -> bytes:
         values = {
             "invite": bytes(32), "proof": bytes(32), "node_id": b.node_id,
             "name": "Hub B", "region": "West Africa", "url": "http://127.0.0.1:9",
+            "statements": [],
         }  # fmt: skip
         return wire.encode(wire.PAIR_REQUEST, values)
     if path == RECONCILE:
@@ -364,7 +365,8 @@ def valid_body(path: str, hostile: Hostile) -> bytes:
 
 
 WRONG_TYPES: dict[str, dict[str, Any]] = {
-    PAIR: {"invite": "text", "proof": 7, "node_id": b"id", "name": [], "region": {}, "url": None},
+    PAIR: {"invite": "text", "proof": 7, "node_id": b"id", "name": [], "region": {}, "url": None,
+           "statements": "none"},
     RECONCILE: {"session": 12, "msg": "text, not bytes"},
     FETCH: {"ids": [1, 2, 3]},
     PUSH: {"records": "one record"},

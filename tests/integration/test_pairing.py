@@ -205,6 +205,7 @@ async def impostor() -> AsyncIterator[StartImpostor]:
                 "region": "East Africa",
                 "url": str(request.url.origin()),
                 "signature": sign_acceptance(identity, asked["node_id"], asked["proof"]),
+                "statements": [],
             }
             return web.Response(
                 body=wire.encode(wire.PAIR_RESPONSE, answer), content_type="application/msgpack"
