@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from archive.folding import fold_with_origins
-from archive.key_store import record_key_check
-from archive.signed_record import open_record
+from archive.folding import fold, fold_with_origins
+from archive.signed_record import RECORD_LIMITS
+from crypto.canonical import unpack_message
 from crypto.errors import RhizomeError
 
 SNIPPET_WORDS = 16
@@ -69,20 +69,37 @@ def original_snippets(
 
 
 def _original_columns(db: sqlite_utils.Database, rowids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The text as written, from each record's signed bytes (only for the page shown)."""
+    """The text as written, decoded from each record's stored signed bytes (only for the page
+    shown). The signature is not checked again here: the record was verified when it was
+    stored, and a snippet is display, like the readable copies a list shows; ``rhizome
+    verify`` and export check the signed bytes (docs/explanation/tamper-evidence.md)."""
     rows = db.execute(
         "SELECT rowid, envelope FROM records WHERE rowid IN (SELECT value FROM json_each(?))",
         [json.dumps(rowids)],
     )
-    keys = record_key_check(db)
     columns: dict[int, tuple[str, ...]] = {}
     for rowid, envelope in rows:
-        try:
-            lesson = open_record(envelope, "record", keys).lesson
-        except RhizomeError:  # verify reports a damaged record; a search shows no snippet
-            continue
-        columns[int(rowid)] = (lesson.title, lesson.summary, lesson.body, " ".join(lesson.tags))
+        text = stored_lesson_text(bytes(envelope))
+        if text is not None:  # verify reports a damaged record; a search shows no snippet
+            columns[int(rowid)] = text
     return columns
+
+
+def stored_lesson_text(envelope: bytes) -> tuple[str, str, str, str] | None:
+    """(title, summary, body, tags joined by spaces) of a stored record's signed bytes, read
+    without checking them again; None for bytes that are no record (a damaged row)."""
+    try:
+        payload = unpack_message(envelope, RECORD_LIMITS)[2]
+        wire = unpack_message(payload, RECORD_LIMITS)
+        title, summary, body = wire["title"], wire["summary"], wire["body"]
+        tags = wire["tags"]
+    except (RhizomeError, LookupError, TypeError):
+        return None
+    if not isinstance(tags, list) or not all(
+        isinstance(text, str) for text in (title, summary, body, *tags)
+    ):
+        return None
+    return title, summary, body, " ".join(tags)
 
 
 def _marked_spans(marked_folded: str) -> tuple[str, list[tuple[int, int]]]:
@@ -113,16 +130,21 @@ def _hits(original: str, folded_text: str, spans_in_folded: list[tuple[int, int]
 
 def _word_end(text: str, index: int) -> int:
     """Past the marks that follow a hit's last letter (a shadda, a kasra belong to it)."""
-    while index < len(text) and not fold_with_origins(text[index])[0]:
+    while index < len(text) and not fold(text[index]):
         index += 1
     return index
 
 
 def _cut(hits: Hits, start: str, end: str) -> str:
-    text = hits.text
     # Words are looked at up to a little past the last hit: a long body costs no more.
-    limit = min(len(text), max((after for _first, after in hits.spans), default=0) + 2_000)
-    words = [match.span() for match in _WORD.finditer(text, 0, limit)]
+    last_hit = max((after for _first, after in hits.spans), default=0)
+    words = _words_up_to(hits.text, last_hit, min(len(hits.text), last_hit + 2_000))
+    return _cut_words(hits, words, start, end)
+
+
+def _cut_words(hits: Hits, words: list[tuple[int, int]], start: str, end: str) -> str:
+    """The snippet of the window of :data:`SNIPPET_WORDS` of ``words`` holding most hits."""
+    text = hits.text
     if not words:
         return ""
     first = _best_window(words, hits.spans)
@@ -141,6 +163,21 @@ def _cut(hits: Hits, start: str, end: str) -> str:
         cursor = span_end
     pieces += [text[cursor:window_end], "…" if more else ""]
     return "".join(pieces)
+
+
+def _words_up_to(text: str, last_hit: int, limit: int) -> list[tuple[int, int]]:
+    """The words of ``text`` up to ``limit``, but no more than a window can reach: the
+    window holds a hit, so :data:`SNIPPET_WORDS` words past the first word after the last
+    hit (and one more, to know whether the text goes on) decide it as all the words would."""
+    words: list[tuple[int, int]] = []
+    enough: int | None = None  # known once the first word past the last hit is seen
+    for match in _WORD.finditer(text, 0, limit):
+        words.append(match.span())
+        if enough is None and match.start() >= last_hit:
+            enough = len(words) + SNIPPET_WORDS
+        if enough is not None and len(words) >= enough:
+            break
+    return words
 
 
 def _best_window(words: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:

@@ -21,6 +21,9 @@ from archive.search import (
     mark_hits,
     search,
 )
+from archive.search_snippet import _WORD as snippet_words
+from archive.search_snippet import Hits, _cut, _cut_words, _words_up_to
+from archive.verify import verify_archive
 from node.importer import import_folder
 from node.node import Node
 from tests.conftest import FakeClock
@@ -238,3 +241,52 @@ def test_arbitrary_text_returns_a_list_or_invalid_query(archive: Node, query: st
     except InvalidQuery:
         return
     assert isinstance(hits, list)
+
+
+def test_a_snippet_reads_the_stored_bytes_and_verify_still_names_a_broken_signature(
+    node: Node,
+) -> None:
+    # Snippets are display: the signature was checked when the lesson was stored, and
+    # `verify` checks it again (docs/explanation/tamper-evidence.md), not every search.
+    lesson = add(node, title="Radio", body="We trained the radio volunteers.\n")
+    row = node.db.execute("SELECT envelope FROM records WHERE id = ?", [lesson]).fetchone()
+    envelope = bytearray(row[0])
+    envelope[-1] ^= 0x01  # the signature is the envelope's last item
+    node.db.execute("UPDATE records SET envelope = ? WHERE id = ?", [bytes(envelope), lesson])
+    hits = search(node.db, "volunteers")
+    assert hit_ids(hits) == [lesson]
+    assert f"{HIT_START}volunteers{HIT_END}" in hits[0].snippet
+    problems = verify_archive(node.db, node.public_key).problems
+    assert {"item": f"record {lesson}", "problem": "signed bytes do not verify"} in [
+        {**problem, "problem": problem["problem"].split(" (")[0]} for problem in problems
+    ]
+
+
+def test_a_record_whose_stored_bytes_are_no_record_is_found_without_a_snippet(
+    node: Node,
+) -> None:
+    damaged = add(node, title="Radio", body="We trained the radio volunteers.\n")
+    kept = add(node, title="Radio two", body="More radio volunteers trained.\n")
+    node.db.execute("UPDATE records SET envelope = ? WHERE id = ?", [b"\x93junk", damaged])
+    hits = {hit.record.id: hit.snippet for hit in search(node.db, "volunteers")}
+    assert hits[damaged] == ""
+    assert HIT_START in hits[kept]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["radio", "é", "درسًا", "x", "-", "  ", ".\n", "ab_c"]), max_size=80
+    ),
+    picks=st.lists(st.integers(min_value=0, max_value=79), max_size=8),
+)
+def test_a_snippet_looks_at_only_the_words_its_window_can_reach(
+    words: list[str], picks: list[int]
+) -> None:
+    text = " ".join(words)
+    every = [match.span() for match in snippet_words.finditer(text)]
+    spans = sorted({every[pick] for pick in picks if pick < len(every)})
+    hits = Hits(text, spans)
+    last_hit = max((after for _first, after in spans), default=0)
+    assert _cut(hits, "[", "]") == _cut_words(hits, every, "[", "]")
+    assert len(_words_up_to(text, last_hit, len(text))) <= len(every)
