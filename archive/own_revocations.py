@@ -21,3 +21,16 @@ def revocations_issued_by(
         [origin, after, limit],
     ).fetchall()
     return [(str(row[0]), bytes(row[1])) for row in rows]
+
+
+def records_originated_by(
+    db: sqlite_utils.Database, origin: str, after: str, limit: int
+) -> list[tuple[str, bytes]]:
+    """(id, signed envelope) of the records ``origin`` made that we hold out of quarantine,
+    ids after ``after``: for a node that recovered with no backup (federation/own_records.py)."""
+    rows = db.execute(
+        "SELECT id, envelope FROM records WHERE origin = ? AND quarantined = 0 AND id > ? "
+        "ORDER BY id LIMIT ?",
+        [origin, after, limit],
+    ).fetchall()
+    return [(str(row[0]), bytes(row[1])) for row in rows]

@@ -22,7 +22,7 @@ from crypto.node_id import node_id_from_public_key
 Progress = Callable[[int], None]
 # Every stored record arrived through one of these events; a record without one means
 # log entries were removed.
-ARRIVAL_EVENTS = ("record.added", "record.received")
+ARRIVAL_EVENTS = ("record.added", "record.received", "record.refetched")  # refetched: recovered
 # Besides a tombstone, a stored record leaves only by a curator's rejection from quarantine
 # (governance.quarantine), which the (verified) log tells as ``record.rejected``.
 

@@ -56,3 +56,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 # Attachment bytes, chunk by chunk (federation/blob_transfer.py, federation/blob_fetch.py).
 BLOB = Endpoint("blob", blob_wire.BLOB_REQUEST, blob_wire.BLOB_CHUNK)
 ENDPOINTS = (*ENDPOINTS, BLOB)
+# A node recovered with no backup: the recovery itself, then its own records back
+# (federation/recovery.py, federation/own_records.py; routes in federation/recovery_routes.py).
+RECOVER = Endpoint("recover", wire.RECOVER_REQUEST, wire.RECOVER_ANSWER)
+OWN_RECORDS = Endpoint("own-records", wire.OWN_RECORDS_QUERY, wire.OWN_RECORDS)
+ENDPOINTS = (*ENDPOINTS, RECOVER, OWN_RECORDS)

@@ -1,4 +1,4 @@
-"""Federation's migration m028 (registered in :mod:`federation.schema`): a peer may be
+"""Federation's migrations m028 and m080 (registered in :mod:`federation.schema`): a peer may be
 ``forked``, its key history showing two statements after one (federation/key_exchange.py).
 
 SQLite cannot change a CHECK constraint in place, so ``peers`` is rebuilt from its own
@@ -30,3 +30,16 @@ def m028_forked_peers(db: sqlite_utils.Database) -> None:
     db.execute(f"INSERT INTO peers_m028 ({columns}) SELECT {columns} FROM peers")
     db.execute("DROP TABLE peers")
     db.execute("ALTER TABLE peers_m028 RENAME TO peers")
+
+
+def m080_own_records_pending(db: sqlite_utils.Database) -> None:
+    """One row per peer a node recovered with no backup has not yet asked for its own records
+    (federation/own_records.py)."""
+    db.execute(
+        """
+        CREATE TABLE own_records_pending (
+            peer_id TEXT PRIMARY KEY,
+            since INTEGER NOT NULL
+        )
+        """
+    )

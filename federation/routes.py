@@ -387,3 +387,7 @@ async def blob(request: web.Request) -> web.Response:
         return answer_blob_request(twin.local, peer, body)
 
     return await _serve_peer(request, _in_worker(request, answer))
+
+
+# Registered in this same table, from a module of their own (this one is near its size).
+from federation import recovery_routes  # noqa: E402, F401

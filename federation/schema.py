@@ -17,7 +17,7 @@ import sqlite_utils
 from archive.migrations import Schema
 from federation.attachment_schema import m043_peer_purposes
 from federation.gone_schema import m026_gone_peers_and_relearning
-from federation.key_schema import m028_forked_peers
+from federation.key_schema import m028_forked_peers, m080_own_records_pending
 
 MIGRATIONS = sqlite_utils.Migrations("federation")
 TABLES = frozenset(
@@ -35,6 +35,7 @@ TABLES = frozenset(
         "peer_intake",
         "peer_holdings",
         "relearn_pending",
+        "own_records_pending",
         "offer_changes",
         "offer_changes_pruned",
     }
@@ -363,4 +364,5 @@ def m021_offer_changes(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
 MIGRATIONS()(m028_forked_peers)  # key histories: federation/key_schema.py
+MIGRATIONS()(m080_own_records_pending)  # recovery with no backup: federation/key_schema.py
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

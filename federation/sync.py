@@ -28,6 +28,7 @@ from federation.errors import PeerProtocolError
 from federation.key_exchange import exchange_key_history
 from federation.local import LocalNode
 from federation.negentropy import Initiator
+from federation.own_records import refetch_own_records
 from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
@@ -287,6 +288,8 @@ async def sync_with_peer(
         await exchange_key_history(client, peer)
         # Restored from a backup: our own withdrawals come back before anything else moves.
         await relearn_from(client, peer)
+        # Recovered with no backup: our own records back, once every withdrawal is relearned.
+        report.received += await refetch_own_records(client, peer) or 0
         # Once a run: our address, signed (a peer paired over http:// learns the https one).
         await tell_address(client, peer)
         # Withdrawals first: a peer back from offline purges before anything else moves.

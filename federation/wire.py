@@ -151,6 +151,31 @@ OWN_REVOCATIONS: Schema = {
     "revocations": Field(list, MAX_REVOCATIONS_PER_MESSAGE, item_bound=MAX_STATEMENT_BYTES),
     "more": Field(int, 1),
 }
+# A node recovered on a fresh machine with no backup (federation/recovery.py): asked with
+# no statements, signed by its recovery key, a peer answers with the node's history as it
+# holds it; then with the recovery statement, signed by the new node key, it takes the
+# recovery and answers with what the node needs to rebuild the pairing.
+RECOVER_REQUEST: Schema = {
+    "node": Field(str, 80),
+    "statements": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),
+}
+RECOVER_ANSWER: Schema = {
+    "yours": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),
+    "your_name": Field(str, 200),
+    "your_region": Field(str, 200),
+    "node_id": Field(str, 80),
+    "name": Field(str, 200),
+    "region": Field(str, 200),
+    "url": Field(str, 500),
+    "statements": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),
+}
+# The recovered node asks each peer for the records it originated that the peer holds
+# (federation/own_records.py), a page at a time: ``after`` is the last record id it got.
+OWN_RECORDS_QUERY: Schema = {"after": Field(str, 64)}
+OWN_RECORDS: Schema = {
+    "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
+    "more": Field(int, 1),
+}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

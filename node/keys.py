@@ -147,7 +147,7 @@ def recover_node_key(
     replaced key signed from ``compromised_since`` on is marked suspect for every peer."""
     _require_not_served(node)
     history = own_key_history(node)
-    trusted = _trusted_statement(history, after, compromised_since)
+    trusted = trusted_statement(history, after, compromised_since)
     if recovery.public_key != trusted.recovery:
         raise InvalidKeyStatement("this recovery key is not the one this node's history names")
     suspect = () if compromised_since is None else ((trusted.key, compromised_since),)
@@ -162,7 +162,7 @@ def recover_node_key(
     return KeyChange(statement, trusted.key, replacement)
 
 
-def _trusted_statement(
+def trusted_statement(
     history: KeyHistory, after: str | None, compromised_since: int | None
 ) -> KeyStatement:
     chosen = [*history.chain, *history.overridden, *(history.fork or ())]

@@ -27,6 +27,7 @@ from federation.peers import list_peers, resolve_peer
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, json_option, print_json
+from node.cli.recover_fresh import recover_fresh, recovery_key_asked
 from node.keys import KeyChange, own_key_history, recover_node_key, rotate_node_key
 from node.keys import statement_summary as summary
 from node.node import Node
@@ -131,18 +132,48 @@ def history(cli: CliContext, peer: str | None, as_json: bool) -> None:
     help="Also replace the recovery key (when the paper or shares may be exposed).",
 )
 @click.option("--tell-peers/--no-tell-peers", default=True, show_default=True)
+@click.option(
+    "--node-id",
+    default=None,
+    help="No backup at all: the node id to recover into a new, empty --home (with --peer).",
+)
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="NODE_ID@URL",
+    help="With --node-id: a peer to recover from (its node id and address, or an invite code "
+    "it made); repeat for each peer you know.",
+)
+@click.option("--url", default=None, help="With --node-id: the address peers reach the hub at.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="With --node-id.")
 @json_option
 @click.pass_obj
 def recover(
     cli: CliContext, code: str | None, shares: tuple[str, ...], compromised_since: str | None,
-    after: str | None, new_recovery_key: bool, tell_peers: bool, as_json: bool,
+    after: str | None, new_recovery_key: bool, tell_peers: bool, node_id: str | None,
+    peers: tuple[str, ...], url: str | None, port: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Take the node back with its recovery key: a new node key that overrides rotations a
     thief signed with the stolen key (within 72 hours of peers seeing them).
 
     Run it in this home, restored from your backup if the machine was seized. First it asks
     every peer what it knows of this node's key history (a thief's rotations too), then it
-    signs the recovery and hands it to every peer."""
+    signs the recovery and hands it to every peer.
+
+    With no backup at all, give --node-id and one --peer per peer you know, and a new --home:
+    the identity and the pairings come back from the peers, then the lessons they hold."""
+    if node_id is not None:
+        since_fresh = parse_time(compromised_since) if compromised_since else None
+        done = recover_fresh(
+            cli, node_id=node_id, recovery=recovery_key_asked(code, shares), peer_texts=peers,
+            compromised_since=since_fresh, new_recovery_key=new_recovery_key, url=url, port=port,
+            as_json=as_json,
+        )  # fmt: skip
+        show_recovery_key(done.new_recovery, None)
+        return
+    if peers or url or port:
+        raise click.UsageError("--peer, --url and --port go with --node-id (no backup at all)")
     if bool(code) == bool(shares):
         raise click.UsageError("give the recovery code (--code) or the stewards' shares (--share)")
     recovery = recovery_key_from_code(code) if code else join_recovery_shares(list(shares))

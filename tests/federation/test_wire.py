@@ -74,6 +74,22 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "own_revocations_query": (wire.OWN_REVOCATIONS_QUERY, {"after": "ab" * 32}),
     "own_revocations": (wire.OWN_REVOCATIONS, {"revocations": [b"signed revocation"], "more": 0}),
     "key_history": (wire.KEY_HISTORY, {"statements": [b"signed genesis", b"signed rotation"]}),
+    "recover_request": (wire.RECOVER_REQUEST, {"node": "A" * 68, "statements": []}),
+    "recover_answer": (
+        wire.RECOVER_ANSWER,
+        {
+            "yours": [b"signed genesis"],
+            "your_name": "Hub A",
+            "your_region": "East Africa",
+            "node_id": "B" * 68,
+            "name": "Hub B",
+            "region": "West Africa",
+            "url": "https://hub-b.example:8443",
+            "statements": [],
+        },
+    ),
+    "own_records_query": (wire.OWN_RECORDS_QUERY, {"after": "ab" * 32}),
+    "own_records": (wire.OWN_RECORDS, {"records": [b"signed record"], "more": 1}),
     "key_history_answer": (
         wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
     ),
