@@ -30,6 +30,7 @@ from crypto.canonical import pack, unpack
 from crypto.envelope import seal
 from crypto.signing import RECORD_CONTEXT, SigningIdentity
 from tests.conftest import SEED_A, START
+from tests.exchange_samples import evaluation_file
 
 IDENTITY = SigningIdentity.from_seed(SEED_A)
 DAY = 24 * 3600
@@ -157,25 +158,7 @@ def test_details_on_the_wrong_kind_are_refused() -> None:
         sign_lesson(IDENTITY, make("evaluation", None))
 
 
-EVALUATION_FILE = """---
-title: Evaluation of the Nairobi track
-kind: evaluation
-evaluation:
-  exchange: Legal observer track
-  held: 2027-03-10
-  participants: 24
-  completed: 21
-  action_plans: 18
-  skills:
-    - skill: de-escalation
-      before: [2, 8, 9, 4, 1]
-      after: [0, 1, 6, 11, 6]
-  incidents:
-    - category: harassment
-      count: 1
----
-It went well.
-"""
+EVALUATION_FILE = evaluation_file()
 
 
 def test_an_evaluation_file_is_read_into_its_details() -> None:

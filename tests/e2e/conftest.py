@@ -173,6 +173,25 @@ def make_hub(root: Path, name: str, region: str) -> Hub:
     return hub
 
 
+@contextlib.contextmanager
+def serving_one_lesson(
+    tmp_path: Path, name: str, region: str, admin_passphrase: str, lesson: str
+) -> Iterator[Hub]:
+    """One hub with an admin and ``lesson`` added by ``rhizome lesson add``, serving."""
+    root = tmp_path / "hubs"  # where the browsers look for the keys they trust
+    root.mkdir()
+    hub = make_hub(root, name, region)
+    hub.add_member("admin", "admin", admin_passphrase)
+    lesson_file = tmp_path / "lesson.md"
+    lesson_file.write_text(lesson, encoding="utf-8")
+    hub.rhizome("lesson", "add", str(lesson_file))
+    hub.start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
 # ---- the two hubs -----------------------------------------------------------------------
 
 

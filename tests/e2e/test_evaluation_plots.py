@@ -13,46 +13,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Browsers, Hub, make_hub
+from tests.e2e.conftest import Browsers, Hub, serving_one_lesson
 from tests.e2e.test_browser import new_page, sign_in
+from tests.exchange_samples import evaluation_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 PLOTS = ("plot-completion", "plot-skill-gains", "plot-incidents")
-EVALUATION = """---
-title: Evaluation of the Nairobi track
-kind: evaluation
-evaluation:
-  exchange: Legal observer track, Nairobi 2027
-  held: 2027-03-10
-  participants: 24
-  completed: 21
-  action_plans: 18
-  skills:
-    - skill: de-escalation
-      before: [2, 8, 9, 4, 1]
-      after: [0, 1, 6, 11, 6]
-  incidents:
-    - category: harassment
-      count: 2
----
-It went well.
-"""
+EVALUATION = evaluation_file(incidents=2)
 
 
 @pytest.fixture
 def hub(tmp_path: Path, browser_ready: None) -> Iterator[Hub]:
-    root = tmp_path / "hubs"  # where the browsers look for the keys they trust
-    root.mkdir()
-    made = make_hub(root, "Nairobi Hub", "East Africa")
-    made.add_member("admin", "admin", "nairobi admin passphrase 2026")
-    lesson = tmp_path / "evaluation.md"
-    lesson.write_text(EVALUATION, encoding="utf-8")
-    made.rhizome("lesson", "add", str(lesson))
-    made.start()
-    try:
-        yield made
-    finally:
-        made.stop()
+    with serving_one_lesson(
+        tmp_path, "Nairobi Hub", "East Africa", "nairobi admin passphrase 2026", EVALUATION
+    ) as hub:
+        yield hub
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Browsers, Hub, make_hub
+from tests.e2e.conftest import Browsers, Hub, serving_one_lesson
 from tests.e2e.test_browser import RECORD_ID, new_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -42,18 +42,10 @@ LANGUAGES = {"en": ("ltr", "Search"), "es": ("ltr", "Buscar"), "ar": ("rtl", "ب
 
 @pytest.fixture
 def hub(tmp_path: Path, browser_ready: None) -> Iterator[Hub]:
-    root = tmp_path / "hubs"  # where the browsers look for the keys they trust
-    root.mkdir()
-    made = make_hub(root, "Cairo Hub", "North Africa")
-    made.add_member("admin", "admin", "cairo admin passphrase 2026")
-    lesson = tmp_path / "observers.md"
-    lesson.write_text(LESSON, encoding="utf-8")
-    made.rhizome("lesson", "add", str(lesson))
-    made.start()
-    try:
-        yield made
-    finally:
-        made.stop()
+    with serving_one_lesson(
+        tmp_path, "Cairo Hub", "North Africa", "cairo admin passphrase 2026", LESSON
+    ) as hub:
+        yield hub
 
 
 def box(page: Page, selector: str) -> dict[str, float]:

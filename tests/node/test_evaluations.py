@@ -24,6 +24,7 @@ from node.actions.evaluations import (
 )
 from node.node import Node
 from tests.conftest import START
+from tests.exchange_samples import evaluation_file
 from tests.federation.test_bundles import bundle_for
 from tests.federation.test_bundles import hubs as bundle_hubs
 from tests.federation.test_sharing import FEDERATION, add
@@ -31,27 +32,7 @@ from tests.node.conftest import Invoke, assert_clean_exit, stored_counts
 
 hubs = bundle_hubs
 DAY = 86_400
-EVALUATION_FILE = """---
-title: Evaluation of the Nairobi track
-kind: evaluation
-consent:
-  scope: federation
-evaluation:
-  exchange: Legal observer track, Nairobi 2027
-  held: 2027-03-10
-  participants: 24
-  completed: 21
-  action_plans: 18
-  skills:
-    - skill: de-escalation
-      before: [2, 8, 9, 4, 1]
-      after: [0, 1, 6, 11, 6]
-  incidents:
-    - category: harassment
-      count: 1
----
-It went well.
-"""
+EVALUATION_FILE = evaluation_file(scope="federation")
 BAD = {
     "completed over participants": ("completed: 21", "completed: 30", "more than the number"),
     "no participants": ("participants: 24", "participants: 0", "an exchange has participants"),
