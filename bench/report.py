@@ -328,41 +328,6 @@ def revocation_section(data: dict[str, Any]) -> Section:
     )
 
 
-def search_section(data: dict[str, Any]) -> Section:
-    rows = [
-        [row["lessons"], row["p50_ms"], row["p95_ms"], row["max_ms"], row["mean_hits"]]
-        for row in data["results"]
-    ]
-    target = data["target"]
-    largest = data["results"][-1]
-    judged = bool(data.get("target_size_measured", largest["lessons"] >= target["lessons"]))
-    why = data.get("notes") or (
-        f"p95 was {largest['p95_ms']:.0f} ms at {largest['lessons']:,} lessons."
-    )
-    slow = "; ".join(
-        f"{item['query']!r}: {item['ms']:.0f} ms, {item['matches']:,} matches"
-        for item in largest.get("slowest", [])[:3]
-    )
-    return Section(
-        "Search",
-        f"{data['results'][0]['searches']} searches of 1–3 words (a fixed seeded list) through "
-        "`archive.search.search`, 20 ranked hits with snippets, on generated archives of "
-        f"~{data.get('words_per_lesson', '?')}-word lessons (a {data.get('vocabulary', '?'):,}-"
-        "word vocabulary on a Zipf curve).",
-        [table(["lessons", "p50 ms", "p95 ms", "max ms", "mean hits"], rows)],
-        [
-            Verdict(
-                f"p95 within {target['p95_ms']:.0f} ms at {target['lessons']:,} lessons",
-                largest["p95_ms"] / target["p95_ms"],
-                judged,
-                why,
-            )
-        ],
-        [("search.png", "Search latency (p50, p95, max) against archive size.")],
-        f"Slowest searches at {largest['lessons']:,} lessons: {slow}." if slow else "",
-    )
-
-
 def memory_section(data: dict[str, Any]) -> Section:
     phases = ("startup", "list_and_search", "first_reconcile", "second_reconcile")
     rows = []
@@ -436,7 +401,6 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], Section]] = {
     "bundle": bundle_section,
     "negentropy": negentropy_section,
     "revocation": revocation_section,
-    "search": search_section,
     "memory": memory_section,
 }
 
@@ -448,6 +412,7 @@ def _register_late_sections() -> None:
     from bench.report_federation import federation_section
     from bench.report_reads import reads_section
     from bench.report_sealed import sealed_section
+    from bench.report_search import search_section
     from bench.report_tls import tls_section
     from bench.report_wipe import wipe_section
 
@@ -457,6 +422,7 @@ def _register_late_sections() -> None:
     SECTIONS["wipe"] = wipe_section
     SECTIONS["attachments"] = attachments_section
     SECTIONS["sealed"] = sealed_section
+    SECTIONS["search"] = search_section
 
 
 # -- plots ----------------------------------------------------------------------------------
@@ -593,29 +559,9 @@ def make_plots(results: Results, folder: Path) -> set[str] | None:
         save(figure, "revocation.png")
 
     if "search" in results:
-        data = results["search"]
-        rows = data["results"]
-        xs = [row["lessons"] for row in rows]
-        figure, axis = plt.subplots(figsize=(5.5, 3.4))
-        for key, style, label in (
-            ("p50_ms", "o-", "p50"),
-            ("p95_ms", "s-", "p95"),
-            ("max_ms", "^:", "max"),
-        ):
-            axis.plot(xs, [row[key] for row in rows], style, label=label)
-        target = data["target"]
-        axis.plot(
-            [target["lessons"]],
-            [target["p95_ms"]],
-            "rv",
-            markersize=8,
-            label=f"target p95 at {target['lessons']:,}",
-        )
-        axis.set(xlabel="lessons in the archive", ylabel="ms")
-        plain_log_y(axis)
-        counts(axis, [*xs, target["lessons"]] if target["lessons"] not in xs else xs)
-        axis.legend(fontsize=7)
-        save(figure, "search.png")
+        from bench.report_search import search_plot
+
+        search_plot(results["search"], folder, plt, save)
 
     if "memory" in results:
         data = results["memory"]
