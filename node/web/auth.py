@@ -45,6 +45,7 @@ from node.passwords import hash_password
 from node.sealed_home import session_secret
 from node.web.client import client_of
 from node.web.sign_in_guard import SignInGuard
+from node.web.uploads import posted_form
 
 SESSION_KEY_FILE = "session.key"
 SESSION_SECONDS = 12 * 3600
@@ -256,18 +257,19 @@ async def writing_member(request: web.Request, node: Node) -> Member:
     if _bearer_token(request) is not None:
         raise ReadOnlyToken("an API token only reads: sign in, or send HTTP Basic, to write")
     if _basic_credentials(request) is None:
-        await _check_csrf(request)
+        await _check_csrf(request, node)
     return member
 
 
-async def _check_csrf(request: web.Request) -> None:
+async def _check_csrf(request: web.Request, node: Node) -> None:
     expected = (await get_session(request)).get(CSRF_FIELD)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        field = (await request.post()).get(CSRF_FIELD)
+        # Read once, within the attachment caps, never onto the disk (node.web.uploads).
+        field = (await posted_form(request, node.config)).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     if not expected or sent is None or not hmac.compare_digest(sent, expected):
         raise BadCsrfToken("missing or wrong CSRF token")

@@ -1,21 +1,23 @@
 """The lesson form's file uploads: ``attachment_{i}`` with ``attachment_{i}_caption`` and
 ``attachment_{i}_subjects`` (pseudonyms separated by commas) become :class:`AttachmentInput`.
 
-The form is ``multipart/form-data`` and read whole, within the web server's request limit
-(``MAX_REQUEST_BYTES``, 2 MiB for the whole form, checked as it arrives): larger files are
-attached with ``rhizome lesson add --attach``. The per-file and per-lesson caps, the type
-sniffing and the cleaning are the same as for the CLI (``Node.take_lesson``).
+The form is ``multipart/form-data``, read as it arrives into memory, within the node's
+per-file and per-lesson caps (:mod:`node.web.uploads`: never onto the disk, refused past a
+cap before the rest is read). The type sniffing, the cleaning and the caps on the cleaned
+files are the same as for the CLI (``Node.take_lesson``).
 """
 
 from __future__ import annotations
 
-from aiohttp.web_request import FileField
+from typing import Any
+
 from multidict import MultiDictProxy
 
 from archive.attachment_intake import AttachmentInput
+from node.web.uploads import UploadedFile
 
 UPLOAD_ROWS = 3
-Form = MultiDictProxy[str | bytes | FileField]
+Form = MultiDictProxy[Any]
 
 
 def uploaded_attachments(form: Form) -> list[AttachmentInput]:
@@ -23,9 +25,9 @@ def uploaded_attachments(form: Form) -> list[AttachmentInput]:
     inputs = []
     for index in range(UPLOAD_ROWS):
         upload = form.get(f"attachment_{index}")
-        if not isinstance(upload, FileField):
+        if not isinstance(upload, UploadedFile):
             continue
-        data = upload.file.read()
+        data = upload.data
         if not data:
             continue
         inputs.append(

@@ -38,6 +38,7 @@ from node.node import Node
 from node.web.api import NODE, readable_node
 from node.web.auth import CSRF_FIELD, BadCsrfToken, NotSignedIn, csrf_token, current_member
 from node.web.keys import SYNC
+from node.web.uploads import posted_form
 
 log = logging.getLogger("rhizome.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -195,7 +196,9 @@ async def error_page(
 
 
 async def form_of(request: web.Request) -> Form:
-    return await request.post()
+    """The posted form: a multipart one read as it arrives, within the attachment caps on the
+    lesson form (no files elsewhere), in memory only (node.web.uploads)."""
+    return await posted_form(request, node_of(request).config)
 
 
 def field(form: Form, name: str, limit: int = 10_000) -> str:
