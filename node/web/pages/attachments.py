@@ -1,9 +1,11 @@
 """A lesson's attachments in the web UI: the files themselves, and thumbnails of photos.
 
 Served by the node only, never hot-linked: a thumbnail is made here from the stored photo
-(in a worker thread, never on the event loop). Every answer names its media type from the
-signed record, forbids sniffing and runs in a sandbox, so a file can never act as a page of
-the node; documents download rather than open. Signed-in members only: a public reader of a
+(in a worker thread, never on the event loop). A file answers one byte range (``Range:
+bytes=…``, 206) so a browser's ``<video>`` can seek (and Safari plays it at all). Every
+answer names its media type from the signed record, forbids sniffing and runs in a
+sandbox, so a file can never act as a page of the node; documents download rather than
+open. Signed-in members only: a public reader of a
 public lesson does not get its photos (they show people).
 """
 
@@ -20,12 +22,14 @@ from archive.blobs import BlobStore
 from archive.errors import UnknownRecord
 from archive.queries import load_record
 from node.attachment_words import attachment_entries
+from node.export.attachments import EXTENSIONS
 from node.node import Node
 from node.web.access import public_only
 from node.web.pages.common import html_page, readable
 
 routes = web.RouteTableDef()
 THUMBNAIL_PIXELS = 320
+RANGE_CHUNK = 1024 * 1024  # read from the store (decrypted on a sealed node) a piece at a time
 SAFE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; media-src 'self'; sandbox",
@@ -59,23 +63,53 @@ async def attachment_file(request: web.Request) -> web.StreamResponse:
     _, attachment, store = await _attachment(request)
     headers = dict(SAFE_HEADERS)
     disposition = "attachment" if attachment.kind == "document" else "inline"
-    extension = attachment.media_type.rsplit("/", 1)[1]
+    extension = EXTENSIONS.get(attachment.media_type, "bin")
     headers["Content-Disposition"] = (
         f'{disposition}; filename="{attachment.hash_hex[:12]}.{extension}"'
     )
     headers["Content-Type"] = attachment.media_type
+    headers["Accept-Ranges"] = "bytes"
+    asked = _byte_range(request, attachment.size)
+    if asked is None:
+        headers["Content-Range"] = f"bytes */{attachment.size}"
+        return web.Response(status=416, headers=headers)
+    first, last = asked
     # Through BlobStore, the one seam where encryption at rest of a sealed node plugs in.
-    response = web.StreamResponse(headers=headers)
-    response.content_length = attachment.size
+    partial = "Range" in request.headers
+    response = web.StreamResponse(status=206 if partial else 200, headers=headers)
+    if partial:
+        response.headers["Content-Range"] = f"bytes {first}-{last}/{attachment.size}"
+    response.content_length = last - first + 1
     await response.prepare(request)
-    chunks = store.stream(attachment.hash_hex)
-    try:
-        while chunk := await asyncio.to_thread(next, chunks, b""):
-            await response.write(chunk)
-    finally:
-        chunks.close()  # the file is closed even when the reader went away
+    for offset in range(first, last + 1, RANGE_CHUNK):
+        length = min(RANGE_CHUNK, last + 1 - offset)
+        await response.write(
+            await asyncio.to_thread(store.read, attachment.hash_hex, offset, length)
+        )
     await response.write_eof()
     return response
+
+
+def _byte_range(request: web.Request, size: int) -> tuple[int, int] | None:
+    """The first and last byte asked for (one range; the whole file without a Range), or
+    None when the range cannot be served (416)."""
+    if "Range" not in request.headers:
+        return 0, size - 1
+    try:
+        asked = request.http_range  # one range only: several are refused below
+    except ValueError:
+        asked = None
+    if asked is None or asked.step not in (None, 1):
+        return None
+    start, stop = asked.start, asked.stop
+    if start is None:
+        start = 0
+    elif start < 0:  # bytes=-N: the last N bytes
+        start = max(0, size + start)
+    stop = size if stop is None else min(stop, size)
+    if start >= stop:
+        return None
+    return start, stop - 1
 
 
 @routes.get("/lessons/{id}/attachments/{hash}/thumbnail", name="page_thumbnail")

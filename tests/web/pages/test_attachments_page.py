@@ -148,7 +148,30 @@ async def test_a_video_uploads_cleaned_and_plays_from_the_node(
     served = await client.get(f"/lessons/{record_id}/attachments/{stored.hash_hex}")
     body = await served.read()
     assert served.status == 200 and served.content_type == "video/mp4"
+    assert served.headers["Accept-Ranges"] == "bytes"
     assert all(canary not in body for canary in VIDEO_CANARIES)
+    assert body == BlobStore.of(members.db).read(stored.hash_hex)
+
+
+async def test_a_file_answers_one_byte_range_so_a_video_can_seek(
+    client: Client, members: Node
+) -> None:
+    record_id, (kite, _, _) = lesson_with_files(members)
+    path = f"/lessons/{record_id}/attachments/{kite}"
+    whole = await (await client.get(path)).read()
+    size = len(whole)
+    for asked, first, last in (("bytes=0-99", 0, 99), ("bytes=100-", 100, size - 1),
+                               ("bytes=-10", size - 10, size - 1),
+                               (f"bytes=5-{size + 50}", 5, size - 1)):  # fmt: skip
+        part = await client.get(path, headers={"Range": asked})
+        assert part.status == 206, asked
+        assert part.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+        assert await part.read() == whole[first : last + 1]
+    for asked in (f"bytes={size}-", "bytes=9-3", "bytes=0-1,5-9", "pages=1"):
+        refused = await client.get(path, headers={"Range": asked})
+        assert refused.status == 416, asked
+        assert refused.headers["Content-Range"] == f"bytes */{size}"
+        assert await refused.read() == b""
 
 
 async def test_a_renamed_script_is_not_taken_as_a_video(client: Client, members: Node) -> None:
