@@ -22,9 +22,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlcipher3.dbapi2 as sqlcipher
+import sqlcipher3.dbapi2 as _sqlcipher_typed
 
 from archive.errors import DatabaseError
+
+# Its stubs type a connection as sqlcipher3's own; the classes here make it speak sqlite3's
+# (same exceptions, handed to sqlite-utils and to code written for sqlite3), so it is Any.
+sqlcipher: Any = _sqlcipher_typed
 
 KEY_SIZE = 32
 # Decrypted pages kept per connection, in KiB (SQLite's default is 2,000): a page read again
