@@ -49,6 +49,22 @@ def write_new(path: Path, digest: str, data: bytes, key: bytes | None) -> None:
     os.replace(temporary, path)
 
 
+def write_sealed_copy(source: Path, target: Path, digest: str, key: bytes) -> None:
+    """A sealed copy of the plain blob file ``source``, as the new file ``target`` (a seal
+    stages it; the caller renames it into place), sealed a read chunk at a time so a large
+    file never sits in memory whole, and flushed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    name = bytes.fromhex(digest)
+    with open(source, "rb") as plain, open(target, "xb") as out:
+        out.write(MAGIC)
+        offset = 0
+        while chunk := plain.read(READ_CHUNK):  # whole units: READ_CHUNK is 4 of them
+            out.write(seal_units(key, name, offset // UNIT, chunk))
+            offset += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def append(path: Path, digest: str, offset: int, chunk: bytes, key: bytes | None) -> None:
     """Add ``chunk`` at plain ``offset``; sealed, a chunk starts on a unit (the peers' chunks
     are whole units but the last)."""

@@ -148,6 +148,25 @@ class BlobStore:
             _overwrite_and_unlink(path)
 
 
+def stored_blob_files(root: Path) -> list[tuple[str, Path]]:
+    """Every complete blob under ``root`` (a home's ``blobs/``): its hex SHA-256 and its file.
+    Partial downloads and the temporary files a crash left are not blobs."""
+    found: list[tuple[str, Path]] = []
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    for folder in folders:
+        if len(folder.name) != 2 or folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            digest = folder.name + path.name
+            if path.is_file() and not path.is_symlink() and _is_sha256_hex(digest):
+                found.append((digest, path))
+    return found
+
+
+def _is_sha256_hex(text: str) -> bool:
+    return len(text) == 64 and all(char in "0123456789abcdef" for char in text)
+
+
 def _overwrite_and_unlink(path: Path) -> None:
     """Zero a file before unlinking it, so its bytes do not linger in free blocks for anyone
     reading the raw disk (a copy-on-write file system may still keep them: see the docs)."""

@@ -4,15 +4,18 @@
 
 1. **stage**: everything new is written into ``HOME/.seal-staging/`` and flushed: a fresh
    home key wrapped by the passphrase (``home.key``), the database copied into a new
-   SQLCipher file (``sqlcipher_export``), every key file sealed with the home key. The home
+   SQLCipher file (``sqlcipher_export``), every attachment file sealed under the blob key
+   (:mod:`crypto.blob_cipher`, same names), every key file sealed with the home key. The home
    itself is untouched: a crash here leaves the old home as it was (the staging folder is
    thrown away by the next open or the next ``seal``).
 2. **commit**: the staging folder is renamed ``HOME/.seal-ready/`` (one atomic rename,
    then the folder is fsync'ed). From here on the new home is the one that counts.
 3. **roll forward**: each old file is moved into ``HOME/.seal-old/`` and its new version
    renamed into place, ``home.key`` last; then the old plain files are overwritten and
-   deleted. A crash here is finished by :func:`finish_interrupted_seal`, which every open of
-   the home runs first (:class:`~node.sealed_home.HomeKeys`), so the new home is usable.
+   deleted. Partial downloads of attachments are plain too: they are overwritten and deleted
+   (the download starts again, sealed). A crash here is finished by
+   :func:`finish_interrupted_seal`, which every open of the home runs first
+   (:class:`~node.sealed_home.HomeKeys`), so the new home is usable.
 
 Changing the passphrase rewrites ``home.key`` alone (a new file, fsync, atomic rename);
 the old wrapped key is overwritten afterwards.
@@ -28,8 +31,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from archive.blob_format import write_sealed_copy
+from archive.blobs import PARTIAL, stored_blob_files
 from archive.cipher import export_database, open_cipher_connection
 from archive.purge import finish_pending_purges
+from crypto.blob_cipher import blob_key
 from crypto.errors import KeyFileError
 from crypto.home_key import database_key, new_home_key
 from crypto.keyfile import (
@@ -50,6 +56,7 @@ OLD = ".seal-old"
 NEW_HOME_KEY = "home.key.new"
 OLD_HOME_KEY = "home.key.old"
 SESSION_KEY_FILE = "session.key"
+BLOBS = "blobs"
 DATABASE_SIDE_FILES = ("rhizome.db-wal", "rhizome.db-shm", "rhizome.db-journal")
 
 # A test hook: called with the name of each step, so a test can stop the work there.
@@ -118,6 +125,8 @@ def _stage(
     _write_flushed(staging / HOME_KEY_FILE, encode_key_file(home_key, passphrase))
     _export_encrypted(paths.database, staging / paths.database.name, database_key(home_key))
     step("database copied")
+    _stage_blobs(paths.root / BLOBS, staging / BLOBS, blob_key(home_key))
+    step("attachments sealed")
     for path in _key_files(paths):
         seed = read_key_file(path, old)
         target = staging / path.relative_to(paths.root)
@@ -131,6 +140,16 @@ def _stage(
     for folder in (staging / "members", staging):
         if folder.is_dir():
             fsync_folder(folder)
+
+
+def _stage_blobs(blobs: Path, staged: Path, key: bytes) -> None:
+    """A sealed copy of every attachment file, under the same name (it is the file's hash),
+    each flushed, then the folders that hold them."""
+    for digest, path in stored_blob_files(blobs):
+        write_sealed_copy(path, staged / path.relative_to(blobs), digest, key)
+    folders = [folder for folder in sorted(staged.rglob("*")) if folder.is_dir()]
+    for folder in [*folders, staged] if staged.is_dir() else []:
+        fsync_folder(folder)
 
 
 def _key_files(paths: HomePaths) -> list[Path]:
@@ -188,11 +207,13 @@ def _roll_forward(root: Path, step: Step) -> None:
     for name in DATABASE_SIDE_FILES:  # the old plain WAL must never meet the new database
         if (root / name).exists() and (ready / "rhizome.db").exists():
             os.replace(root / name, old / name)
+    _scrub_plain_downloads(root / BLOBS)
     for new in _ready_files(ready):
         relative = new.relative_to(ready)
         current = root / relative
+        current.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if current.exists():
-            (old / relative).parent.mkdir(mode=0o700, exist_ok=True)
+            (old / relative).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.replace(current, old / relative)
         os.replace(new, current)
         step(f"moved {relative}")
@@ -200,6 +221,16 @@ def _roll_forward(root: Path, step: Step) -> None:
     shutil.rmtree(ready, ignore_errors=True)
     _scrub_folder(old)
     fsync_folder(root)
+
+
+def _scrub_plain_downloads(blobs: Path) -> None:
+    """Partial downloads and the temporary files of a blob write a crash left hold plain
+    bytes that a sealed home would not read: overwritten and deleted (a download restarts)."""
+    partial = blobs / PARTIAL
+    if partial.is_dir() and not partial.is_symlink():
+        _scrub_folder(partial)
+    for leftover in sorted(blobs.glob("??/*.tmp")):
+        _scrub(leftover)
 
 
 def _ready_files(ready: Path) -> list[Path]:

@@ -12,8 +12,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from archive.attachment_intake import AttachmentInput
+from archive.lesson_file import draft_from_fields
+from archive.queries import load_record
 from crypto.home_key import database_key
 from crypto.keyfile import read_key_file
+from node.node import Node
+from tests.attachment_files import pdf_with_metadata
 
 PAGE_SIZE = 4096  # SQLCipher 4's default
 RESERVE = 80  # 16 bytes of IV and a 64-byte HMAC-SHA512 at the end of every page
@@ -73,3 +78,16 @@ def decrypted_holding(home: Path, passphrase: str, needle: str) -> int:
     """How many decrypted pages (database and WAL) hold ``needle``."""
     forms = (needle.encode("utf-8"), needle.encode("utf-16-le"))
     return sum(1 for page in decrypted_pages(home, passphrase) if any(f in page for f in forms))
+
+
+def add_story_with_notes(node: Node) -> tuple[str, str]:
+    """A ``scope: local`` story (the :data:`CANARY` in its body) that attaches a PDF whose
+    page says :data:`~tests.attachment_files.BODY_CANARY`: its record id and the PDF's blob."""
+    front = {"title": "What happened at the checkpoint", "kind": "story",
+             "consent": {"basis": "consent", "scope": "local"}}  # fmt: skip
+    draft = draft_from_fields(front, f"Participant pseudonyms and places: {CANARY}.\n", "test")
+    notes = AttachmentInput("notes.pdf", pdf_with_metadata(), "Checklist", ())
+    intake = node.take_lesson(draft, "test", "admin", attachments=[notes])
+    assert intake.record_id is not None, intake
+    (attachment,) = load_record(node.db, intake.record_id).lesson.attachments
+    return intake.record_id, attachment.hash_hex

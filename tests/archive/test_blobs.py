@@ -4,17 +4,20 @@ and withdrawn only by the origin of the lessons that attach them."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
 from archive.attachment_intake import AttachmentInput
-from archive.blobs import BlobStore
+from archive.blob_format import write_sealed_copy
+from archive.blobs import BlobStore, stored_blob_files
 from archive.db import transaction
 from archive.lesson_file import draft_from_fields
 from archive.purge import finish_pending_purges
 from archive.queries import load_record
 from archive.tombstones import store_revocation
+from crypto.blob_cipher import BlobDamaged
 from federation.propagation import revoke
 from node.node import Node
 from tests.attachment_files import BODY_CANARY, pdf_with_metadata
@@ -94,3 +97,22 @@ def test_a_sealed_home_s_files_are_encrypted_at_rest(make_home: HomeFactory) -> 
     assert store.partial_size(digest) == len(data)
     assert store.finish_partial(digest) and store.read(digest, 100, 50) == data[100:150]
     node.close()
+
+
+def test_a_plain_file_sealed_in_place_of_another_reads_back_whole(tmp_path: Path) -> None:
+    """What ``rhizome seal`` does to each attachment file: a sealed copy, a chunk at a time,
+    that opens under the key (whole, and across unit and chunk edges) and under no other."""
+    data = os.urandom(600 * 1024 + 7)  # three read chunks, ten units, a short last one
+    digest = hashlib.sha256(data).hexdigest()
+    plain = BlobStore(tmp_path / "plain")
+    plain.put(data)
+    key = bytes(range(32))
+    sealed = BlobStore(tmp_path / "sealed", key=key)
+    for name, path in stored_blob_files(plain.root):
+        write_sealed_copy(path, sealed.path(name), name, key)
+    assert stored_blob_files(sealed.root) == [(digest, sealed.path(digest))]
+    assert data[1000:1100] not in sealed.path(digest).read_bytes()
+    assert sealed.size(digest) == len(data) and sealed.read(digest) == data
+    assert sealed.read(digest, 262_100, 200) == data[262_100:262_300]
+    with pytest.raises(BlobDamaged):
+        BlobStore(sealed.root, key=bytes(32)).read(digest)

@@ -13,7 +13,10 @@ What must hold:
 - after the lesson is withdrawn, the canary is gone even from what the passphrase decrypts,
   page by page, free pages and WAL frames included (``secure_delete`` zeroes freed pages
   before SQLCipher encrypts them);
-- a wrong passphrase opens nothing and changes nothing.
+- a wrong passphrase opens nothing and changes nothing;
+- a hub sealed after it had stored attachments (``rhizome seal`` of an unsealed home) holds
+  the bytes of those files, and of a download it had begun, in no file: each is sealed in
+  place, the partial download is overwritten and deleted, and the files still read back.
 """
 
 from __future__ import annotations
@@ -25,11 +28,20 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from archive.blobs import BlobStore
 from node.cli import main
+from node.home import HomePaths
 from node.node import Node
+from node.seal import seal_home
+from tests.attachment_files import BODY_CANARY
 from tests.conftest import HomeFactory, write_lesson
 from tests.node.test_serve_process import RHIZOME, STOP_TIMEOUT, free_port, wait_until_healthy
-from tests.sealed_helpers import CANARY, decrypted_holding, files_holding
+from tests.sealed_helpers import (
+    CANARY,
+    add_story_with_notes,
+    decrypted_holding,
+    files_holding,
+)
 
 PASSPHRASE = "harbor lantern quarry thistle velvet anchor"
 
@@ -108,3 +120,28 @@ def test_a_wrong_passphrase_opens_nothing_and_changes_nothing(
     )
     assert result.exit_code == 1 and "wrong passphrase" in result.output
     assert {path: path.read_bytes() for path in home.rglob("*") if path.is_file()} == before
+
+
+def test_files_attached_before_sealing_are_sealed_with_the_home(
+    make_home: HomeFactory,
+) -> None:
+    home = make_home()
+    node = Node(home)
+    try:
+        _, blob = add_story_with_notes(node)
+        store = BlobStore.of(node.db)
+        notes = store.read(blob)
+        store.append_partial(blob, 0, notes[:300])  # a download it had begun, plain
+    finally:
+        node.close()
+    assert files_holding(home, BODY_CANARY.decode()) != []  # the check can see it
+    seal_home(HomePaths(home), PASSPHRASE, lambda: "")
+    assert files_holding(home, BODY_CANARY.decode()) == []
+    assert files_holding(home, CANARY) == []
+    sealed = Node(home, passphrase=lambda: PASSPHRASE)
+    try:
+        store = BlobStore.of(sealed.db)
+        assert store.read(blob) == notes
+        assert store.partial_size(blob) == 0  # the download starts again, sealed
+    finally:
+        sealed.close()

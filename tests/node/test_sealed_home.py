@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.blobs import BlobStore
 from archive.cipher import WrongDatabaseKey
 from crypto.errors import KeyFileError
 from node.database import open_database
@@ -22,10 +23,12 @@ from node.passphrase_sources import (
 )
 from node.seal import seal_home
 from node.sealed_home import is_sealed, key_material_paths
+from tests.attachment_files import BODY_CANARY
 from tests.conftest import HomeFactory, write_lesson
 from tests.node.conftest import Invoke, assert_clean_exit, assert_one_line_error
 from tests.sealed_helpers import (
     CANARY,
+    add_story_with_notes,
     database_key_of,
     decrypted_holding,
     files_holding,
@@ -164,6 +167,35 @@ def test_passphrase_change_rewraps_the_key_without_touching_the_database(
     assert_one_line_error(invoke(home, "lesson", "list", env=SEALED), "wrong passphrase")
     assert_clean_exit(invoke(home, "lesson", "list", env={"RHIZOME_PASSPHRASE": new}))
     assert not (home / "home.key.old").exists() and not (home / "home.key.new").exists()
+
+
+def test_passphrase_change_leaves_the_attachment_files_as_they_are(
+    invoke: Invoke, make_home: HomeFactory, tmp_path: Path
+) -> None:
+    """Attachment files are sealed under a key derived from the home key, which a new
+    passphrase only wraps anew: not one of their bytes changes, and they still read."""
+    home = make_home(passphrase=PASSPHRASE)
+    node = Node(home, passphrase=lambda: PASSPHRASE)
+    try:
+        _, blob = add_story_with_notes(node)
+        notes = BlobStore.of(node.db).read(blob)
+    finally:
+        node.close()
+    blobs = {path: path.read_bytes() for path in (home / "blobs").rglob("*") if path.is_file()}
+    assert blobs and not any(BODY_CANARY in data for data in blobs.values())
+    new = "quarry thistle harbor velvet anchor pylon"
+    result = invoke(
+        home, "passphrase", "change", "--new-passphrase-file", str(passphrase_file(tmp_path, new)),
+        env=SEALED,
+    )  # fmt: skip
+    assert_clean_exit(result)
+    after = {path: path.read_bytes() for path in (home / "blobs").rglob("*") if path.is_file()}
+    assert after == blobs
+    reopened = Node(home, passphrase=lambda: new)
+    try:
+        assert BlobStore.of(reopened.db).read(blob) == notes
+    finally:
+        reopened.close()
 
 
 def test_passphrase_change_with_a_wrong_current_passphrase_changes_nothing(
