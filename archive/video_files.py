@@ -14,9 +14,10 @@ become MP4, WebM stays WebM, Matroska becomes WebM when its codecs allow, else M
 
 Whatever the remux cannot do reliably is refused (:class:`VideoRefused`), never stored half
 cleaned: no video stream, codecs the new container cannot carry, a damaged file, or a
-metadata value of the original still found in the result. What the coded frames themselves
-hold (a date burnt into the picture, encoder notes inside the H.264 stream) is not changed:
-docs/how-to/attach-photos-and-recordings.md says so.
+metadata value of the original still found in the result. Inside the coded stream, H.264
+and HEVC SEI messages and AV1 metadata units (encoder settings, user data, time codes) are
+dropped by bitstream filters; the coded pictures themselves (a date burnt into the picture)
+are not changed: docs/how-to/attach-photos-and-recordings.md says so.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ ISO_BRANDS_NOT_VIDEO = {
 QUICKTIME_FIRST_ATOMS = {b"moov", b"mdat", b"wide"}  # an old QuickTime file has no ftyp
 DEMUXERS = {"video/mp4": "mov", "video/webm": "matroska", "video/x-matroska": "matroska"}
 WEBM_CODECS = {"vp8", "vp9", "av1", "opus", "vorbis"}
+# Notes a coder writes beside the pictures, inside the coded stream: H.264 and HEVC SEI
+# messages (encoder settings, user data some cameras fill, time codes) and AV1 metadata OBUs.
+# Bitstream filters drop those units from every packet; the pictures are untouched.
+SIDE_NOTE_FILTERS = {
+    "h264": "filter_units=remove_types=6",
+    "hevc": "filter_units=remove_types=39|40",
+    "av1": "filter_units=remove_types=5",
+}
 KEPT_STREAM_TYPES = ("video", "audio")
 # What a container says about itself rather than about the person who filmed.
 STRUCTURAL_KEYS = {"major_brand", "minor_version", "compatible_brands", "language", "duration"}
@@ -116,33 +125,90 @@ def output_format(media_type: str, kept: Iterable[Stream]) -> tuple[str, str]:
 
 
 def _codec_name(stream: Stream) -> str:
-    return str(stream.codec_context.name)
+    """The codec's own name (av1), not its decoder's (libdav1d)."""
+    return str(stream.codec_context.codec.canonical_name)
 
 
 def _remux(source: InputContainer, kept: list[Stream], muxer: str) -> bytes:
     """Every packet of the kept streams, copied into a container written from nothing."""
     import av
+    from av.bitstream import BitStreamFilterContext
 
     out = io.BytesIO()
     # bitexact: no encoder tag and no creation date of the muxer's own.
     with av.open(out, "w", format=muxer, options={"fflags": "+bitexact"}) as target:
-        copies = {}
+        copies, filters = {}, {}
         for stream in kept:
-            copy = target.add_stream_from_template(stream)  # codec parameters, no metadata
+            # opaque: the codec parameters as they are (a decoder's name such as libdav1d
+            # has no encoder to look up); no metadata comes along.
+            copy = target.add_stream_from_template(stream, opaque=True)
             for key in list(copy.metadata):
                 del copy.metadata[key]
             copies[stream.index] = copy
+            notes = SIDE_NOTE_FILTERS.get(_codec_name(stream))
+            if notes is not None:
+                filters[stream.index] = BitStreamFilterContext(notes, stream, copy)
+            if _codec_name(stream) == "hevc" and copy.codec_context.extradata:
+                # The filter keeps the SEI of the configuration (extradata): x265 and some
+                # cameras put notes there too.
+                copy.codec_context.extradata = hevc_config_without_sei(copy.codec_context.extradata)
         video_packets = 0
         for packet in source.demux(kept):
-            if packet.dts is None or packet.size == 0:  # the demuxer's end-of-stream marks
+            if packet.size == 0:  # the demuxer's end-of-stream marks (a dts may be unset)
                 continue
-            copy = copies[packet.stream.index]
-            video_packets += copy.type == "video"
-            packet.stream = copy
-            target.mux(packet)
+            index = packet.stream.index
+            copy = copies[index]
+            bsf = filters.get(index)
+            for each in [packet] if bsf is None else bsf.filter(packet):
+                video_packets += copy.type == "video"
+                each.stream = copy
+                target.mux(each)
+        for index, bsf in filters.items():
+            for each in bsf.filter(None):
+                each.stream = copies[index]
+                target.mux(each)
         if not video_packets:
             raise VideoRefused("the file's video stream holds no pictures")
     return out.getvalue()
+
+
+HEVC_SEI_TYPES = {39, 40}
+START_CODE = b"\x00\x00\x01"
+
+
+def hevc_config_without_sei(config: bytes) -> bytes:
+    """HEVC codec configuration (Annex B units or an hvcC record) without SEI units."""
+    if config.startswith(START_CODE) or config.startswith(b"\x00" + START_CODE):
+        units = [unit.rstrip(b"\x00") for unit in config.split(START_CODE)[1:]]
+        kept = [unit for unit in units if unit and (unit[0] >> 1) & 0x3F not in HEVC_SEI_TYPES]
+        return b"".join(b"\x00" + START_CODE + unit for unit in kept)
+    return hvcc_without_sei(config)
+
+
+def hvcc_without_sei(record: bytes) -> bytes:
+    """An HEVC configuration record (hvcC) without its arrays of SEI units; anything this
+    parser does not understand is refused rather than passed on."""
+    if len(record) < 23 or record[0] != 1:
+        raise VideoRefused("its HEVC configuration cannot be read to remove notes from it")
+    arrays, kept, position = record[22], [], 23
+    for _ in range(arrays):
+        start = position
+        if position + 3 > len(record):
+            raise VideoRefused("its HEVC configuration is cut short")
+        unit_type, count = (
+            record[position] & 0x3F,
+            int.from_bytes(record[position + 1 : position + 3]),
+        )
+        position += 3
+        for _ in range(count):
+            if position + 2 > len(record):
+                raise VideoRefused("its HEVC configuration is cut short")
+            position += 2 + int.from_bytes(record[position : position + 2])
+        if position > len(record):
+            raise VideoRefused("its HEVC configuration is cut short")
+        if unit_type not in HEVC_SEI_TYPES:
+            kept.append(record[start:position])
+    return record[:22] + bytes([len(kept)]) + b"".join(kept) + record[position:]
 
 
 def _all_metadata(source: InputContainer) -> Iterable[tuple[str, str]]:

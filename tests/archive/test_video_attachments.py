@@ -14,6 +14,7 @@ from archive.attachment_intake import AttachmentInput
 from archive.blobs import BlobStore
 from archive.lesson_file import draft_from_fields
 from archive.queries import load_record
+from archive.video_files import VideoRefused
 from node.node import Node
 from tests.attachment_files import VIDEO_CANARIES, video_with_canaries
 from tests.conftest import HomeFactory
@@ -135,3 +136,66 @@ def test_a_refused_video_stores_nothing(make_home: HomeFactory, tmp_path: Path) 
     assert stored_counts(home) == (0, 0)
     blobs = home / "blobs"
     assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+
+
+def _coded(codec: str, muxer: str, frames: int = 6) -> bytes:
+    """A few frames from a real encoder: x264 and x265 write their settings into the coded
+    stream (SEI), which is what a camera's own notes there look like."""
+    import av
+    from PIL import Image
+
+    out = io.BytesIO()
+    with av.open(out, "w", format=muxer) as container:
+        stream = container.add_stream(codec, rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for index in range(frames):
+            picture = Image.new("RGB", (64, 64), (index * 40, 80, 20))
+            for packet in stream.encode(av.VideoFrame.from_image(picture)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def decoded_frames(data: bytes) -> int:
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+@pytest.mark.parametrize(
+    ("codec", "muxer", "note"),
+    [("libx264", "mp4", b"x264 - core"), ("libx264", "matroska", b"x264 - core"),
+     ("libx265", "mp4", b"x265 (build"), ("libx265", "matroska", b"x265 (build")],
+)  # fmt: skip
+def test_notes_inside_the_coded_stream_go_and_every_picture_stays(
+    codec: str, muxer: str, note: bytes
+) -> None:
+    original = _coded(codec, muxer)
+    assert note in original
+    cleaned = clean_attachment(original, f"clip.{muxer}")
+    assert note not in cleaned.data
+    assert decoded_frames(cleaned.data) == decoded_frames(original) == 6
+
+
+def test_an_av1_webm_stays_webm_with_every_picture() -> None:
+    original = _coded("libsvtav1", "webm")
+    cleaned = clean_attachment(original, "clip.webm")
+    assert cleaned.media_type == "video/webm"
+    assert decoded_frames(cleaned.data) == 6
+
+
+def test_an_hevc_configuration_record_loses_its_sei_arrays() -> None:
+    import av
+
+    from archive.video_files import hvcc_without_sei
+
+    with av.open(io.BytesIO(_coded("libx265", "mp4"))) as container:
+        record = bytes(container.streams.video[0].codec_context.extradata or b"")
+    assert record[0] == 1 and b"x265" in record  # hvcC, with x265's SEI array
+    cleaned = hvcc_without_sei(record)
+    assert b"x265" not in cleaned and cleaned[22] == record[22] - 1
+    assert cleaned[:22] == record[:22]
+    with pytest.raises(VideoRefused, match="cut short"):
+        hvcc_without_sei(record[:30])
