@@ -199,3 +199,22 @@ def test_an_hevc_configuration_record_loses_its_sei_arrays() -> None:
     assert cleaned[:22] == record[:22]
     with pytest.raises(VideoRefused, match="cut short"):
         hvcc_without_sei(record[:30])
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", "video/mp4"),  # a MOV
+        (b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat", "video/mp4"),  # QuickTime, no ftyp
+        (b"\x00\x00\x00\x20ftypmp42\x00\x00\x00\x00mp42isom", "video/mp4"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
+        (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\x82\x88matroska", "video/x-matroska"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", None),  # an iPhone photo
+        (b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00avifmif1", None),
+        (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A isom", None),  # a recording
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84abcd", None),  # EBML, not video
+        (b"RIFF\x00\x00\x00\x00AVI LIST", None),
+    ],
+)
+def test_the_first_bytes_decide_what_is_a_video(head: bytes, expected: str | None) -> None:
+    assert sniff_media_type(head + bytes(64)) == expected
