@@ -32,6 +32,7 @@ from node.web.keys import SYNC
 from node.web.language import language_layer
 from node.web.metrics import install_metrics, measure
 from node.web.pages.common import error_page
+from node.web.uploads import UPLOAD_SLOTS, UploadSlots
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
@@ -62,6 +63,7 @@ def create_app(
         handler_args=server_settings(),  # head deadline, line caps, quiet refusals
     )
     app[TRUSTED] = trusted_networks(node.config.trusted_proxies)
+    app[UPLOAD_SLOTS] = UploadSlots.new()
     install_metrics(app, node)
     app[api.NODE] = node
     app.add_routes(api.routes)

@@ -14,13 +14,19 @@ instead, part by part, into memory:
 - the files stay in memory until the lesson is cleaned and stored (encrypted on a sealed
   node, by :class:`archive.blobs.BlobStore`).
 
-A refusal is :class:`UploadTooLarge` (413) and stores nothing; the server drains or closes the
+At most :data:`UPLOADS_AT_ONCE` lesson forms are taken at once (:func:`upload_slot`), so the
+memory uploads hold stays under that many times ``max_lesson_bytes``; another waits up to
+:data:`UPLOAD_WAIT_SECONDS` for its turn, then is refused (503). A refusal is
+:class:`UploadTooLarge` (413) and stores nothing; the server drains or closes the
 rest of the body (``LINGER_SECONDS``) and goes on serving. The form is kept on the request, so
 the CSRF check and the handler read it once.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +41,8 @@ MAX_PARTS = 500  # fields of one form (the lesson form has about a hundred)
 CHUNK_BYTES = 64 * 1024
 FORM_KEY: web.RequestKey[MultiDictProxy[Any]] = web.RequestKey("posted_form", MultiDictProxy)
 MULTIPART = "multipart/form-data"
+UPLOADS_AT_ONCE = 2
+UPLOAD_WAIT_SECONDS = 60.0
 # The forms that carry files: only they read up to the attachment caps. Every other form
 # (sign-in included, which anyone may post) takes no file and at most MAX_TEXT_BYTES.
 UPLOAD_ROUTES = {"page_add_lesson", "page_save_version"}
@@ -47,6 +55,45 @@ class UploadTooLarge(RhizomeError):
 
     http_status = 413
     code = "payload_too_large"
+
+
+class UploadsBusy(RhizomeError):
+    """Other lessons with files are being received right now; nothing was stored. Send the
+    form again in a moment."""
+
+    http_status = 503
+    code = "uploads_busy"
+
+
+@dataclass(frozen=True)
+class UploadSlots:
+    """How many lesson forms are taken at once, and how long another waits for a turn."""
+
+    slots: asyncio.Semaphore
+    wait_seconds: float
+
+    @classmethod
+    def new(cls, at_once: int = UPLOADS_AT_ONCE, wait: float = UPLOAD_WAIT_SECONDS) -> UploadSlots:
+        return cls(asyncio.Semaphore(at_once), wait)
+
+
+UPLOAD_SLOTS: web.AppKey[UploadSlots] = web.AppKey("upload_slots", UploadSlots)
+
+
+@asynccontextmanager
+async def upload_slot(request: web.Request) -> AsyncIterator[None]:
+    """A turn to receive and store a lesson form with its files (the app's slots)."""
+    turns = request.app[UPLOAD_SLOTS]
+    try:
+        await asyncio.wait_for(turns.slots.acquire(), turns.wait_seconds)
+    except TimeoutError as error:
+        raise UploadsBusy(
+            "other lessons with files are being received; send the form again in a moment"
+        ) from error
+    try:
+        yield
+    finally:
+        turns.slots.release()
 
 
 class BadForm(RhizomeError):

@@ -50,6 +50,7 @@ from node.web.pages.lesson_fields import (
     values_of,
 )
 from node.web.pages.words import LABEL_WORDS
+from node.web.uploads import upload_slot
 
 routes = web.RouteTableDef()
 WHERE = "the form"
@@ -107,13 +108,15 @@ async def edit_lesson(request: web.Request) -> web.Response:
 @routes.post("/lessons/new", name="page_add_lesson")
 @html_page
 async def add_lesson(request: web.Request) -> web.Response:
-    return await _save(request)
+    async with upload_slot(request):  # its files are held in memory until stored
+        return await _save(request)
 
 
 @routes.post("/lessons/{id}/edit", name="page_save_version")
 @html_page
 async def save_version(request: web.Request) -> web.Response:
-    return await _save(request, supersedes=request.match_info["id"])
+    async with upload_slot(request):
+        return await _save(request, supersedes=request.match_info["id"])
 
 
 async def _author(request: web.Request, node: Node) -> Member | None:

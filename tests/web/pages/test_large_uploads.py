@@ -4,6 +4,7 @@ soon as a cap is passed; the node keeps serving."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import tempfile
 from collections.abc import AsyncIterator
@@ -14,9 +15,18 @@ import pytest
 from archive.blobs import BlobStore
 from archive.queries import load_record
 from node.node import Node
-from node.web.app import MAX_REQUEST_BYTES
+from node.web.app import MAX_REQUEST_BYTES, create_app
+from node.web.uploads import UPLOAD_SLOTS, UploadSlots
 from tests.attachment_files import pdf_with_metadata
-from tests.web.conftest import Client, counts, page, redirected_to, signed_in, token
+from tests.web.conftest import (
+    Client,
+    ClientFactory,
+    counts,
+    page,
+    redirected_to,
+    signed_in,
+    token,
+)
 from tests.web.pages.test_lesson_form import FORM
 
 MIB = 1024 * 1024
@@ -143,3 +153,42 @@ async def test_other_forms_take_no_files_and_stay_small(visitor: Client, capped:
     response = await visitor.post("/signin", data=big, allow_redirects=False)
     text = await refused(visitor, capped, response, then="/signin")
     assert "over the limit of 1,048,576; nothing was stored" in text
+
+
+async def test_uploads_beyond_the_slots_wait_then_are_refused(
+    aiohttp_client: ClientFactory, capped: Node
+) -> None:
+    """Files are held in memory: only so many lesson forms are received at once."""
+    app = create_app(capped, background_sync=False)
+    turns = UploadSlots.new(at_once=1, wait=0.2)
+    app[UPLOAD_SLOTS] = turns
+    client = await aiohttp_client(app)
+    await signed_in(client, "ana")
+    pdf = pdf_with_metadata(b"slow upload")
+    body = (await lesson_form(client, [("slow.pdf", pdf)]))()
+    buffer = _Buffer()
+    await body.write(buffer)  # type: ignore[arg-type]
+    go_on = asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield bytes(buffer.data[:1000])
+        await go_on.wait()  # the first upload holds its turn until the test lets it go on
+        yield bytes(buffer.data[1000:])
+
+    first = asyncio.create_task(client.post(
+        "/lessons/new", data=trickle(), headers={"Content-Type": body.content_type},
+        allow_redirects=False,
+    ))  # fmt: skip
+    for _ in range(500):
+        if turns.slots.locked():
+            break
+        await asyncio.sleep(0.01)
+    assert turns.slots.locked(), "the first upload never started"
+    form = await lesson_form(client, [("other.pdf", pdf_with_metadata(b"other"))])
+    busy = await client.post("/lessons/new", data=form, allow_redirects=False)
+    assert busy.status == 503
+    assert "send the form again in a moment" in await busy.text()
+    go_on.set()
+    assert redirected_to(await first).startswith("/lessons/")
+    again = await client.post("/lessons/new", data=form, allow_redirects=False)
+    assert redirected_to(again).startswith("/lessons/")
