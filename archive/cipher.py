@@ -35,6 +35,11 @@ KEY_SIZE = 32
 # from the cache costs nothing, one read from the file costs an AES decryption and an HMAC
 # check, so a sealed node keeps more of them (bench/bench_sealed.py measures the difference).
 CACHE_KIB = 32_000
+# SQLCipher's memory security (zero every freed allocation, lock pages in memory) stays off,
+# as SQLCipher ships it since 4.5 (once on, it cannot be turned off in a process; it costs on
+# every query). It guards the memory of a running process, and whoever reads that memory
+# holds the unlocked home key anyway (docs/explanation/threat-model.md, "What sealing cannot
+# promise"); what lies on disk is encrypted either way. tests/archive/test_cipher.py holds it.
 
 
 class WrongDatabaseKey(DatabaseError):
