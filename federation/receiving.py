@@ -18,10 +18,12 @@ from archive.db import transaction
 from archive.derivation import foreign_supersede, withdrawn_link
 from archive.event_log import ChainTail, append_event, chain_tail
 from archive.key_store import is_suspect, record_key_check
-from archive.signed_record import SignedRecord, open_record
+from archive.signed_record import KeyCheck, SignedRecord, open_record
 from archive.store import insert_record
 from archive.tombstones import any_tombstone, tombstone_derived, tombstone_for
 from crypto.errors import RhizomeError
+from crypto.key_history import UNKNOWN
+from crypto.node_id import node_id_from_public_key
 from crypto.signing import SigningIdentity
 from federation.copies import note_copy_seen
 from federation.local import LocalNode
@@ -40,6 +42,9 @@ class ReceiveResult:
     duplicates: int = 0
     rejected: list[tuple[str | None, str]] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)  # revocations behind refused stale copies
+    # Signed by a key of their origin we do not know yet: neither stored nor struck, until
+    # the origin's key history is learnt (federation/key_relay.py). (origin key, envelope)
+    held: list[tuple[bytes, bytes]] = field(default_factory=list)
     stored_bytes: int = 0  # of what was stored or quarantined (the sender's quotas count it)
 
 
@@ -65,6 +70,9 @@ class Receiver:
     now: int
     region: str
     quotas: Quotas
+    # Hold records signed by a key of their origin we do not know (False once the caller
+    # has learnt the histories it could: then such a record counts against the sender).
+    hold_unknown_keys: bool = True
 
     @property
     def node_id(self) -> str:
@@ -128,9 +136,13 @@ class Receiver:
 
     def _receive_one(self, raw: bytes, batch: _Batch) -> None:
         sender, result = batch.sender, batch.result
+        standing = _NotedStanding(record_key_check(self.db))
         try:
-            record = open_record(raw, "received record", record_key_check(self.db))
+            record = open_record(raw, "received record", standing)
         except RhizomeError as error:
+            if self._may_hold(standing, sender):
+                result.held.append((standing.origin, raw))
+                return
             result.rejected.append((None, f"bad_record: {error}"))
             add_strike(self.db, sender.node_id, f"bad_record: {error}", self.now)
             return
@@ -172,6 +184,15 @@ class Receiver:
         (result.quarantined if quarantined else result.stored).append(record_id)
         result.stored_bytes += len(raw)
 
+    def _may_hold(self, standing: _NotedStanding, sender: Peer) -> bool:
+        """A record refused only because its signer is not a key we know of its origin
+        (its signature verified) may be from a later key of a third node: held, not struck.
+        Our own history we know, and the sender's it showed us before it sent anything."""
+        if not self.hold_unknown_keys or standing.last != UNKNOWN:
+            return False
+        origin = node_id_from_public_key(standing.origin)
+        return origin not in (self.node_id, sender.node_id)
+
     def _withdrawn(self, record: SignedRecord, batch: _Batch) -> str | None:
         """The revocation beating this copy: of the record itself, or of a record it is a
         translation or version of, at any depth (a tombstone beats derived copies too).
@@ -194,6 +215,19 @@ class Receiver:
                         kept.remove(record_id)
                 result.rejected.append((record_id, "revoked"))
         return revocation_id
+
+
+class _NotedStanding:
+    """A key check that remembers its last answer: whether a record was refused because
+    its signer is not a key we know of its origin (rather than for its content)."""
+
+    def __init__(self, check: KeyCheck) -> None:
+        self.check = check
+        self.origin, self.last = b"", ""
+
+    def __call__(self, origin: bytes, signer: bytes, signed_at: int) -> str:
+        self.origin, self.last = origin, self.check(origin, signer, signed_at)
+        return self.last
 
 
 def _revoked_decision(policy_hash: str) -> Decision:

@@ -30,6 +30,7 @@ from federation.exchanges import begin_inbound, count_inbound
 from federation.gone import take_gone_notice
 from federation.invites import redeem_invite, sign_acceptance
 from federation.key_exchange import history_at_pairing, keep_paired_history, own_history
+from federation.key_relay import answer_key_histories
 from federation.local import LocalNode
 from federation.negentropy import NegentropyError, Responder
 from federation.outbox import acknowledge_signed, hand_out, outgoing_for
@@ -184,7 +185,9 @@ class FederationResponder:
             {
                 "stored": len(result.stored) + len(result.quarantined),
                 "duplicates": result.duplicates,
-                "rejected": len(result.rejected),
+                # Held (signed by a key of a third origin not learnt yet): not stored, no
+                # strike; our next sync fetches it from the peer and learns the history.
+                "rejected": len(result.rejected) + len(result.held),
                 "revocations": revocation_envelopes(self.local.db, result.revoked)[
                     : wire.MAX_REVOCATIONS_PER_MESSAGE
                 ],
@@ -237,6 +240,11 @@ class FederationResponder:
     def gone(self, peer: Peer, body: bytes) -> bytes:
         """The peer says it was wiped (federation/gone.py): checked, then it is gone here."""
         return take_gone_notice(self.local, peer, body)
+
+    def key_histories(self, peer: Peer, body: bytes) -> bytes:
+        """The key histories we hold of the nodes the peer names (federation/key_relay.py):
+        it got a record we passed on, signed by a later key of its origin."""
+        return answer_key_histories(self.local, body)
 
     def own_revocations(self, peer: Peer, body: bytes) -> bytes:
         """The peer, restored from a backup, relearns the withdrawals it issued

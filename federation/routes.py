@@ -327,6 +327,12 @@ async def own_revocations(request: web.Request) -> web.Response:
     return await _serve_peer(request, _in_worker(request, FederationResponder.own_revocations))
 
 
+@routes.post(endpoints.KEY_HISTORIES.path, name=endpoints.KEY_HISTORIES.route_name)
+async def key_histories(request: web.Request) -> web.Response:
+    """A peer learns the key history of a record's origin from us (federation/key_relay.py)."""
+    return await _serve_peer(request, _in_worker(request, FederationResponder.key_histories))
+
+
 @routes.post(endpoints.ADDRESS.path, name=endpoints.ADDRESS.route_name)
 async def address(request: web.Request) -> web.Response:
     """A peer tells us its own address, signed with its node key (federation/address.py)."""

@@ -14,7 +14,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archive.db import transaction
@@ -26,6 +26,7 @@ from federation.client import PeerClient
 from federation.copies import revocations_for_offered
 from federation.errors import PeerProtocolError
 from federation.key_exchange import exchange_key_history
+from federation.key_relay import learn_origins_from
 from federation.local import LocalNode
 from federation.negentropy import Initiator
 from federation.own_records import refetch_own_records
@@ -135,8 +136,10 @@ async def fetch_missing(
                 await inflight[1]
 
 
-def _receive(local: LocalNode, peer: Peer, envelopes: list[bytes]) -> ReceiveResult:
-    return Receiver.of(local).receive(envelopes, peer)
+def _receive(
+    local: LocalNode, peer: Peer, envelopes: list[bytes], hold: bool = True
+) -> ReceiveResult:
+    return replace(Receiver.of(local), hold_unknown_keys=hold).receive(envelopes, peer)
 
 
 def _worth_fetching(local: LocalNode, peer: Peer, need: list[bytes]) -> list[bytes]:
@@ -161,14 +164,32 @@ async def _store(
     report: SyncReport,
     progress: Progress | None,
 ) -> None:
-    """Verify, decide and store a fetched batch in a worker thread (one transaction)."""
+    """Verify, decide and store a fetched batch in a worker thread (one transaction).
+
+    Records signed by a key of their origin we do not know yet are held, not refused: we
+    learn their origins' key histories from this peer (it verified them with the history it
+    holds), then take them again; only then may one count against the peer."""
     result = await in_worker(client.local, _receive, peer, envelopes)
+    if result.held:
+        await learn_origins_from(client, peer, {origin for origin, _ in result.held})
+        again = await in_worker(client.local, _receive, peer, [raw for _, raw in result.held],
+                                False)  # fmt: skip
+        result = _merged(result, again)
     report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
     report.received += len(result.stored) + len(result.quarantined)
     report.rejected += len(result.rejected)
     report.moved += sum(len(envelope) for envelope in envelopes)
     if progress:
         progress(len(envelopes), sum(len(envelope) for envelope in envelopes))
+
+
+def _merged(first: ReceiveResult, again: ReceiveResult) -> ReceiveResult:
+    return ReceiveResult(
+        stored=first.stored + again.stored, quarantined=first.quarantined + again.quarantined,
+        duplicates=first.duplicates + again.duplicates, rejected=first.rejected + again.rejected,
+        revoked=first.revoked + again.revoked,
+        stored_bytes=first.stored_bytes + again.stored_bytes,
+    )  # fmt: skip
 
 
 # A fetch in flight: the ids asked for, the call, and the event its body sets once sent.

@@ -136,6 +136,17 @@ ADDRESS_ANSWER: Schema = {"updated": Field(int, 1)}
 # The key-history exchange (KEY_HISTORY above) is answered with the answerer's own and with
 # what it holds of the caller's history ("yours"): a node restored from an old backup learns
 # its later rotations, and a stolen key's, there.
+# Key histories of other nodes (federation/key_relay.py): a relay that passed on a record
+# signed by a later key of its origin answers with the origin's history it verified.
+MAX_HISTORIES_ASKED = 4
+KEY_HISTORIES_QUERY: Schema = {
+    "nodes": Field(list, MAX_HISTORIES_ASKED, item_bound=32, exact_items=True)
+}
+KEY_HISTORIES: Schema = {
+    "statements": Field(
+        list, MAX_HISTORIES_ASKED * MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES
+    )
+}
 KEY_HISTORY_ANSWER: Schema = {
     **KEY_HISTORY,
     "yours": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),

@@ -93,6 +93,8 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "key_history_answer": (
         wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
     ),
+    "key_histories_query": (wire.KEY_HISTORIES_QUERY, {"nodes": [ID, ID]}),
+    "key_histories": (wire.KEY_HISTORIES, {"statements": [b"a's genesis", b"b's genesis"]}),
 }
 # Every message schema the module defines (a dict of Field), by name.
 SCHEMAS: dict[str, wire.Schema] = {

@@ -188,7 +188,8 @@ async def test_a_record_with_a_forged_signature_is_rejected_with_a_strike(
 async def test_a_record_claiming_another_origin_is_rejected_with_a_strike(
     hostile: Hostile, claimed: str
 ) -> None:
-    """Signed by B's key, but its origin field names another node."""
+    """Signed by B's key, but its origin field names another node: never stored; struck
+    at once when it names us (we know our own key history)."""
     other = SigningIdentity.generate()
     origin_key = other.public_key if claimed == "a third node" else hostile.target.node.public_key
     lesson = lesson_of(other)
@@ -199,7 +200,13 @@ async def test_a_record_claiming_another_origin_is_rejected_with_a_strike(
 
     assert answer.message()["rejected"] == 1
     assert hostile.target.count("records") == 0
-    await assert_struck(hostile, 1, "bad_record")
+    if claimed == "a third node":
+        # Perhaps a later key of that node, not learnt yet: held, no strike on a push. The
+        # receiver's own sync fetches it, learns the history and strikes then if still bad
+        # (tests/integration/test_relayed_rotation.py).
+        assert hostile.target.count("strikes") == 0
+        return
+    await assert_struck(hostile, 1, "bad_record")  # we know our own key history
 
 
 def no_right_to_send(hostile: Hostile, case: str) -> bytes:
