@@ -142,6 +142,12 @@ def record_key_check(db: sqlite_utils.Database) -> KeyCheck:
     return check
 
 
+def key_standing(db: sqlite_utils.Database, node_id: str, key: bytes, signed_at: int) -> str:
+    """How far ``key`` spoke for ``node_id`` at ``signed_at`` (VALID, RETIRED, SUSPECT or
+    UNKNOWN): for what a node signs besides records (bundles, echo statements)."""
+    return record_key_check(db)(public_key_from_node_id(node_id), key, signed_at)
+
+
 def _standing(rows: list[tuple[str, int, int | None, int | None]], key: str, at: int) -> str:
     for row_key, _since, until, suspect_since in reversed(rows):
         if row_key != key:

@@ -22,8 +22,13 @@ class NotForThisNode(CryptoError):
 
 
 def seal_to(node_id: str, data: bytes) -> bytes:
-    """Encrypt ``data`` so that only node ``node_id`` can read it."""
-    verify_key = nacl.signing.VerifyKey(public_key_from_node_id(node_id))
+    """Encrypt ``data`` so that only node ``node_id`` can read it (with its first key)."""
+    return seal_to_key(public_key_from_node_id(node_id), data)
+
+
+def seal_to_key(public_key: bytes, data: bytes) -> bytes:
+    """Encrypt ``data`` to one Ed25519 key: a node's current key after a key rotation."""
+    verify_key = nacl.signing.VerifyKey(public_key)
     box = nacl.public.SealedBox(verify_key.to_curve25519_public_key())
     return bytes(box.encrypt(data))
 

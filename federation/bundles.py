@@ -22,6 +22,7 @@ from typing import Any
 
 from archive.db import transaction
 from archive.event_log import last_event_seq
+from archive.key_store import current_key, key_standing
 from archive.lesson_file import parse_timestamp
 from archive.purge import scrub_free_space
 from archive.record_facts import arrivals_since
@@ -29,8 +30,9 @@ from archive.tombstones import revocations_covering
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError, RhizomeError
+from crypto.key_history import RETIRED, SUSPECT, VALID
 from crypto.node_id import node_id_from_public_key
-from crypto.sealing import NotForThisNode, open_sealed, seal_to
+from crypto.sealing import NotForThisNode, open_sealed, seal_to_key
 from federation.bundle_blobs import blob_items, take_blob_items
 from federation.errors import FederationError
 from federation.local import LocalNode
@@ -91,6 +93,9 @@ class ImportReport:
     quarantined: int = 0
     duplicates: int = 0
     rejected: int = 0
+    # Signed by a key of their origin (a third node) we have not learnt yet: not stored, no
+    # strike; learn that node's key history (a sync with a peer that knows it), import again.
+    held: int = 0
     revocations: int = 0
     dry_run: bool = False
     attachments: int = 0  # files stored (their hash checked)
@@ -109,7 +114,8 @@ def write_bundle(local: LocalNode, contents: BundleContents) -> bytes:
         ]
     )  # fmt: skip
     signed = seal(local.identity, BUNDLE_CONTEXT, payload).raw
-    return MAGIC + seal_to(contents.recipient, signed)
+    # To the key the peer holds now (its first key until it rotates): only it can open it.
+    return MAGIC + seal_to_key(current_key(local.db, contents.recipient), signed)
 
 
 def read_bundle(local: LocalNode, data: bytes) -> BundleContents:
@@ -121,21 +127,44 @@ def read_bundle(local: LocalNode, data: bytes) -> BundleContents:
     try:
         signed = open_sealed(local.identity, data[len(MAGIC) :])
     except NotForThisNode as error:
-        raise BadBundle("this bundle was made for another node, or the file is damaged") from error
+        raise BadBundle(
+            "this bundle was made for another node, or the file is damaged (or it was sealed "
+            "to a key this hub retired by a key rotation: ask for a new bundle)"
+        ) from error
     try:
         envelope = open_envelope(signed, BUNDLE_CONTEXT, _OUTER_LIMITS)
         fields = unpack(envelope.payload, _INNER_LIMITS)
-        return _contents(fields, node_id_from_public_key(envelope.signer), local.node_id)
+        contents = _contents(fields, local.node_id)
+        standing = key_standing(local.db, contents.sender, envelope.signer, contents.created)
     except (CryptoError, ValueError, TypeError) as error:
         raise BadBundle(f"the bundle does not verify ({error})") from error
+    if standing != VALID:
+        raise BadBundle(_signer_words(standing, contents.sender, envelope.signer))
+    return contents
 
 
-def _contents(fields: Any, signer: str, our_id: str) -> BundleContents:
+def _signer_words(standing: str, sender: str, signer: bytes) -> str:
+    """Why a bundle's signing key does not speak for the node it names, and what to do."""
+    short = sender.split("-", 1)[0]
+    if standing == RETIRED:
+        return "the bundle is signed by a key its node had retired by the time it was made"
+    if standing == SUSPECT:
+        return (
+            "the bundle is signed by a key its node's recovery named compromised by the time "
+            "it was made: ask its operator for a new bundle"
+        )
+    return (
+        f"the bundle is not signed by the node it names ({short}), or by a key of it this hub "
+        f"has not learnt yet ({node_id_from_public_key(signer)}): if that hub rotated its "
+        "key, learn its key history first (sync with it once, or let it sync with this hub), "
+        f"then import again; `rhizome key history {short}` shows what this hub knows"
+    )
+
+
+def _contents(fields: Any, our_id: str) -> BundleContents:
     version, sender, recipient, bundle_id, created, since, *lists = fields
     if version != 1 or len(lists) not in (5, 6):  # the sixth: attachment chunks, if any
         raise BadBundle("unsupported bundle version")
-    if sender != signer:
-        raise BadBundle("the bundle is not signed by the node it names")
     if recipient != our_id:
         raise BadBundle("this bundle was made for another node")
     if not all(
@@ -310,6 +339,7 @@ def _apply(
         report.quarantined += len(result.quarantined)
         report.duplicates += result.duplicates
         report.rejected += len(result.rejected)
+        report.held += len(result.held)
         if progress:
             progress(len(batch))
     return withdrawn

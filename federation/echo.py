@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 import aiohttp
 from yarl import URL
 
+from archive.key_store import current_key
 from crypto.canonical import DecodeLimits, pack, unpack
 from crypto.envelope import open_envelope, seal
 from crypto.errors import CryptoError, InvalidNodeId
-from crypto.node_id import node_id_from_public_key
+from crypto.node_id import public_key_from_node_id
 from federation import endpoints, wire
 from federation.client import PeerClient
 from federation.errors import PeerProtocolError, PeerUnreachable, TooBusy
@@ -104,20 +105,26 @@ def sign_statement(local: LocalNode, statement: EchoStatement) -> bytes:
     return seal(local.identity, ECHO_CONTEXT, payload).raw
 
 
-def open_statement(raw: bytes, *, echoer: str, asker: str, nonce: bytes) -> EchoStatement:
-    """Verify an echo answer: signed by ``echoer`` in the echo context, naming ``echoer`` and
-    ``asker``, for ``nonce``. Anything else is :class:`InvalidEcho`."""
+def open_statement(
+    raw: bytes, *, echoer: str, asker: str, nonce: bytes, key: bytes | None = None
+) -> EchoStatement:
+    """Verify an echo answer: signed by ``echoer``'s current key ``key`` (its first key when
+    None) in the echo context, naming ``echoer`` and ``asker``, for ``nonce``. An echo is
+    about now, so a key ``echoer`` retired by a rotation does not count. Anything else is
+    :class:`InvalidEcho`."""
+    key = key or public_key_from_node_id(echoer)
     try:
         envelope = open_envelope(raw, ECHO_CONTEXT, _LIMITS)
         values = unpack(envelope.payload, _LIMITS)
         if not isinstance(values, list) or len(values) != 8 or values[0] != ECHO_VERSION:
             raise InvalidEcho("the echo statement is not version 1 of its format")
         _, signed_echoer, signed_asker, url, reached, detail, at, signed_nonce = values
-        signer = node_id_from_public_key(envelope.signer)
     except (CryptoError, InvalidNodeId, ValueError, TypeError) as error:
         raise InvalidEcho(f"the echo answer does not verify: {error}") from error
-    if signer != echoer or signed_echoer != echoer:
-        raise InvalidEcho("the echo answer is not signed by the peer that was asked")
+    if envelope.signer != key or signed_echoer != echoer:
+        raise InvalidEcho(
+            "the echo answer is not signed by the current key of the peer that was asked"
+        )
     if signed_asker != asker or signed_nonce != nonce:
         raise InvalidEcho("the echo answer is not about this question (another node or nonce)")
     if not (isinstance(url, str) and isinstance(reached, bool) and isinstance(detail, str)):
@@ -176,5 +183,6 @@ async def ask_echo(client: PeerClient, peer: Peer) -> EchoStatement:
     )  # fmt: skip
     local = client.local
     return open_statement(
-        answer["statement"], echoer=peer.node_id, asker=local.node_id, nonce=nonce
-    )
+        answer["statement"], echoer=peer.node_id, asker=local.node_id, nonce=nonce,
+        key=current_key(local.db, peer.node_id),  # what its key history says signs for it now
+    )  # fmt: skip

@@ -122,6 +122,19 @@ def import_(cli: CliContext, file: Path, dry_run: bool, as_json: bool) -> None:
         ),
         markup=False,
     )  # fmt: skip
+    if report.held:
+        console.print(
+            ngettext(
+                "{count} record held: signed by a key of its origin this hub has not learnt "
+                "yet. Sync with a peer that knows that hub's key history, then import the "
+                "bundle again.",
+                "{count} records held: signed by a key of their origin this hub has not learnt "
+                "yet. Sync with a peer that knows that hub's key history, then import the "
+                "bundle again.",
+                report.held,
+            ).format(count=report.held),
+            markup=False,
+        )
 
 
 def _records(count: int) -> str:

@@ -320,9 +320,8 @@ def test_a_flipped_byte_anywhere_is_refused_and_nothing_is_stored(
         damaged = bytearray(bundle)
         damaged[position] ^= mask
         message = refuses(lima, bytes(damaged))
-        assert message in (
-            "this file is not a Rhizome bundle",
-            "this bundle was made for another node, or the file is damaged",
+        assert message == "this file is not a Rhizome bundle" or message.startswith(
+            "this bundle was made for another node, or the file is damaged"
         )
 
     flipped()

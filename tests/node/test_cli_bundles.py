@@ -39,8 +39,8 @@ ALSO_SHARED = {"title": "Water and snacks", "kind": "checklist", "consent": FEDE
 THIRD = {"title": "Third", "kind": "checklist", "consent": FEDERATION}
 STAYS_HOME = {"title": "Names of our legal observers", "kind": "checklist"}  # no consent block
 REPORT_KEYS = {
-    "sender", "records", "stored", "quarantined", "duplicates", "rejected", "revocations",
-    "dry_run", "attachments",
+    "sender", "records", "stored", "quarantined", "duplicates", "rejected", "held",
+    "revocations", "dry_run", "attachments",
 }  # fmt: skip
 # Tables a refused import or a dry run must leave as they were.
 TABLES = ("records", "events", "decisions", "deliveries", "tombstones", "strikes", "outbox")
@@ -195,6 +195,7 @@ def test_import_json_reports_every_field(
         "quarantined": 0,
         "duplicates": 0,
         "rejected": 0,
+        "held": 0,
         "revocations": 0,
         "dry_run": False,
         "attachments": 0,
