@@ -62,7 +62,7 @@ _KEY_WORDS = (
 _STREAM_WORDS = {
     "data": "data streams (GPS and sensor tracks, timecode)",
     "subtitle": "subtitles",
-    "attachment": "attached files",
+    "attachment": "attached files and cover pictures",
 }
 
 
@@ -96,7 +96,7 @@ def clean_video(data: bytes, media_type: str) -> tuple[bytes, str, tuple[str, ..
         problem = f"the file looks like {media_type} but cannot be read: {error.strerror}"
         raise VideoRefused(problem) from error
     with source:
-        kept = [stream for stream in source.streams if stream.type in KEPT_STREAM_TYPES]
+        kept = [stream for stream in source.streams if is_picture_or_sound(stream)]
         if not any(stream.type == "video" for stream in kept):
             raise VideoRefused("the file holds no video stream")
         removed = what_was_removed(source)
@@ -113,6 +113,15 @@ def clean_video(data: bytes, media_type: str) -> tuple[bytes, str, tuple[str, ..
     if leaked:  # the remux kept something it should not have: store nothing
         raise VideoRefused("its metadata could not be removed reliably")
     return cleaned, out_type, removed
+
+
+def is_picture_or_sound(stream: Stream) -> bool:
+    """A video or audio stream, not a cover picture or a thumbnail track (FFmpeg shows those,
+    and Matroska's attached images, as video streams)."""
+    from av.stream import Disposition
+
+    extra = Disposition.attached_pic | Disposition.timed_thumbnails
+    return stream.type in KEPT_STREAM_TYPES and not stream.disposition & extra
 
 
 def output_format(media_type: str, kept: Iterable[Stream]) -> tuple[str, str]:
@@ -246,7 +255,8 @@ def what_was_removed(source: InputContainer) -> tuple[str, ...]:
         elif words not in found:
             found.append(words)
     for stream in source.streams:
-        words = _STREAM_WORDS.get(stream.type)
+        cover = stream.type in KEPT_STREAM_TYPES and not is_picture_or_sound(stream)
+        words = _STREAM_WORDS.get("attachment" if cover else stream.type)
         if words is not None and words not in found:
             found.append(words)
     if source.chapters():

@@ -64,14 +64,21 @@ MAKE_CANARY = "MAKECANARY-vid3"
 MODEL_CANARY = "MODELCANARY-vid3"
 DATE_CANARY = "2019-05-01T10:11:12.000000Z"
 TRACK_CANARY = b"GPMFCANARY-track9"
+SUBTITLE_CANARY = b"SUBCANARY at 12.3456,34.5678"  # as a drone's flight log subtitles
+ATTACHED_CANARY = b"ATTACHEDCANARY-cover"
+CHAPTER_CANARY = "CHAPTERCANARY-home"
 VIDEO_CANARIES = (LOCATION_CANARY.encode(), MAKE_CANARY.encode(), MODEL_CANARY.encode(),
-                  DATE_CANARY.encode(), TRACK_CANARY)  # fmt: skip
+                  DATE_CANARY.encode(), TRACK_CANARY, SUBTITLE_CANARY, ATTACHED_CANARY,
+                  CHAPTER_CANARY.encode())  # fmt: skip
 
 
 def video_with_canaries(muxer: str = "mp4", frames: int = 5) -> bytes:
     """A tiny video as a phone or action camera writes it: a GPS location, the device's make
     and model and a creation time in the container (as Apple's keys and ``©xyz``), a device
-    handler name and a GoPro-like data track (mp4 only), every one a canary."""
+    handler name and a GoPro-like data track (mp4 only), or subtitles, an attached picture
+    and chapters (matroska only), every one a canary."""
+    from fractions import Fraction
+
     import av
     from PIL import Image
 
@@ -91,6 +98,12 @@ def video_with_canaries(muxer: str = "mp4", frames: int = 5) -> bytes:
         video.metadata["handler_name"] = MODEL_CANARY
         audio = container.add_stream("libopus" if webm else "aac", rate=48000)
         track = container.add_data_stream("bin_data") if muxer == "mp4" else None
+        subtitles = container.add_stream("ass") if muxer == "matroska" else None
+        if subtitles is not None:
+            container.add_attachment("cover.jpg", "image/jpeg", ATTACHED_CANARY * 4)
+            chapter = {"id": 1, "start": 0, "end": frames, "time_base": Fraction(1, 10),
+                       "metadata": {"title": CHAPTER_CANARY}}  # fmt: skip
+            container.set_chapters([chapter])
         for index in range(frames):
             picture = Image.new("RGB", (32, 32), (index * 40 % 256, 90, 30))
             for packet in video.encode(av.VideoFrame.from_image(picture)):
@@ -106,11 +119,15 @@ def video_with_canaries(muxer: str = "mp4", frames: int = 5) -> bytes:
                 container.mux(packet)
         for packet in audio.encode():
             container.mux(packet)
-        if track is not None:
-            packet = av.Packet(TRACK_CANARY)
-            packet.stream, packet.pts, packet.dts = track, 0, 0
-            container.mux(packet)
+        dialogue = b"0,0,Default,,0,0,0,," + SUBTITLE_CANARY
+        for stream, payload in ((track, TRACK_CANARY), (subtitles, dialogue)):
+            if stream is not None:
+                packet = av.Packet(payload)
+                packet.stream, packet.pts, packet.dts, packet.duration = stream, 0, 0, 10
+                container.mux(packet)
     data = out.getvalue()
-    expected = VIDEO_CANARIES if track is not None else VIDEO_CANARIES[:3]
+    expected = {"mp4": VIDEO_CANARIES[:5], "webm": VIDEO_CANARIES[:3]}.get(
+        muxer, VIDEO_CANARIES[:3] + VIDEO_CANARIES[5:]
+    )
     assert all(canary in data for canary in expected), "the test video lacks a canary"
     return data

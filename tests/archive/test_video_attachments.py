@@ -59,6 +59,10 @@ def test_a_video_is_remuxed_without_location_device_date_or_data_tracks(
     if muxer == "mp4":
         assert "data streams (GPS and sensor tracks, timecode)" in cleaned.removed
         assert "date and time" in cleaned.removed
+    if muxer == "matroska":  # a drone's subtitles, a cover picture, chapters: all gone
+        assert {"subtitles", "attached files and cover pictures", "chapters"} <= set(
+            cleaned.removed
+        )
 
 
 def test_a_renamed_script_and_photos_or_audio_in_an_mp4_box_are_not_videos() -> None:
