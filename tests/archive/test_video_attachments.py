@@ -222,3 +222,29 @@ def test_an_hevc_configuration_record_loses_its_sei_arrays() -> None:
 )
 def test_the_first_bytes_decide_what_is_a_video(head: bytes, expected: str | None) -> None:
     assert sniff_media_type(head + bytes(64)) == expected
+
+
+def _track_matrix(mp4: bytes) -> list[int]:
+    """The display matrix of the first track header (tkhd, version 0): how it is turned."""
+    at = mp4.index(b"tkhd") + 4 + 40  # after version, flags, times, ids, layer and volume
+    return [int.from_bytes(mp4[at + k : at + k + 4], "big", signed=True) for k in range(0, 36, 4)]
+
+
+def test_a_phone_video_filmed_upright_stays_upright() -> None:
+    import av
+    from PIL import Image
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(90)  # as a phone held upright records
+        for _ in range(3):
+            for packet in stream.encode(av.VideoFrame.from_image(Image.new("RGB", (64, 32)))):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    original = out.getvalue()
+    turned = _track_matrix(original)
+    assert turned[:2] == [0, -65536]  # rotated, not the identity
+    assert _track_matrix(clean_attachment(original, "upright.mp4").data) == turned
