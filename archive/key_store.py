@@ -105,6 +105,17 @@ def current_key(db: sqlite_utils.Database, node_id: str) -> bytes:
     return public_key_from_node_id(str(row[0]) if row else node_id)
 
 
+def current_period(db: sqlite_utils.Database, node_id: str) -> tuple[str, int | None]:
+    """The key that speaks for ``node_id`` now (spelled as a node id) and since when it does:
+    the time of the rotation or recovery that made it current (None for its first key)."""
+    row = db.execute(
+        "SELECT key, since FROM node_keys WHERE node = ? AND until IS NULL", [node_id]
+    ).fetchone()
+    if row is None or str(row[0]) == node_id:
+        return node_id, None
+    return str(row[0]), int(row[1])
+
+
 def node_for_current_key(db: sqlite_utils.Database, key_id: str) -> str | None:
     """The node whose *current* key is ``key_id`` (what a signed request must be signed by);
     ``key_id`` itself for a node with no history; None for a retired or unknown key."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.key_store import current_key
+from archive.key_store import current_key, current_period
 from archive.migrations import latest_version, schema_version
 from archive.record_facts import record_count
 from crypto.errors import KeyFileError
@@ -51,6 +51,10 @@ class PeerHealth:
     sent: int
     received: int
     history: list[Exchange]  # newest first
+    # The key that speaks for it now (its node id stays its first key's) and when it became
+    # current by a rotation or recovery (None: it never rotated).
+    current_key: str = ""
+    rotated_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,7 @@ def node_status_in_thread(
 def _peer_health(db: sqlite_utils.Database, peer: Peer, waiting: int, missing: int) -> PeerHealth:
     history = recent_exchanges(db, peer.node_id)
     counts = delivery_counts(db, peer.node_id)
+    key, rotated_at = current_period(db, peer.node_id)
     return PeerHealth(
         peer=peer,
         reachable=_reachable(peer, history),
@@ -181,6 +186,8 @@ def _peer_health(db: sqlite_utils.Database, peer: Peer, waiting: int, missing: i
         sent=counts["sent"],
         received=counts["received"],
         history=history,
+        current_key=key,
+        rotated_at=rotated_at,
     )
 
 

@@ -98,6 +98,8 @@ async def render(
     base = {
         "hub": node.config,
         "tls_fingerprint": node.tls_fingerprint,  # beside the node id in the footer
+        # The node id stays the first key's; after a rotation the key in use is shown beside.
+        "current_key": node.identity.key_id,
         "unsealed": not node.sealed,  # a banner: this hub lies in plain text on disk
         "member": member,
         "may": _permissions(member),
