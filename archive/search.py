@@ -5,7 +5,9 @@ tatweel and alef forms) and queries are folded alike, so "comunicacion" finds "c
 and "المدربين" finds "المُدَرِّبين"; snippets show the text as written. People type words,
 not FTS5 syntax: each word becomes a quoted term (all must match), a trailing ``*`` keeps
 prefix search, and nothing typed can break the query. Results are ranked by BM25 with the
-title weighing most.
+title weighing most; in a large archive the words in at least half of the lessons are matched
+but not scored (BM25 gives them no weight, and FTS5 would read every posting of them to
+learn so): :mod:`archive.search_ranking`.
 
 A word nearly every lesson contains would make BM25 score most of the archive on every
 search, so ranking looks at a bounded set: the :data:`RANKED_WINDOW` most recently stored
@@ -26,6 +28,7 @@ import sqlite_utils
 from archive.errors import ArchiveError
 from archive.folding import fold
 from archive.queries import LATEST, SUMMARY_COLUMNS, RecordFilters, RecordSummary
+from archive.search_ranking import Scoring, scoring_for
 from archive.search_snippet import original_snippets
 
 HIT_START = "\ue000"
@@ -85,17 +88,22 @@ def search(
     then the window, grow until the page is full or the matches run out.
     """
     expression = match_expression(query)
+    scoring = _scoring(db, expression)
     wanted = offset + limit
     window = RANKED_WINDOW
     while True:
         oldest = _window_start(db, expression, window)
-        hits, kept = _best_in_window(db, expression, oldest, wanted, filters)
+        hits, kept = _best_in_window(db, scoring, oldest, wanted, filters)
         if len(hits) >= wanted or oldest is None:
             break
         window *= 4
     page = hits[offset:wanted]
     snippets = _snippets(db, expression, [rowid for rowid, _ in page])
     return [SearchHit(kept[rowid], snippets.get(rowid, ""), rank) for rowid, rank in page]
+
+
+def _scoring(db: sqlite_utils.Database, expression: str) -> Scoring:
+    return scoring_for(db, expression, WEIGHTS)
 
 
 def _window_start(db: sqlite_utils.Database, expression: str, window: int) -> int | None:
@@ -111,7 +119,7 @@ def _window_start(db: sqlite_utils.Database, expression: str, window: int) -> in
 
 def _best_in_window(
     db: sqlite_utils.Database,
-    expression: str,
+    scoring: Scoring,
     oldest: int | None,
     wanted: int,
     filters: RecordFilters | None,
@@ -119,24 +127,12 @@ def _best_in_window(
     """(ranked visible hits, their summaries) in the window starting at rowid ``oldest``."""
     pool = max(2 * wanted, MIN_POOL)
     while True:
-        ranked = _ranked_rowids(db, expression, pool, oldest or 0)
+        ranked = scoring.ranked(db, pool, oldest or 0)
         kept = _visible(db, [rowid for rowid, _ in ranked], filters or RecordFilters())
         hits = [(rowid, rank) for rowid, rank in ranked if rowid in kept]
         if len(hits) >= wanted or len(ranked) < pool:
             return hits, kept
         pool *= 4
-
-
-def _ranked_rowids(
-    db: sqlite_utils.Database, expression: str, pool: int, oldest: int
-) -> list[tuple[int, float]]:
-    weights = ", ".join(str(weight) for weight in WEIGHTS)
-    rows = db.execute(
-        f"SELECT rowid, bm25(records_fts, {weights}) AS rank FROM records_fts "
-        "WHERE records_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
-        [expression, oldest, pool],
-    )
-    return [(int(rowid), float(rank)) for rowid, rank in rows]
 
 
 def _visible(
