@@ -61,4 +61,6 @@ ENDPOINTS = (*ENDPOINTS, BLOB)
 # (federation/recovery.py, federation/own_records.py; routes in federation/recovery_routes.py).
 RECOVER = Endpoint("recover", wire.RECOVER_REQUEST, wire.RECOVER_ANSWER)
 OWN_RECORDS = Endpoint("own-records", wire.OWN_RECORDS_QUERY, wire.OWN_RECORDS)
-ENDPOINTS = (*ENDPOINTS, RECOVER, OWN_RECORDS)
+# Members removed or compromised, told to peers (federation/member_notices.py).
+MEMBER_NOTICES = Endpoint("member-notices", wire.MEMBER_NOTICES, wire.MEMBER_NOTICES_ANSWER)
+ENDPOINTS = (*ENDPOINTS, RECOVER, OWN_RECORDS, MEMBER_NOTICES)

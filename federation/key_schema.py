@@ -1,5 +1,7 @@
-"""Federation's migrations m028 and m080 (registered in :mod:`federation.schema`): a peer may be
-``forked``, its key history showing two statements after one (federation/key_exchange.py).
+"""Federation's migrations m028, m080 and m081 (registered in :mod:`federation.schema`).
+
+m028: a peer may be ``forked``, its key history showing two statements after one
+(federation/key_exchange.py).
 
 SQLite cannot change a CHECK constraint in place, so ``peers`` is rebuilt from its own
 ``CREATE`` statement with ``forked`` added to the allowed statuses, every column and row kept
@@ -42,4 +44,29 @@ def m080_own_records_pending(db: sqlite_utils.Database) -> None:
             since INTEGER NOT NULL
         )
         """
+    )
+
+
+def m081_member_notices(db: sqlite_utils.Database) -> None:
+    """Signed notices of members removed or compromised, ours and our peers'
+    (federation/member_notices.py), and which peer acknowledged which of ours."""
+    db.execute(
+        """
+        CREATE TABLE member_notices (
+            notice_id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            member TEXT NOT NULL,
+            member_key BLOB NOT NULL,
+            since INTEGER NOT NULL,
+            issued_at INTEGER NOT NULL,
+            raw BLOB NOT NULL,
+            stored_at INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX member_notices_by_origin ON member_notices (origin, member)")
+    db.execute(
+        "CREATE TABLE member_notices_told (peer_id TEXT NOT NULL, notice_id TEXT NOT NULL, "
+        "PRIMARY KEY (peer_id, notice_id))"
     )

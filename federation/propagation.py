@@ -43,6 +43,7 @@ from federation.copies import contradicted, follow_forwarded
 from federation.errors import FederationError
 from federation.ledger import holders_of as holders_of  # re-exported
 from federation.local import LocalNode
+from federation.member_notices import doubted_member
 from federation.outbox import Outgoing as Outgoing  # re-exported: callers found them here
 from federation.outbox import acknowledge, queue
 from federation.outbox import outgoing_for as outgoing_for
@@ -170,6 +171,8 @@ def take_revocation(
             "from": sender.node_id,
             **_dependents(revocation, purged),
         }
+        if notice := doubted_member(db, revocation.origin, revocation.member, revocation.issued_at):
+            detail["member_compromised"] = notice  # honoured, and the operator is told why
         append_event(db, local.identity, "record.purged", revocation.record_ids[0], detail, now)
     return revocation, onward
 

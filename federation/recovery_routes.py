@@ -1,11 +1,12 @@
-"""The routes of a recovery with no backup (registered in federation/routes.py's table).
+"""The routes of issue 15's later work, registered in federation/routes.py's table: a
+recovery with no backup, and members' compromise told to peers.
 
 ``recover`` is called by a node that is not yet anyone's current key: the recovery key
 signs the first call, a key only the body's statements name signs the second. So, like
 ``key-history``, the small capped body is read before the signer is judged, and the request's
 signature (with the replay memory) is checked before anything in the body is, in a worker
 thread. ``own-records`` is an ordinary peer route: the caller is an active peer signing with
-its current key.
+its current key, and so is ``member-notices``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from crypto.http_signatures import verify_request
 from federation import endpoints
 from federation.errors import TooBusy, UnsupportedMediaType
 from federation.local import LocalNode
+from federation.member_notices import answer_member_notices
 from federation.own_records import answer_own_records
 from federation.peers import Peer
 from federation.recovery import answer_recovery
@@ -67,5 +69,15 @@ async def own_records(request: web.Request) -> web.Response:
 
     def answer(twin: FederationResponder, peer: Peer, body: bytes) -> bytes:
         return answer_own_records(twin.local, peer, body)
+
+    return await _serve_peer(request, _in_worker(request, answer))
+
+
+@routes.post(endpoints.MEMBER_NOTICES.path, name=endpoints.MEMBER_NOTICES.route_name)
+async def member_notices(request: web.Request) -> web.Response:
+    """A peer tells us one of its members was removed or compromised (member_notices.py)."""
+
+    def answer(twin: FederationResponder, peer: Peer, body: bytes) -> bytes:
+        return answer_member_notices(twin.local, peer, body)
 
     return await _serve_peer(request, _in_worker(request, answer))

@@ -17,7 +17,11 @@ import sqlite_utils
 from archive.migrations import Schema
 from federation.attachment_schema import m043_peer_purposes
 from federation.gone_schema import m026_gone_peers_and_relearning
-from federation.key_schema import m028_forked_peers, m080_own_records_pending
+from federation.key_schema import (
+    m028_forked_peers,
+    m080_own_records_pending,
+    m081_member_notices,
+)
 
 MIGRATIONS = sqlite_utils.Migrations("federation")
 TABLES = frozenset(
@@ -36,6 +40,8 @@ TABLES = frozenset(
         "peer_holdings",
         "relearn_pending",
         "own_records_pending",
+        "member_notices",
+        "member_notices_told",
         "offer_changes",
         "offer_changes_pruned",
     }
@@ -365,4 +371,5 @@ def m021_offer_changes(db: sqlite_utils.Database) -> None:
 MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
 MIGRATIONS()(m028_forked_peers)  # key histories: federation/key_schema.py
 MIGRATIONS()(m080_own_records_pending)  # recovery with no backup: federation/key_schema.py
+MIGRATIONS()(m081_member_notices)  # members compromised, told to peers: the same module
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

@@ -28,6 +28,7 @@ from federation.errors import PeerProtocolError
 from federation.key_exchange import exchange_key_history
 from federation.key_relay import learn_origins_from
 from federation.local import LocalNode
+from federation.member_notices import tell_member_notices
 from federation.negentropy import Initiator
 from federation.own_records import refetch_own_records
 from federation.pace import paced
@@ -307,6 +308,8 @@ async def sync_with_peer(
         # Key histories first: a rotation (ours or the peer's) decides which key signs and
         # which TLS key is pinned for everything after it; a fork stops the exchange here.
         await exchange_key_history(client, peer)
+        # Members of ours removed or compromised since we last told this peer (usually none).
+        await tell_member_notices(client, peer)
         # Restored from a backup: our own withdrawals come back before anything else moves.
         await relearn_from(client, peer)
         # Recovered with no backup: our own records back, once every withdrawal is relearned.

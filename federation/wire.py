@@ -187,6 +187,11 @@ OWN_RECORDS: Schema = {
     "records": Field(list, MAX_RECORDS_PER_MESSAGE, item_bound=1 << 20),
     "more": Field(int, 1),
 }
+# A hub's signed notices that a member was removed or had their key compromised
+# (federation/member_notices.py), handed to each peer until it acknowledged them.
+MAX_MEMBER_NOTICES = 64
+MEMBER_NOTICES: Schema = {"notices": Field(list, MAX_MEMBER_NOTICES, item_bound=1024)}
+MEMBER_NOTICES_ANSWER: Schema = {"noted": Field(int, MAX_MEMBER_NOTICES)}
 
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:

@@ -23,6 +23,7 @@ from governance.members import (
     set_roles,
 )
 from governance.roles import require
+from node.actions.member_keys import tell_peers_of_member
 from node.api_tokens import new_token, token_digest
 from node.home import create_member
 from node.node import Node
@@ -55,6 +56,7 @@ def remove_from_node(node: Node, request: RemoveMember) -> None:
     """They can no longer act, their approvals stop counting, their key file is deleted."""
     require(request.by.name, request.by.roles, "member.manage")
     remove_member(node.db, node.identity, request.name, node.now())
+    tell_peers_of_member(node, "removed", request.name, node.now())
     node.paths.member_key(request.name).unlink(missing_ok=True)
 
 

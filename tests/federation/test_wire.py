@@ -90,6 +90,8 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     ),
     "own_records_query": (wire.OWN_RECORDS_QUERY, {"after": "ab" * 32}),
     "own_records": (wire.OWN_RECORDS, {"records": [b"signed record"], "more": 1}),
+    "member_notices": (wire.MEMBER_NOTICES, {"notices": [b"signed notice"]}),
+    "member_notices_answer": (wire.MEMBER_NOTICES_ANSWER, {"noted": 1}),
     "key_history_answer": (
         wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
     ),
