@@ -185,7 +185,13 @@ def subject_words(subject: Subject) -> str:
     return "; ".join(parts)
 
 
+def mebibytes(size: int) -> str:
+    """A size for people: 25 MiB, 1.5 MiB (the caps of config.toml are in bytes)."""
+    return f"{size / (1024 * 1024):.3g} MiB"
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "mib": mebibytes,
     "kind": kind_words,
     "when": when,
     "day": day,

@@ -192,3 +192,14 @@ async def test_uploads_beyond_the_slots_wait_then_are_refused(
     assert redirected_to(await first).startswith("/lessons/")
     again = await client.post("/lessons/new", data=form, allow_redirects=False)
     assert redirected_to(again).startswith("/lessons/")
+
+
+async def test_the_form_says_the_limits_before_a_file_is_chosen(
+    client: Client, members: Node
+) -> None:
+    await signed_in(client, "ana")
+    text = await page(client, "/lessons/new")
+    assert "Up to 25 MiB per file and 100 MiB for all the files of a lesson." in text
+    members.config = dataclasses.replace(members.config, max_file_bytes=3 * MIB // 2)
+    text = await page(client, "/lessons/new")
+    assert "Up to 1.5 MiB per file and 100 MiB for all the files of a lesson." in text
