@@ -13,6 +13,7 @@ import sqlite_utils
 from archive.errors import AmbiguousRecordId, InvalidRecordId, UnknownRecord
 from archive.key_store import record_key_check
 from archive.signed_record import SignedRecord, open_record
+from crypto.errors import N_
 
 MIN_PREFIX = 4
 COUNT_CAP = 10_000  # two or more list filters are counted up to this many
@@ -95,23 +96,27 @@ def resolve_record_id(db: sqlite_utils.Database, text: str) -> str:
     """The full id for a full id or a unique prefix of at least four hex characters."""
     prefix = text.strip().lower()
     if len(prefix) < MIN_PREFIX or not _HEX.match(prefix):
-        raise InvalidRecordId(
-            f"{text!r} is not a record id (use at least {MIN_PREFIX} hex characters)"
+        raise InvalidRecordId.worded(
+            N_("{text} is not a record id (use at least {count} hex characters)"),
+            text=repr(text),
+            count=MIN_PREFIX,
         )
     rows = db.execute(
         "SELECT id FROM records WHERE id >= ? AND id < ? LIMIT 2", [prefix, prefix + "g"]
     ).fetchall()
     if not rows:
-        raise UnknownRecord(f"no record {prefix} in this archive")
+        raise UnknownRecord.worded(N_("no record {id} in this archive"), id=prefix)
     if len(rows) > 1:
-        raise AmbiguousRecordId(f"several records start with {prefix}: type more of the id")
+        raise AmbiguousRecordId.worded(
+            N_("several records start with {id}: type more of the id"), id=prefix
+        )
     return str(rows[0][0])
 
 
 def record_summary(db: sqlite_utils.Database, record_id: str) -> RecordSummary:
     row = db.execute(f"SELECT {SUMMARY_COLUMNS} FROM records WHERE id = ?", [record_id]).fetchone()
     if row is None:
-        raise UnknownRecord(f"no record {record_id[:12]} in this archive")
+        raise UnknownRecord.worded(N_("no record {id} in this archive"), id=record_id[:12])
     return RecordSummary.from_row(row)
 
 
@@ -119,7 +124,7 @@ def load_record(db: sqlite_utils.Database, record_id: str) -> SignedRecord:
     """The signed record, verified again as it is read."""
     row = db.execute("SELECT envelope FROM records WHERE id = ?", [record_id]).fetchone()
     if row is None:
-        raise UnknownRecord(f"no record {record_id[:12]} in this archive")
+        raise UnknownRecord.worded(N_("no record {id} in this archive"), id=record_id[:12])
     return open_record(row[0], f"record {record_id[:12]}", record_key_check(db))
 
 

@@ -9,6 +9,15 @@ Each subclass says in its docstring what the person who sees it can do next.
 
 from __future__ import annotations
 
+from typing import Self
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the translation catalogs (``pybabel extract`` finds ``N_``): the
+    layers below ``node`` cannot import ``node.i18n``, so they mark, and the node translates
+    where a person reads it."""
+    return message
+
 
 class RhizomeError(Exception):
     """Something went wrong that we can explain in one line.
@@ -20,6 +29,19 @@ class RhizomeError(Exception):
 
     http_status: int = 400
     code: str = "rejected"
+    # An error made with `worded` also keeps its line as a template and its values, so the
+    # CLI and the pages say it in the reader's language (node.i18n.error_text); str(error),
+    # logs and JSON stay English. (This docstring is a catalog message: comments go here.)
+    template: str | None = None
+    values: dict[str, object] | None = None
+
+    @classmethod
+    def worded(cls, template: str, **values: object) -> Self:
+        """The error whose line is ``template`` filled with ``values`` (``template`` marked
+        with ``N_`` where it is written, so the catalogs have it)."""
+        error = cls(template.format(**values))
+        error.template, error.values = template, values
+        return error
 
 
 class CryptoError(RhizomeError):

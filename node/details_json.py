@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from archive.details import Collection, Details, Evaluation, FollowUps
+from node.i18n import gettext as _
 
 
 def _iso(seconds: int | None) -> str | None:
@@ -50,23 +51,35 @@ def details_json(details: Details | None) -> dict[str, Any] | None:
 
 
 def details_lines(details: dict[str, Any]) -> list[str]:
-    """The details in ``lesson show``'s two columns."""
+    """The details in ``lesson show``'s two columns, in the current language."""
     lines = []
+
+    def line(label: str, value: object) -> None:
+        lines.append(f"  {label:12} {value}")
+
     if "milestones" in details:
         if details["follow_up"]:
-            lines.append(f"  {'follow-up':12} {details['follow_up']}")
+            line(_("follow-up"), details["follow_up"])
         for milestone in details["milestones"]:
-            state = "done" if milestone["done"] else f"due {milestone['due']}"
-            lines.append(f"  {'milestone':12} {milestone['title']} ({state})")
+            state = _("{title} (done)") if milestone["done"] else _("{title} (due {due})")
+            line(_("milestone"), state.format(title=milestone["title"], due=milestone["due"]))
     elif "items" in details:
-        lines.append(f"  {'cohort':12} {details['cohort']}")
-        lines.append(f"  {'lessons':12} {len(details['items'])} (rhizome collection show ID)")
+        line(_("cohort"), details["cohort"])
+        count = len(details["items"])
+        line(_("lessons"), _("{count} (rhizome collection show ID)").format(count=count))
     else:
-        lines.append(f"  {'exchange':12} {details['exchange']}, held {details['held']}")
-        lines.append(
-            f"  {'numbers':12} {details['participants']} participants, "
-            f"{details['completed']} completed, {details['action_plans']} action plans"
+        held = _("{exchange}, held {held}").format(
+            exchange=details["exchange"], held=details["held"]
         )
+        line(_("exchange"), held)
+        numbers = _(
+            "{participants} participants, {completed} completed, {plans} action plans"
+        ).format(
+            participants=details["participants"],
+            completed=details["completed"],
+            plans=details["action_plans"],
+        )
+        line(_("numbers"), numbers)
         for incident in details["incidents"]:
-            lines.append(f"  {'incidents':12} {incident['category']}: {incident['count']}")
+            line(_("incidents"), f"{incident['category']}: {incident['count']}")
     return lines

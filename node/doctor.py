@@ -6,6 +6,9 @@ and how far its clock is from ours, from the ``Date`` header of its answer: sign
 are refused beyond :data:`crypto.http_signatures.DEFAULT_MAX_SKEW` seconds). The echo check
 asks each active peer to reach our URL as *it* knows it, and believes only its signed answer
 (:mod:`federation.echo`): "from this machine" says little about a firewall or a router.
+
+Every check, detail and remedy is in the current language; ``rhizome doctor --json`` runs in
+English (:func:`node.cli.output.json_option`), so programs read the same words everywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from federation.echo import InvalidEcho, ask_echo
 from federation.local import LocalNode
 from federation.peers import Peer
 from federation.tls_pin import pin_for
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.sealed_home import is_sealed
 from node.status import LOW_DISK_BYTES, NodeStatus
 
@@ -35,6 +40,21 @@ OK, WARN, FAIL = "ok", "warn", "fail"
 CHECK_DEADLINE = 5.0
 SKEW_WARNING = 60  # seconds: well inside the limit, but drifting
 PRIVATE_FILES = ("home.key", "node.key", "session.key", "api_token.key", "serve.lock")
+# federation.client.no_answer_words says why a peer did not answer; the federation layer
+# cannot import node.i18n, so its fixed sentences are marked here and translated when shown.
+NO_ANSWER_WORDS = (
+    N_("no answer in time: the hub may be down, overloaded or far away; sync retries"),
+    N_("this host name cannot be found: check the address for typos"),
+    N_(
+        "the secure connection failed (the other end may not speak TLS, or something on "
+        "the way refuses it): check that the address is the hub's https:// address"
+    ),
+    N_("nothing answers at this address: is the other hub's node running?"),
+)
+
+
+def _no_answer(error: BaseException) -> str:
+    return _(no_answer_words(error))
 
 
 @dataclass(frozen=True)
@@ -65,44 +85,55 @@ def permission_findings(home: Path) -> list[Finding]:
             continue
         actual = stat.S_IMODE(path.stat().st_mode)
         if actual & 0o077:
-            problem = f"{path} is {actual:04o}: other accounts can open it"
-            found.append(Finding("permissions", FAIL, problem, f"chmod {mode:o} {path}"))
-    return found or [Finding("permissions", OK, f"{home} and its keys are private to you")]
+            problem = _("{path} is {mode}: other accounts can open it").format(
+                path=path, mode=f"{actual:04o}"
+            )
+            found.append(Finding(_("permissions"), FAIL, problem, f"chmod {mode:o} {path}"))
+    if found:
+        return found
+    private = _("{home} and its keys are private to you").format(home=home)
+    return [Finding(_("permissions"), OK, private)]
 
 
 def _seal_finding(status: NodeStatus, home_sealed: bool) -> Finding:
+    check = _("key seal")
     if status.key_sealed and home_sealed:
-        return Finding("key seal", OK, "the home is sealed: database, keys and secrets encrypted")
+        return Finding(check, OK, _("the home is sealed: database, keys and secrets encrypted"))
     if status.key_sealed:
         return Finding(
-            "key seal", WARN, "the node key is sealed, but the database lies in plain text",
-            "seal the whole home with `rhizome seal` (docs/how-to/seal-your-hub.md)",
+            check, WARN, _("the node key is sealed, but the database lies in plain text"),
+            _("seal the whole home with `rhizome seal` (docs/how-to/seal-your-hub.md)"),
         )  # fmt: skip
     if status.key_sealed is None:
         return Finding(
-            "key seal", FAIL, "the node key file cannot be read", "restore it from a backup"
+            check, FAIL, _("the node key file cannot be read"), _("restore it from a backup")
         )
     return Finding(
-        "key seal", WARN, "the node key is not sealed: whoever copies the home signs as this hub",
-        "seal the home with `rhizome seal` (docs/how-to/seal-your-hub.md)",
+        check, WARN, _("the node key is not sealed: whoever copies the home signs as this hub"),
+        _("seal the home with `rhizome seal` (docs/how-to/seal-your-hub.md)"),
     )  # fmt: skip
 
 
 def _disk_finding(status: NodeStatus) -> Finding:
-    free_mb = status.disk_free // (1024 * 1024)
+    free = _("{megabytes} MB free on the home's disk").format(
+        megabytes=status.disk_free // (1024 * 1024)
+    )
     if status.disk_free < LOW_DISK_BYTES:
         return Finding(
-            "disk", WARN, f"{free_mb} MB free on the home's disk",
-            "free some space: when the disk is full, nothing new is stored",
+            _("disk"), WARN, free,
+            _("free some space: when the disk is full, nothing new is stored"),
         )  # fmt: skip
-    return Finding("disk", OK, f"{free_mb} MB free on the home's disk")
+    return Finding(_("disk"), OK, free)
 
 
 def _schema_finding(status: NodeStatus) -> Finding:
     if status.schema == status.schema_latest:
-        return Finding("schema", OK, f"database schema version {status.schema}, the latest")
-    known = f"database schema {status.schema}, this Rhizome knows {status.schema_latest}"
-    return Finding("schema", FAIL, known, "run any rhizome command once, or upgrade Rhizome")
+        latest = _("database schema version {schema}, the latest").format(schema=status.schema)
+        return Finding(_("schema"), OK, latest)
+    known = _("database schema {schema}, this Rhizome knows {latest}").format(
+        schema=status.schema, latest=status.schema_latest
+    )
+    return Finding(_("schema"), FAIL, known, _("run any rhizome command once, or upgrade Rhizome"))
 
 
 async def network_findings(
@@ -116,41 +147,47 @@ async def network_findings(
 
 
 async def _own_url_finding(session: aiohttp.ClientSession, status: NodeStatus, url: str) -> Finding:
+    check = _("advertised URL")
     if status.served_by is None:
         return Finding(
-            "advertised URL", WARN, f"not checked: nothing serves this home now ({url})",
-            "start `rhizome serve`, then run doctor again",
+            check, WARN, _("not checked: nothing serves this home now ({url})").format(url=url),
+            _("start `rhizome serve`, then run doctor again"),
         )  # fmt: skip
     try:
         await _health(session, url, status.node_id)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         return Finding(
-            "advertised URL", FAIL, f"{url}: {no_answer_words(error)}",
-            "set [node] url in config.toml to an address peers can reach, and restart serve",
+            check, FAIL, f"{url}: {_no_answer(error)}",
+            _("set [node] url in config.toml to an address peers can reach, and restart serve"),
         )  # fmt: skip
-    return Finding("advertised URL", OK, f"{url} answers (from this machine)")
+    return Finding(check, OK, _("{url} answers (from this machine)").format(url=url))
 
 
 async def _peer_finding(session: aiohttp.ClientSession, peer: Peer, now: float | None) -> Finding:
-    check = f"peer {peer.name}"
+    check = _("peer {name}").format(name=peer.name)
     try:
         date = await _health(session, peer.url, peer.node_id)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
-        return Finding(check, FAIL, f"{peer.url}: {no_answer_words(error)}", "ask its operator")
+        return Finding(check, FAIL, f"{peer.url}: {_no_answer(error)}", _("ask its operator"))
     if date is None:
-        return Finding(check, OK, "reachable (it sent no clock to compare)")
+        return Finding(check, OK, _("reachable (it sent no clock to compare)"))
     skew = round(date - (time.time() if now is None else now))
+    seconds = f"{skew:+d}"
     if abs(skew) > DEFAULT_MAX_SKEW:
         return Finding(
-            check, FAIL, f"reachable, but its clock is {skew:+d} s from ours: syncs are refused",
-            "turn on automatic time (NTP) on whichever machine is wrong",
+            check, FAIL,
+            _("reachable, but its clock is {seconds} s from ours: syncs are refused").format(
+                seconds=seconds
+            ),
+            _("turn on automatic time (NTP) on whichever machine is wrong"),
         )  # fmt: skip
     if abs(skew) > SKEW_WARNING:
         return Finding(
-            check, WARN, f"reachable; its clock is {skew:+d} s from ours",
-            f"turn on NTP before the difference passes {DEFAULT_MAX_SKEW} s",
+            check, WARN, _("reachable; its clock is {seconds} s from ours").format(seconds=seconds),
+            _("turn on NTP before the difference passes {limit} s").format(limit=DEFAULT_MAX_SKEW),
         )  # fmt: skip
-    return Finding(check, OK, f"reachable; clocks agree within {max(abs(skew), 1)} s")
+    agree = _("reachable; clocks agree within {seconds} s").format(seconds=max(abs(skew), 1))
+    return Finding(check, OK, agree)
 
 
 async def _health(session: aiohttp.ClientSession, base_url: str, node_id: str) -> float | None:
@@ -179,22 +216,32 @@ async def echo_findings(local: LocalNode, peers: list[Peer]) -> list[Finding]:
 
 
 async def _echo_finding(client: PeerClient, peer: Peer) -> Finding:
-    check = f"echo from {peer.name}"
+    check = _("echo from {name}").format(name=peer.name)
     try:
         echo = await ask_echo(client, peer)
     except InvalidEcho as error:
         return Finding(
-            check, FAIL, f"{peer.name}'s answer is not believed: {error}",
-            "someone may be in the middle, or the peer is misbehaving: ask its operator",
+            check, FAIL,
+            _("{name}'s answer is not believed: {error}").format(name=peer.name, error=error),
+            _("someone may be in the middle, or the peer is misbehaving: ask its operator"),
         )  # fmt: skip
     except RhizomeError as error:
-        return Finding(check, WARN, f"could not ask {peer.name}: {error}", "try again later")
+        return Finding(
+            check, WARN, _("could not ask {name}: {error}").format(name=peer.name, error=error),
+            _("try again later"),
+        )  # fmt: skip
     if echo.reached:
-        return Finding(check, OK, f"{peer.name} reached you at {echo.url}: yes ({echo.detail})")
+        reached = _("{name} reached you at {url}: yes ({detail})")
+        return Finding(check, OK, reached.format(name=peer.name, url=echo.url, detail=echo.detail))
     return Finding(
-        check, FAIL, f"{peer.name} reached you at {echo.url}: no ({echo.detail})",
-        "open the port to the internet (firewall, router), or set [node] url in config.toml to "
-        "an address peers can reach and pair again",
+        check, FAIL,
+        _("{name} reached you at {url}: no ({detail})").format(
+            name=peer.name, url=echo.url, detail=echo.detail
+        ),
+        _(
+            "open the port to the internet (firewall, router), or set [node] url in "
+            "config.toml to an address peers can reach and pair again"
+        ),
     )  # fmt: skip
 
 

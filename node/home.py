@@ -23,6 +23,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
+from crypto.errors import N_
 from crypto.home_key import database_key, new_home_key
 from crypto.keyfile import encode_key_file, write_key_file, write_private_file
 from crypto.signing import SigningIdentity
@@ -80,13 +81,19 @@ class HomePaths:
     def require_new(self) -> None:
         """Refuse a folder where a node lives, or one holding other files."""
         if self.config.exists() or self.key.exists() or self.database.exists():
-            raise HomeError(f"{self.root}: a node already lives here; refusing to overwrite it")
+            raise HomeError.worded(
+                N_("{path}: a node already lives here; refusing to overwrite it"), path=self.root
+            )
         if self.root.exists() and any(self.root.iterdir()):
-            raise HomeError(f"{self.root}: folder is not empty; pick an empty or new folder")
+            raise HomeError.worded(
+                N_("{path}: folder is not empty; pick an empty or new folder"), path=self.root
+            )
 
     def require_existing(self) -> None:
         if not self.config.exists():
-            raise HomeError(f"{self.root}: no Rhizome node here yet; run `rhizome init` first")
+            raise HomeError.worded(
+                N_("{path}: no Rhizome node here yet; run `rhizome init` first"), path=self.root
+            )
 
 
 def create_home(

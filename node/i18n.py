@@ -151,10 +151,27 @@ def remedy(error: BaseException) -> str:
 
 def error_text(error: BaseException) -> str:
     """An error for a person, on one line: in English its own line; in another language the
-    translated remedy first, then the exact line in brackets (names and values as written)."""
+    translated remedy first, then the exact line as a value of a translated sentence (the node
+    layer words that line in the current language; lower layers, which cannot import this
+    module, give their names, values and English words as written)."""
     if _current.get() == DEFAULT:
         return str(error)
-    return f"{remedy(error).replace(chr(10) * 2, ' ')} ({error})"  # one line, as in English
+    explained = remedy(error).replace(chr(10) * 2, " ")  # one line, as in English
+    if not explained:
+        return detail_text(error)
+    return gettext("{remedy} (details: {detail})").format(
+        remedy=explained, detail=detail_text(error)
+    )
+
+
+def detail_text(error: BaseException) -> str:
+    """The error's own line in the current language when it was made with
+    ``RhizomeError.worded`` (its template translated, its values as they are), else as
+    written."""
+    template, values = getattr(error, "template", None), getattr(error, "values", None)
+    if template is None or values is None:
+        return str(error)
+    return gettext(template).format(**values)
 
 
 def install_in_jinja(environment: jinja2.Environment) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from crypto.errors import KeyFileError
+from node.i18n import gettext as _
 
 ENV_VAR = "RHIZOME_PASSPHRASE"
 CREDENTIAL = "rhizome-passphrase"  # the name to give it in a systemd unit
@@ -27,9 +28,11 @@ def passphrase_from_env_or_prompt() -> str:
     if (value := _systemd_credential()) is not None:
         return value
     if sys.stdin.isatty():
-        return getpass.getpass("Passphrase for the node key: ")
+        return getpass.getpass(_("Passphrase for the node key: "))
     raise KeyFileError(
-        f"the node key is sealed with a passphrase: set {ENV_VAR} or run in a terminal"
+        _("the node key is sealed with a passphrase: set {variable} or run in a terminal").format(
+            variable=ENV_VAR
+        )
     )
 
 
@@ -39,9 +42,9 @@ def new_passphrase(ask: bool) -> str | None:
         return value or None
     if not ask:
         return None
-    first = getpass.getpass("New passphrase for the node key (empty for none): ")
-    if first and getpass.getpass("Type it again: ") != first:
-        raise KeyFileError("the two passphrases differ; nothing was created")
+    first = getpass.getpass(_("New passphrase for the node key (empty for none): "))
+    if first and getpass.getpass(_("Type it again: ")) != first:
+        raise KeyFileError(_("the two passphrases differ; nothing was created"))
     return first or None
 
 

@@ -22,10 +22,12 @@ from pathlib import Path
 from diceware import WordList, get_wordlist_path
 
 from crypto.errors import KeyFileError
+from node.i18n import N_
 
 PROPOSED_WORDS = 6
 MAX_PASSPHRASE_FILE = 4096
-CHOOSING_SCREEN = """\
+# Shown translated: _(CHOOSING_SCREEN).format(proposal=...).
+CHOOSING_SCREEN = N_("""\
 A passphrase seals this hub: its database, its keys and its secrets are encrypted on disk,
 so whoever takes the machine or its disk reads nothing without it.
 
@@ -36,7 +38,7 @@ on paper and keep it apart from the machine: without it (and without a backup) n
 not even you, can open this hub again. Type it below, or choose your own (four words or
 more; not a sentence you have published). Press Enter on an empty line for no passphrase:
 only for labs and demos, the hub then lies in plain text on disk.
-"""
+""")
 
 
 class PassphraseFileRefused(KeyFileError):
@@ -55,13 +57,16 @@ def read_passphrase_file(path: Path) -> str:
     runs the node and readable by nobody else (mode 0600 or 0400)."""
     info = _stat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise PassphraseFileRefused(f"{path}: not a regular file; refusing it")
+        raise PassphraseFileRefused.worded(N_("{path}: not a regular file; refusing it"), path=path)
     if info.st_uid != os.geteuid():
-        raise PassphraseFileRefused(f"{path}: owned by another user; refusing it")
+        raise PassphraseFileRefused.worded(
+            N_("{path}: owned by another user; refusing it"), path=path
+        )
     if info.st_mode & 0o077:
-        raise PassphraseFileRefused(
-            f"{path}: readable by others (mode {stat.S_IMODE(info.st_mode):04o}); "
-            f"refusing it: chmod 600 {path}"
+        raise PassphraseFileRefused.worded(
+            N_("{path}: readable by others (mode {mode}); refusing it: chmod 600 {path}"),
+            path=path,
+            mode=f"{stat.S_IMODE(info.st_mode):04o}",
         )
     return _read_text(path)
 
@@ -71,11 +76,14 @@ def read_removable_key(path: Path, home: Path) -> str:
     than the home (else the key would lie beside what it protects)."""
     info = _stat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise PassphraseFileRefused(f"{path}: not a regular file; refusing it")
+        raise PassphraseFileRefused.worded(N_("{path}: not a regular file; refusing it"), path=path)
     if info.st_dev == os.stat(home).st_dev:
-        raise PassphraseFileRefused(
-            f"{path}: on the same disk as the node home; a key on removable media must be on "
-            "the medium (a USB stick), or use --passphrase-file"
+        raise PassphraseFileRefused.worded(
+            N_(
+                "{path}: on the same disk as the node home; a key on removable media must be "
+                "on the medium (a USB stick), or use --passphrase-file"
+            ),
+            path=path,
         )
     return _read_text(path)
 
@@ -84,9 +92,13 @@ def _stat(path: Path) -> os.stat_result:
     try:
         return os.stat(path, follow_symlinks=False)
     except FileNotFoundError as error:
-        raise KeyFileError(f"{path}: no such file (is the medium plugged in?)") from error
+        raise KeyFileError.worded(
+            N_("{path}: no such file (is the medium plugged in?)"), path=path
+        ) from error
     except OSError as error:
-        raise KeyFileError(f"{path}: cannot read it ({error.strerror})") from error
+        raise KeyFileError.worded(
+            N_("{path}: cannot read it ({reason})"), path=path, reason=error.strerror
+        ) from error
 
 
 def _read_text(path: Path) -> str:
@@ -94,14 +106,16 @@ def _read_text(path: Path) -> str:
         with open(path, "rb") as handle:
             data = handle.read(MAX_PASSPHRASE_FILE + 1)
     except OSError as error:
-        raise KeyFileError(f"{path}: cannot read it ({error.strerror})") from error
+        raise KeyFileError.worded(
+            N_("{path}: cannot read it ({reason})"), path=path, reason=error.strerror
+        ) from error
     if len(data) > MAX_PASSPHRASE_FILE:
-        raise KeyFileError(f"{path}: too large for a passphrase file")
+        raise KeyFileError.worded(N_("{path}: too large for a passphrase file"), path=path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise KeyFileError(f"{path}: not UTF-8 text") from error
+        raise KeyFileError.worded(N_("{path}: not UTF-8 text"), path=path) from error
     passphrase = text.rstrip("\r\n")
     if not passphrase:
-        raise KeyFileError(f"{path}: empty; it must hold the passphrase")
+        raise KeyFileError.worded(N_("{path}: empty; it must hold the passphrase"), path=path)
     return passphrase

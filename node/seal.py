@@ -36,7 +36,7 @@ from archive.blobs import PARTIAL, stored_blob_files
 from archive.cipher import export_database, open_cipher_connection
 from archive.purge import finish_pending_purges
 from crypto.blob_cipher import blob_key
-from crypto.errors import KeyFileError
+from crypto.errors import N_, KeyFileError
 from crypto.home_key import database_key, new_home_key
 from crypto.keyfile import (
     PassphraseSource,
@@ -95,13 +95,13 @@ def seal_home(
     files a home made before sealing had sealed with their own passphrase."""
     root = paths.root
     if not passphrase:
-        raise KeyFileError("an empty passphrase seals nothing; choose one")
+        raise KeyFileError.worded(N_("an empty passphrase seals nothing; choose one"))
     # The serve lock keeps a server (and a second seal) off the home while it changes.
     with serving(root, 0):
         finish_interrupted_seal(root)
         shutil.rmtree(root / STAGING, ignore_errors=True)
         if is_sealed(root):
-            raise AlreadySealed(f"{root}: this home is sealed already")
+            raise AlreadySealed.worded(N_("{path}: this home is sealed already"), path=root)
         _seal(paths, passphrase, old_passphrase, step)
 
 
@@ -264,9 +264,9 @@ def change_passphrase(root: Path, home_key: bytes, new_passphrase: str) -> None:
     """Wrap ``home_key`` (already unlocked with the old passphrase) by ``new_passphrase``:
     a new ``home.key`` is written beside, flushed and renamed over the old one."""
     if not is_sealed(root):
-        raise NotSealed(f"{root}: this home is not sealed")
+        raise NotSealed.worded(N_("{path}: this home is not sealed"), path=root)
     if not new_passphrase:
-        raise KeyFileError("an empty passphrase would unseal nothing; choose one")
+        raise KeyFileError.worded(N_("an empty passphrase would unseal nothing; choose one"))
     new, current = root / NEW_HOME_KEY, root / HOME_KEY_FILE
     new.unlink(missing_ok=True)
     _forget_old_home_key(root)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from crypto.errors import N_
 from node.errors import NodeError
 from node.serialize import iso_time
 
@@ -57,9 +58,22 @@ def serving(home: Path, now: int) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_holder(fd)
-            who = holder.describe() if holder else "another process"
-            raise AlreadyServed(
-                f"{home} is already served by {who}; stop that one first, or use another --home"
+            if holder is None:
+                raise AlreadyServed.worded(
+                    N_(
+                        "{path} is already served by another process; stop that one first, "
+                        "or use another --home"
+                    ),
+                    path=home,
+                ) from None
+            raise AlreadyServed.worded(
+                N_(
+                    "{path} is already served by PID {pid} since {since}; stop that one first, "
+                    "or use another --home"
+                ),
+                path=home,
+                pid=holder.pid,
+                since=iso_time(holder.since),
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {now}\n".encode("ascii"), 0)

@@ -30,10 +30,11 @@ from node.config import load_config
 from node.database import open_database
 from node.errors import ConfigError
 from node.home import HomePaths
+from node.i18n import DEFAULT, language, ngettext
+from node.i18n import gettext as _
 from node.serialize import iso_time, peer_identity_json
 from node.serve_lock import Holder, current_holder
 from node.tls import PLAIN_HTTP_WARNING
-from node.wording import plural
 
 # Below this much free space on the home's disk, status warns (writes fail when it is full).
 LOW_DISK_BYTES = 500 * 1024 * 1024
@@ -83,37 +84,60 @@ class NodeStatus:
         return sum(p.receipts_missing for p in self.peers)
 
     def warnings(self) -> list[str]:
-        """What an operator should look at, in plain words; empty when all is well."""
+        """What an operator should look at, in plain words (the current language); empty when
+        all is well."""
         found = []
         if self.key_sealed is False:
             found.append(
-                "the node key is not sealed with a passphrase: whoever copies the home can "
-                "sign as this node"
+                _(
+                    "the node key is not sealed with a passphrase: whoever copies the home can "
+                    "sign as this node"
+                )
             )
         if self.key_sealed is None:
-            found.append("the node key file cannot be read")
+            found.append(_("the node key file cannot be read"))
         if self.plain_http_allowed:
-            found.append(PLAIN_HTTP_WARNING)
+            found.append(_(PLAIN_HTTP_WARNING))
         if self.disk_free < LOW_DISK_BYTES:
-            found.append(f"only {self.disk_free // (1024 * 1024)} MB free on the home's disk")
+            found.append(
+                _("only {megabytes} MB free on the home's disk").format(
+                    megabytes=self.disk_free // (1024 * 1024)
+                )
+            )
         if self.schema < self.schema_latest:
-            found.append("the database schema is older than this Rhizome; open it once to update")
+            found.append(
+                _("the database schema is older than this Rhizome; open it once to update")
+            )
         for health in self.peers:
             if health.peer.status == "active" and health.reachable == "no":
-                found.append(f"{health.peer.name}: the last sync failed ({health.peer.last_error})")
+                found.append(
+                    _("{peer}: the last sync failed ({error})").format(
+                        peer=health.peer.name, error=health.peer.last_error
+                    )
+                )
         if self.withdrawals_waiting:
-            found.append(f"{plural(self.withdrawals_waiting, 'withdrawal')} still to deliver")
+            found.append(
+                ngettext(
+                    "{count} withdrawal still to deliver",
+                    "{count} withdrawals still to deliver",
+                    self.withdrawals_waiting,
+                ).format(count=self.withdrawals_waiting)
+            )
         for health in self.peers:
             if health.peer.status == "gone":
                 found.append(
-                    f"{health.peer.name} said it was wiped: nothing is sent to it any more "
-                    "(remove it, or pair again if it came back)"
+                    _(
+                        "{peer} said it was wiped: nothing is sent to it any more "
+                        "(remove it, or pair again if it came back)"
+                    ).format(peer=health.peer.name)
                 )
         if self.relearning:
             found.append(
-                "restored from a backup: this node offers nothing to any peer until "
-                f"{', '.join(self.relearning)} told it the withdrawals it made since the "
-                "backup (at the next sync with each)"
+                _(
+                    "restored from a backup: this node offers nothing to any peer until "
+                    "{peers} told it the withdrawals it made since the backup (at the next "
+                    "sync with each)"
+                ).format(peers=", ".join(self.relearning))
             )
         return found
 
@@ -221,8 +245,14 @@ def status_json(status: NodeStatus) -> dict[str, Any]:
         "disk_free_bytes": status.disk_free,
         "records": status.records,
         "peers": [peer_health_json(health) for health in status.peers],
-        "warnings": status.warnings(),
+        "warnings": _english_warnings(status),
     }
+
+
+def _english_warnings(status: NodeStatus) -> list[str]:
+    """The warnings in English: JSON is for programs, whatever language the reader speaks."""
+    with language(DEFAULT):
+        return status.warnings()
 
 
 def counts_json(status: NodeStatus) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from crypto.tls_certificate import (
     make_browser_certificate,
     make_certificate,
 )
+from node.i18n import N_
 
 if TYPE_CHECKING:
     from node.node import Node
@@ -132,7 +133,7 @@ def _key_file(pem: bytes, home: Path) -> Iterator[str]:
         os.unlink(name)
 
 
-PLAIN_HTTP_WARNING = (
+PLAIN_HTTP_WARNING = N_(  # translated where a person reads it; logs and JSON keep English
     "[federation] allow_plain_http is on: lessons sent to peers at http:// addresses can be "
     "read by anyone on the way. Use it in a lab only."
 )

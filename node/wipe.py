@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crypto.errors import N_
 from node.errors import HomeError
 from node.home import HomePaths
 from node.sealed_home import key_material_paths  # home.key first: the one that unlocks the rest
@@ -64,7 +65,9 @@ def require_wipeable(home: Path) -> None:
     if (home / MARKER).exists():
         return
     if not (paths.config.is_file() and (paths.database.is_file() or paths.key.is_file())):
-        raise NotANodeHome(f"{home}: not a Rhizome node home; nothing was deleted")
+        raise NotANodeHome.worded(
+            N_("{path}: not a Rhizome node home; nothing was deleted"), path=home
+        )
 
 
 def destroy_file(path: Path) -> None:
@@ -118,9 +121,13 @@ def stop_server(home: Path) -> int | None:
             if current_holder(home) is None:
                 return holder.pid
             time.sleep(_POLL)
-    raise HomeError(
-        f"the server of {home} (PID {holder.pid}) did not stop; its keys are already "
-        "destroyed: stop it by hand and run `rhizome wipe` again"
+    raise HomeError.worded(
+        N_(
+            "the server of {path} (PID {pid}) did not stop; its keys are already destroyed: "
+            "stop it by hand and run `rhizome wipe` again"
+        ),
+        path=home,
+        pid=holder.pid,
     )
 
 

@@ -1,21 +1,34 @@
 """The ``rhizome`` command line.
 
 Global options come before the subcommand: ``--home`` picks the node home and ``--as`` the
-member who acts. Every error we expected is printed as one line (``Error: …``) with exit
-status 1; a traceback means a bug.
+member who acts. Every error we expected is printed as one line (``Error: …``, in the
+command's language) with exit status 1; a traceback means a bug.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from crypto.errors import RhizomeError
 from node.i18n import DEFAULT, error_text, from_environment, language
+from node.i18n import gettext as _
 from node.members_default import DEFAULT_MEMBER
+
+
+class ExplainedError(click.ClickException):
+    """An expected error, as one line in the command's language: click prints the line after
+    the command's language has ended, so it is worded when the error is raised."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.line = _("Error: {message}").format(message=message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.line, file=file, err=file is None)
 
 
 class RhizomeGroup(click.Group):
@@ -45,13 +58,17 @@ class RhizomeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RhizomeError as error:
-            raise click.ClickException(error_text(error)) from error
+            raise ExplainedError(error_text(error)) from error
         except OSError as error:  # a file write on a full disk: the same one line
             from archive.db import is_storage_full, storage_full
 
             if not is_storage_full(error):
                 raise
-            raise click.ClickException(str(storage_full(error))) from error
+            raise ExplainedError(error_text(storage_full(error))) from error
+        except click.ClickException as error:
+            if type(error) is not click.ClickException:  # usage errors: click's own words
+                raise
+            raise ExplainedError(error.message) from error
 
 
 @click.group(cls=RhizomeGroup)

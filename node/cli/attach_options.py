@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from archive.attachment_intake import AttachmentInput, AttachmentSpec, Caps, read_spec
+from node.i18n import gettext as _
 
 ATTACH_HELP = "Attach a photo, recording or document (repeat for several)."
 CAPTION_HELP = "FILE=TEXT: the caption of the attached FILE."
@@ -46,7 +47,9 @@ def _keyed(values: tuple[str, ...], option: str, files: set[str]) -> dict[str, s
         name, sep, text = value.partition("=")
         if not sep or name not in files:
             raise click.BadParameter(
-                f"{value!r}: write FILE=..., where FILE is one of the --attach files",
+                _("{value}: write FILE=..., where FILE is one of the --attach files").format(
+                    value=repr(value)
+                ),
                 param_hint=option,
             )
         keyed[name] = text

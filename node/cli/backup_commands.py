@@ -14,6 +14,8 @@ from crypto.errors import KeyFileError
 from node.backup import restore_backup, write_backup
 from node.cli.context import CliContext
 from node.cli.output import console
+from node.i18n import gettext as _
+from node.i18n import ngettext
 from node.passphrase import ENV_VAR
 from node.serialize import iso_time
 
@@ -36,8 +38,15 @@ def backup(cli: CliContext, file: Path) -> None:
     passphrase = node.passphrase_if_sealed() or _new_backup_passphrase()
     report = write_backup(node, file, passphrase)
     console.print(
-        f"Backed up node {report.node_id} to {report.path} ({report.size:,} bytes, "
-        f"{report.seconds:.1f} s). Restore it with `rhizome restore {report.path} --home DIR`.",
+        _(
+            "Backed up node {node} to {path} ({size} bytes, {seconds} s). Restore it with "
+            "`rhizome restore {path} --home DIR`."
+        ).format(
+            node=report.node_id,
+            path=report.path,
+            size=f"{report.size:,}",
+            seconds=f"{report.seconds:.1f}",
+        ),
         markup=False,
     )
 
@@ -59,13 +68,17 @@ def restore(cli: CliContext, file: Path, target: Path | None) -> None:
     """
     home = target or cli.home
     report = restore_backup(file, home, _remembered(_backup_passphrase))
-    console.print(
-        f"Restored node {report.name} ({report.node_id}) as it was at "
-        f"{iso_time(report.created_at)} into {report.home}.\n"
-        f"It offers nothing until {report.peers_to_relearn} peer(s) told it the withdrawals "
-        "it made since: start `rhizome serve` (it asks them first).",
-        markup=False,
+    restored = _("Restored node {name} ({node}) as it was at {at} into {home}.").format(
+        name=report.name, node=report.node_id, at=iso_time(report.created_at), home=report.home
     )
+    waiting = ngettext(
+        "It offers nothing until {count} peer told it the withdrawals it made since: start "
+        "`rhizome serve` (it asks them first).",
+        "It offers nothing until {count} peers told it the withdrawals it made since: start "
+        "`rhizome serve` (it asks them first).",
+        report.peers_to_relearn,
+    ).format(count=report.peers_to_relearn)
+    console.print(f"{restored}\n{waiting}", markup=False)
 
 
 def _remembered(source: Callable[[], str]) -> Callable[[], str]:
@@ -84,8 +97,12 @@ def _backup_passphrase() -> str:
         if (value := os.environ.get(name)) is not None:
             return value
     if sys.stdin.isatty():
-        return getpass.getpass("Passphrase of the backup: ")
-    raise KeyFileError(f"the backup is encrypted: set {BACKUP_ENV_VAR} or run in a terminal")
+        return getpass.getpass(_("Passphrase of the backup: "))
+    raise KeyFileError(
+        _("the backup is encrypted: set {variable} or run in a terminal").format(
+            variable=BACKUP_ENV_VAR
+        )
+    )
 
 
 def _new_backup_passphrase() -> str:
@@ -94,15 +111,18 @@ def _new_backup_passphrase() -> str:
     if value is None:
         if not sys.stdin.isatty():
             raise KeyFileError(
-                f"this node is not sealed: set {BACKUP_ENV_VAR} to a backup passphrase, "
-                "or run in a terminal"
+                _(
+                    "this node is not sealed: set {variable} to a backup passphrase, or run in "
+                    "a terminal"
+                ).format(variable=BACKUP_ENV_VAR)
             )
-        value = getpass.getpass("New passphrase for the backup: ")
-        if getpass.getpass("Type it again: ") != value:
-            raise KeyFileError("the two passphrases differ; no backup was written")
+        value = getpass.getpass(_("New passphrase for the backup: "))
+        if getpass.getpass(_("Type it again: ")) != value:
+            raise KeyFileError(_("the two passphrases differ; no backup was written"))
     if len(value) < MIN_BACKUP_PASSPHRASE:
         raise KeyFileError(
-            f"a backup passphrase needs at least {MIN_BACKUP_PASSPHRASE} characters; "
-            "no backup was written"
+            _(
+                "a backup passphrase needs at least {count} characters; no backup was written"
+            ).format(count=MIN_BACKUP_PASSPHRASE)
         )
     return value

@@ -14,6 +14,7 @@ from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console
 from node.cli.revoke_commands import tell_holders_now
+from node.i18n import gettext as _
 from node.wording import plural
 
 
@@ -37,8 +38,11 @@ def withdraw(cli: CliContext, record_id: str, subject: str) -> None:
     node, member = cli.acting_member()
     done = withdraw_subject(node, WithdrawSubject(member, record_id, subject))
     console.print(
-        f"New version {done.new_version[:12]} without {subject}'s "
-        f"{plural(len(done.files), 'attachment')}; purged here.",
+        _("New version {id} without {subject}'s {attachments}; purged here.").format(
+            id=done.new_version[:12],
+            subject=subject,
+            attachments=plural(len(done.files), "attachment"),
+        ),
         markup=False,
     )
     if done.revocation_id is None:
@@ -46,8 +50,10 @@ def withdraw(cli: CliContext, record_id: str, subject: str) -> None:
         return
     told, waiting = run_with_client(node, tell_holders_now)
     console.print(
-        f"Told {plural(told, 'holder')} at once; {waiting} unreachable now will be told by the "
-        "running node as soon as they are back.",
+        _(
+            "Told {holders} at once; {waiting} unreachable now will be told by the running "
+            "node as soon as they are back."
+        ).format(holders=plural(told, "holder"), waiting=waiting),
         markup=False,
     )
     click.echo(done.revocation_id)
@@ -65,5 +71,8 @@ def purposes(cli: CliContext, peer_ref: str, purposes: tuple[str, ...]) -> None:
     """
     node, member = cli.acting("peer.manage")
     peer = declare_purposes(node, DeclarePurposes(member, peer_ref, purposes))
-    said = ", ".join(peer.purposes) or "none recorded"
-    console.print(f"{peer.name} uses lessons for: {said}", markup=False)
+    said = ", ".join(peer.purposes) or _("none recorded")
+    console.print(
+        _("{peer} uses lessons for: {purposes}").format(peer=peer.name, purposes=said),
+        markup=False,
+    )

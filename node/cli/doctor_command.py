@@ -20,10 +20,12 @@ from node.doctor import (
     local_findings,
     network_findings,
 )
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.node import Node
 from node.status import node_status
 
-MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+MARKS = {"ok": N_("ok"), "warn": N_("WARN"), "fail": N_("FAIL")}
 
 
 @click.command()
@@ -55,18 +57,21 @@ def doctor(cli: CliContext, as_json: bool, offline: bool, peer_name: str | None)
             if peer_name is None or peer_name in (peer.name, peer.node_id)
         ]  # fmt: skip
         if peer_name is not None and not peers:
-            raise click.UsageError(f"no peer is named {peer_name!r} (see `rhizome peer list`)")
+            raise click.UsageError(
+                _("no peer is named {name} (see `rhizome peer list`)").format(name=repr(peer_name))
+            )
         findings += asyncio.run(network_findings(found, node.config.url, peers))
         findings += _echoes(node, peers)
     if as_json:
         print_json(findings_json(findings))
     else:
+        marks = {result: _(mark) for result, mark in MARKS.items()}
+        width = max(len(mark) for mark in marks.values())  # the checks line up
         for finding in findings:
-            console.print(
-                f"{MARKS[finding.result]}  {finding.check}: {finding.detail}", markup=False
-            )
+            mark = marks[finding.result]
+            console.print(f"{mark:<{width}}  {finding.check}: {finding.detail}", markup=False)
             if finding.remedy and finding.result != "ok":
-                console.print(f"      → {finding.remedy}", markup=False)
+                console.print(f"{'':<{width + 2}}→ {finding.remedy}", markup=False)
     if any(finding.result == FAIL for finding in findings):
         sys.exit(1)
 
@@ -78,5 +83,6 @@ def _echoes(node: Node, peers: list[Peer]) -> list[Finding]:
     try:
         local = node.local_node()
     except RhizomeError as error:
-        return [Finding("echo", WARN, f"not asked: the node key cannot be opened ({error})")]
+        unopened = _("not asked: the node key cannot be opened ({error})").format(error=error)
+        return [Finding(_("echo"), WARN, unopened)]
     return asyncio.run(echo_findings(local, peers))

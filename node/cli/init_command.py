@@ -15,6 +15,7 @@ from node.cli.output import console, err_console
 from node.config import DEFAULT_HOST, DEFAULT_PORT
 from node.errors import ConfigError
 from node.home import HomePaths, create_home
+from node.i18n import gettext as _
 from node.keys import start_key_history
 from node.node import Node
 from node.passphrase import ENV_VAR, new_passphrase
@@ -63,19 +64,27 @@ def init(
     Prints the node id last: read it to the hubs you pair with.
     """
     if not is_language_tag(language):
-        raise ConfigError(f"--language: {language!r} is not a BCP 47 tag like en or pt-BR")
+        raise ConfigError(
+            _("--language: {value} is not a BCP 47 tag like en or pt-BR").format(
+                value=repr(language)
+            )
+        )
     if shares:
         parse_split(shares)  # a typo must not leave a home whose recovery key was never shown
     HomePaths(cli.home).require_new()  # refuse before asking for a passphrase
     ask = sys.stdin.isatty() if ask_passphrase is None else ask_passphrase
     if ask and ENV_VAR not in os.environ:  # one screen: why, and a strong proposal
-        err_console.print(CHOOSING_SCREEN.format(proposal=propose_passphrase()), markup=False)
+        screen = _(CHOOSING_SCREEN).format(proposal=propose_passphrase())
+        err_console.print(screen, markup=False)
     passphrase = new_passphrase(ask)
     if passphrase is None and ask_passphrase is None and ENV_VAR not in os.environ:
         err_console.print(
-            "Warning: no terminal to type a passphrase, so the node key is NOT sealed: whoever "
-            f"copies {cli.home} can sign as this node. To seal it, run init in a terminal, or "
-            f"set {ENV_VAR}; pass --no-passphrase to make an unsealed key on purpose.",
+            _(
+                "Warning: no terminal to type a passphrase, so the node key is NOT sealed: "
+                "whoever copies {home} can sign as this node. To seal it, run init in a "
+                "terminal, or set {variable}; pass --no-passphrase to make an unsealed key on "
+                "purpose."
+            ).format(home=cli.home, variable=ENV_VAR),
             markup=False,
         )
     config, identity = create_home(
@@ -94,23 +103,32 @@ def init(
         start_key_history(opened.db, identity, recovery.public_key, opened.now())
     finally:
         opened.close()
-    sealed = "sealed with your passphrase" if passphrase else "NOT sealed by a passphrase"
     if not passphrase and ask and ENV_VAR not in os.environ:  # an empty passphrase, typed
         err_console.print(
-            "Warning: this hub is NOT sealed: its database, keys and secrets lie in plain "
-            "text on disk. Fine for a lab or a demo; seal a real hub with `rhizome seal`.",
+            _(
+                "Warning: this hub is NOT sealed: its database, keys and secrets lie in plain "
+                "text on disk. Fine for a lab or a demo; seal a real hub with `rhizome seal`."
+            ),
             markup=False,
         )
-    console.print(f"Created node {config.name} ({config.region}) in {cli.home}", markup=False)
     console.print(
-        f"Key: {cli.home / 'node.key'} ({sealed}); back it up somewhere safe.", markup=False
+        _("Created node {name} ({region}) in {home}").format(
+            name=config.name, region=config.region, home=cli.home
+        ),
+        markup=False,
     )
+    key_line = (
+        _("Key: {path} (sealed with your passphrase); back it up somewhere safe.")
+        if passphrase
+        else _("Key: {path} (NOT sealed by a passphrase); back it up somewhere safe.")
+    )
+    console.print(key_line.format(path=cli.home / "node.key"), markup=False)
     show_recovery_key(recovery, shares)
     # The node id stays the last line (scripts read it with `tail -1`).
     console.print(
-        "TLS certificate fingerprint (SHA-256; compare it with what your browser shows):",
+        _("TLS certificate fingerprint (SHA-256; compare it with what your browser shows):"),
         markup=False,
     )
     console.print(f"  {node_fingerprint(identity)}", markup=False, emoji=False)  # ":CD:"
-    console.print("Node id:")
+    console.print(_("Node id:"), markup=False)
     click.echo(config.node_id)

@@ -28,6 +28,7 @@ from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console, err_console, json_option, print_json
 from node.cli.recover_fresh import recover_fresh, recovery_key_asked
+from node.i18n import gettext as _
 from node.keys import KeyChange, own_key_history, recover_node_key, rotate_node_key
 from node.keys import statement_summary as summary
 from node.node import Node
@@ -60,14 +61,16 @@ def rotate(cli: CliContext, tell_peers: bool, shares: str | None, as_json: bool)
 
     Peers learn it at the next sync (or now, with --tell-peers). Records signed before
     keep their signatures. The node id stays the same."""
-    node, _ = cli.acting("member.manage")
+    node, _member = cli.acting("member.manage")
     change = rotate_node_key(node)
     told = _tell_peers(node) if tell_peers else {}
     if as_json:
         print_json({**_change_json(node, change), "peers": told})
         return
-    console.print(f"Rotated: the node key is now {_key(change.statement.key)}", markup=False)
-    console.print(f"Retired: {_key(change.previous_key)} (its file was overwritten)", markup=False)
+    now = _key(change.statement.key)
+    console.print(_("Rotated: the node key is now {key}").format(key=now), markup=False)
+    retired = _("Retired: {key} (its file was overwritten)").format(key=_key(change.previous_key))
+    console.print(retired, markup=False)
     show_recovery_key(change.new_recovery, shares)
     _print_told(told)
 
@@ -95,18 +98,24 @@ def history(cli: CliContext, peer: str | None, as_json: bool) -> None:
     if as_json:
         print_json(report)
         return
-    console.print(f"Node id:      {node_id}", markup=False)
-    console.print(f"Current key:  {report['current_key']}", markup=False)
+    labels = (_("Node id:"), _("Current key:"))
+    width = max(len(label) for label in labels) + 2  # the values line up
+    console.print(f"{labels[0]:<{width}}{node_id}", markup=False)
+    console.print(f"{labels[1]:<{width}}{report['current_key']}", markup=False)
     if not found.chain:
-        console.print("No key statements: the node still signs with its first key.")
+        console.print(
+            _("No key statements: the node still signs with its first key."), markup=False
+        )
     for statement in found.chain:
         _print_statement(summary(statement), "")
     for statement in found.overridden:
-        _print_statement(summary(statement), "OVERRIDDEN by a recovery: ")
+        _print_statement(summary(statement), _("OVERRIDDEN by a recovery: "))
     if found.fork:
-        console.print("FORK: two statements follow one; both are kept as evidence:", markup=False)
+        console.print(
+            _("FORK: two statements follow one; both are kept as evidence:"), markup=False
+        )
         for statement in found.fork:
-            _print_statement(summary(statement), "  fork: ")
+            _print_statement(summary(statement), "  " + _("fork: "))
 
 
 @key.command()
@@ -173,12 +182,14 @@ def recover(
         show_recovery_key(done.new_recovery, None)
         return
     if peers or url or port:
-        raise click.UsageError("--peer, --url and --port go with --node-id (no backup at all)")
+        raise click.UsageError(_("--peer, --url and --port go with --node-id (no backup at all)"))
     if bool(code) == bool(shares):
-        raise click.UsageError("give the recovery code (--code) or the stewards' shares (--share)")
+        raise click.UsageError(
+            _("give the recovery code (--code) or the stewards' shares (--share)")
+        )
     recovery = recovery_key_from_code(code) if code else join_recovery_shares(list(shares))
     since = parse_time(compromised_since) if compromised_since else None
-    node, _ = cli.acting("member.manage")
+    node, _member = cli.acting("member.manage")
     learned = _tell_peers(node) if tell_peers else {}  # learn what peers hold of us first
     change = recover_node_key(
         node, recovery, compromised_since=since, after=after, new_recovery=new_recovery_key
@@ -187,10 +198,12 @@ def recover(
     if as_json:
         print_json({**_change_json(node, change), "asked": learned, "peers": told})
         return
-    console.print(f"Recovered: the node key is now {_key(change.statement.key)}", markup=False)
-    console.print(f"Replaced: {_key(change.previous_key)}", markup=False)
+    now = _key(change.statement.key)
+    console.print(_("Recovered: the node key is now {key}").format(key=now), markup=False)
+    console.print(_("Replaced: {key}").format(key=_key(change.previous_key)), markup=False)
     if since is not None:
-        console.print(f"What it signed from {iso_time(since)} on is suspect at every peer.")
+        suspect = _("What it signed from {since} on is suspect at every peer.")
+        console.print(suspect.format(since=iso_time(since)), markup=False)
     show_recovery_key(change.new_recovery, None)
     _print_told(told)
 
@@ -212,9 +225,11 @@ def _tell_peers(node: Node) -> dict[str, str]:
         for peer in peers:
             try:
                 await exchange_key_history(client, peer)
-                told[peer.name] = "told"
+                told[peer.name] = _("told")
             except RhizomeError as error:
-                told[peer.name] = f"not reached ({error}); it learns at the next sync"
+                told[peer.name] = _("not reached ({error}); it learns at the next sync").format(
+                    error=error
+                )
         return told
 
     return run_with_client(node, work) if peers else {}
@@ -225,8 +240,10 @@ def show_recovery_key(recovery: SigningIdentity | None, shares: str | None) -> N
     if recovery is None:
         return
     err_console.print(
-        "A recovery key was made now. It is NOT stored anywhere: print it or share it out, "
-        "and keep it away from this machine.",
+        _(
+            "A recovery key was made now. It is NOT stored anywhere: print it or share it out, "
+            "and keep it away from this machine."
+        ),
         markup=False,
     )
     if shares:
@@ -236,7 +253,7 @@ def show_recovery_key(recovery: SigningIdentity | None, shares: str | None) -> N
     qr = io.StringIO()
     segno.make(text, error="m").terminal(out=qr, compact=True)
     sys.stdout.write(qr.getvalue())
-    click.echo(f"Recovery code: {text}")
+    click.echo(_("Recovery code: {code}").format(code=text))
 
 
 def parse_split(split: str) -> tuple[int, int]:
@@ -244,15 +261,25 @@ def parse_split(split: str) -> tuple[int, int]:
     try:
         needed, total = (int(part) for part in split.lower().split("-of-"))
     except ValueError as error:
-        raise click.BadParameter(f"{split!r}: write K-of-N, e.g. 2-of-3") from error
+        raise click.BadParameter(
+            _("{value}: write K-of-N, e.g. 2-of-3").format(value=repr(split))
+        ) from error
     if not 2 <= needed <= total <= MAX_SHARES:
-        raise click.BadParameter(f"{split!r}: need 2 <= K <= N <= {MAX_SHARES}, e.g. 2-of-3")
+        raise click.BadParameter(
+            _("{value}: need 2 <= K <= N <= {most}, e.g. 2-of-3").format(
+                value=repr(split), most=MAX_SHARES
+            )
+        )
     return needed, total
 
 
 def _print_shares(recovery: SigningIdentity, split: str) -> None:
     needed, total = parse_split(split)
-    click.echo(f"Recovery shares ({needed} of {total} recover the node; one per steward):")
+    click.echo(
+        _("Recovery shares ({needed} of {total} recover the node; one per steward):").format(
+            needed=needed, total=total
+        )
+    )
     for share in split_recovery_key(recovery, needed, total):
         click.echo(share)
 
@@ -275,13 +302,20 @@ def _print_told(told: dict[str, str]) -> None:
 
 def _print_statement(item: dict[str, object], prefix: str) -> None:
     at = iso_time(int(str(item["at"])))
-    console.print(
-        f"{prefix}#{item['seq']} {item['kind']} {str(item['id'])[:12]} at {at}: "
-        f"key {item['key']} (signed by {item['signed_by']})",
-        markup=False,
+    said = _("#{seq} {kind} {id} at {at}: key {key} (signed by {signer})").format(
+        seq=item["seq"],
+        kind=item["kind"],
+        id=str(item["id"])[:12],
+        at=at,
+        key=item["key"],
+        signer=item["signed_by"],
     )
+    console.print(f"{prefix}{said}", markup=False)
     for mark in item["suspect"] or []:  # type: ignore[attr-defined]
-        console.print(f"    suspect: {mark['key']} from {iso_time(mark['since'])}", markup=False)
+        suspect = _("suspect: {key} from {since}").format(
+            key=mark["key"], since=iso_time(mark["since"])
+        )
+        console.print(f"    {suspect}", markup=False)
 
 
 def _key(key: bytes) -> str:
@@ -293,9 +327,13 @@ def parse_time(text: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
-        raise click.BadParameter(f"{text!r}: write a time like 2026-12-01T18:00Z") from error
+        raise click.BadParameter(
+            _("{value}: write a time like 2026-12-01T18:00Z").format(value=repr(text))
+        ) from error
     if moment.tzinfo is None:
-        raise click.BadParameter(f"{text!r}: say the time zone, e.g. 2026-12-01T18:00Z")
+        raise click.BadParameter(
+            _("{value}: say the time zone, e.g. 2026-12-01T18:00Z").format(value=repr(text))
+        )
     return int(moment.timestamp())
 
 

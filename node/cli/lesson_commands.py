@@ -30,9 +30,22 @@ from node.cli.context import CliContext
 from node.cli.lesson_intake_commands import add, import_
 from node.cli.output import console, json_option, print_json, short
 from node.details_json import details_lines
+from node.i18n import N_, ngettext
+from node.i18n import gettext as _
 from node.serialize import hit_json, iso_time, lesson_detail, summary_json
 
 MAX_COUNTED = 10_000  # search counts matches up to this, then says "10,000+"
+# lesson show's fields: the key in lesson_detail, and its label for a person.
+FIELD_LABELS = {
+    "id": N_("id"),
+    "kind": N_("kind"),
+    "language": N_("language"),
+    "region": N_("region"),
+    "sensitivity": N_("sensitivity"),
+    "origin": N_("origin"),
+    "author": N_("author"),
+    "created": N_("created"),
+}
 
 
 @click.group()
@@ -85,9 +98,13 @@ def approve(cli: CliContext, record_id: str) -> None:
     """
     node, member = cli.acting_member()
     done = approve_lesson(node, ApproveLesson(member, record_id))
-    verb = "Approved" if done.new else "Already approved by you:"
+    said = (
+        _("Approved {title} ({id}) as {member}.")
+        if done.new
+        else _("Already approved by you: {title} ({id}) as {member}.")
+    )
     title, full_id = done.record.title, done.record.id
-    console.print(f"{verb} {title} ({short(full_id)}) as {done.member}.", markup=False)
+    console.print(said.format(title=title, id=short(full_id), member=done.member), markup=False)
 
 
 @lesson.command()
@@ -97,7 +114,7 @@ def accept(cli: CliContext, record_id: str) -> None:
     """Let a quarantined lesson from a peer show in list and search."""
     node, member = cli.acting_member()
     full_id = accept_lesson(node, ReviewQuarantined(member, record_id))
-    console.print(f"Accepted {short(full_id)}.", markup=False)
+    console.print(_("Accepted {id}.").format(id=short(full_id)), markup=False)
 
 
 @lesson.command()
@@ -107,7 +124,7 @@ def reject(cli: CliContext, record_id: str) -> None:
     """Refuse a quarantined lesson from a peer: it is purged and never fetched again."""
     node, member = cli.acting_member()
     full_id = reject_lesson(node, ReviewQuarantined(member, record_id))
-    console.print(f"Rejected and purged {short(full_id)}.", markup=False)
+    console.print(_("Rejected and purged {id}.").format(id=short(full_id)), markup=False)
 
 
 @lesson.command(name="quarantine")
@@ -120,7 +137,7 @@ def quarantine_(cli: CliContext, as_json: bool) -> None:
         print_json([summary_json(record) for record in records])
         return
     if not records:
-        console.print("Nothing waits in quarantine.")
+        console.print(_("Nothing waits in quarantine."), markup=False)
         return
     _print_table(records)
 
@@ -152,12 +169,15 @@ def search_(
         print_json([hit_json(hit) for hit in hits])
         return
     if not hits:
-        console.print("No lessons match.")
+        console.print(_("No lessons match."), markup=False)
         return
     total = count_matches(node.db, query, filters, cap=MAX_COUNTED)
     of = f"{MAX_COUNTED:,}+" if total > MAX_COUNTED else f"{total:,}"
-    more = "; --limit shows more" if total > len(hits) else ""
-    console.print(f"{len(hits)} of {of} {'lesson' if total == 1 else 'lessons'}{more}")
+    said = ngettext("{shown} of {count} lesson", "{shown} of {count} lessons", total).format(
+        shown=len(hits), count=of
+    )
+    more = _("{found}; --limit shows more") if total > len(hits) else "{found}"
+    console.print(more.format(found=said), markup=False)
     for hit in hits:
         record = hit.record
         where = f"{short(record.id)} · {record.kind} · {record.language}"
@@ -168,9 +188,11 @@ def search_(
 
 def _print_table(records: list[RecordSummary]) -> None:
     if not records:
-        console.print("No lessons yet. Add one with `rhizome lesson add FILE.md`.")
+        console.print(_("No lessons yet. Add one with `rhizome lesson add FILE.md`."), markup=False)
         return
-    if not console.is_terminal:  # piped: whole titles, one tab-separated line per lesson
+    # Piped: whole titles, one tab-separated line per lesson, under the field names (codes a
+    # script reads, like --json's keys: never translated).
+    if not console.is_terminal:
         click.echo("\t".join(("id", "title", "kind", "lang", "created", "sensitivity")))
         for record in records:
             created = (iso_time(record.created) or "")[:10]
@@ -179,13 +201,13 @@ def _print_table(records: list[RecordSummary]) -> None:
             click.echo("\t".join(" ".join(str(f).split()) for f in fields))
         return
     table = Table(box=None, pad_edge=False)
-    fixed = (("kind", 15), ("lang", 5), ("created", 10), ("sensitivity", 11))
+    fixed = ((_("kind"), 15), (_("lang"), 5), (_("created"), 10), (_("sensitivity"), 11))
     # The title takes what the other columns leave, so none of them is ever dropped.
     title_width = max(
-        16, console.width - 12 - sum(width for _, width in fixed) - 2 * len(fixed) - 2
+        16, console.width - 12 - sum(width for _name, width in fixed) - 2 * len(fixed) - 2
     )
-    table.add_column("id", no_wrap=True, width=12)
-    table.add_column("title", overflow="ellipsis", no_wrap=True, width=title_width)
+    table.add_column(_("id"), no_wrap=True, width=12)
+    table.add_column(_("title"), overflow="ellipsis", no_wrap=True, width=title_width)
     for name, width in fixed:
         table.add_column(name, no_wrap=True, width=width)
     for record in records:
@@ -203,16 +225,19 @@ def _print_table(records: list[RecordSummary]) -> None:
 
 def _print_detail(detail: dict[str, Any]) -> None:
     console.print(f"[bold]{escape(str(detail['title']))}[/]")
-    for name in ("id", "kind", "language", "region", "sensitivity", "origin", "author", "created"):
-        console.print(f"  {name:12} {detail[name]}", markup=False)
+    width = max(12, *(len(_(label)) for label in FIELD_LABELS.values()))  # values line up
+    for name, label in FIELD_LABELS.items():
+        console.print(f"  {_(label):{width}} {detail[name]}", markup=False)
     consent = detail["consent"]
     assert isinstance(consent, dict)
-    console.print(f"  {'consent':12} {consent['basis']}, scope {consent['scope']}", markup=False)
-    for key in ("history", "translations"):
+    scope = _("{basis}, scope {scope}").format(basis=consent["basis"], scope=consent["scope"])
+    consent_label = _("consent")
+    console.print(f"  {consent_label:{width}} {scope}", markup=False)
+    for key, heading in (("history", _("history:")), ("translations", _("translations:"))):
         entries = detail[key]
         assert isinstance(entries, list)
         if len(entries) > (1 if key == "history" else 0):
-            console.print(f"  {key}:")
+            console.print(f"  {heading}", markup=False)
             for entry in entries:
                 marker = "→" if entry["id"] == detail["id"] else " "
                 console.print(
@@ -229,16 +254,21 @@ def _print_detail(detail: dict[str, Any]) -> None:
 
 def _print_governance(detail: dict[str, Any]) -> None:
     if detail.get("quarantined"):
-        console.print("  QUARANTINED: waits for a curator (rhizome lesson accept/reject)")
+        console.print(
+            "  " + _("QUARANTINED: waits for a curator (rhizome lesson accept/reject)"),
+            markup=False,
+        )
+    label_word = _("label")
     for label in detail["labels"]:
         console.print(
-            f"  label        {label['type']}: {label['name']} — {label['community']}", markup=False
+            f"  {label_word:12} {label['type']}: {label['name']} — {label['community']}",
+            markup=False,
         )
     approvals = detail.get("approvals") or []
     if approvals:
-        console.print("  approvals:")
+        console.print("  " + _("approvals:"), markup=False)
     for approval in approvals:
-        state = "counts" if approval["counts"] else "does not count now"
+        state = _("counts") if approval["counts"] else _("does not count now")
         if not approval["verified"]:
-            state = "SIGNATURE DOES NOT VERIFY"
+            state = _("SIGNATURE DOES NOT VERIFY")
         console.print(f"    {approval['member']}  {approval['at']}  ({state})", markup=False)

@@ -86,8 +86,11 @@ def compromised(cli: CliContext, name: str, since: str) -> None:
     moment = parse_time(since)
     mark_member_compromised(node, MarkCompromised(member, name, moment))
     console.print(
-        f"{name}'s key is marked compromised since {since}: their approvals from then on no "
-        "longer count, and they can no longer act. Add them again with a new key if needed.",
+        _(
+            "{name}'s key is marked compromised since {since}: their approvals from then on "
+            "no longer count, and they can no longer act. Add them again with a new key if "
+            "needed."
+        ).format(name=name, since=since),
         markup=False,
     )
 
@@ -160,7 +163,7 @@ def password(cli: CliContext, name: str, from_stdin: bool) -> None:
     if from_stdin:
         secret = sys.stdin.readline().rstrip("\n")
     else:
-        secret = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        secret = click.prompt(_("New password"), hide_input=True, confirmation_prompt=True)
     target = set_password(node, SetPassword(member, name, secret))
     console.print(_("Password set for {name}.").format(name=target.name), markup=False)
 

@@ -105,15 +105,23 @@ def list_(cli: CliContext, as_json: bool) -> None:
             _("No peers yet. Pair with `rhizome peer invite` and `rhizome peer add CODE`.")
         )
         return
+    never = _("never")
     for p in peers:
-        console.print(
-            f"{p['name']} ({p['region']}) [{p['status']}]  {p['url']}\n"
-            f"  {p['id']}\n  last exchange {p['last_exchange'] or 'never'} (either way), "
-            f"last successful sync {p['last_sync'] or 'never'}\n"
-            f"  sent {p['sent']}, received {p['received']}, strikes {p['strikes']}"
-            + (f"\n  last error: {p['last_error']}" if p["last_error"] else ""),
-            markup=False,
-        )
+        lines = [
+            f"{p['name']} ({p['region']}) [{p['status']}]  {p['url']}",
+            f"  {p['id']}",
+            "  "
+            + _("last exchange {exchange} (either way), last successful sync {sync}").format(
+                exchange=p["last_exchange"] or never, sync=p["last_sync"] or never
+            ),
+            "  "
+            + _("sent {sent}, received {received}, strikes {strikes}").format(
+                sent=p["sent"], received=p["received"], strikes=p["strikes"]
+            ),
+        ]
+        if p["last_error"]:
+            lines.append("  " + _("last error: {error}").format(error=p["last_error"]))
+        console.print("\n".join(lines), markup=False)
 
 
 def _change_status(cli: CliContext, text: str, event: str, verb: str) -> None:
@@ -166,7 +174,7 @@ def sync(cli: CliContext, peer_ref: str | None, as_json: bool) -> None:
         for report in reports:
             console.print(outcome(names[report.peer], report), markup=False)
         if not reports:
-            console.print("No active peers to sync with.")
+            console.print(_("No active peers to sync with."), markup=False)
     if any(report.errors for report in reports):
         sys.exit(1)
 

@@ -99,7 +99,8 @@ def show(cli: CliContext, as_json: bool) -> None:
         text = node.paths.policy.read_text(encoding="utf-8")
         print_json({"path": str(node.paths.policy), "hash": in_force.hash, "text": text})
         return
-    console.print(f"# {node.paths.policy}\n# policy hash {in_force.hash}\n", markup=False)
+    hashed = _("policy hash {hash}").format(hash=in_force.hash)
+    console.print(f"# {node.paths.policy}\n# {hashed}\n", markup=False)
     console.print(node.paths.policy.read_text(encoding="utf-8"), markup=False)
 
 
@@ -116,18 +117,19 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
     sharing = Offer(node.db, node.node_id, node.policy(), node.now())
     decision = sharing.explain(full_id, peer)
     assert decision is not None  # resolve_id found it
-    verdict = "allow" if decision.allowed else "deny"
     attachments = attachment_decisions(node.db, full_id, node.now())
     if as_json:
         answer = explanation_json(full_id, peer, decision)
         answer["attachments"] = [attachment_json(item, decision.allowed) for item in attachments]
         print_json(answer)
         return
-    console.print(f"{verdict.upper()}: {short(full_id)} to {peer.name}", markup=False)
+    said = _("ALLOW: {id} to {peer}") if decision.allowed else _("DENY: {id} to {peer}")
+    console.print(said.format(id=short(full_id), peer=peer.name), markup=False)
     for reason in decision.reasons:
         mark = "+" if reason.allows else "-"
         console.print(f"  {mark} {reason.text}  [{reason.code}]", markup=False)
-    console.print(f"  (policy hash {decision.policy_hash[:16]})", markup=False)
+    hashed = _("policy hash {hash}").format(hash=decision.policy_hash[:16])
+    console.print(f"  ({hashed})", markup=False)
     for line in attachment_lines(attachments, decision.allowed):
         console.print(line, markup=False)
 
@@ -149,8 +151,9 @@ def log_(cli: CliContext, as_json: bool, limit: int, record_id: str | None) -> N
         console.print(_("No sharing decisions logged yet."))
     for entry in entries:
         verdict = "allow" if entry.allowed else "deny"
+        peer = _("peer {id}").format(id=entry.peer_id[:7])
         console.print(
             f"{iso_time(entry.at)}  {entry.direction:8} {verdict:5} {short(entry.record_id)} "
-            f"peer {entry.peer_id[:7]}  {', '.join(entry.reasons)}",
+            f"{peer}  {', '.join(entry.reasons)}",
             markup=False,
         )

@@ -12,6 +12,7 @@ from crypto.errors import KeyFileError
 from node.cli.context import CliContext
 from node.cli.output import console, err_console
 from node.home import HomePaths
+from node.i18n import gettext as _
 from node.passphrase import passphrase_from_env_or_prompt
 from node.passphrase_sources import CHOOSING_SCREEN, propose_passphrase, read_passphrase_file
 from node.seal import change_passphrase, seal_home
@@ -26,23 +27,25 @@ def choose_passphrase(file: Path | None, *, allow_none: bool) -> str | None:
         return _long_enough(read_passphrase_file(file))
     if not sys.stdin.isatty():
         raise KeyFileError(
-            "no terminal to type a new passphrase: pass --passphrase-file F (mode 0600)"
+            _("no terminal to type a new passphrase: pass --passphrase-file F (mode 0600)")
         )
-    err_console.print(CHOOSING_SCREEN.format(proposal=propose_passphrase()), markup=False)
-    first = getpass.getpass("New passphrase: ")
+    err_console.print(_(CHOOSING_SCREEN).format(proposal=propose_passphrase()), markup=False)
+    first = getpass.getpass(_("New passphrase: "))
     if not first and allow_none:
         return None
     _long_enough(first)
-    if getpass.getpass("Type it again: ") != first:
-        raise KeyFileError("the two passphrases differ; nothing was changed")
+    if getpass.getpass(_("Type it again: ")) != first:
+        raise KeyFileError(_("the two passphrases differ; nothing was changed"))
     return first
 
 
 def _long_enough(passphrase: str) -> str:
     if len(passphrase) < MIN_PASSPHRASE:
         raise KeyFileError(
-            f"a passphrase of fewer than {MIN_PASSPHRASE} characters is too easy to guess "
-            "from a seized disk; take the proposed words, or four words or more"
+            _(
+                "a passphrase of fewer than {count} characters is too easy to guess from a "
+                "seized disk; take the proposed words, or four words or more"
+            ).format(count=MIN_PASSPHRASE)
         )
     return passphrase
 
@@ -68,8 +71,10 @@ def seal(cli: CliContext, passphrase_file: Path | None) -> None:
     assert passphrase is not None
     seal_home(paths, passphrase, passphrase_from_env_or_prompt)
     console.print(
-        f"Sealed {cli.home}: the database, node key, member keys and session key are now "
-        "encrypted under your passphrase. Keep it apart from the machine.",
+        _(
+            "Sealed {home}: the database, node key, member keys and session key are now "
+            "encrypted under your passphrase. Keep it apart from the machine."
+        ).format(home=cli.home),
         markup=False,
     )
 
@@ -97,4 +102,4 @@ def change(cli: CliContext, new_passphrase_file: Path | None) -> None:
     new = choose_passphrase(new_passphrase_file, allow_none=False)
     assert new is not None
     change_passphrase(node.paths.root, home_key, new)
-    console.print("Passphrase changed; the old one no longer opens this home.", markup=False)
+    console.print(_("Passphrase changed; the old one no longer opens this home."), markup=False)

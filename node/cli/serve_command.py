@@ -20,6 +20,7 @@ from node.cli.serve_unlock import unlock_in_browser as serve_unlock_page
 from node.config import load_config
 from node.demo.run import run_demo
 from node.home import HomePaths
+from node.i18n import gettext as _
 from node.node import Node
 from node.sealed_home import is_sealed
 from node.serve_lock import serving
@@ -94,12 +95,13 @@ def serve(
 
 def _check_and_run(node: Node, host: str, port: int) -> None:
     if not node.sealed:
-        err_console.print(f"Warning: {UNSEALED_WARNING}", markup=False)
+        err_console.print(_("Warning: {problem}").format(problem=_(UNSEALED_WARNING)), markup=False)
         log.warning("home not sealed", extra={"problem": UNSEALED_WARNING})
     # Refuse to start with a policy we cannot read, and say why; warn of peer sections
     # that cannot be resolved safely (those peers get nothing until the operator fixes them).
     for warning in binding_warnings(node.policy()):
-        err_console.print(f"Warning: {node.paths.policy}: {warning}", markup=False)
+        problem = f"{node.paths.policy}: {warning}"  # the governance layer's own words
+        err_console.print(_("Warning: {problem}").format(problem=problem), markup=False)
         log.warning("policy section unresolved", extra={"problem": warning})
     _run(node, host, port)
 
@@ -107,29 +109,34 @@ def _check_and_run(node: Node, host: str, port: int) -> None:
 def _run(node: Node, host: str, port: int) -> None:
     if not node.config.tls and not is_loopback(host):
         raise click.ClickException(
-            f"[server] tls = false is only for a node behind a TLS reverse proxy on this "
-            f"machine: listen on 127.0.0.1, not {host}, or turn tls back on"
+            _(
+                "[server] tls = false is only for a node behind a TLS reverse proxy on this "
+                "machine: listen on 127.0.0.1, not {host}, or turn tls back on"
+            ).format(host=host)
         )
     app = create_app(node)
     app[SERVER_STOP] = stop_this_server  # a wipe from the web page ends the server
     if not is_loopback(host) and node.config.public_read:
         err_console.print(
-            f"Note: listening on {host} with public_read on: anyone who can reach this "
-            "address can read the lessons whose consent scope is public, without signing in.",
+            _(
+                "Note: listening on {host} with public_read on: anyone who can reach this "
+                "address can read the lessons whose consent scope is public, without signing in."
+            ).format(host=host),
             markup=False,
         )
 
     context, scheme, certificate = server_tls(node)
     if node.config.allow_plain_http:
-        err_console.print(f"Warning: {PLAIN_HTTP_WARNING}", markup=False)
+        err_console.print(
+            _("Warning: {problem}").format(problem=_(PLAIN_HTTP_WARNING)), markup=False
+        )
         log.warning("allow_plain_http is on", extra={"problem": PLAIN_HTTP_WARNING})
 
     def announce(_: str) -> None:  # called by aiohttp once the port is bound
         log.info("started", extra={"node": node.node_id, "host": host, "port": port,
                                    "certificate": certificate})  # fmt: skip
         console.print(
-            f"Serving {node.config.name} on {scheme}://{host}:{port}/  (Ctrl-C to stop)\n"
-            f"  node id      {node.node_id}\n  certificate  {certificate}",
+            "\n".join(serving_lines(node, f"{scheme}://{host}:{port}/", certificate)),
             markup=False,
             emoji=False,  # a fingerprint holds ":CD:", which rich would turn into an emoji
         )
@@ -141,6 +148,19 @@ def _run(node: Node, host: str, port: int) -> None:
     except OSError as error:
         raise click.ClickException(listen_error(error, host, port)) from error
     log.info("stopped", extra={"node": node.node_id})
+    console.print(_("Stopped {name}.").format(name=node.config.name), markup=False)
+
+
+def serving_lines(node: Node, url: str, certificate: str) -> list[str]:
+    """What ``serve`` prints once it listens: where, the node id and the certificate's
+    fingerprint (to compare with what a browser shows), the values lined up."""
+    labels = (_("node id"), _("certificate"))
+    width = max(len(label) for label in labels) + 2
+    return [
+        _("Serving {name} on {url}  (Ctrl-C to stop)").format(name=node.config.name, url=url),
+        f"  {labels[0]:<{width}}{node.node_id}",
+        f"  {labels[1]:<{width}}{certificate}",
+    ]
 
 
 def stop_this_server() -> None:
@@ -151,15 +171,21 @@ def stop_this_server() -> None:
 def listen_error(error: OSError, host: str, port: int) -> str:
     """One line for an address we cannot listen on, naming what to do."""
     if error.errno == errno.EADDRINUSE:
-        return (
-            f"port {port} on {host} is already in use (another `rhizome serve`?); "
+        return _(
+            "port {port} on {host} is already in use (another `rhizome serve`?); "
             "stop that program or pick another port with --port"
-        )
+        ).format(port=port, host=host)
     if error.errno == errno.EACCES:
-        return f"not allowed to listen on port {port}; ports below 1024 need privileges, use --port"
+        return _(
+            "not allowed to listen on port {port}; ports below 1024 need privileges, use --port"
+        ).format(port=port)
     if error.errno == errno.EADDRNOTAVAIL:
-        return f"{host} is not an address of this machine; use --host with one of its addresses"
-    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+        return _(
+            "{host} is not an address of this machine; use --host with one of its addresses"
+        ).format(host=host)
+    return _("cannot listen on {host}:{port}: {error}").format(
+        host=host, port=port, error=error.strerror or error
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -13,18 +13,21 @@ from crypto.keyfile import PassphraseSource
 from node.cli.output import console, err_console
 from node.config import load_config
 from node.home import HomePaths
+from node.i18n import N_
+from node.i18n import gettext as _
 from node.passphrase import CREDENTIAL, ENV_VAR, passphrase_from_env_or_prompt
 from node.passphrase_sources import read_passphrase_file, read_removable_key
 from node.sealed_home import is_sealed
 from node.web.locked import locked_app, unlock_tls, wait_for_unlock
 
-UNSEALED_WARNING = (
+# Shown translated (_(...)); logged in English.
+UNSEALED_WARNING = N_(
     "this node home is NOT sealed: its database, keys and secrets lie in plain text on disk, "
     "so whoever takes the machine reads every lesson. Fine for a lab or a demo; for a hub, "
     "run `rhizome seal` (see docs/how-to/seal-your-hub.md)."
 )
-ENV_WARNING = (
-    f"{ENV_VAR} is set: a passphrase in the environment can be read from /proc, crash "
+ENV_WARNING = N_(
+    "RHIZOME_PASSPHRASE is set: a passphrase in the environment can be read from /proc, crash "
     "reports and service logs. For a service use --passphrase-file, a key on removable "
     "media (--passphrase-media) or a systemd credential (docs/how-to/seal-your-hub.md)."
 )
@@ -45,7 +48,7 @@ def passphrase_source(
     if not is_sealed(paths.root):
         return passphrase_from_env_or_prompt  # a node key sealed the old way asks as before
     if ENV_VAR in os.environ:
-        err_console.print(f"Warning: {ENV_WARNING}", markup=False)
+        err_console.print(_("Warning: {problem}").format(problem=_(ENV_WARNING)), markup=False)
         return passphrase_from_env_or_prompt
     if _has_credential() or sys.stdin.isatty():
         return passphrase_from_env_or_prompt
@@ -64,13 +67,18 @@ def unlock_in_browser(paths: HomePaths, host: str, port: int) -> str:
     scheme = "https" if context else "http"
     shown = host if not _is_ipv6(host) else f"[{host}]"
     console.print(
-        f"{config.name} is sealed and locked: open {scheme}://{shown}:{port}/ and type the "
-        "passphrase to start it (Ctrl-C to stop).",
+        _(
+            "{name} is sealed and locked: open {url} and type the passphrase to start it "
+            "(Ctrl-C to stop)."
+        ).format(name=config.name, url=f"{scheme}://{shown}:{port}/"),
         markup=False,
     )
     if fingerprint:
         console.print(
-            f"  unlock page certificate (made for this start only)  {fingerprint}",
+            "  "
+            + _("unlock page certificate (made for this start only)  {fingerprint}").format(
+                fingerprint=fingerprint
+            ),
             markup=False,
             emoji=False,
         )

@@ -7,14 +7,16 @@ from rich import filesize
 
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json
+from node.i18n import N_, ngettext
+from node.i18n import gettext as _
 from node.serialize import iso_time
 from node.status import NodeStatus, PeerHealth, node_status, status_json
 from node.wording import plural
 
 REACHABLE_WORDS = {
-    "yes": "reachable",
-    "no": "NOT reachable",
-    "unknown": "no exchange yet",
+    "yes": N_("reachable"),
+    "no": N_("NOT reachable"),
+    "unknown": N_("no exchange yet"),
 }
 
 
@@ -38,45 +40,75 @@ def status(cli: CliContext, as_json: bool) -> None:
 
 
 def status_lines(found: NodeStatus) -> list[str]:
-    served = (
-        f"yes, by {found.served_by.describe()}"
-        if found.served_by
-        else "no (start it with `rhizome serve`)"
-    )
-    sealed = {True: "sealed with a passphrase", False: "NOT sealed", None: "cannot be read"}
-    lines = [
-        f"{found.name}  ({found.node_id})",
-        f"Current key:      {found.current_key}"
-        + ("" if found.current_key == found.node_id else "  (rotated; the node id stays)"),
-        f"Served:           {served}",
-        f"Node key:         {sealed[found.key_sealed]}",
-        f"Schema:           version {found.schema} (this Rhizome knows {found.schema_latest})",
-        f"Disk free:        {filesize.decimal(found.disk_free)}",
-        f"Records:          {found.records}",
-        f"Withdrawals:      {found.withdrawals_waiting} still to deliver",
-        f"Purge receipts:   {found.receipts_missing} missing",
+    """The status for a person, in the current language (values, ids and codes as they are)."""
+    if found.served_by:
+        served = _("yes, by PID {pid} since {since}").format(
+            pid=found.served_by.pid, since=iso_time(found.served_by.since)
+        )
+    else:
+        served = _("no (start it with `rhizome serve`)")
+    sealed = {
+        True: _("sealed with a passphrase"),
+        False: _("NOT sealed"),
+        None: _("cannot be read"),
+    }
+    current_key = found.current_key
+    if found.current_key != found.node_id:
+        current_key = _("{key}  (rotated; the node id stays)").format(key=found.current_key)
+    rows = [
+        (_("Current key:"), current_key),
+        (_("Served:"), served),
+        (_("Node key:"), sealed[found.key_sealed]),
+        (
+            _("Schema:"),
+            _("version {schema} (this Rhizome knows {latest})").format(
+                schema=found.schema, latest=found.schema_latest
+            ),
+        ),
+        (_("Disk free:"), filesize.decimal(found.disk_free)),
+        (_("Records:"), str(found.records)),
+        (
+            _("Withdrawals:"),
+            _("{count} still to deliver").format(count=found.withdrawals_waiting),
+        ),
+        (
+            _("Purge receipts:"),
+            ngettext("{count} missing", "{count} missing", found.receipts_missing).format(
+                count=found.receipts_missing
+            ),
+        ),
+        (_("Peers:"), str(len(found.peers)) if found.peers else _("none yet")),
     ]
-    lines.append(f"Peers:            {len(found.peers) or 'none yet'}")
+    width = max(len(label) for label, _value in rows) + 3  # the values line up
+    lines = [f"{found.name}  ({found.node_id})"]
+    lines += [f"{label:<{width}}{value}" for label, value in rows]
     for health in found.peers:
         lines += _peer_lines(health)
     warnings = found.warnings()
-    lines.append("Warnings:" if warnings else "No warnings.")
+    lines.append(_("Warnings:") if warnings else _("No warnings."))
     lines += [f"  - {warning}" for warning in warnings]
     return lines
 
 
 def _peer_lines(health: PeerHealth) -> list[str]:
     peer = health.peer
+    never = _("never")
     lines = [
-        f"  {peer.name} ({peer.region}) [{peer.status}], {REACHABLE_WORDS[health.reachable]}",
-        f"    last exchange {iso_time(health.last_exchange) or 'never'}, "
-        f"last successful sync {iso_time(peer.last_sync) or 'never'}",
+        f"  {peer.name} ({peer.region}) [{peer.status}], {_(REACHABLE_WORDS[health.reachable])}",
+        "    "
+        + _("last exchange {exchange}, last successful sync {sync}").format(
+            exchange=iso_time(health.last_exchange) or never,
+            sync=iso_time(peer.last_sync) or never,
+        ),
     ]
     if peer.last_error:
-        lines.append(f"    last error: {peer.last_error}")
+        lines.append("    " + _("last error: {error}").format(error=peer.last_error))
     if health.withdrawals_waiting or health.receipts_missing:
         lines.append(
-            f"    {plural(health.withdrawals_waiting, 'withdrawal')} to deliver, "
-            f"{plural(health.receipts_missing, 'purge receipt')} missing"
+            "    "
+            + _("{withdrawals} to deliver, {receipts} missing").format(
+                withdrawals=plural(health.withdrawals_waiting, "withdrawal"),
+                receipts=plural(health.receipts_missing, "purge receipt"),
+            )
         )
     return lines

@@ -18,10 +18,12 @@ from node.cli.context import CliContext
 from node.cli.output import console, err_console
 from node.config import load_config
 from node.home import HomePaths
+from node.i18n import N_, ngettext
+from node.i18n import gettext as _
 from node.node import Node
 from node.wipe import require_wipeable, wipe_home
 
-WARNING = (
+WARNING = N_(
     "This destroys the node in {home}: its keys first, then every file of the home.\n"
     "It cannot be undone. A backup you made is the only way back (keep it elsewhere).\n"
 )
@@ -55,15 +57,34 @@ def wipe(cli: CliContext, confirmed: bool, tell_peers: bool) -> None:
         authorize_wipe(name, WipeNode(None, typed))
     if tell_peers:
         for told in _tell_peers(Node(home)):
-            words = "told" if told.error is None else f"not told ({told.error})"
-            err_console.print(f"{told.peer.name}: {words}", markup=False)
+            if told.error is None:
+                said = _("{peer}: told").format(peer=told.peer.name)
+            else:
+                said = _("{peer}: not told ({error})").format(peer=told.peer.name, error=told.error)
+            err_console.print(said, markup=False)
     report = wipe_home(home)
-    stopped = f"; stopped its server (PID {report.server_stopped})" if report.server_stopped else ""
-    console.print(
-        f"Wiped {home} in {report.seconds:.2f} s: destroyed {len(report.destroyed)} key "
-        f"files first{stopped}, then deleted the home.",
-        markup=False,
-    )
+    values = {
+        "home": home,
+        "seconds": f"{report.seconds:.2f}",
+        "count": len(report.destroyed),
+        "pid": report.server_stopped,
+    }
+    if report.server_stopped:
+        wiped = ngettext(
+            "Wiped {home} in {seconds} s: destroyed {count} key file first; stopped its "
+            "server (PID {pid}), then deleted the home.",
+            "Wiped {home} in {seconds} s: destroyed {count} key files first; stopped its "
+            "server (PID {pid}), then deleted the home.",
+            len(report.destroyed),
+        )
+    else:
+        wiped = ngettext(
+            "Wiped {home} in {seconds} s: destroyed {count} key file first, then deleted the home.",
+            "Wiped {home} in {seconds} s: destroyed {count} key files first, then deleted "
+            "the home.",
+            len(report.destroyed),
+        )
+    console.print(wiped.format(**values), markup=False)
 
 
 def _node_name(home: Path) -> str:
@@ -77,11 +98,14 @@ def _node_name(home: Path) -> str:
 def _ask_confirmation(home: Path, name: str) -> str:
     if not sys.stdin.isatty():
         raise click.ClickException(
-            "wipe asks for the node's name at a terminal; in a script pass "
-            "--yes-destroy-this-node. Nothing was deleted."
+            _(
+                "`rhizome wipe` asks for the node's name at a terminal; in a script pass "
+                "--yes-destroy-this-node. Nothing was deleted."
+            )
         )
-    err_console.print(WARNING.format(home=home), markup=False)
-    return str(click.prompt(f"Type the node's name ({name}) to destroy it", err=True))
+    err_console.print(_(WARNING).format(home=home), markup=False)
+    asked = _("Type the node's name ({name}) to destroy it").format(name=name)
+    return str(click.prompt(asked, err=True))
 
 
 def _tell_peers(node: Node) -> list[Told]:

@@ -25,9 +25,11 @@ def test_lang_picks_the_language_when_rhizome_language_is_unset(
     result = invoke(home, "member", "remove", "nobody",
                     env={"RHIZOME_LANGUAGE": None, "LANGUAGE": None, "LC_ALL": None,
                          "LC_MESSAGES": None, "LANG": "sw_KE.UTF-8"})  # fmt: skip
-    # Swahili: the remedy of the error's class first, then the exact line.
-    error = assert_one_line_error(result, "nobody")
-    assert "Jina la mwanachama halijulikani" in result.output, error
+    # Swahili, "Error:" included: the remedy of the error's class first, then its own line.
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [error] = result.stderr.splitlines()
+    assert error.startswith("Hitilafu: ") and "nobody" in error
+    assert "Jina la mwanachama halijulikani" in error
 
 
 def test_english_errors_stay_as_they_were(invoke: Invoke, home: Path) -> None:
