@@ -21,6 +21,7 @@ from federation.peers import Peer, list_peers, resolve_peer
 from federation.sync import SyncReport, sync_with_peer
 from governance.members import Member
 from governance.roles import require
+from node.i18n import gettext as _
 from node.node import Node
 
 SyncOne = Callable[[Peer], Awaitable[SyncReport]]
@@ -83,9 +84,12 @@ async def with_peer_client(
 
 
 def outcome(name: str, report: SyncReport) -> str:
-    """``Manila Hub: received 2, sent 1 (ok)``."""
-    result = "; ".join(report.errors) or "ok"
-    return f"{name}: received {report.received}, sent {report.sent} ({result})"
+    """``Manila Hub: received 2, sent 1 (ok)``, in the current language (the errors as the
+    federation layer words them)."""
+    result = "; ".join(report.errors) or _("ok")
+    return _("{name}: received {received}, sent {sent} ({result})").format(
+        name=name, received=report.received, sent=report.sent, result=result
+    )
 
 
 def report_json(report: SyncReport) -> dict[str, Any]:
