@@ -84,9 +84,10 @@ def answer_own_records(local: LocalNode, asker: Peer, body: bytes) -> bytes:
 
 async def refetch_own_records(client: PeerClient, peer: Peer) -> int | None:
     """Our own records back from ``peer`` if it is marked and no withdrawal is left to
-    relearn first; how many were stored (None when there was nothing to do yet)."""
+    relearn first; how many were stored (None when there was nothing to do yet). The
+    database work (the mark, each page, the end) runs in a worker thread."""
     local = client.local
-    if peer.node_id not in refetch_pending(local.db) or offers_held(local.db):
+    if not await in_worker(local, _is_due, peer):
         return None
     after, stored = "", 0
     for _ in range(MAX_PAGES):
@@ -100,15 +101,23 @@ async def refetch_own_records(client: PeerClient, peer: Peer) -> int | None:
         after, stored = max(after, last), stored + added
         if not answer["more"]:
             break
+    await in_worker(local, _finish, peer, stored)
+    log.info("own records refetched after a recovery",
+             extra={"peer": peer.node_id, "records": stored})  # fmt: skip
+    return stored
+
+
+def _is_due(local: LocalNode, peer: Peer) -> bool:
+    return peer.node_id in refetch_pending(local.db) and not offers_held(local.db)
+
+
+def _finish(local: LocalNode, peer: Peer, stored: int) -> None:
     with transaction(local.db):
         local.db.execute("DELETE FROM own_records_pending WHERE peer_id = ?", [peer.node_id])
         append_event(
             local.db, local.identity, "recovery.refetched", peer.node_id,
             {"records": stored}, local.now(),
         )  # fmt: skip
-    log.info("own records refetched after a recovery",
-             extra={"peer": peer.node_id, "records": stored})  # fmt: skip
-    return stored
 
 
 async def _store_page(client: PeerClient, peer: Peer, records: list[bytes]) -> tuple[str, int]:

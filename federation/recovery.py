@@ -29,6 +29,7 @@ from archive.db import transaction
 from archive.event_log import append_event
 from archive.key_store import load_key_history, node_for_current_key, statements_of
 from crypto.errors import InvalidNodeId
+from crypto.key_history import verify_history
 from crypto.key_statements import RECOVERY, InvalidKeyStatement, KeyStatement, open_statement
 from crypto.node_id import normalize_node_id, public_key_from_node_id
 from federation import endpoints, wire
@@ -151,25 +152,36 @@ def _encode(local: LocalNode, peer: Peer, *, with_ours: bool) -> bytes:
 
 
 async def ask_for_history(
-    client: PeerClient, node_id: str, peer_id: str, url: str
+    client: PeerClient, node_id: str, peer_id: str, url: str, key: bytes = b""
 ) -> RecoveryAnswer:
     """Step 1, signed by the recovery key (``client.local.identity``): the node's history
-    as the peer ``peer_id`` at ``url`` holds it."""
+    as the peer ``peer_id`` at ``url`` holds it. ``key``: the key the peer presents in TLS
+    when it is not its first key (a rotated peer's invite code names it)."""
     answer = await client.call(
-        endpoints.RECOVER, {"node": node_id, "statements": []}, recipient=peer_id, base_url=url
-    )
+        endpoints.RECOVER, {"node": node_id, "statements": []}, recipient=peer_id,
+        base_url=url, tls_keys=frozenset({key}) if key else None,
+    )  # fmt: skip
     return _checked(answer, peer_id)
 
 
 async def announce_recovery(
-    client: PeerClient, node_id: str, raws: list[bytes], peer_id: str, url: str
-) -> RecoveryAnswer:
+    client: PeerClient, node_id: str, raws: list[bytes], peer_id: str, url: str,
+    key: bytes = b"",
+) -> RecoveryAnswer:  # fmt: skip
     """Step 2, signed by the new node key: the peer takes the recovery and answers with
-    what we need to pair with it again."""
+    what we need to pair with it again (its history must lead to ``key``, if given)."""
     answer = await client.call(
-        endpoints.RECOVER, {"node": node_id, "statements": raws}, recipient=peer_id, base_url=url
-    )
-    return _checked(answer, peer_id)
+        endpoints.RECOVER, {"node": node_id, "statements": raws}, recipient=peer_id,
+        base_url=url, tls_keys=frozenset({key}) if key else None,
+    )  # fmt: skip
+    found = _checked(answer, peer_id)
+    if key and key != public_key_from_node_id(peer_id):
+        history = verify_history(
+            public_key_from_node_id(peer_id), found.statements, now=client.local.now()
+        )
+        if history.current_key != key:
+            raise InvalidKeyStatement("the hub's key history does not lead to the key it presents")
+    return found
 
 
 def _checked(answer: dict[str, object], peer_id: str) -> RecoveryAnswer:

@@ -69,6 +69,7 @@ class RecoveryFailed(HomeError):
 class PeerAddress:
     node_id: str
     url: str
+    key: bytes = b""  # the key it presents, when an invite code names one (it rotated)
 
 
 @dataclass
@@ -100,7 +101,7 @@ def parse_peer_address(text: str) -> PeerAddress:
             f"--peer {text[:40]!r}: give NODE_ID@URL (the peer's node id and address) or an "
             "invite code of that peer"
         ) from error
-    return PeerAddress(code.node_id, code.url)
+    return PeerAddress(code.node_id, code.url, code.current_key)
 
 
 @dataclass
@@ -180,11 +181,11 @@ async def _recover(
     for peer in peers:
         say(f"Asking {peer.url} what it knows of node {state.node_id} ...")
         try:
-            answer = await ask_for_history(asked, state.node_id, peer.node_id, peer.url)
+            answer = await ask_for_history(asked, state.node_id, peer.node_id, peer.url, peer.key)
             save_key_history(db, state.node_id, answer.yours, now)
         except RhizomeError as error:
-            refused[peer.url] = str(error)
-            say(f"  refused: {error}")
+            refused[peer.url] = str(error).removeprefix(f"{peer.url}: ")
+            say(f"  refused: {refused[peer.url]}")
             continue
         answers[peer] = answer
         say(f"  it knows this node as {answer.your_name!r} ({answer.your_region})")
@@ -199,11 +200,12 @@ async def _recover(
         say(f"Handing the recovery to {peer.url} ...")
         try:
             answer = await announce_recovery(
-                told, state.node_id, statements_of(db, state.node_id), peer.node_id, peer.url
-            )
+                told, state.node_id, statements_of(db, state.node_id), peer.node_id, peer.url,
+                peer.key,
+            )  # fmt: skip
         except RhizomeError as error:
-            refused[peer.url] = str(error)
-            say(f"  refused: {error}")
+            refused[peer.url] = str(error).removeprefix(f"{peer.url}: ")
+            say(f"  refused: {refused[peer.url]}")
             continue
         _pair_again(state, peer, answer)
         accepted[peer] = answer

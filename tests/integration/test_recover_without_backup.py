@@ -23,9 +23,14 @@ from crypto.signing import SigningIdentity
 from federation.peers import list_peers
 from federation.propagation import revoke
 from node.node import Node
-from node.recover_home import PeerAddress, RecoveryFailed, recover_without_backup
+from node.recover_home import (
+    PeerAddress,
+    RecoveryFailed,
+    parse_peer_address,
+    recover_without_backup,
+)
 from tests.integration.conftest import Cluster, RunningNode
-from tests.integration.key_helpers import RECOVERY, give_genesis, restart
+from tests.integration.key_helpers import RECOVERY, give_genesis, restart, rotated
 from tests.integration.revocation_helpers import admin_actor, rhizome
 
 
@@ -132,6 +137,12 @@ async def test_the_cli_walks_an_operator_through_it(cluster: Cluster, tmp_path: 
     home = tmp_path / "hub-a-again"
     peers = ("--peer", f"{b.node_id}@{b.url}", "--peer", f"{c.node_id}@{c.url}")
 
+    mistyped = node_id[:-1] + ("X" if node_id[-1] != "X" else "Y")
+    typo = await rhizome(home, "key", "recover", "--node-id", mistyped, "--code",
+                         recovery_code(RECOVERY), *peers)  # fmt: skip
+    assert typo.code != 0 and "mistyped" in typo.stderr and "Traceback" not in typo.stderr
+    assert not home.exists()
+
     wrong = recovery_code(SigningIdentity.generate())
     refused = await rhizome(home, "key", "recover", "--node-id", node_id, "--code", wrong, *peers)
     assert refused.code != 0 and "no peer took the recovery" in refused.stderr
@@ -147,3 +158,25 @@ async def test_the_cli_walks_an_operator_through_it(cluster: Cluster, tmp_path: 
     assert holds(home, shared.id_hex)
     verified = await rhizome(home, "verify")
     assert verified.code == 0, verified.stdout + verified.stderr
+
+
+async def test_a_peer_that_rotated_is_reached_through_its_invite_code(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a, b, _ = await hub_with_peers(cluster)
+    assert (await cluster.sync(a, b)).errors == []
+    give_genesis(b)
+    b, _ = await rotated(cluster, b)  # B presents a key that is not its node id now
+    node_id = a.node_id
+    await cluster.stop(a)
+    home = tmp_path / "hub-a-again"
+    done = await recover_without_backup(
+        home, node_id=node_id, recovery=RECOVERY, peers=[parse_peer_address(cluster.invite(b))],
+        session=cluster.session, say=lambda _: None,
+    )  # fmt: skip
+    assert done.accepted == ["Hub B"], done.refused
+    recovered = Node(home, passphrase=lambda: "")
+    try:  # B's rotated key is pinned from now on, learnt from its answer
+        assert current_key(recovered.db, b.node_id) == b.node.identity.public_key
+    finally:
+        recovered.close()
