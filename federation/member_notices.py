@@ -206,4 +206,14 @@ def doubted_member(
     return None if row is None else str(row[0])
 
 
+def doubted_members(db: sqlite_utils.Database, origin: str) -> list[tuple[str, str, int]]:
+    """(member, kind, since) of every notice ``origin`` gave us, earliest moment first: what
+    the Peers page shows beside that hub."""
+    rows = db.execute(
+        "SELECT member, kind, since FROM member_notices WHERE origin = ? ORDER BY since, member",
+        [origin],
+    ).fetchall()
+    return [(str(row[0]), str(row[1]), int(row[2])) for row in rows]
+
+
 __all__ = ["InvalidMemberNotice", "issue_member_notice", "tell_member_notices"]

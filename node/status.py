@@ -21,6 +21,7 @@ from crypto.errors import KeyFileError
 from crypto.keyfile import is_protected
 from crypto.node_id import node_id_from_public_key
 from federation.exchanges import Exchange, last_exchange, last_inbound, recent_exchanges
+from federation.member_notices import doubted_members
 from federation.overview import revocations_waiting_per_peer
 from federation.peers import Peer, delivery_counts, list_peers
 from federation.receipt_status import receipts_missing
@@ -56,6 +57,9 @@ class PeerHealth:
     # current by a rotation or recovery (None: it never rotated).
     current_key: str = ""
     rotated_at: int | None = None
+    # Members it told us were removed or compromised: (name, kind, since), see
+    # federation/member_notices.py; their withdrawals from then on are doubtful.
+    doubted_members: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,7 @@ def _peer_health(db: sqlite_utils.Database, peer: Peer, waiting: int, missing: i
         history=history,
         current_key=key,
         rotated_at=rotated_at,
+        doubted_members=tuple(doubted_members(db, peer.node_id)),
     )
 
 

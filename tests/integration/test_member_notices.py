@@ -17,6 +17,7 @@ from federation.propagation import revoke
 from federation.revocation import Actor
 from node.actions.member_keys import MarkCompromised, mark_member_compromised
 from node.home import HomePaths, create_member
+from node.status import peer_healths
 from tests.integration.conftest import Cluster, RunningNode
 from tests.integration.test_malicious_peer import Hostile
 
@@ -63,6 +64,8 @@ async def test_a_peer_is_told_and_lists_what_the_member_withdrew(cluster: Cluste
     assert not b.has(later)  # honoured all the same: the operator is told why it is doubtful
     assert b.count("member_notices", "origin = ?", [a.node_id]) == 1
     assert a.count("member_notices_told", "peer_id = ?", [b.node_id]) == 1
+    [health] = [h for h in peer_healths(b.node.db, b.node_id) if h.peer.node_id == a.node_id]
+    assert health.doubted_members == (("chidi", "compromised", moment),)  # the Peers page
     assert (await cluster.sync(a, b)).errors == []  # told once: nothing new the next time
     assert len(events(b, "peer.member_compromised")) == 1
 

@@ -8,8 +8,10 @@ import logging
 import pytest
 
 from crypto.signing import SigningIdentity
+from federation import endpoints, wire
 from federation.exchanges import KEPT_PER_PEER, recent_exchanges, record_outbound
 from federation.invites import create_invite, encode_invite
+from federation.member_notices import answer_member_notices, make_notice
 from federation.peers import list_peers, save_peer
 from node.node import Node
 from node.web.app import create_app
@@ -155,3 +157,17 @@ async def test_the_api_syncs_now_with_the_same_action(
     )
     assert unknown.status == 404
     assert (await unknown.json())["error"]["code"] == "unknown_peer"
+
+
+async def test_the_peers_page_names_a_peers_compromised_member(
+    client: Client, members: Node
+) -> None:
+    lima = SigningIdentity.generate()
+    save_peer(members.db, lima.node_id, "Lima Hub", "Andes", "https://127.0.0.1:9", START)
+    notice = make_notice(lima, "compromised", "chidi", bytes(32), START - 60, START)
+    body = wire.encode(endpoints.MEMBER_NOTICES.request, {"notices": [notice.raw]})
+    [peer] = list_peers(members.db)
+    answer_member_notices(members.local_node(), peer, body)
+    await signed_in(client, "admin")
+    text = await page(client, "/peers")
+    assert "chidi: key compromised since" in text and 'class="doubted-member"' in text
