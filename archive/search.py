@@ -92,8 +92,8 @@ def search(
     wanted = offset + limit
     window = RANKED_WINDOW
     while True:
-        oldest = _window_start(db, expression, window)
-        hits, kept = _best_in_window(db, scoring, oldest, wanted, filters)
+        oldest, matches = _window(db, expression, window)
+        hits, kept = _best_in_window(db, scoring, oldest, matches, wanted, filters)
         if len(hits) >= wanted or oldest is None:
             break
         window *= 4
@@ -106,28 +106,35 @@ def _scoring(db: sqlite_utils.Database, expression: str) -> Scoring:
     return scoring_for(db, expression, WEIGHTS)
 
 
-def _window_start(db: sqlite_utils.Database, expression: str, window: int) -> int | None:
-    """The lowest rowid among the newest ``window`` matches, or None when fewer match (then
-    every match is ranked). Walking the index by rowid scores nothing."""
-    row = db.execute(
-        "SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid DESC "
-        "LIMIT 1 OFFSET ?",
-        [expression, window],
-    ).fetchone()
-    return None if row is None else int(row[0]) + 1
+def _window(
+    db: sqlite_utils.Database, expression: str, window: int
+) -> tuple[int | None, list[int]]:
+    """(the lowest rowid among the newest ``window`` matches, or None when fewer match: then
+    every match is ranked; those matches' rowids, newest first). Walking the index by rowid
+    scores nothing; the rowids spare a second walk where common words are not scored."""
+    rows = db.execute(
+        "SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+        [expression, window + 1],
+    ).fetchall()
+    matches = [int(row[0]) for row in rows]
+    if len(matches) <= window:
+        return None, matches
+    return matches[window] + 1, matches[:window]
 
 
 def _best_in_window(
     db: sqlite_utils.Database,
     scoring: Scoring,
     oldest: int | None,
+    matches: list[int],
     wanted: int,
     filters: RecordFilters | None,
 ) -> tuple[list[tuple[int, float]], dict[int, RecordSummary]]:
-    """(ranked visible hits, their summaries) in the window starting at rowid ``oldest``."""
+    """(ranked visible hits, their summaries) in the window starting at rowid ``oldest``
+    (``matches``: its rowids, newest first)."""
     pool = max(2 * wanted, MIN_POOL)
     while True:
-        ranked = scoring.ranked(db, pool, oldest or 0)
+        ranked = scoring.ranked(db, pool, oldest or 0, matches)
         kept = _visible(db, [rowid for rowid, _ in ranked], filters or RecordFilters())
         hits = [(rowid, rank) for rowid, rank in ranked if rowid in kept]
         if len(hits) >= wanted or len(ranked) < pool:

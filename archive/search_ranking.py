@@ -26,6 +26,8 @@ every word, as before.
 
 from __future__ import annotations
 
+import itertools
+import json
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -47,10 +49,13 @@ class Scoring:
     scored: str | None
     weights: str
 
-    def ranked(self, db: sqlite_utils.Database, pool: int, oldest: int) -> list[tuple[int, float]]:
-        """The ``pool`` best (rowid, rank) among the matches at rowid ``oldest`` or newer."""
+    def ranked(
+        self, db: sqlite_utils.Database, pool: int, oldest: int, matches: list[int]
+    ) -> list[tuple[int, float]]:
+        """The ``pool`` best (rowid, rank) among the matches at rowid ``oldest`` or newer
+        (``matches``: their rowids, newest first)."""
         if self.scored is None:
-            return _by_place(db, self.expression, pool, oldest)
+            return _by_place(db, self.expression, pool, oldest, matches)
         if self.scored == self.expression:
             sql = (
                 f"SELECT rowid, bm25(records_fts, {self.weights}) AS rank FROM records_fts "
@@ -58,15 +63,14 @@ class Scoring:
             )
             rows = db.execute(sql, [self.expression, oldest, pool])
         else:
-            # The subquery checks the common words without scoring them; the unary + keeps
-            # it a filter, so FTS5 walks only the scored words' postings.
+            # The window's matches (every word) keep the common words without scoring them;
+            # the unary + keeps that a filter, so FTS5 walks only the scored words' postings.
             sql = (
                 f"SELECT rowid, bm25(records_fts, {self.weights}) AS rank FROM records_fts "
-                "WHERE records_fts MATCH ? AND rowid >= ? AND +rowid IN (SELECT rowid FROM "
-                "records_fts WHERE records_fts MATCH ? AND rowid >= ?) "
-                "ORDER BY rank, rowid DESC LIMIT ?"
+                "WHERE records_fts MATCH ? AND rowid >= ? AND +rowid IN (SELECT value FROM "
+                "json_each(?)) ORDER BY rank, rowid DESC LIMIT ?"
             )
-            rows = db.execute(sql, [self.scored, oldest, self.expression, oldest, pool])
+            rows = db.execute(sql, [self.scored, oldest, json.dumps(matches), pool])
         return [(int(rowid), float(rank)) for rowid, rank in rows]
 
 
@@ -101,7 +105,7 @@ def common_terms(db: sqlite_utils.Database, terms: list[str]) -> set[str]:
 
 
 def _by_place(
-    db: sqlite_utils.Database, expression: str, pool: int, oldest: int
+    db: sqlite_utils.Database, expression: str, pool: int, oldest: int, matches: list[int]
 ) -> list[tuple[int, float]]:
     """Matches with the words in the title first, then tags, then summary; newest first."""
     weight: dict[int, float] = {}
@@ -115,14 +119,6 @@ def _by_place(
     placed = sorted(weight, key=lambda rowid: (-weight[rowid], -rowid))[:pool]
     ranked = [(rowid, -(weight[rowid] + BODY)) for rowid in placed]
     if len(ranked) < pool:  # then the newest of the matches in the body alone
-        newest = db.execute(
-            "SELECT rowid FROM records_fts WHERE records_fts MATCH ? AND rowid >= ? "
-            "ORDER BY rowid DESC",
-            [expression, oldest],
-        )
-        for (rowid,) in newest:
-            if int(rowid) not in weight:
-                ranked.append((int(rowid), -BODY))
-                if len(ranked) == pool:
-                    break
+        body_only = (rowid for rowid in matches if rowid not in weight)
+        ranked += [(rowid, -BODY) for rowid in itertools.islice(body_only, pool - len(ranked))]
     return ranked
