@@ -22,7 +22,7 @@ import nacl.secret
 import nacl.utils
 
 from crypto.canonical import pack
-from crypto.errors import KeyFileError, WrongPassphrase
+from crypto.errors import N_, KeyFileError, WrongPassphrase
 from crypto.home_key import SecretDamaged, open_secret, seal_secret
 from crypto.signing import SEED_SIZE
 
@@ -89,8 +89,8 @@ def write_private_file(path: Path, data: bytes) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:
-        raise KeyFileError(
-            f"{path}: a key file is already there; refusing to overwrite it"
+        raise KeyFileError.worded(
+            N_("{path}: a key file is already there; refusing to overwrite it"), path=path
         ) from error
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -131,7 +131,9 @@ def decode_key_file(
     try:
         seed = nacl.secret.SecretBox(key).decrypt(sealed)
     except nacl.exceptions.CryptoError as error:
-        raise WrongPassphrase(f"{where}: wrong passphrase for this key file") from error
+        raise WrongPassphrase.worded(
+            N_("{where}: wrong passphrase for this key file"), where=where
+        ) from error
     return _seed(seed, where)
 
 
@@ -140,13 +142,19 @@ def _open_with_home_key(
 ) -> bytes:
     sealed = fields.get("sealed")
     if not isinstance(sealed, bytes):
-        raise KeyFileError(f"{where}: key file is damaged (no sealed key inside)")
+        raise KeyFileError.worded(
+            N_("{where}: key file is damaged (no sealed key inside)"), where=where
+        )
     if home_key is None:
-        raise KeyFileError(f"{where}: sealed with the home key of a sealed home; open the home")
+        raise KeyFileError.worded(
+            N_("{where}: sealed with the home key of a sealed home; open the home"), where=where
+        )
     try:
         return _seed(open_secret(home_key(), sealed), where)
     except SecretDamaged as error:
-        raise KeyFileError(f"{where}: does not open with this home's home.key") from error
+        raise KeyFileError.worded(
+            N_("{where}: does not open with this home's home.key"), where=where
+        ) from error
 
 
 def _sealing_parameters(fields: dict[str, Any], where: str) -> tuple[bytes, int, int, bytes]:
@@ -163,7 +171,9 @@ def _sealing_parameters(fields: dict[str, Any], where: str) -> tuple[bytes, int,
         and argon.MEMLIMIT_MIN <= mem <= argon.MEMLIMIT_MODERATE
         and isinstance(sealed, bytes)
     ):
-        raise KeyFileError(f"{where}: key file is damaged (bad sealing parameters)")
+        raise KeyFileError.worded(
+            N_("{where}: key file is damaged (bad sealing parameters)"), where=where
+        )
     return salt, ops, mem, sealed
 
 
@@ -174,27 +184,35 @@ def read_key_file(
     try:
         data = path.read_bytes()
     except FileNotFoundError as error:
-        raise KeyFileError(f"{path}: key file is missing") from error
+        raise KeyFileError.worded(N_("{path}: key file is missing"), path=path) from error
     except OSError as error:
-        raise KeyFileError(f"{path}: cannot read key file ({error.strerror})") from error
+        raise KeyFileError.worded(
+            N_("{path}: cannot read key file ({reason})"), path=path, reason=error.strerror
+        ) from error
     return decode_key_file(data, passphrase, str(path), home_key)
 
 
 def _parse(data: bytes, where: str) -> dict[str, Any]:
     if len(data) > _MAX_KEY_FILE:
-        raise KeyFileError(f"{where}: not a Rhizome key file (too large)")
+        raise KeyFileError.worded(N_("{where}: not a Rhizome key file (too large)"), where=where)
     try:
         fields = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except (ValueError, msgpack.UnpackException) as error:
-        raise KeyFileError(f"{where}: not a Rhizome key file (damaged)") from error
+        raise KeyFileError.worded(
+            N_("{where}: not a Rhizome key file (damaged)"), where=where
+        ) from error
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
-        raise KeyFileError(f"{where}: not a Rhizome key file")
+        raise KeyFileError.worded(N_("{where}: not a Rhizome key file"), where=where)
     if fields.get("v") != VERSION or fields.get("kdf") not in KDFS:
-        raise KeyFileError(f"{where}: key file version or kind not supported")
+        raise KeyFileError.worded(
+            N_("{where}: key file version or kind not supported"), where=where
+        )
     return fields
 
 
 def _seed(value: object, where: str) -> bytes:
     if not isinstance(value, bytes) or len(value) != SEED_SIZE:
-        raise KeyFileError(f"{where}: key file is damaged (no valid key inside)")
+        raise KeyFileError.worded(
+            N_("{where}: key file is damaged (no valid key inside)"), where=where
+        )
     return value

@@ -16,7 +16,7 @@ from typing import Any
 
 from archive import attachment_files
 from archive.record import is_language_tag
-from crypto.errors import InvalidNodeId
+from crypto.errors import N_, InvalidNodeId
 from crypto.node_id import normalize_node_id
 from federation.quotas import Quotas
 from node.errors import ConfigError
@@ -26,8 +26,16 @@ DEFAULT_PORT = 8470
 DEFAULT_SYNC_INTERVAL = 300
 _SCHEMA: dict[str, dict[str, type]] = {
     "node": {"id": str, "name": str, "region": str, "language": str, "url": str},
-    "server": {"host": str, "port": int, "public_read": bool, "allowed_hosts": list,
-               "trusted_proxies": list, "tls": bool, "certificate": str, "key": str},
+    "server": {
+        "host": str,
+        "port": int,
+        "public_read": bool,
+        "allowed_hosts": list,
+        "trusted_proxies": list,
+        "tls": bool,
+        "certificate": str,
+        "key": str,
+    },
     "federation": {"sync_interval": int, "allow_plain_http": bool},
     "quotas": {name: int for name in Quotas.__dataclass_fields__},
     "attachments": {"max_file_bytes": int, "max_lesson_bytes": int},
@@ -128,9 +136,11 @@ def load_config(path: Path) -> NodeConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise ConfigError(f"{path}: missing; is this a Rhizome home? (run rhizome init)") from error
+        raise ConfigError.worded(
+            N_("{path}: missing; is this a Rhizome home? (run rhizome init)"), path=path
+        ) from error
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text") from error
+        raise ConfigError.worded(N_("{path}: not UTF-8 text"), path=path) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
     values = _checked_values(data, path)
@@ -147,27 +157,45 @@ def load_config(path: Path) -> NodeConfig:
         node_id=node_id, **{key.split(".")[1]: value for key, value in values.items()}
     )
     if not is_language_tag(config.language):
-        raise ConfigError(f"{path}: [node] language: {config.language!r} is not a BCP 47 tag")
+        raise ConfigError.worded(
+            N_("{path}: [node] language: {value} is not a BCP 47 tag"),
+            path=path,
+            value=repr(config.language),
+        )
     if not 0 < config.port < 65536:
-        raise ConfigError(f"{path}: [server] port: {config.port} is not a TCP port")
+        raise ConfigError.worded(
+            N_("{path}: [server] port: {port} is not a TCP port"), path=path, port=config.port
+        )
     _check_tls(config, path)
     if config.max_file_bytes < 1 or config.max_lesson_bytes < config.max_file_bytes:
-        raise ConfigError(
-            f"{path}: [attachments] max_file_bytes must be at least 1 and max_lesson_bytes "
-            "at least max_file_bytes"
+        raise ConfigError.worded(
+            N_(
+                "{path}: [attachments] max_file_bytes must be at least 1 and max_lesson_bytes "
+                "at least max_file_bytes"
+            ),
+            path=path,
         )
     if config.sync_interval < 5:
-        raise ConfigError(f"{path}: [federation] sync_interval must be at least 5 seconds")
+        raise ConfigError.worded(
+            N_("{path}: [federation] sync_interval must be at least 5 seconds"), path=path
+        )
     return config
 
 
 def _check_tls(config: NodeConfig, path: Path) -> None:
     if bool(config.certificate) != bool(config.key):
-        raise ConfigError(f"{path}: [server] certificate and key go together: set both or neither")
+        raise ConfigError.worded(
+            N_("{path}: [server] certificate and key go together: set both or neither"),
+            path=path,
+        )
     if not config.tls and not _is_loopback(config.host):
-        raise ConfigError(
-            f"{path}: [server] tls = false is only for a node behind a TLS reverse proxy on this "
-            f"machine: set host to 127.0.0.1 (it is {config.host!r}), or turn tls back on"
+        raise ConfigError.worded(
+            N_(
+                "{path}: [server] tls = false is only for a node behind a TLS reverse proxy on "
+                "this machine: set host to 127.0.0.1 (it is {host}), or turn tls back on"
+            ),
+            path=path,
+            host=repr(config.host),
         )
 
 
@@ -186,9 +214,13 @@ def _networks(entries: list[Any], path: Path) -> tuple[str, ...]:
                 raise TypeError(entry)
             ipaddress.ip_network(entry, strict=False)
         except (TypeError, ValueError):
-            raise ConfigError(
-                f"{path}: [server] trusted_proxies: {entry!r} is not an address or a network "
-                '(write e.g. "127.0.0.1" or "10.0.0.0/8")'
+            raise ConfigError.worded(
+                N_(
+                    "{path}: [server] trusted_proxies: {value} is not an address or a network "
+                    '(write e.g. "127.0.0.1" or "10.0.0.0/8")'
+                ),
+                path=path,
+                value=repr(entry),
             ) from None
     return tuple(entries)
 
@@ -201,9 +233,13 @@ def _host_names(names: list[Any], path: Path) -> tuple[str, ...]:
             or not re.fullmatch(r"\[?[A-Za-z0-9_.:-]+\]?", name)
             or name.count(":") == 1  # a port, which is not compared
         ):
-            raise ConfigError(
-                f"{path}: [server] allowed_hosts: {name!r} is not a host name or address "
-                "(write it without http:// and without a port, e.g. \"hub.example.org\")"
+            raise ConfigError.worded(
+                N_(
+                    "{path}: [server] allowed_hosts: {value} is not a host name or address "
+                    '(write it without http:// and without a port, e.g. "hub.example.org")'
+                ),
+                path=path,
+                value=repr(name),
             )
     return tuple(names)
 
@@ -213,7 +249,9 @@ def _quotas(values: dict[str, Any], path: Path) -> Quotas:
     given = {key[7:]: values.pop(key) for key in list(values) if key.startswith("quotas.")}
     for key, value in given.items():
         if value < 1:
-            raise ConfigError(f"{path}: [quotas] {key} must be at least 1")
+            raise ConfigError.worded(
+                N_("{path}: [quotas] {key} must be at least 1"), path=path, key=key
+            )
     return Quotas(**given)
 
 
@@ -222,18 +260,36 @@ def _checked_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
     for section, content in data.items():
         if section not in _SCHEMA or not isinstance(content, dict):
             known = ", ".join(_SCHEMA)
-            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
+            raise ConfigError.worded(
+                N_("{path}: unknown section [{section}] (known: {known})"),
+                path=path,
+                section=section,
+                known=known,
+            )
         for key, value in content.items():
             expected = _SCHEMA[section].get(key)
             if expected is None:
-                raise ConfigError(f"{path}: [{section}] unknown key '{key}'")
+                raise ConfigError.worded(
+                    N_("{path}: [{section}] unknown key '{key}'"),
+                    path=path,
+                    section=section,
+                    key=key,
+                )
             if not isinstance(value, expected) or (
                 isinstance(value, bool) and expected is not bool
             ):
-                raise ConfigError(f"{path}: [{section}] {key} must be {expected.__name__}")
+                raise ConfigError.worded(
+                    N_("{path}: [{section}] {key} must be {type}"),
+                    path=path,
+                    section=section,
+                    key=key,
+                    type=expected.__name__,
+                )
             values[f"{section}.{key}"] = value
     for required in ("node.id", "node.name", "node.region"):
         if required not in values:
             section, key = required.split(".")
-            raise ConfigError(f"{path}: [{section}] {key} is missing")
+            raise ConfigError.worded(
+                N_("{path}: [{section}] {key} is missing"), path=path, section=section, key=key
+            )
     return values

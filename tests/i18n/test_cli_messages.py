@@ -227,3 +227,21 @@ def test_counted_nouns_take_each_language_s_plural_forms() -> None:
     with language("en"):
         assert plural(1, "log entry") == "1 log entry"
         assert plural(0, "log entry") == "0 log entries"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_error_s_own_line_is_translated_too(
+    base_home: tuple[Path, str], tmp_path: Path, lang: str
+) -> None:
+    """A config.toml with an unknown section: the remedy and the exact line (worded with
+    RhizomeError.worded: path and section as values) both in the language."""
+    home, record_id = base_home
+    broken = tmp_path / "broken"
+    shutil.copytree(home, broken)
+    with open(broken / "config.toml", "a", encoding="utf-8") as config:
+        config.write("\n[bogus]\nanswer = 42\n")
+    english, translated = run(broken, "en", "status"), run(broken, lang, "status")
+    assert english.exit_code == 1 and "unknown section [bogus]" in english.output
+    known = re.findall(r"\(known: ([^)]*)\)", english.output)  # section names: codes
+    values = (*values_of(home, record_id), str(broken), "bogus", *known)
+    assert_translated(english, translated, values)
