@@ -10,6 +10,7 @@ import sqlite_utils
 
 from archive.errors import UnknownRecord
 from archive.event_log import Event
+from archive.key_store import current_period
 from archive.queries import RecordSummary, history, load_record, record_summary, translations
 from archive.record import Consent, Label
 from archive.search import SearchHit, mark_hits
@@ -156,8 +157,11 @@ def peer_identity_json(peer: Peer) -> dict[str, Any]:
 
 def peer_json(db: sqlite_utils.Database, peer: Peer) -> dict[str, Any]:
     counts = delivery_counts(db, peer.node_id)
+    key, rotated_at = current_period(db, peer.node_id)
     return {
         **peer_identity_json(peer),
+        "current_key": key,  # the id stays the first key's; this one signs now
+        "rotated": iso_time(rotated_at),
         "added": iso_time(peer.added_at),
         "last_exchange": iso_time(last_exchange(db, peer.node_id, peer.last_sync)),
         "last_sync": iso_time(peer.last_sync),

@@ -281,6 +281,8 @@ def peer_health_json(health: PeerHealth) -> dict[str, Any]:
     peer = health.peer
     return {
         **peer_identity_json(peer),
+        "current_key": health.current_key or peer.node_id,
+        "rotated": iso_time(health.rotated_at),
         "reachable": health.reachable,
         "last_exchange": iso_time(health.last_exchange),
         "last_inbound": iso_time(health.last_inbound),

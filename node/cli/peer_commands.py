@@ -110,6 +110,14 @@ def list_(cli: CliContext, as_json: bool) -> None:
         lines = [
             f"{p['name']} ({p['region']}) [{p['status']}]  {p['url']}",
             f"  {p['id']}",
+        ]
+        if p["rotated"]:  # the id stays the first key's; say which key signs for it now
+            lines.append(
+                "  " + _("current key {key} (rotated {when})").format(
+                    key=p["current_key"], when=p["rotated"]
+                )
+            )
+        lines += [
             "  "
             + _("last exchange {exchange} (either way), last successful sync {sync}").format(
                 exchange=p["last_exchange"] or never, sync=p["last_sync"] or never

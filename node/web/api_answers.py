@@ -74,6 +74,8 @@ class PeerHealth(Struct):
     region: str
     url: str
     status: PeerStatus
+    current_key: NodeId  # the key that signs for it now; equals id until it rotates
+    rotated: Time  # when that key became current (null: it never rotated)
     reachable: Literal["yes", "no", "unknown"]
     last_exchange: Time
     last_inbound: Time
@@ -298,6 +300,8 @@ class Peer(Struct):
     region: str
     url: str
     status: PeerStatus
+    current_key: NodeId  # the key that signs for it now; equals id until it rotates
+    rotated: Time  # when that key became current (null: it never rotated)
     added: Time
     last_exchange: Time
     last_sync: Time

@@ -26,8 +26,8 @@ from tests.web.conftest import (
 
 PEERS = "/api/v1/peers"
 PEER_KEYS = {
-    "id", "name", "region", "url", "status", "added", "last_exchange", "last_sync", "last_error",
-    "sent", "received", "strikes",
+    "id", "name", "region", "url", "status", "current_key", "rotated", "added", "last_exchange",
+    "last_sync", "last_error", "sent", "received", "strikes",
 }  # fmt: skip
 
 

@@ -35,6 +35,14 @@ async def test_a_peer_that_rotated_shows_its_current_key_and_when(
     quito = text[text.index('id="peer-' + stays.node_id[:8]) :][:4000]
     assert "Current key" not in quito.split("</li>")[0]  # it never rotated: nothing beside
 
+    # The JSON API and `rhizome peer list --json` say the same (node/serialize.py).
+    async with client.get("/api/v1/peers") as answer:
+        listed = {peer["id"]: peer for peer in (await answer.json())["peers"]}
+    assert listed[first.node_id]["current_key"] == second.key_id
+    assert listed[first.node_id]["rotated"] is not None
+    assert listed[stays.node_id]["current_key"] == stays.node_id
+    assert listed[stays.node_id]["rotated"] is None
+
 
 async def test_a_rotated_hub_shows_its_id_and_current_key_on_status_and_in_the_footer(
     aiohttp_client: ClientFactory, members: Node
