@@ -136,16 +136,24 @@ def node_for_key(db: sqlite_utils.Database, key: bytes) -> str:
     return key_id if row is None else str(row[0])
 
 
-def record_key_check(db: sqlite_utils.Database) -> KeyCheck:
-    """How far ``signer`` speaks for the origin ``origin`` at time ``signed_at``."""
+def record_key_check(db: sqlite_utils.Database, remember: bool = False) -> KeyCheck:
+    """How far ``signer`` speaks for the origin ``origin`` at time ``signed_at``.
+
+    ``remember``: read each origin's key history once, for a caller whose transaction
+    cannot change it meanwhile (a received batch: a query per record otherwise)."""
+    known: dict[str, list[tuple[str, int, int | None, int | None]]] = {}
 
     def check(origin: bytes, signer: bytes, signed_at: int) -> str:
         origin_id = node_id_from_public_key(origin)
-        rows = db.execute(
-            "SELECT key, since, until, suspect_since FROM node_keys WHERE node = ? "
-            "ORDER BY position",
-            [origin_id],
-        ).fetchall()
+        rows = known.get(origin_id)
+        if rows is None:
+            rows = db.execute(
+                "SELECT key, since, until, suspect_since FROM node_keys WHERE node = ? "
+                "ORDER BY position",
+                [origin_id],
+            ).fetchall()
+            if remember:
+                known[origin_id] = rows
         if not rows:
             return VALID if signer == origin else UNKNOWN
         return _standing(rows, node_id_from_public_key(signer), signed_at)

@@ -74,13 +74,20 @@ def open_record(raw: bytes, where: str = "record", keys: KeyCheck | None = None)
     except CryptoError as error:
         raise InvalidLesson(where, None, str(error)) from error
     lesson = lesson_from_wire(wire, where)
-    standing = VALID if keys is None and lesson.origin == envelope.signer else UNKNOWN
-    if keys is not None:
-        standing = keys(lesson.origin, envelope.signer, lesson.created)
-    if standing not in (VALID, SUSPECT):  # a suspect one is stored in quarantine, if at all
-        raise InvalidLesson(where, "origin", _NOT_ITS_KEY.get(standing, _NOT_ITS_KEY[UNKNOWN]))
+    signer_standing(lesson, envelope.signer, where, keys)
     validate_lesson(lesson, where)
     return SignedRecord(lesson, raw, envelope.content_id)
+
+
+def signer_standing(lesson: Lesson, signer: bytes, where: str, keys: KeyCheck | None) -> str:
+    """How far ``signer`` speaks for the lesson's origin (VALID or SUSPECT); raise
+    :class:`InvalidLesson` when it does not (``keys`` as for :func:`open_record`)."""
+    standing = VALID if keys is None and lesson.origin == signer else UNKNOWN
+    if keys is not None:
+        standing = keys(lesson.origin, signer, lesson.created)
+    if standing not in (VALID, SUSPECT):  # a suspect one is stored in quarantine, if at all
+        raise InvalidLesson(where, "origin", _NOT_ITS_KEY.get(standing, _NOT_ITS_KEY[UNKNOWN]))
+    return standing
 
 
 _NOT_ITS_KEY = {

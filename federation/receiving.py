@@ -11,18 +11,20 @@ nothing carries from one batch to the next.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import sqlite_utils
 
 from archive.db import transaction
 from archive.derivation import foreign_supersede, withdrawn_link
+from archive.errors import InvalidLesson
 from archive.event_log import ChainTail, append_event, chain_tail
-from archive.key_store import is_suspect, record_key_check
+from archive.key_store import record_key_check
 from archive.signed_record import KeyCheck, SignedRecord, open_record
 from archive.store import insert_record
 from archive.tombstones import any_tombstone, tombstone_derived, tombstone_for
 from crypto.errors import RhizomeError
-from crypto.key_history import UNKNOWN
+from crypto.key_history import SUSPECT, UNKNOWN
 from crypto.node_id import node_id_from_public_key
 from crypto.signing import SigningIdentity
 from federation.copies import note_copy_seen
@@ -30,8 +32,16 @@ from federation.local import LocalNode
 from federation.peers import Peer, add_strike, record_deliveries
 from federation.quotas import Quotas, check_after, check_before, count_intake, refusals_noted
 from federation.sharing import held_or_rejected
+from federation.verify_pool import WHERE, Verdict
 from governance.decision_log import decision_chain_tail, log_decision, remember_refusal
-from governance.decisions import STRIKE_CODES, Decision, Reason, RecordFacts, decide_inbound
+from governance.decisions import (
+    STRIKE_CODES,
+    Decision,
+    PeerFacts,
+    Reason,
+    RecordFacts,
+    decide_inbound,
+)
 from governance.policy_file import Policy
 
 
@@ -58,6 +68,12 @@ class _Batch:
     decisions: ChainTail
     any_tombstone: bool
     result: ReceiveResult = field(default_factory=ReceiveResult)
+    # Ids taken in (stored, quarantined or held already): one ledger insert for the batch.
+    delivered: list[str] = field(default_factory=list)
+
+    @cached_property
+    def sender_facts(self) -> PeerFacts:
+        return self.sender.facts
 
 
 @dataclass(frozen=True)
@@ -85,11 +101,21 @@ class Receiver:
             local.db, local.identity, local.policy(), local.now(), local.region, local.quotas
         )
 
-    def receive(self, envelopes: list[bytes], sender: Peer, pushed: bool = False) -> ReceiveResult:
+    def receive(
+        self,
+        envelopes: list[bytes],
+        sender: Peer,
+        pushed: bool = False,
+        opened: list[Verdict] | None = None,
+    ) -> ReceiveResult:
         """Verify each envelope, decide, store the allowed ones; strike the sender for the rest.
 
         The sender's quotas (federation/quotas.py) are checked before and after: a batch
-        that would go over one is refused whole (``pushed``: the sender chose to send it)."""
+        that would go over one is refused whole (``pushed``: the sender chose to send it).
+        ``opened``: what the verifier process made of each envelope (federation/verify_pool.py);
+        the key-history check is still made here, before anything is stored."""
+        if opened is not None and len(opened) != len(envelopes):
+            opened = None  # never pair a verdict with another envelope than its own
         peer_id, quotas, waits = sender.node_id, self.quotas, self.policy.quarantine
         noted = refusals_noted(self.db, self.identity, peer_id, self.now, quotas, pushed)
         with noted, transaction(self.db):  # a refusal is noted once the batch rolled back
@@ -97,9 +123,12 @@ class Receiver:
             batch = _Batch(
                 sender, chain_tail(self.db), decision_chain_tail(self.db), any_tombstone(self.db)
             )
-            for raw in envelopes:
-                self._receive_one(raw, batch)
+            keys = record_key_check(self.db, remember=True)  # no key history changes here
+            for n, raw in enumerate(envelopes):
+                self._receive_one(raw, batch, keys, None if opened is None else opened[n])
             result = batch.result
+            # The ledger rows of the batch, in its transaction (as each record's were).
+            record_deliveries(self.db, peer_id, batch.delivered, "received", self.now)
             kept = len(result.stored) + len(result.quarantined)
             check_after(self.db, peer_id, self.now, quotas, kept, result.stored_bytes, waits)
             count_intake(self.db, peer_id, self.now, quotas, kept, result.stored_bytes)
@@ -134,11 +163,18 @@ class Receiver:
         )
         return revocation_id
 
-    def _receive_one(self, raw: bytes, batch: _Batch) -> None:
+    def _receive_one(
+        self, raw: bytes, batch: _Batch, keys: KeyCheck, verdict: Verdict | None
+    ) -> None:
         sender, result = batch.sender, batch.result
-        standing = _NotedStanding(record_key_check(self.db))
+        standing = _NotedStanding(keys)
         try:
-            record = open_record(raw, "received record", standing)
+            if verdict is None:
+                record = open_record(raw, WHERE, standing)
+            elif isinstance(verdict, str):
+                raise InvalidLesson(WHERE, None, verdict.removeprefix(f"{WHERE}: "))
+            else:
+                record = verdict.record_under(raw, standing)[0]
         except RhizomeError as error:
             if self._may_hold(standing, sender):
                 result.held.append((standing.origin, raw))
@@ -153,14 +189,14 @@ class Receiver:
             return
         if held_or_rejected(self.db, record_id):
             result.duplicates += 1
-            record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
+            batch.delivered.append(record_id)
             return
         facts = _received_facts(record, sender)
         if old_origin := foreign_supersede(self.db, record.lesson):
             facts = replace(facts, supersedes_origin=old_origin)  # a hijack: refused below
         decision = decide_inbound(
             facts,
-            sender.facts,
+            batch.sender_facts,
             self.policy,
             local_node=self.node_id,
             now=self.now,
@@ -174,9 +210,10 @@ class Receiver:
             return
         # Signed by a key its node's recovery named as compromised by then: kept for a
         # curator in quarantine, never shown or passed on before one looks (issue 15).
-        quarantined = decision.quarantine or is_suspect(self.db, record)
+        suspect = standing.last == SUSPECT  # the key check above said so
+        quarantined = decision.quarantine or suspect
         insert_record(self.db, record, sender.node_id, self.now, quarantined=quarantined)
-        record_deliveries(self.db, sender.node_id, [record_id], "received", self.now)
+        batch.delivered.append(record_id)
         detail = {"from": sender.node_id, "quarantined": quarantined}
         append_event(
             self.db, self.identity, "record.received", record_id, detail, self.now, batch.events

@@ -47,7 +47,7 @@ from governance.decisions import (
 from governance.effective_consent import ConsentBounds, bounds_of
 from governance.policy_file import Policy
 from governance.quarantine import was_rejected
-from governance.versions import Widenings
+from governance.versions import Widenings, WideningsOneByOne
 
 Item = tuple[int, bytes]
 class Offer:
@@ -142,6 +142,11 @@ class Offer:
         size = 0
         handled = 0
         wanted = [raw_id.hex() for raw_id in record_ids]
+        # A batch is a few hundred records: their bounds and earlier versions one query
+        # each, not the whole archive's link graph and version chains per batch (100 ms at
+        # 20k lessons, seconds at a million).
+        self.bounds = BoundsOneByOne(self.db)
+        self.widenings = WideningsOneByOne(self.db, self.node_id)
         if offers_held(self.db):  # restored from a backup: relearn withdrawals first
             return [], len(wanted)
         with transaction(self.db):

@@ -15,7 +15,6 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from archive.db import transaction
 from crypto.errors import RhizomeError
@@ -49,6 +48,7 @@ from federation.sharing import (
     held_or_rejected,
     kept_offer_storage,
 )
+from federation.verify_pool import Verdict, open_elsewhere
 from federation.workers import in_worker
 from governance.decision_log import denial_states, refused_under
 
@@ -117,19 +117,15 @@ async def fetch_missing(
     try:
         while inflight is not None:
             batch, task, _ = inflight
-            answer = await task
-            handled = answer["handled"]
-            if not 0 < handled <= len(batch):
-                raise PeerProtocolError("the peer's fetch answer handled no requested id")
+            handled, envelopes, opened = await task
             wanted = batch[handled:] + wanted  # what did not fit in this answer comes next
             inflight = _fetch(client, peer, wanted[:BATCH]) if wanted else None
             wanted = wanted[BATCH:]
-            envelopes = _only_requested(answer["records"], batch[:handled])
             try:
                 if inflight is not None:
                     await _until_sent(inflight)
             finally:  # even if the sync is cancelled right here, what arrived is kept
-                await _store(client, peer, envelopes, report, progress)
+                await _store(client, peer, envelopes, report, progress, opened)
     finally:
         if inflight is not None and not inflight[1].done():  # an error left one in flight
             inflight[1].cancel()
@@ -138,9 +134,14 @@ async def fetch_missing(
 
 
 def _receive(
-    local: LocalNode, peer: Peer, envelopes: list[bytes], hold: bool = True
+    local: LocalNode,
+    peer: Peer,
+    envelopes: list[bytes],
+    opened: list[Verdict] | None = None,
+    hold: bool = True,
 ) -> ReceiveResult:
-    return replace(Receiver.of(local), hold_unknown_keys=hold).receive(envelopes, peer)
+    receiver = replace(Receiver.of(local), hold_unknown_keys=hold)
+    return receiver.receive(envelopes, peer, opened=opened)
 
 
 def _worth_fetching(local: LocalNode, peer: Peer, need: list[bytes]) -> list[bytes]:
@@ -164,17 +165,19 @@ async def _store(
     envelopes: list[bytes],
     report: SyncReport,
     progress: Progress | None,
+    opened: list[Verdict] | None = None,
 ) -> None:
-    """Verify, decide and store a fetched batch in a worker thread (one transaction).
+    """Verify, decide and store a fetched batch in a worker thread (one transaction);
+    ``opened``: what the verifier process already made of each envelope.
 
     Records signed by a key of their origin we do not know yet are held, not refused: we
     learn their origins' key histories from this peer (it verified them with the history it
     holds), then take them again; only then may one count against the peer."""
-    result = await in_worker(client.local, _receive, peer, envelopes)
+    result = await in_worker(client.local, _receive, peer, envelopes, opened)
     if result.held:
         await learn_origins_from(client, peer, {origin for origin, _ in result.held})
         again = await in_worker(client.local, _receive, peer, [raw for _, raw in result.held],
-                                False)  # fmt: skip
+                                None, False)  # fmt: skip
         result = _merged(result, again)
     report.refused_revoked += sum(reason == "revoked" for _, reason in result.rejected)
     report.received += len(result.stored) + len(result.quarantined)
@@ -193,16 +196,31 @@ def _merged(first: ReceiveResult, again: ReceiveResult) -> ReceiveResult:
     )  # fmt: skip
 
 
+# What a fetch brings: how many asked ids it handled, their envelopes, and what the
+# verifier process made of each (None: the writer thread opens them itself).
+_Fetched = tuple[int, list[bytes], list[Verdict] | None]
 # A fetch in flight: the ids asked for, the call, and the event its body sets once sent.
-_Fetch = tuple[list[bytes], asyncio.Task[dict[str, Any]], asyncio.Event]
+_Fetch = tuple[list[bytes], asyncio.Task[_Fetched], asyncio.Event]
 
 
 def _fetch(client: PeerClient, peer: Peer, batch: list[bytes]) -> _Fetch:
     sent = asyncio.Event()
-    call = client.call(
+    return batch, asyncio.ensure_future(_fetch_and_open(client, peer, batch, sent)), sent
+
+
+async def _fetch_and_open(
+    client: PeerClient, peer: Peer, batch: list[bytes], sent: asyncio.Event
+) -> _Fetched:
+    """Fetch a batch, then have the verifier process open it: the writer thread stores
+    the batch before meanwhile (federation/verify_pool.py)."""
+    answer = await client.call(
         endpoints.FETCH, {"ids": batch}, recipient=peer.node_id, base_url=peer.url, sent=sent
     )
-    return batch, asyncio.ensure_future(call), sent
+    handled = answer["handled"]
+    if not 0 < handled <= len(batch):
+        raise PeerProtocolError("the peer's fetch answer handled no requested id")
+    envelopes = _only_requested(answer["records"], batch[:handled])
+    return handled, envelopes, await open_elsewhere(envelopes)
 
 
 async def _until_sent(fetch: _Fetch) -> None:

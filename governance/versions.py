@@ -218,3 +218,16 @@ def check_new_version(
         detail = {**widening_detail(found, needed), "editor": lesson.author}
         append_event(db, identity, "record.widened", record.id_hex, detail, now)
     return found
+
+
+class WideningsOneByOne(Widenings):
+    """The widenings of a few records, one query each: a fetched batch must not read the
+    version chains of the whole archive (a scan per batch, linear in the archive)."""
+
+    def of(
+        self, record_id: str, origin: str, consent: Consent, sensitivity: str
+    ) -> Widening | None:
+        if origin != self.origin:  # a peer's record: its origin's curators decided
+            return None
+        earlier = earlier_terms(self.db, self.origin, record_id).get(record_id, [])
+        return widening(earlier, VersionTerms(consent, sensitivity))

@@ -1,0 +1,93 @@
+"""Records opened on the second core are held to every check of the writer's own path.
+
+The verifier process (federation/verify_pool.py) verifies and decodes a fetched batch while
+the writer thread stores the one before. It has no database, so whether the signing key
+spoke for the origin stays the writer's question: a record the process opened is still
+refused, with a strike, when the key history says no. These tests run the real process.
+"""
+
+from __future__ import annotations
+
+from archive.key_store import record_key_check
+from archive.signed_record import open_record
+from crypto.errors import RhizomeError
+from federation import verify_pool
+from federation.receiving import Receiver
+from federation.verify_pool import MIN_POOL_BATCH, WHERE, Opened, open_elsewhere
+from node.node import Node
+from tests.federation.test_sharing import (
+    add,
+    count,
+    flip_signature,
+    forged_origin,
+    hubs,
+    peer_of,
+    strikes,
+)
+
+__all__ = ["hubs"]  # the fixture, shared with test_sharing
+
+
+def writer_words(here: Node, raw: bytes) -> str:
+    """What the writer thread's own path says of a bad envelope."""
+    try:
+        open_record(raw, WHERE, record_key_check(here.db))
+    except RhizomeError as error:
+        return f"bad_record: {error}"
+    raise AssertionError("the envelope opened")
+
+
+async def test_a_record_the_process_opened_is_still_refused_when_its_key_is_not_the_origins(
+    hubs: dict[str, Node],
+) -> None:
+    nairobi, lima, quito = hubs["nairobi"], hubs["lima"], hubs["quito"]
+    good = [add(nairobi, f"Good {n}").envelope for n in range(MIN_POOL_BATCH)]
+    forged = forged_origin(nairobi, quito)  # signed by Nairobi, naming Quito as its origin
+    damaged = flip_signature(good[0])
+    batch = [*good, forged, damaged, b"\x00junk"]
+
+    opened = await open_elsewhere(batch)
+
+    assert opened is not None  # the process opened them
+    assert isinstance(opened[len(good)], Opened)  # it cannot know whose key that is
+    assert all(isinstance(verdict, str) for verdict in opened[-2:])
+    result = Receiver.of(lima.local_node()).receive(batch, peer_of(lima, nairobi), opened=opened)
+    assert len(result.stored) == len(good)
+    assert result.rejected == [(None, writer_words(lima, raw)) for raw in batch[len(good):]]
+    assert "not signed by the node it names" in result.rejected[0][1]
+    assert [reason for reason, _ in strikes(lima, nairobi)] == [r for _, r in result.rejected]
+    assert count(lima.db, "records") == len(good)
+
+
+async def test_a_few_records_are_opened_by_the_writer_itself(hubs: dict[str, Node]) -> None:
+    few = [add(hubs["nairobi"], f"Lesson {n}").envelope for n in range(MIN_POOL_BATCH - 1)]
+    assert await open_elsewhere(few) is None
+
+
+def test_verdicts_that_do_not_match_the_batch_are_not_used(hubs: dict[str, Node]) -> None:
+    """Verdicts for another batch (one fewer) are ignored: the writer opens every envelope
+    itself, so a bad one is refused whatever the verdicts said."""
+    nairobi, lima = hubs["nairobi"], hubs["lima"]
+    good = add(nairobi, "Good")
+    damaged = flip_signature(good.envelope)
+    wrong = verify_pool.open_batch([good.envelope])  # one verdict for two envelopes
+    receiver = Receiver.of(lima.local_node())
+    result = receiver.receive([damaged, good.envelope], peer_of(lima, nairobi), opened=wrong)
+    assert result.stored == [good.id_hex]
+    assert result.rejected == [(None, writer_words(lima, damaged))]
+
+
+async def test_a_verifier_that_died_is_replaced_and_the_writer_opens_that_batch(
+    hubs: dict[str, Node],
+) -> None:
+    batch = [add(hubs["nairobi"], f"Lesson {n}").envelope for n in range(MIN_POOL_BATCH)]
+    assert await open_elsewhere(batch) is not None
+    pool = verify_pool._verifiers()
+    for process in list(pool._processes.values()):  # killed, as the OOM killer would
+        process.kill()
+        process.join()
+
+    assert await open_elsewhere(batch) is None  # that batch: the writer's
+    again = await open_elsewhere(batch)  # the next: a new process
+    assert again is not None and all(isinstance(verdict, Opened) for verdict in again)
+    assert verify_pool._verifiers() is not pool
