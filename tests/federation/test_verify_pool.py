@@ -8,6 +8,8 @@ refused, with a strike, when the key history says no. These tests run the real p
 
 from __future__ import annotations
 
+import dataclasses
+
 from archive.key_store import record_key_check
 from archive.signed_record import open_record
 from crypto.errors import RhizomeError
@@ -51,7 +53,13 @@ async def test_a_record_the_process_opened_is_still_refused_when_its_key_is_not_
     assert opened is not None  # the process opened them
     assert isinstance(opened[len(good)], Opened)  # it cannot know whose key that is
     assert all(isinstance(verdict, str) for verdict in opened[-2:])
-    result = Receiver.of(lima.local_node()).receive(batch, peer_of(lima, nairobi), opened=opened)
+    receiver = Receiver.of(lima.local_node())
+    # First the key history of a third node's record is unknown: held, nothing stored.
+    held = receiver.receive([forged], peer_of(lima, nairobi), opened=opened[len(good):][:1])
+    assert held.held == [(quito.public_key, forged)] and held.stored == held.rejected == []
+    # Once the sync has learnt what histories it could, the key still does not speak for it.
+    receiver = dataclasses.replace(receiver, hold_unknown_keys=False)
+    result = receiver.receive(batch, peer_of(lima, nairobi), opened=opened)
     assert len(result.stored) == len(good)
     assert result.rejected == [(None, writer_words(lima, raw)) for raw in batch[len(good):]]
     assert "not signed by the node it names" in result.rejected[0][1]
