@@ -62,19 +62,9 @@ def reads_section(data: dict[str, Any]) -> Section:
             judged,
         ),
     ]
-    for size, target in sorted(targets["search_p95_ms"].items(), key=lambda item: int(item[0])):
-        row = next((row for row in rows if row["lessons"] == int(size)), None)
-        p95 = row["after"]["search"]["p95_cpu_ms"] if row else None
-        wall = row["after"]["search"]["p95_wall_ms"] if row else None
-        verdicts.append(
-            Verdict(
-                f"search p95 within {target:.0f} ms at {int(size):,} lessons (mixed common and "
-                "rare words)",
-                None if p95 is None else p95 / target,
-                row is not None,
-                f"p95 took {p95} ms of CPU ({wall} ms of wall time). {busy}",
-            )
-        )
+    # The search targets are judged in the Search section (bench_search), which measures
+    # 100k and 1M side by side with the read path's archives; this table keeps the before and
+    # after of the search window.
     return Section(
         "Reads at scale",
         "Each archive (every 40th lesson a new version hiding the one before, 0.2% in quarantine, "

@@ -74,7 +74,14 @@ def search_section(data: dict[str, Any]) -> Section:
         f"{data.get('everyday_share', 0.3):.0%} of the words everyday ones most lessons share) "
         "through `archive.search.search`, 20 ranked hits with snippets, on generated archives of "
         f"~{data.get('words_per_lesson', '?')}-word lessons (a {data.get('vocabulary', '?'):,}-"
-        "word vocabulary on a Zipf curve). " + how,
+        "word vocabulary on a Zipf curve"
+        + (
+            "; the read benchmarks' archives, bench/read_archive.py: every 40th lesson a new "
+            "version, 0.2% in quarantine, the 1M archive ten SQL copies of the 100k one). "
+            if on_cpu
+            else "). "
+        )
+        + how,
         [table(headers, lines)],
         verdicts,
         [("search.png", "Search latency (p50, p95, max) against archive size.")],
