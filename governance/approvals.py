@@ -19,7 +19,7 @@ from archive.db import transaction
 from archive.event_log import append_event
 from crypto.canonical import pack, unpack
 from crypto.envelope import open_envelope, seal
-from crypto.errors import CryptoError
+from crypto.errors import N_, CryptoError
 from crypto.signing import SigningIdentity
 from governance.members import Member
 from governance.roles import NotAllowed
@@ -61,7 +61,9 @@ def approve(
 ) -> bool:
     """Sign and store ``member``'s approval of ``record_id``; False if they had already."""
     if self_approval:
-        raise NotAllowed(f"{member.name} wrote this lesson and cannot approve it")
+        raise NotAllowed.worded(
+            N_("{name} wrote this lesson and cannot approve it"), name=member.name
+        )
     if db.execute(
         "SELECT 1 FROM approvals WHERE record_id = ? AND member = ?", [record_id, member.name]
     ).fetchone():

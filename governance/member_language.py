@@ -13,6 +13,7 @@ import sqlite_utils
 
 from archive.db import transaction
 from archive.event_log import append_event
+from crypto.errors import N_
 from crypto.signing import SigningIdentity
 from governance.members import MemberError, active_member
 
@@ -35,7 +36,9 @@ def set_member_language(
 ) -> None:
     """Store ``name``'s language (None: follow the browser again) and log the change."""
     if language is not None and not _TAG.match(language):
-        raise MemberError(f"{language!r} is not a language tag such as es or pt-BR")
+        raise MemberError.worded(
+            N_("{value} is not a language tag such as es or pt-BR"), value=repr(language)
+        )
     with transaction(db):
         active_member(db, name)
         db.execute("UPDATE members SET language = ? WHERE name = ?", [language, name])

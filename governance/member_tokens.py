@@ -14,6 +14,7 @@ import sqlite_utils
 
 from archive.db import transaction
 from archive.event_log import append_event
+from crypto.errors import N_
 from crypto.signing import SigningIdentity
 from governance.members import MemberError, active_member
 
@@ -45,10 +46,14 @@ def add_token(
     """Store a new token's keyed hash for an active member (logged, without the hash)."""
     active_member(db, token.member)
     if len(token.label) > MAX_LABEL_CHARS:
-        raise MemberError(f"a token label has at most {MAX_LABEL_CHARS} characters")
+        raise MemberError.worded(
+            N_("a token label has at most {count} characters"), count=MAX_LABEL_CHARS
+        )
     if len(tokens_of(db, token.member)) >= MAX_TOKENS_PER_MEMBER:
-        raise MemberError(
-            f"{token.member} has {MAX_TOKENS_PER_MEMBER} tokens already: revoke one first"
+        raise MemberError.worded(
+            N_("{member} has {count} tokens already: revoke one first"),
+            member=token.member,
+            count=MAX_TOKENS_PER_MEMBER,
         )
     with transaction(db):
         db.execute(
@@ -64,8 +69,7 @@ def tokens_of(db: sqlite_utils.Database, member: str | None = None) -> list[Memb
     """Every token (of ``member``, or of everyone), oldest first; never their hashes."""
     where, params = ("WHERE member = ?", [member]) if member else ("", [])
     rows = db.execute(
-        f"SELECT id, member, label, created_at FROM member_tokens {where} "
-        "ORDER BY created_at, id",
+        f"SELECT id, member, label, created_at FROM member_tokens {where} ORDER BY created_at, id",
         params,
     ).fetchall()
     return [MemberToken(*row) for row in rows]
@@ -79,7 +83,9 @@ def remove_token(
         "SELECT id, member, label, created_at FROM member_tokens WHERE id = ?", [token_id]
     ).fetchone()
     if row is None:
-        raise UnknownToken(f"no API token {token_id!r} (see `rhizome member token list`)")
+        raise UnknownToken.worded(
+            N_("no API token {id} (see `rhizome member token list`)"), id=repr(token_id)
+        )
     token = MemberToken(*row)
     with transaction(db):
         db.execute("DELETE FROM member_tokens WHERE id = ?", [token_id])

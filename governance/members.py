@@ -19,7 +19,7 @@ from archive.db import transaction
 from archive.event_log import append_event
 from crypto.canonical import pack
 from crypto.envelope import seal
-from crypto.errors import RhizomeError
+from crypto.errors import N_, RhizomeError
 from crypto.signing import SigningIdentity
 from governance.roles import ROLES
 
@@ -60,7 +60,11 @@ def check_name(name: str) -> str:
 def check_roles(roles: list[str]) -> tuple[str, ...]:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise MemberError(f"unknown role {unknown[0]!r} (roles: {', '.join(ROLES)})")
+        raise MemberError.worded(
+            N_("unknown role {role} (roles: {roles})"),
+            role=repr(unknown[0]),
+            roles=", ".join(ROLES),
+        )
     return tuple(role for role in ROLES if role in roles)
 
 
@@ -90,7 +94,9 @@ def active_member(db: sqlite_utils.Database, name: str) -> Member:
     """The member acting now; raise if unknown or removed."""
     member = get_member(db, name)
     if member is None or not member.active:
-        raise MemberError(f"no member {name!r} on this node (see `rhizome member list`)")
+        raise MemberError.worded(
+            N_("no member {name} on this node (see `rhizome member list`)"), name=repr(name)
+        )
     return member
 
 
@@ -123,9 +129,11 @@ def require_new_member_name(db: sqlite_utils.Database, name: str) -> None:
     check_name(name)
     existing = get_member(db, name)
     if existing is not None and existing.active:
-        raise MemberError(f"there is already a member named {name!r}")
+        raise MemberError.worded(N_("there is already a member named {name}"), name=repr(name))
     if existing is not None:
-        raise MemberError(f"{name!r} belonged to a removed member; choose another name")
+        raise MemberError.worded(
+            N_("{name} belonged to a removed member; choose another name"), name=repr(name)
+        )
 
 
 def add_member(
@@ -172,7 +180,7 @@ def remove_member(db: sqlite_utils.Database, node: SigningIdentity, name: str, n
     active_member(db, name)
     remaining_admins = [m for m in list_members(db) if "admin" in m.roles and m.name != name]
     if not remaining_admins:
-        raise MemberError("refusing to remove the last admin: add another admin first")
+        raise MemberError.worded(N_("refusing to remove the last admin: add another admin first"))
     with transaction(db):
         db.execute("UPDATE members SET removed_at = ? WHERE name = ?", [now, name])
         append_event(db, node, "member.removed", name, {}, now)
@@ -187,10 +195,12 @@ def mark_compromised(
     record is about to leave, so every later decision (and ``policy explain``) says so."""
     member = get_member(db, name)
     if member is None:
-        raise MemberError(f"no member {name!r}; `rhizome member list` shows them")
+        raise MemberError.worded(
+            N_("no member {name}; `rhizome member list` shows them"), name=repr(name)
+        )
     others = [m for m in list_members(db) if "admin" in m.roles and m.name != name]
     if member.active and "admin" in member.roles and not others:
-        raise MemberError("refusing to lock out the last admin: add another admin first")
+        raise MemberError.worded(N_("refusing to lock out the last admin: add another admin first"))
     with transaction(db):
         db.execute(
             "UPDATE members SET compromised_since = min(coalesce(compromised_since, ?), ?), "

@@ -19,6 +19,7 @@ from archive.quarantine_flag import (
     received_from,
     release_from_quarantine,
 )
+from crypto.errors import N_
 from crypto.signing import SigningIdentity
 
 __all__ = [  # the flag's queries are archive's; callers found them here
@@ -37,7 +38,9 @@ class NotQuarantined(ArchiveError):
 
 def _require_quarantined(db: sqlite_utils.Database, record_id: str) -> None:
     if not is_quarantined(db, record_id):
-        raise NotQuarantined(f"record {record_id[:12]} is not waiting in quarantine")
+        raise NotQuarantined.worded(
+            N_("record {id} is not waiting in quarantine"), id=record_id[:12]
+        )
 
 
 def accept_quarantined(
