@@ -92,7 +92,7 @@ def search(
     wanted = offset + limit
     window = RANKED_WINDOW
     while True:
-        oldest, matches = _window(db, expression, window)
+        oldest, matches = _window(db, expression, window, scoring.walks_matches)
         hits, kept = _best_in_window(db, scoring, oldest, matches, wanted, filters)
         if len(hits) >= wanted or oldest is None:
             break
@@ -107,11 +107,18 @@ def _scoring(db: sqlite_utils.Database, expression: str) -> Scoring:
 
 
 def _window(
-    db: sqlite_utils.Database, expression: str, window: int
+    db: sqlite_utils.Database, expression: str, window: int, keep_matches: bool
 ) -> tuple[int | None, list[int]]:
     """(the lowest rowid among the newest ``window`` matches, or None when fewer match: then
-    every match is ranked; those matches' rowids, newest first). Walking the index by rowid
-    scores nothing; the rowids spare a second walk where common words are not scored."""
+    every match is ranked; with ``keep_matches``, those matches' rowids, newest first, which
+    spare a second walk where common words are not scored). Walking by rowid scores nothing."""
+    if not keep_matches:
+        row = db.execute(
+            "SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid DESC "
+            "LIMIT 1 OFFSET ?",
+            [expression, window],
+        ).fetchone()
+        return (None if row is None else int(row[0]) + 1), []
     rows = db.execute(
         "SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
         [expression, window + 1],

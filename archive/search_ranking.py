@@ -49,6 +49,11 @@ class Scoring:
     scored: str | None
     weights: str
 
+    @property
+    def walks_matches(self) -> bool:
+        """Whether :meth:`ranked` needs the window's matches (not when bm25 scores them all)."""
+        return self.scored != self.expression
+
     def ranked(
         self, db: sqlite_utils.Database, pool: int, oldest: int, matches: list[int]
     ) -> list[tuple[int, float]]:
