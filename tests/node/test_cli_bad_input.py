@@ -99,7 +99,8 @@ def test_bad_date_impossible_day(invoke: Invoke, home: Path, tmp_path: Path) -> 
 
 
 def test_wrong_type_title(invoke: Invoke, home: Path, tmp_path: Path) -> None:
-    path = write_lesson(tmp_path, "number.md", {"title": 42, "kind": "story"})
+    # A plain number is read as the title's text ("1984"); a list cannot be a title.
+    path = write_lesson(tmp_path, "listed.md", {"title": ["a", "b"], "kind": "story"})
     refused_add(invoke, home, path, "field 'title'", "must be text")
 
 
