@@ -47,11 +47,12 @@ ADDRESS = Endpoint("address", wire.ADDRESS, wire.ADDRESS_ANSWER)
 GONE = Endpoint("gone", wire.GONE_NOTICE, wire.GONE_ANSWER)
 OWN_REVOCATIONS = Endpoint("own-revocations", wire.OWN_REVOCATIONS_QUERY, wire.OWN_REVOCATIONS)
 KEY_HISTORY = Endpoint("key-history", wire.KEY_HISTORY, wire.KEY_HISTORY_ANSWER)
+PURPOSES = Endpoint("purposes", wire.PURPOSES, wire.PURPOSES_ANSWER)
 KEY_HISTORIES = Endpoint("key-histories", wire.KEY_HISTORIES_QUERY, wire.KEY_HISTORIES)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     PAIR, RECONCILE, FETCH, PUSH, NOTIFY, REVOCATIONS, RECEIPTS, OUTBOX, ACK, TOMBSTONES, ECHO,
-    ADDRESS, GONE, OWN_REVOCATIONS, KEY_HISTORY, KEY_HISTORIES,
+    ADDRESS, GONE, OWN_REVOCATIONS, KEY_HISTORY, KEY_HISTORIES, PURPOSES,
 )  # fmt: skip
 
 # Attachment bytes, chunk by chunk (federation/blob_transfer.py, federation/blob_fetch.py).

@@ -17,6 +17,7 @@ from federation.key_exchange import history_at_pairing, keep_paired_history, own
 from federation.local import LocalNode
 from federation.peers import Peer, get_peer, save_peer
 from federation.tls_pin import PeerNotPinned
+from federation.purposes_announce import check_paired, declaration_for_pairing, take_paired
 from federation.workers import in_worker
 
 # Names the invite before the body is read, so the inviter can refuse strangers cheaply.
@@ -40,6 +41,8 @@ async def join_with_invite(client: PeerClient, code_text: str) -> Peer:
         "region": local.region,
         "url": local.url,
         "statements": own_history(local),
+        # Our signed purposes declaration (federation/purposes.py): a read and a signature.
+        "purposes": await in_worker(local, declaration_for_pairing),
     }
     try:
         answer = await client.call(
@@ -87,11 +90,15 @@ def _keep_inviter(local: LocalNode, code: InviteCode, proof: bytes, answer: dict
             f"the inviting node's key history does not check out ({error}); do not pair"
         ) from error
     verify_acceptance(code, local.node_id, proof, answer["signature"])
+    # The inviter's declared purposes, signed by the key the code pins, as the acceptance.
+    declared = answer.get("purposes")
+    check_paired(declared, code.node_id, code.key)
     now = local.now()
     with transaction(local.db):
         save_peer(local.db, code.node_id, answer["name"], answer["region"], code.url, now)
         keep_paired_history(local, code.node_id, history)
         append_event(local.db, local.identity, "peer.added", code.node_id, {"via": "code"}, now)
+        take_paired(local, code.node_id, declared, code.key)
     peer = get_peer(local.db, code.node_id)
     assert peer is not None
     return peer

@@ -15,6 +15,7 @@ from crypto.node_id import normalize_node_id
 from federation.errors import UnknownPeer
 from federation.exchanges import record_outbound
 from federation.peer_state import PAIR, STORED_STATES, UNPAIRED, PeerStateError, next_state
+from federation.purposes import PurposesDeclaredByPeer, clean_purposes, declared_by_peer
 from governance.decisions import PeerFacts
 
 PEER_STATUSES = STORED_STATES
@@ -186,18 +187,22 @@ def record_deliveries(
     )
 
 
-MAX_PURPOSES = 16
-MAX_PURPOSE = 40
-
-
 def set_peer_purposes(db: sqlite_utils.Database, node_id: str, purposes: list[str]) -> Peer:
-    """Record what a peer declared it uses lessons for (consent ``purposes`` decide on it)."""
-    cleaned = sorted({purpose.strip().lower() for purpose in purposes if purpose.strip()})
-    if len(cleaned) > MAX_PURPOSES or any(len(purpose) > MAX_PURPOSE for purpose in cleaned):
-        raise ValueError(f"at most {MAX_PURPOSES} purposes of {MAX_PURPOSE} characters each")
+    """Record here what a peer older than purposes declarations uses lessons for (consent
+    ``purposes`` decide on it). A peer that declared its purposes itself, signed, keeps
+    them: they change only when it declares again (federation/purposes.py)."""
+    cleaned = clean_purposes(purposes)
     with transaction(db):
+        if declared_by_peer(db, node_id) is not None:
+            peer = get_peer(db, node_id)
+            name = peer.name if peer else node_id
+            raise PurposesDeclaredByPeer(
+                f"{name} declared its purposes itself, signed: "
+                f"{', '.join(peer.purposes) if peer and peer.purposes else 'none'}; they "
+                "change only when it declares again (rhizome purposes set, on that hub)"
+            )
         db.execute(
-            "UPDATE peers SET purposes = ? WHERE node_id = ?", [json.dumps(cleaned), node_id]
+            "UPDATE peers SET purposes = ? WHERE node_id = ?", [json.dumps(list(cleaned)), node_id]
         )
     peer = get_peer(db, node_id)
     if peer is None:

@@ -36,6 +36,7 @@ from federation.negentropy import NegentropyError, Responder
 from federation.outbox import acknowledge_signed, hand_out, outgoing_for
 from federation.peers import Peer, is_peer_url, record_deliveries, save_peer
 from federation.propagation import accept_revocation, revocation_envelopes, take_receipts
+from federation.purposes_announce import check_paired, declaration_for_pairing, take_paired
 from federation.rate import RateLimit
 from federation.receiving import Receiver
 from federation.relearn import answer_own_revocations
@@ -119,6 +120,9 @@ class FederationResponder:
                     "the pairing request is signed by another node than it names"
                 ) from error
             raise
+        signer_key = public_key_from_node_id(signer_key_id)
+        declared = request.get("purposes")  # the joiner's own, signed by the pairing's key
+        check_paired(declared, joiner_id, signer_key)
         with transaction(db):
             redeem_invite(
                 db, request["invite"], request["proof"], self.local.node_id, joiner_id, now
@@ -126,6 +130,7 @@ class FederationResponder:
             save_peer(db, joiner_id, request["name"], request["region"], request["url"], now)
             keep_paired_history(self.local, joiner_id, history)
             append_event(db, self.local.identity, "peer.added", joiner_id, {"via": "invite"}, now)
+            take_paired(self.local, joiner_id, declared, signer_key)
         log.info("paired by invite", extra={"peer": joiner_id})
         return wire.encode(
             endpoints.PAIR.answer,
@@ -136,6 +141,7 @@ class FederationResponder:
                 "url": self.local.url,
                 "signature": sign_acceptance(self.local.identity, joiner_id, request["proof"]),
                 "statements": own_history(self.local),
+                "purposes": declaration_for_pairing(self.local),
             },
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from archive.migrations import Schema
-from federation.attachment_schema import m043_peer_purposes
+from federation.attachment_schema import m043_peer_purposes, m065_declared_purposes
 from federation.gone_schema import m026_gone_peers_and_relearning
 from federation.key_schema import (
     m028_forked_peers,
@@ -44,6 +44,7 @@ TABLES = frozenset(
         "member_notices_told",
         "offer_changes",
         "offer_changes_pruned",
+        "own_purposes",
     }
 )
 FOREIGN_READS = {
@@ -372,4 +373,5 @@ MIGRATIONS()(m043_peer_purposes)  # attachments: federation/attachment_schema.py
 MIGRATIONS()(m028_forked_peers)  # key histories: federation/key_schema.py
 MIGRATIONS()(m080_own_records_pending)  # recovery with no backup: federation/key_schema.py
 MIGRATIONS()(m081_member_notices)  # members compromised, told to peers: the same module
+MIGRATIONS()(m065_declared_purposes)  # declared purposes: federation/attachment_schema.py
 SCHEMA = Schema("federation", MIGRATIONS, TABLES, foreign_reads=FOREIGN_READS)

@@ -33,6 +33,7 @@ from federation.own_records import refetch_own_records
 from federation.pace import paced
 from federation.peers import Peer, note_sync, record_deliveries
 from federation.propagation import accept_revocation
+from federation.purposes_announce import tell_purposes
 from federation.quotas import check_before
 from federation.receiving import Receiver, ReceiveResult
 from federation.relearn import relearn_from
@@ -334,6 +335,8 @@ async def sync_with_peer(
         report.received += await refetch_own_records(client, peer) or 0
         # Once a run: our address, signed (a peer paired over http:// learns the https one).
         await tell_address(client, peer)
+        # Our declared purposes after a change, signed, until the peer confirms them.
+        await tell_purposes(client, peer)
         # Withdrawals first: a peer back from offline purges before anything else moves.
         exchanged = await exchange_revocations(client, peer)
         report.revocations = exchanged.revocations_sent + exchanged.revocations_received

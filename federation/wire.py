@@ -21,6 +21,7 @@ MAX_IDS_PER_MESSAGE = 2_000
 MAX_RECONCILE_BYTES = 256 * 1024
 FRAME_SIZE_LIMIT = 128 * 1024
 MAX_TEXT = 1_000
+MAX_DECLARATION_BYTES = 2048  # federation.purposes.MAX_DECLARATION_BYTES
 BODY_LIMITS = DecodeLimits(
     max_bytes=MAX_BODY_BYTES,
     max_str_len=MAX_TEXT,
@@ -34,13 +35,15 @@ BODY_LIMITS = DecodeLimits(
 class Field:
     """One field of a message: its Python type and a bound (bytes length, text length,
     number value or number of items, checked exactly when ``exact``). Lists always hold
-    byte strings of at most ``item_bound`` bytes."""
+    byte strings of at most ``item_bound`` bytes. An ``optional`` field may be absent."""
 
     kind: type
     bound: int
     exact: bool = False
     item_bound: int = 0
     exact_items: bool = False
+    # A field a node older than it does not send: absent is allowed, never another type.
+    optional: bool = False
 
 
 Schema = dict[str, Field]
@@ -61,6 +64,8 @@ PAIR_REQUEST: Schema = {
     "region": Field(str, 200),
     "url": Field(str, 500),
     **KEY_HISTORY,
+    # The sender's signed purposes declaration (federation/purposes.py), when it made one.
+    "purposes": Field(bytes, MAX_DECLARATION_BYTES, optional=True),
 }
 PAIR_RESPONSE: Schema = {
     "node_id": Field(str, 80),
@@ -69,6 +74,7 @@ PAIR_RESPONSE: Schema = {
     "url": Field(str, 500),
     "signature": Field(bytes, 64, exact=True),
     **KEY_HISTORY,
+    "purposes": Field(bytes, MAX_DECLARATION_BYTES, optional=True),
 }
 RECONCILE_REQUEST: Schema = {
     "session": Field(str, 64),
@@ -147,6 +153,9 @@ KEY_HISTORIES: Schema = {
         list, MAX_HISTORIES_ASKED * MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES
     )
 }
+# A node's purposes declaration after a change (federation/purposes_announce.py).
+PURPOSES: Schema = {"declaration": Field(bytes, MAX_DECLARATION_BYTES)}
+PURPOSES_ANSWER: Schema = {"updated": Field(int, 1)}
 KEY_HISTORY_ANSWER: Schema = {
     **KEY_HISTORY,
     "yours": Field(list, MAX_KEY_STATEMENTS, item_bound=MAX_KEY_STATEMENT_BYTES),
@@ -196,7 +205,10 @@ MEMBER_NOTICES_ANSWER: Schema = {"noted": Field(int, MAX_MEMBER_NOTICES)}
 
 def encode(schema: Schema, values: dict[str, Any]) -> bytes:
     """The body of a message; checks our own output against the same schema."""
-    ordered = {name: values[name] for name in schema}
+    ordered = {
+        name: values[name] for name, spec in schema.items()
+        if not (spec.optional and values.get(name) is None)
+    }  # fmt: skip
     _check(schema, ordered)
     return pack(ordered)
 
@@ -218,11 +230,15 @@ def decode(schema: Schema, body: bytes) -> dict[str, Any]:
 
 
 def _check(schema: Schema, value: dict[str, Any]) -> None:
-    if set(value) != set(schema):
-        expected = ", ".join(schema) or "no fields"
-        raise PeerProtocolError(f"message fields must be exactly: {expected}")
+    required = {name for name, spec in schema.items() if not spec.optional}
+    if not required <= set(value) <= set(schema):
+        expected = ", ".join(
+            name + (" (optional)" if spec.optional else "") for name, spec in schema.items()
+        )
+        raise PeerProtocolError(f"message fields must be exactly: {expected or 'no fields'}")
     for name, spec in schema.items():
-        _check_field(name, spec, value[name])
+        if name in value:
+            _check_field(name, spec, value[name])
 
 
 def _check_field(name: str, spec: Field, value: Any) -> None:

@@ -196,25 +196,30 @@ def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons
 
 def _check_purposes(consent: Consent, peer: PeerFacts, reasons: _Reasons) -> None:
     """A lesson whose consent names purposes goes only to a peer whose declared purposes
-    are all among them. A peer whose purposes were never recorded is not held to them
-    (explain says so; ``rhizome peer purposes`` records them): see
+    are all among them (the peer declares them itself, signed: federation/purposes.py). A
+    peer that declared none is not held to them, and explain says so: see
     docs/explanation/sharing-and-consent.md."""
     if not consent.purposes:
         return
     allowed = ", ".join(consent.purposes)
+    declared = ", ".join(peer.purposes)
     if not peer.purposes:
         reasons.allow(
             "purposes_undeclared",
-            f"consent allows only the purposes {allowed}; {peer.name}'s purposes are not "
-            "recorded, so they do not limit it (rhizome peer purposes records them)",
+            f"consent allows only the purposes {allowed}; {peer.name} has declared no "
+            "purposes, so they do not limit it",
         )
     elif extra := sorted(set(peer.purposes) - set(consent.purposes)):
         reasons.deny(
             "purpose_not_consented",
-            f"{peer.name} uses lessons for {', '.join(extra)}, and consent allows only {allowed}",
+            f"{peer.name} declared it uses lessons for {declared}; consent allows only "
+            f"{allowed}, not {', '.join(extra)}",
         )
     else:
-        reasons.allow("purposes_consented", f"{peer.name}'s purposes are all among {allowed}")
+        reasons.allow(
+            "purposes_consented",
+            f"{peer.name} declared it uses lessons for {declared}, all among {allowed}",
+        )
 
 
 def same_region(region: str, regions: Iterable[str]) -> bool:

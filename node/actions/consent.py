@@ -16,12 +16,9 @@ from archive.errors import InvalidLesson, UnknownRecord
 from archive.queries import load_record
 from archive.record import Lesson
 from archive.signed_record import SignedRecord
-from crypto.errors import RhizomeError
 from federation.attachment_withdrawal import withdraw_attachments
-from federation.peers import Peer, resolve_peer, set_peer_purposes
 from federation.revocation import Actor
 from governance.members import Member
-from governance.roles import require
 from node.actions.lessons import revoker
 from node.node import Node
 
@@ -92,30 +89,3 @@ def _held(node: Node, record_id: str) -> SignedRecord | None:
         return load_record(node.db, record_id)
     except UnknownRecord:  # an earlier version we no longer hold: the walk ends there
         return None
-
-
-@dataclass(frozen=True)
-class DeclarePurposes:
-    """Record what a peer declared it uses lessons for (training, research, press, …)."""
-
-    by: Member
-    peer: str  # a name or node id
-    purposes: tuple[str, ...]
-
-
-def declare_purposes(node: Node, request: DeclarePurposes) -> Peer:
-    """A lesson whose consent names purposes then goes to this peer only if all of the
-    peer's purposes are among them (governance.decisions)."""
-    require(request.by.name, request.by.roles, "peer.manage")
-    peer = resolve_peer(node.db, request.peer)
-    try:
-        return set_peer_purposes(node.db, peer.node_id, list(request.purposes))
-    except ValueError as error:
-        raise InvalidPurposes(str(error)) from error
-
-
-class InvalidPurposes(RhizomeError):
-    """Purposes are short words such as training, research or press: at most 16 of them,
-    each at most 40 characters."""
-
-    code = "invalid_purposes"

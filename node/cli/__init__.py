@@ -111,6 +111,7 @@ COMMANDS: dict[str, str] = {
     "revoke": "node.cli.revoke_commands:revoke",
     "receipts": "node.cli.revoke_commands:receipts",
     "consent": "node.cli.consent_commands:consent",
+    "purposes": "node.cli.purposes_commands:purposes",
     "verify": "node.cli.verify_command:verify",
     "serve": "node.cli.serve_command:serve",
     "status": "node.cli.status_command:status",

@@ -1,15 +1,10 @@
-"""``rhizome consent withdraw`` and ``rhizome peer purposes``: consent that decides."""
+"""``rhizome consent withdraw``: one participant withdraws consent to a lesson's files."""
 
 from __future__ import annotations
 
 import click
 
-from node.actions.consent import (
-    DeclarePurposes,
-    WithdrawSubject,
-    declare_purposes,
-    withdraw_subject,
-)
+from node.actions.consent import WithdrawSubject, withdraw_subject
 from node.cli.context import CliContext
 from node.cli.network import run_with_client
 from node.cli.output import console
@@ -57,22 +52,3 @@ def withdraw(cli: CliContext, record_id: str, subject: str) -> None:
         markup=False,
     )
     click.echo(done.revocation_id)
-
-
-@click.command()
-@click.argument("peer_ref", metavar="PEER")
-@click.argument("purposes", nargs=-1)
-@click.pass_obj
-def purposes(cli: CliContext, peer_ref: str, purposes: tuple[str, ...]) -> None:
-    """Record what PEER declared it uses lessons for (e.g. training research press).
-
-    A lesson whose consent names purposes goes to PEER only if all of these are among them.
-    With no PURPOSES, the peer's purposes are cleared (then they do not limit it).
-    """
-    node, member = cli.acting("peer.manage")
-    peer = declare_purposes(node, DeclarePurposes(member, peer_ref, purposes))
-    said = ", ".join(peer.purposes) or _("none recorded")
-    console.print(
-        _("{peer} uses lessons for: {purposes}").format(peer=peer.name, purposes=said),
-        markup=False,
-    )

@@ -217,10 +217,10 @@ def _progress_for(bar: Progress, name: str) -> SyncProgress:
 
 
 def _add_purposes_command() -> None:
-    # `rhizome peer purposes` lives beside the consent commands that explain purposes.
-    from node.cli.consent_commands import purposes
+    # `rhizome peer purposes` lives beside `rhizome purposes`, which replaces it.
+    from node.cli.purposes_commands import peer_purposes
 
-    peer.add_command(purposes)
+    peer.add_command(peer_purposes, "purposes")
 
 
 _add_purposes_command()

@@ -31,6 +31,7 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
             "region": "Andes",
             "url": "http://127.0.0.1:8471",
             "statements": [],
+            "purposes": b"signed purposes declaration",
         },
     ),
     "pair_response": (
@@ -42,6 +43,7 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
             "url": "http://127.0.0.1:8470",
             "signature": b"\x03" * 64,
             "statements": [b"\x04" * 300],
+            "purposes": b"signed purposes declaration",
         },
     ),
     "reconcile_request": (wire.RECONCILE_REQUEST, {"session": "a1b2c3", "msg": b"\x61\x00"}),
@@ -92,6 +94,8 @@ SAMPLES: dict[str, tuple[wire.Schema, dict[str, Any]]] = {
     "own_records": (wire.OWN_RECORDS, {"records": [b"signed record"], "more": 1}),
     "member_notices": (wire.MEMBER_NOTICES, {"notices": [b"signed notice"]}),
     "member_notices_answer": (wire.MEMBER_NOTICES_ANSWER, {"noted": 1}),
+    "purposes": (wire.PURPOSES, {"declaration": b"signed purposes declaration"}),
+    "purposes_answer": (wire.PURPOSES_ANSWER, {"updated": 1}),
     "key_history_answer": (
         wire.KEY_HISTORY_ANSWER, {"statements": [b"signed genesis"], "yours": []}
     ),
@@ -220,9 +224,20 @@ def test_map_keys_must_be_text() -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_a_missing_field_is_refused(name: str) -> None:
     schema, values = SAMPLES[name]
-    for field in schema:
+    for field in (name for name, spec in schema.items() if not spec.optional):
         partial = {key: value for key, value in values.items() if key != field}
         refused(schema, raw(partial), "message fields must be exactly")
+
+
+@pytest.mark.parametrize("schema", [wire.PAIR_REQUEST, wire.PAIR_RESPONSE])
+def test_an_optional_field_may_be_absent_but_never_of_another_type(schema: wire.Schema) -> None:
+    name = "pair_request" if schema is wire.PAIR_REQUEST else "pair_response"
+    values = SAMPLES[name][1]
+    older = {key: value for key, value in values.items() if key != "purposes"}
+    assert wire.decode(schema, raw(older)) == older  # a node older than declarations
+    assert wire.decode(schema, wire.encode(schema, {**older, "purposes": None})) == older
+    refused(schema, raw({**values, "purposes": "not bytes"}), "field 'purposes' must be bytes")
+    refused(schema, raw({**values, "purposes": b"x" * 4096}), "field 'purposes' is out of bounds")
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

@@ -134,10 +134,13 @@ def test_peer_purposes_decide_where_a_lesson_goes(
     assert_clean_exit(invoke(home, "peer", "purposes", "Lima Hub", "training", "press"))
     explained = invoke(home, "policy", "explain", record_id, "Lima Hub").stdout
     assert explained.startswith("DENY")
-    assert "Lima Hub uses lessons for press, and consent allows only training" in explained
+    assert (
+        "Lima Hub declared it uses lessons for press, training; consent allows only training, "
+        "not press" in explained
+    )
     assert_clean_exit(invoke(home, "peer", "purposes", "Lima Hub", "training"))
     assert (
-        "purposes are all among training"
+        "Lima Hub declared it uses lessons for training, all among training"
         in invoke(home, "policy", "explain", record_id, "Lima Hub").stdout
     )
 
