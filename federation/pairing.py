@@ -16,8 +16,8 @@ from federation.invites import InviteCode, decode_invite, pairing_proof, verify_
 from federation.key_exchange import history_at_pairing, keep_paired_history, own_history
 from federation.local import LocalNode
 from federation.peers import Peer, get_peer, save_peer
-from federation.tls_pin import PeerNotPinned
 from federation.purposes_announce import check_paired, declaration_for_pairing, take_paired
+from federation.tls_pin import PeerNotPinned
 from federation.workers import in_worker
 
 # Names the invite before the body is read, so the inviter can refuse strangers cheaply.

@@ -53,7 +53,6 @@ from federation.key_exchange import answer_key_history, speaker_of
 from federation.local import LocalNode
 from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
-from federation.purposes_announce import take_purposes
 from federation.replay_memory import StoredReplayGuard
 from federation.responder import FederationResponder
 from federation.workers import in_worker
@@ -344,16 +343,6 @@ async def address(request: web.Request) -> web.Response:
     return await _serve_peer(request, _in_worker(request, tell))
 
 
-@routes.post(endpoints.PURPOSES.path, name=endpoints.PURPOSES.route_name)
-async def purposes(request: web.Request) -> web.Response:
-    """A peer declares what it uses lessons for, signed (federation/purposes_announce.py)."""
-
-    def declare(responder: FederationResponder, peer: Peer, body: bytes) -> bytes:
-        return take_purposes(responder.local, peer, body)
-
-    return await _serve_peer(request, _in_worker(request, declare))
-
-
 @routes.post(endpoints.ECHO.path, name=endpoints.ECHO.route_name)
 async def echo(request: web.Request) -> web.Response:
     """A peer asks whether we reach it at the URL we stored for it (federation/echo.py)."""
@@ -407,4 +396,4 @@ async def blob(request: web.Request) -> web.Response:
 
 
 # Registered in this same table, from a module of their own (this one is near its size).
-from federation import recovery_routes  # noqa: E402, F401
+from federation import purposes_route, recovery_routes  # noqa: E402, F401
