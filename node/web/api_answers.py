@@ -275,6 +275,11 @@ class SubjectWithdrawal(Struct):
     ]
 
 
+class Purposes(Struct):
+    purposes: list[str]
+    declared: Annotated[Time, Meta(description="when this hub declared them; null: never")]
+
+
 class Holder(Struct):
     node: NodeId
     name: str | None

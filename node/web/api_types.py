@@ -27,6 +27,7 @@ from archive.record import (
 )
 from federation.invites import DEFAULT_TTL
 from federation.peers import PEER_STATUSES
+from federation.purposes import MAX_PURPOSE, MAX_PURPOSES
 from federation.revocation import REASONS
 
 MAX_NAME_CHARS = 64
@@ -109,6 +110,15 @@ class WithdrawSubjectInput(Struct, forbid_unknown_fields=True):
         str,
         Meta(min_length=1, max_length=MAX_TAG,
              description="the participant's pseudonym, as in the lesson's consent.subjects"),
+    ]  # fmt: skip
+
+
+class PurposesInput(Struct, forbid_unknown_fields=True):
+    purposes: Annotated[
+        list[Annotated[str, Meta(min_length=1, max_length=MAX_PURPOSE)]],
+        Meta(max_length=MAX_PURPOSES,
+             description="what this hub uses lessons for (training, research, press, …); "
+             "empty: none"),
     ]  # fmt: skip
 
 

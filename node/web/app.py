@@ -21,7 +21,16 @@ from federation.routes import GATE, FederationGate
 from node.i18n import install_in_jinja
 from node.node import Node
 from node.unfinished_purges import purge_redo
-from node.web import api, api_exchange, api_session, api_sync, api_writes, openapi, pages
+from node.web import (
+    api,
+    api_exchange,
+    api_purposes,
+    api_session,
+    api_sync,
+    api_writes,
+    openapi,
+    pages,
+)
 from node.web.access import access_layer
 from node.web.auth import session_layer
 from node.web.client import TRUSTED, trusted_networks
@@ -71,6 +80,7 @@ def create_app(
     app.add_routes(api_writes.routes)
     app.add_routes(api_exchange.routes)
     app.add_routes(api_sync.routes)
+    app.add_routes(api_purposes.routes)
     app.add_routes(openapi.routes)
     templates = aiohttp_jinja2.setup(
         app,

@@ -213,6 +213,11 @@ OPERATIONS: tuple[Operation, ...] = (
     peer_change("/api/v1/peers/{peer}/remove", "api_peer_remove", "Stop trusting a peer."),
     write("POST", "/api/v1/peers/{peer}/sync", "api_peer_sync",
           "Sync with a peer now, both ways.", answers.SyncReport),
+    operator_read("/api/v1/purposes", "api_purposes",
+                  "What this hub declares it uses lessons for.", answers.Purposes),
+    write("POST", "/api/v1/purposes", "api_purposes_declare",
+          "Declare what this hub uses lessons for; each peer gets it, signed, at the next "
+          "sync (admins and stewards).", answers.Purposes, body=types.PurposesInput),
     operator_read("/api/v1/policy", "api_policy", "The sharing policy in force and its hash.",
                   answers.Policy),
     operator_read("/api/v1/policy/explain", "api_policy_explain",

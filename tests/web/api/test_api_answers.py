@@ -178,6 +178,15 @@ async def test_every_route_answers_what_the_document_says(
     await check.call("POST", consent, path, 400, json={"subject": "Nobody"}, headers=admin)
     await check.call("POST", consent, path, 200, json={"subject": "Heron"}, headers=admin)
 
+    # what this hub uses lessons for
+    purposes = "/api/v1/purposes"
+    await check.call("GET", purposes, purposes, 200)
+    await check.call("POST", purposes, purposes, 200, json={"purposes": ["training"]},
+                     headers=admin)  # fmt: skip
+    await check.call("POST", purposes, purposes, 400, json={"purposes": "training"},
+                     headers=admin)  # fmt: skip
+    await check.call("GET", purposes, purposes, 200)
+
     # peer status changes, and the one refused
     for action, status in (("suspend", 200), ("resume", 200), ("remove", 200), ("resume", 409)):
         route = f"{peers}/{{peer}}/{action}"
