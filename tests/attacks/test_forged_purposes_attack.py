@@ -123,7 +123,7 @@ async def test_a_pairing_request_with_a_forged_declaration_pairs_no_one(cluster:
     request = {
         "invite": code.invite_id, "proof": pairing_proof(code.secret, b.node_id, joiner.node_id),
         "node_id": joiner.node_id, "name": "Hub J", "region": "East Africa",
-        "url": "https://127.0.0.1:9", "purposes": forged,
+        "url": "https://127.0.0.1:9", "statements": [], "purposes": forged,
     }  # fmt: skip
     raw = wire.encode(endpoints.PAIR.request, request)
     url = b.url + endpoints.PAIR.path
