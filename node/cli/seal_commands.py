@@ -72,8 +72,8 @@ def seal(cli: CliContext, passphrase_file: Path | None) -> None:
     seal_home(paths, passphrase, passphrase_from_env_or_prompt)
     console.print(
         _(
-            "Sealed {home}: the database, node key, member keys and session key are now "
-            "encrypted under your passphrase. Keep it apart from the machine."
+            "Sealed {home}: the database, node key, member keys, session key and attachment "
+            "files are now encrypted under your passphrase. Keep it apart from the machine."
         ).format(home=cli.home),
         markup=False,
     )
