@@ -302,7 +302,7 @@ def initial_sync(root: Path, size: int = INITIAL_SIZE, runs: int = INITIAL_RUNS)
     )  # fmt: skip
     found = []
     try:
-        wait_for(f"https://127.0.0.1:{port}/healthz", home=root / "initial-server")
+        wait_for(f"https://127.0.0.1:{port}/healthz", 120, home=root / "initial-server")
         for number, code in enumerate(codes):
             receiver = make_node(root, f"initial-peer-{number}", free_port())
             sync_seconds, received = asyncio.run(pair_and_sync(receiver, code))
