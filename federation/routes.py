@@ -68,7 +68,7 @@ MAX_PAIRING_REMEMBERED = 10_000
 OPENING_SESSIONS = 2
 # A pairing request is one small message (about 1 KiB) and the joiner's key history (a few
 # hundred bytes a statement); a stranger gets no more than this.
-PAIR_BODY_BYTES = 64 * 1024
+PAIR_BODY_BYTES = 128 * 1024  # a full history: 256 statements of about 300 to 400 bytes
 PAIR_BODY_DEADLINE = 5.0
 
 
