@@ -64,8 +64,9 @@ def test_seal_killed_at_random_moments_leaves_a_usable_home(
     finally:
         node.close()
     blob_moved = f"moved blobs/{blob[:2]}/{blob[2:]}"  # the roll forward's step for it
-    for point in [*rng.sample(POINTS, ROUNDS), rng.choice(("attachments sealed", blob_moved))]:
-        home = tmp_path / point.replace(" ", "-").replace("/", "-")
+    points = [*rng.sample(POINTS, ROUNDS), rng.choice(("attachments sealed", blob_moved))]
+    for number, point in enumerate(points):  # a point may come twice: each its own copy
+        home = tmp_path / f"{number}-{point.replace(' ', '-').replace('/', '-')}"
         shutil.copytree(original, home)
         seal_killed_at(home, point)
         opened = Node(home, passphrase=lambda: PASSPHRASE)
