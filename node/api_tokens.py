@@ -2,8 +2,9 @@
 
 A token is ``rhz_`` + its id + ``_`` + 43 random URL-safe characters (256 bits). The node
 keeps only HMAC-SHA256(key, token), with the key in ``api_token.key`` in the node home (0600,
-made on first use), not in the database: a copy of the database alone cannot even test a
-guess. Checking a request's token is one HMAC and one indexed lookup, so it is cheap enough
+made on first use, sealed with the home key in a sealed home: node.sealed_home.token_secret),
+not in the database: a copy of the database alone cannot even test a guess. Checking a
+request's token is one HMAC and one indexed lookup, so it is cheap enough
 for every request and its cost does not depend on how much of a guess was right.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from pathlib import Path
 
-TOKEN_KEY_FILE = "api_token.key"
+from node.seal import API_TOKEN_KEY_FILE
+from node.sealed_home import token_secret
+
+TOKEN_KEY_FILE = API_TOKEN_KEY_FILE
 PREFIX = "rhz_"
 MAX_TOKEN_CHARS = 100
 _keys: dict[Path, bytes] = {}  # read once per home: checked on every request
@@ -33,27 +36,14 @@ def looks_like_token(text: str) -> bool:
     return len(text) <= MAX_TOKEN_CHARS and _SHAPE.fullmatch(text) is not None
 
 
-def token_digest(home: Path, token: str) -> bytes:
-    """The keyed hash stored for ``token`` (and looked up for a request that sends it)."""
-    return hmac.new(token_key(home), token.encode("ascii"), hashlib.sha256).digest()
+def token_digest(home: Path, token: str, home_key: bytes | None) -> bytes:
+    """The keyed hash stored for ``token`` (and looked up for a request that sends it);
+    ``home_key``: the home key of a sealed home, ``None`` for an unsealed one."""
+    return hmac.new(token_key(home, home_key), token.encode("ascii"), hashlib.sha256).digest()
 
 
-def token_key(home: Path) -> bytes:
-    """The HMAC key, made once per home (0600; written whole, then linked into place, so a
-    process that reads it never sees half a key)."""
-    if home in _keys:
-        return _keys[home]
-    path = home / TOKEN_KEY_FILE
-    if not path.exists():
-        draft = home / f".{TOKEN_KEY_FILE}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-        try:
-            os.link(draft, path)
-        except FileExistsError:  # another process made it first: theirs counts
-            pass
-        finally:
-            draft.unlink()
-    _keys[home] = path.read_bytes()
+def token_key(home: Path, home_key: bytes | None) -> bytes:
+    """The HMAC key, read once per home (it is checked on every request)."""
+    if home not in _keys:
+        _keys[home] = token_secret(home, home_key)
     return _keys[home]

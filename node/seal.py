@@ -56,6 +56,7 @@ OLD = ".seal-old"
 NEW_HOME_KEY = "home.key.new"
 OLD_HOME_KEY = "home.key.old"
 SESSION_KEY_FILE = "session.key"
+API_TOKEN_KEY_FILE = "api_token.key"
 BLOBS = "blobs"
 DATABASE_SIDE_FILES = ("rhizome.db-wal", "rhizome.db-shm", "rhizome.db-journal")
 
@@ -137,6 +138,12 @@ def _stage(
         # A new cookie key: browsers sign in again.
         cookie_key = encode_home_sealed_key_file(new_home_key(), home_key)
         _write_flushed(staging / SESSION_KEY_FILE, cookie_key)
+    tokens = paths.root / API_TOKEN_KEY_FILE
+    if tokens.is_file():  # the same key, sealed: the API tokens given out keep working
+        _write_flushed(
+            staging / API_TOKEN_KEY_FILE,
+            encode_home_sealed_key_file(tokens.read_bytes(), home_key),
+        )
     for folder in (staging / "members", staging):
         if folder.is_dir():
             fsync_folder(folder)

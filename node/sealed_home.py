@@ -6,8 +6,8 @@ Everything readable hangs from it:
 
 - ``rhizome.db`` (and its ``-wal`` / ``-journal``) is a SQLCipher database whose raw key is
   ``crypto.home_key.database_key(home_key)``;
-- ``node.key``, ``members/*.key`` and ``session.key`` are key files sealed with the home
-  key (``kdf: "home-key"``);
+- ``node.key``, ``members/*.key``, ``session.key`` and ``api_token.key`` are key files
+  sealed with the home key (``kdf: "home-key"``);
 - changing the passphrase rewrites ``home.key`` only (one atomic rename).
 
 An **unsealed** home (no ``home.key``) keeps all of these in plain text; ``init``, ``serve``,
@@ -29,6 +29,7 @@ Seams for other parts of the node:
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +44,13 @@ from crypto.keyfile import (
     write_private_file,
 )
 from node.home import HOME_KEY_FILE, HomePaths
-from node.seal import finish_interrupted_seal, fsync_folder, is_sealed
+from node.seal import (
+    API_TOKEN_KEY_FILE,
+    SESSION_KEY_FILE,
+    finish_interrupted_seal,
+    fsync_folder,
+    is_sealed,
+)
 
 __all__ = [
     "HOME_KEY_FILE",
@@ -52,9 +59,8 @@ __all__ = [
     "is_sealed",
     "key_material_paths",
     "session_secret",
+    "token_secret",
 ]
-SESSION_KEY_FILE = "session.key"
-API_TOKEN_KEY_FILE = "api_token.key"
 
 # Reads a key file with a passphrase source: how a Node asks again after a typo.
 Opening = Callable[[Callable[[PassphraseSource], bytes]], bytes]
@@ -133,6 +139,34 @@ def session_secret(root: Path, home_key: bytes | None) -> bytes:
         path.unlink()
     if not path.exists():
         write_private_file(path, encode_home_sealed_key_file(secrets.token_bytes(32), home_key))
+    return read_key_file(path, _no_passphrase, lambda: home_key)
+
+
+def token_secret(root: Path, home_key: bytes | None) -> bytes:
+    """The API tokens' HMAC key, made once per home (0600): sealed with the home key in a
+    sealed home, plain otherwise. Unlike the session key, a plain one left from before
+    sealing is sealed with the same bytes (written whole, then renamed over the plain one):
+    the tokens already given out keep working."""
+    path = root / API_TOKEN_KEY_FILE
+    if not path.exists():
+        secret = secrets.token_bytes(32)
+        data = secret if home_key is None else encode_home_sealed_key_file(secret, home_key)
+        draft = root / f".{API_TOKEN_KEY_FILE}.{secrets.token_hex(4)}"
+        write_private_file(draft, data)
+        try:
+            os.link(draft, path)  # another process made it first: theirs counts
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if home_key is None:
+        return path.read_bytes()
+    if not _is_home_sealed_key_file(path):
+        plain = path.read_bytes()
+        draft = root / f".{API_TOKEN_KEY_FILE}.{secrets.token_hex(4)}"
+        write_private_file(draft, encode_home_sealed_key_file(plain, home_key))
+        os.replace(draft, path)
+        fsync_folder(root)
     return read_key_file(path, _no_passphrase, lambda: home_key)
 
 

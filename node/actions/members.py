@@ -126,7 +126,8 @@ def create_token(node: Node, request: CreateToken) -> NewToken:
     target = password_target(node, request.by, request.name)
     token_id, secret = new_token()
     token = MemberToken(token_id, target.name, request.label.strip(), node.now())
-    add_token(node.db, node.identity, token, token_digest(node.paths.root, secret))
+    digest = token_digest(node.paths.root, secret, node.keys.home_key())
+    add_token(node.db, node.identity, token, digest)
     return NewToken(token, secret)
 
 

@@ -236,7 +236,7 @@ def _token_holder(node: Node, token: str) -> Member | None:
     """The active member whose API token this is: one keyed hash, one indexed lookup."""
     if not looks_like_token(token):
         return None
-    name = token_member(node.db, token_digest(node.paths.root, token))
+    name = token_member(node.db, token_digest(node.paths.root, token, node.keys.home_key()))
     member = get_member(node.db, name) if name is not None else None
     return member if member is not None and member.active else None
 

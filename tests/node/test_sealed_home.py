@@ -12,6 +12,10 @@ import pytest
 from archive.blobs import BlobStore
 from archive.cipher import WrongDatabaseKey
 from crypto.errors import KeyFileError
+from crypto.keyfile import kdf_of
+from governance.member_tokens import token_member
+from node import api_tokens
+from node.api_tokens import TOKEN_KEY_FILE, token_digest
 from node.database import open_database
 from node.home import HomePaths
 from node.node import Node
@@ -251,3 +255,44 @@ def test_a_proposed_passphrase_is_six_words() -> None:
     words = propose_passphrase().split(" ")
     assert len(words) == 6 and all(word.isalpha() for word in words)
     assert propose_passphrase() != propose_passphrase()
+
+
+def _token_holder(home: Path, token: str) -> str | None:
+    """Who ``token`` belongs to, the key read afresh from the home (not this process's copy)."""
+    api_tokens._keys.pop(home, None)
+    node = Node(home)
+    try:
+        return token_member(node.db, token_digest(home, token, node.keys.home_key()))
+    finally:
+        node.close()
+
+
+def test_the_api_token_key_is_sealed_and_tokens_outlive_sealing(
+    invoke: Invoke, make_home: HomeFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = make_home()
+    made = invoke(home, "member", "token", "create", "admin", "--label", "exports")
+    assert_clean_exit(made)
+    token = made.stdout.strip().splitlines()[-1]
+    plain_key = (home / TOKEN_KEY_FILE).read_bytes()
+    assert len(plain_key) == 32  # unsealed: the key as it is
+
+    sealed = invoke(home, "seal", "--passphrase-file", str(passphrase_file(tmp_path, PASSPHRASE)))
+    assert_clean_exit(sealed)
+    stored = (home / TOKEN_KEY_FILE).read_bytes()
+    assert plain_key not in stored and kdf_of(stored, TOKEN_KEY_FILE) == "home-key"
+    monkeypatch.setenv("RHIZOME_PASSPHRASE", PASSPHRASE)
+    assert _token_holder(home, token) == "admin"  # the token given out before still works
+    assert _token_holder(home, token.replace(token[-4:], "AAAA")) is None
+
+
+def test_a_sealed_home_makes_its_api_token_key_sealed(
+    invoke: Invoke, make_home: HomeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = make_home(passphrase=PASSPHRASE)
+    made = invoke(home, "member", "token", "create", "admin", env=SEALED)
+    assert_clean_exit(made)
+    stored = (home / TOKEN_KEY_FILE).read_bytes()
+    assert len(stored) != 32 and kdf_of(stored, TOKEN_KEY_FILE) == "home-key"
+    monkeypatch.setenv("RHIZOME_PASSPHRASE", PASSPHRASE)
+    assert _token_holder(home, made.stdout.strip().splitlines()[-1]) == "admin"
