@@ -6,7 +6,8 @@ of B; B also pairs with A, which declared it uses lessons for research only. C s
 declarations (``POST /federation/v1/purposes``, signed with C's real node key): one naming
 A; A's own genuine declaration, relayed; one for itself signed by another key; one with no
 signature at all; one whose signature was tampered with. And at pairing, a joiner whose
-pairing request carries a declaration signed by another key. What must hold: B refuses
+pairing request carries a declaration signed by another key, and an inviter whose answer
+does (the joiner then stores no peer and no purposes). What must hold: B refuses
 each with a clear error (``invalid_purposes_declaration``), stores nothing (A's and C's
 purposes, B's event log, the invite stays unused), keeps serving, and still syncs with A;
 an honest declaration by C changes only C's purposes.
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from crypto.canonical import pack
 from crypto.envelope import seal
 from crypto.http_signatures import sign_request
 from crypto.signing import SigningIdentity
-from federation import endpoints, wire
+from federation import endpoints, responder, wire
 from federation.invites import decode_invite, pairing_proof
 from federation.pairing import INVITE_HEADER
 from federation.purposes import (
     PURPOSES_CONTEXT,
     Declaration,
+    InvalidPurposesDeclaration,
     declare_own_purposes,
     issue_declaration,
 )
@@ -135,4 +139,22 @@ async def test_a_pairing_request_with_a_forged_declaration_pairs_no_one(cluster:
         error = (await response.json())["error"]
     assert error["code"] == REFUSED and "not signed by the node sending it" in error["message"]
     assert b.counts() == before  # no peer, no event, the invite still unused
+    assert await cluster.healthy(b)
+
+
+async def test_an_inviter_answering_with_a_forged_declaration_is_not_paired(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attacker is the inviter A: its answer declares purposes for A, signed by a key that
+    # is not A's (say, to pass as a hub that only trains). B must not pair.
+    a = await cluster.start("Hub A")
+    b = await cluster.start("Hub B")
+    forged = issue_declaration(
+        SigningIdentity.generate(), Declaration(a.node_id, ("training",), a.node.now())
+    )
+    monkeypatch.setattr(responder, "declaration_for_pairing", lambda local: forged)
+    before = b.counts()
+    with pytest.raises(InvalidPurposesDeclaration, match="not signed by the node sending it"):
+        await cluster.pair(a, b)
+    assert b.counts() == before and b.peer(a) is None  # no peer, no purposes, no event
     assert await cluster.healthy(b)
