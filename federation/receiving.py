@@ -43,6 +43,7 @@ from governance.decisions import (
     decide_inbound,
 )
 from governance.policy_file import Policy
+from governance.words import N_, Words
 
 
 @dataclass
@@ -268,9 +269,8 @@ class _NotedStanding:
 
 
 def _revoked_decision(policy_hash: str) -> Decision:
-    reason = Reason(
-        "revoked", "its origin withdrew this record; a tombstone beats every copy", False
-    )
+    words = Words(N_("its origin withdrew this record; a tombstone beats every copy"))
+    reason = Reason("revoked", words.english, False, words)
     return Decision(False, (reason,), policy_hash)
 
 
@@ -286,5 +286,3 @@ def _received_facts(record: SignedRecord, sender: Peer) -> RecordFacts:
         author=lesson.author,
         received_from=sender.node_id,
     )
-
-

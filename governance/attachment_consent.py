@@ -23,15 +23,30 @@ from dataclasses import dataclass
 
 from archive.attachment import Attachment
 from archive.record import Consent, Subject
+from governance.words import N_, Words
 
-NOUNS = {"image": "photo", "audio": "recording", "video": "video", "document": "document"}
+# What each kind of attachment is called (policy explain's list; N_: in the catalogs).
+NOUNS = {
+    "image": N_("photo"),
+    "audio": N_("recording"),
+    "video": N_("video"),
+    "document": N_("document"),
+}
+# The same nouns with their article, as a reason says them ("the photo stays: ...").
+NOUN_PHRASES = {
+    "image": N_("the photo"),
+    "audio": N_("the recording"),
+    "video": N_("the video"),
+    "document": N_("the document"),
+}
 
 
 @dataclass(frozen=True)
 class AttachmentReason:
     code: str
-    text: str
+    text: str  # in English: the JSON API
     allows: bool
+    words: Words | None = None  # the same, for the reader's language (node.reason_words)
 
 
 @dataclass(frozen=True)
@@ -54,42 +69,45 @@ def decide_attachment(
     attachment: Attachment, consents: Sequence[Consent], now: int
 ) -> AttachmentDecision:
     """``consents``: the record's own consent first, then those of records bounding it."""
-    noun = NOUNS[attachment.kind]
+    noun = Words(NOUN_PHRASES[attachment.kind])
     reasons: list[AttachmentReason] = []
     for pseudonym in attachment.subjects:
         for consent in consents:
             problem = _subject_problem(attachment, consent, pseudonym, now)
             if problem is not None:
                 code, why = problem
-                reasons.append(AttachmentReason(code, f"the {noun} stays: {why}", False))
+                words = Words.of(N_("{noun} stays: {why}"), noun=noun, why=why)
+                reasons.append(AttachmentReason(code, words.english, False, words))
                 break
     if not reasons:
         who = ", ".join(attachment.subjects)
-        text = (
-            f"the {noun} may go with the lesson: {who} agreed"
+        words = (
+            Words.of(N_("{noun} may go with the lesson: {who} agreed"), noun=noun, who=who)
             if who
-            else f"the {noun} names no one in it and goes with the lesson"
+            else Words.of(N_("{noun} names no one in it and goes with the lesson"), noun=noun)
         )
-        reasons.append(AttachmentReason("attachment_consented", text, True))
+        reasons.append(AttachmentReason("attachment_consented", words.english, True, words))
     return AttachmentDecision(attachment, all(r.allows for r in reasons), tuple(reasons))
 
 
 def _subject_problem(
     attachment: Attachment, consent: Consent, pseudonym: str, now: int
-) -> tuple[str, str] | None:
+) -> tuple[str, Words] | None:
     entry = _entry(consent.subjects, pseudonym)
     if entry is None:
-        return "subject_unknown", f"{pseudonym} has no consent entry"
+        return "subject_unknown", Words.of(N_("{name} has no consent entry"), name=pseudonym)
     if entry.withdrawn:
-        return "subject_withdrawn", f"{pseudonym} withdrew their consent"
+        return "subject_withdrawn", Words.of(N_("{name} withdrew their consent"), name=pseudonym)
     if not entry.share:
-        return "subject_not_shared", f"{pseudonym} did not agree to sharing"
+        return "subject_not_shared", Words.of(N_("{name} did not agree to sharing"), name=pseudonym)
     if entry.expires is not None and entry.expires <= now:
-        return "subject_expired", f"{pseudonym}'s consent has expired"
+        return "subject_expired", Words.of(N_("{name}'s consent has expired"), name=pseudonym)
     if attachment.shows_people and not entry.photographed:
-        return "not_photographed", f"{pseudonym} did not agree to be photographed"
+        return "not_photographed", Words.of(
+            N_("{name} did not agree to be photographed"), name=pseudonym
+        )
     if attachment.records_people and not entry.recorded:
-        return "not_recorded", f"{pseudonym} did not agree to be recorded"
+        return "not_recorded", Words.of(N_("{name} did not agree to be recorded"), name=pseudonym)
     return None
 
 

@@ -17,6 +17,7 @@ from governance.approvals import ApprovalFacts
 from governance.effective_consent import Bound
 from governance.policy_file import PeerRules, Policy
 from governance.versions import Widening, approvals_for_widening
+from governance.words import N_, Words
 
 # Inbound denials that mean the sender broke the rules (it must never send such a record),
 # as opposed to our own policy refusing it or timing (an expiry passed on the way).
@@ -29,8 +30,10 @@ STRIKE_CODES = frozenset(
 @dataclass(frozen=True)
 class Reason:
     code: str
-    text: str
+    text: str  # in English: the decision log, the JSON API
     allows: bool
+    # The same sentence as a template and values, for the reader's language (node.reason_words).
+    words: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,16 @@ class PeerFacts:
 class _Reasons:
     items: list[Reason] = field(default_factory=list)
 
-    def allow(self, code: str, text: str) -> None:
-        self.items.append(Reason(code, text, True))
+    def allow(self, code: str, template: str, **values: str | int | Words) -> None:
+        words = Words.of(template, **values)
+        self.items.append(Reason(code, words.english, True, words))
 
-    def deny(self, code: str, text: str) -> None:
-        self.items.append(Reason(code, text, False))
+    def deny(self, code: str, template: str, **values: str | int | Words) -> None:
+        words = Words.of(template, **values)
+        self.items.append(Reason(code, words.english, False, words))
+
+    def deny_reason(self, code: str, words: Words) -> None:
+        self.items.append(Reason(code, words.english, False, words))
 
     def decision(self, policy: Policy, quarantine: bool = False) -> Decision:
         allowed = bool(self.items) and all(reason.allows for reason in self.items)
@@ -103,9 +111,11 @@ def decide_outbound(
     reasons = _Reasons()
     _check_peer_active(peer, reasons)
     if record.quarantined:
-        reasons.deny("quarantined", "it waits in quarantine for a curator; nothing passes it on")
+        reasons.deny(
+            "quarantined", N_("it waits in quarantine for a curator; nothing passes it on")
+        )
     if record.origin == peer.node_id:
-        reasons.deny("peer_is_origin", "the peer is the record's origin and already holds it")
+        reasons.deny("peer_is_origin", N_("the peer is the record's origin and already holds it"))
     if record.origin != local_node:
         _check_reshare(record.consent, reasons)
     _check_consent_for_peer(record.consent, peer, reasons, now)
@@ -134,61 +144,71 @@ def decide_inbound(
     _check_peer_active(sender, reasons)
     if record.origin == local_node:
         reasons.deny(
-            "own_origin", "the record claims to come from this node; we never take it back"
+            "own_origin", N_("the record claims to come from this node; we never take it back")
         )
     elif record.origin == sender.node_id:
-        reasons.allow("from_origin", "the sender is the record's origin")
+        reasons.allow("from_origin", N_("the sender is the record's origin"))
     else:
         _check_reshare(record.consent, reasons)
     _check_supersede(record, sender, reasons)
     consent = record.consent
     if consent.basis != "consent":
         reasons.deny(
-            "no_consent", f"consent basis is '{consent.basis}', so it should never have left"
+            "no_consent",
+            N_("consent basis is '{basis}', so it should never have left"),
+            basis=consent.basis,
         )
     if consent.scope == "local":
-        reasons.deny("scope_local", "the record's consent keeps it on its origin node")
+        reasons.deny("scope_local", N_("the record's consent keeps it on its origin node"))
     elif consent.scope == "peers" and local_node not in consent.peers:
-        reasons.deny("not_named_peer", "the record's consent names other peers, not this node")
+        reasons.deny("not_named_peer", N_("the record's consent names other peers, not this node"))
     if local_region:
         _check_consent_regions(consent, local_region, reasons)
     _check_expiry(consent, reasons, now)
     if record.kind in policy.inbound_kinds_deny:
-        reasons.deny("kind_refused", f"our policy takes in no {record.kind}")
+        reasons.deny("kind_refused", N_("our policy takes in no {kind}"), kind=record.kind)
     if refused := sorted(set(record.tags) & policy.inbound_tags_deny):
-        reasons.deny("tag_refused", f"our policy takes in nothing tagged {', '.join(refused)}")
+        reasons.deny(
+            "tag_refused", N_("our policy takes in nothing tagged {tags}"), tags=", ".join(refused)
+        )
     return reasons.decision(policy, quarantine=policy.quarantine)
 
 
 def _check_peer_active(peer: PeerFacts, reasons: _Reasons) -> None:
     if peer.status == "active":
-        reasons.allow("peer_active", f"{peer.name} is an active, trusted peer")
+        reasons.allow("peer_active", N_("{peer} is an active, trusted peer"), peer=peer.name)
     else:
-        reasons.deny("peer_not_active", f"{peer.name} is {peer.status}")
+        reasons.deny(
+            "peer_not_active", N_("{peer} is {status}"), peer=peer.name, status=peer.status
+        )
 
 
 def _check_reshare(consent: Consent, reasons: _Reasons) -> None:
     if consent.reshare:
-        reasons.allow("reshare_allowed", "the record's consent allows passing it on")
+        reasons.allow("reshare_allowed", N_("the record's consent allows passing it on"))
     else:
-        reasons.deny("no_reshare", "the record came from another node and may not be passed on")
+        reasons.deny("no_reshare", N_("the record came from another node and may not be passed on"))
 
 
 def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons, now: int) -> None:
     if consent.basis != "consent":
         reasons.deny(
-            "no_consent", f"consent basis is '{consent.basis}': only consent lets it leave"
+            "no_consent",
+            N_("consent basis is '{basis}': only consent lets it leave"),
+            basis=consent.basis,
         )
         return
     if consent.scope == "local":
-        reasons.deny("scope_local", "consent scope is local: it never leaves this node")
+        reasons.deny("scope_local", N_("consent scope is local: it never leaves this node"))
     elif consent.scope == "peers":
         if peer.node_id in consent.peers:
-            reasons.allow("named_peer", f"consent names {peer.name}")
+            reasons.allow("named_peer", N_("consent names {peer}"), peer=peer.name)
         else:
-            reasons.deny("not_named_peer", f"consent names only other peers, not {peer.name}")
+            reasons.deny(
+                "not_named_peer", N_("consent names only other peers, not {peer}"), peer=peer.name
+            )
     else:
-        reasons.allow("scope_" + consent.scope, f"consent scope is {consent.scope}")
+        reasons.allow("scope_" + consent.scope, N_("consent scope is {scope}"), scope=consent.scope)
     _check_consent_regions(consent, peer.region, reasons)
     _check_purposes(consent, peer, reasons)
     _check_expiry(consent, reasons, now)
@@ -206,19 +226,32 @@ def _check_purposes(consent: Consent, peer: PeerFacts, reasons: _Reasons) -> Non
     if not peer.purposes:
         reasons.allow(
             "purposes_undeclared",
-            f"consent allows only the purposes {allowed}; {peer.name} has declared no "
-            "purposes, so they do not limit it",
+            N_(
+                "consent allows only the purposes {allowed}; {peer} has declared no "
+                "purposes, so they do not limit it"
+            ),
+            allowed=allowed,
+            peer=peer.name,
         )
     elif extra := sorted(set(peer.purposes) - set(consent.purposes)):
         reasons.deny(
             "purpose_not_consented",
-            f"{peer.name} declared it uses lessons for {declared}; consent allows only "
-            f"{allowed}, not {', '.join(extra)}",
+            N_(
+                "{peer} declared it uses lessons for {declared}; consent allows only "
+                "{allowed}, not {extra}"
+            ),
+            peer=peer.name,
+            declared=declared,
+            allowed=allowed,
+            extra=", ".join(extra),
         )
     else:
         reasons.allow(
             "purposes_consented",
-            f"{peer.name} declared it uses lessons for {declared}, all among {allowed}",
+            N_("{peer} declared it uses lessons for {declared}, all among {allowed}"),
+            peer=peer.name,
+            declared=declared,
+            allowed=allowed,
         )
 
 
@@ -230,22 +263,24 @@ def same_region(region: str, regions: Iterable[str]) -> bool:
 
 def _check_consent_regions(consent: Consent, region: str, reasons: _Reasons) -> None:
     if same_region(region, consent.regions_deny):
-        reasons.deny("region_denied", f"consent excludes the region {region}")
+        reasons.deny("region_denied", N_("consent excludes the region {region}"), region=region)
     if consent.regions_allow and not same_region(region, consent.regions_allow):
         reasons.deny(
-            "region_not_allowed", f"consent allows only {', '.join(consent.regions_allow)}"
+            "region_not_allowed",
+            N_("consent allows only {regions}"),
+            regions=", ".join(consent.regions_allow),
         )
 
 
 def _check_expiry(consent: Consent, reasons: _Reasons, now: int) -> None:
     if consent.expires is not None and consent.expires <= now:
-        reasons.deny("consent_expired", "the consent has expired")
+        reasons.deny("consent_expired", N_("the consent has expired"))
     for subject in consent.subjects:
         if subject.withdrawn or not subject.share:
-            reasons.deny("subject_withheld", "a participant has not agreed to sharing")
+            reasons.deny("subject_withheld", N_("a participant has not agreed to sharing"))
             return
         if subject.expires is not None and subject.expires <= now:
-            reasons.deny("subject_expired", "a participant's consent has expired")
+            reasons.deny("subject_expired", N_("a participant's consent has expired"))
             return
 
 
@@ -255,40 +290,59 @@ def _check_sensitivity(
     ceiling = rules.max_sensitivity
     if SENSITIVITIES.index(sensitivity) > SENSITIVITIES.index(ceiling):
         reasons.deny(
-            "above_ceiling", f"sensitivity {sensitivity} is above {peer.name}'s ceiling {ceiling}"
+            "above_ceiling",
+            N_("sensitivity {sensitivity} is above {peer}'s ceiling {ceiling}"),
+            sensitivity=sensitivity,
+            peer=peer.name,
+            ceiling=ceiling,
         )
     else:
         reasons.allow(
-            "within_ceiling", f"sensitivity {sensitivity} is within {peer.name}'s ceiling {ceiling}"
+            "within_ceiling",
+            N_("sensitivity {sensitivity} is within {peer}'s ceiling {ceiling}"),
+            sensitivity=sensitivity,
+            peer=peer.name,
+            ceiling=ceiling,
         )
 
 
 def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: _Reasons) -> None:
     if record.kind in rules.kinds_deny:
-        reasons.deny("kind_denied", f"the policy denies the kind {record.kind} for this peer")
+        reasons.deny(
+            "kind_denied", N_("the policy denies the kind {kind} for this peer"), kind=record.kind
+        )
     elif rules.kinds_allow and record.kind not in rules.kinds_allow:
         reasons.deny(
             "kind_not_allowed",
-            f"the policy allows this peer only {', '.join(sorted(rules.kinds_allow))}",
+            N_("the policy allows this peer only {kinds}"),
+            kinds=", ".join(sorted(rules.kinds_allow)),
         )
     if denied := sorted(set(record.tags) & rules.tags_deny):
-        reasons.deny("tag_denied", f"the policy denies the tag {', '.join(denied)} for this peer")
+        reasons.deny(
+            "tag_denied",
+            N_("the policy denies the tag {tags} for this peer"),
+            tags=", ".join(denied),
+        )
     if rules.tags_allow and not set(record.tags) & rules.tags_allow:
         reasons.deny(
             "tag_not_allowed",
-            f"the policy allows this peer only tags {', '.join(sorted(rules.tags_allow))}",
+            N_("the policy allows this peer only tags {tags}"),
+            tags=", ".join(sorted(rules.tags_allow)),
         )
 
 
 def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
     if same_region(peer.region, policy.regions_deny):
         reasons.deny(
-            "peer_region_denied", f"the policy shares nothing with the region {peer.region}"
+            "peer_region_denied",
+            N_("the policy shares nothing with the region {region}"),
+            region=peer.region,
         )
     elif policy.regions_allow and not same_region(peer.region, policy.regions_allow):
         reasons.deny(
             "peer_region_not_allowed",
-            f"the policy shares only with {', '.join(sorted(policy.regions_allow))}",
+            N_("the policy shares only with {regions}"),
+            regions=", ".join(sorted(policy.regions_allow)),
         )
 
 
@@ -304,19 +358,31 @@ def _check_approvals(
     }
     if len(counted) >= needed:
         if needed:
-            reasons.allow("approved", f"approved by {len(counted)} of {needed} curators needed")
+            reasons.allow(
+                "approved",
+                N_("approved by {counted} of {needed} curators needed"),
+                counted=len(counted),
+                needed=needed,
+            )
     else:
         late = sorted({item.member for item in record.approvals if item.after_compromise})
-        lost = (
-            f" ({', '.join(late)}: approved after their key was marked compromised, so it "
-            "no longer counts)"
-            if late
-            else ""
-        )
+        lost: str | Words = ""
+        if late:
+            lost = Words.of(
+                N_(
+                    " ({members}: approved after their key was marked compromised, so it "
+                    "no longer counts)"
+                ),
+                members=", ".join(late),
+            )
         reasons.deny(
             "needs_approval",
-            f"needs {needed} curator approval{'s' if needed != 1 else ''}, has {len(counted)}"
-            + lost,
+            N_("needs {needed} curator approval, has {counted}{lost}")
+            if needed == 1
+            else N_("needs {needed} curator approvals, has {counted}{lost}"),
+            needed=needed,
+            counted=len(counted),
+            lost=lost,
         )
 
 
@@ -325,7 +391,10 @@ def _check_policy_binding(peer: PeerFacts, policy: Policy, reasons: _Reasons) ->
     gets nothing, neither that section's rules nor the defaults it narrowed."""
     if problem := policy.binding_problem(peer.node_id, peer.name):
         reasons.deny(
-            "policy_binding", f"the policy cannot tell which rules are {peer.name}'s: {problem}"
+            "policy_binding",
+            N_("the policy cannot tell which rules are {peer}'s: {problem}"),
+            peer=peer.name,
+            problem=problem,
         )
 
 
@@ -346,15 +415,29 @@ def _check_widening(
     if len(counted) >= needed:
         reasons.allow(
             "widening_approved",
-            f"this version widens the terms of an earlier one ({widening.words}) and has "
-            f"{len(counted)} of the {needed} curator approvals that needs",
+            N_(
+                "this version widens the terms of an earlier one ({fields}) and has "
+                "{counted} of the {needed} curator approvals that needs"
+            ),
+            fields=widening.words,
+            counted=len(counted),
+            needed=needed,
         )
     else:
         reasons.deny(
             "widened_needs_approval",
-            f"this version widens the terms of an earlier one ({widening.words}): it needs "
-            f"{needed} curator approval{'s' if needed != 1 else ''} other than its editor's, "
-            f"has {len(counted)}",
+            N_(
+                "this version widens the terms of an earlier one ({fields}): it needs "
+                "{needed} curator approval other than its editor's, has {counted}"
+            )
+            if needed == 1
+            else N_(
+                "this version widens the terms of an earlier one ({fields}): it needs "
+                "{needed} curator approvals other than its editor's, has {counted}"
+            ),
+            fields=widening.words,
+            needed=needed,
+            counted=len(counted),
         )
 
 
@@ -373,8 +456,11 @@ def _check_bounds(
         if bound.consent is None:
             reasons.deny(
                 "original_unknown",
-                f"it derives from {bound.words}, which this node does not hold, so where "
-                "it may go is unknown",
+                N_(
+                    "it derives from {bound}, which this node does not hold, so where "
+                    "it may go is unknown"
+                ),
+                bound=bound.phrase,
             )
             continue
         if bound.origin == peer.node_id:
@@ -384,10 +470,15 @@ def _check_bounds(
             _check_reshare(bound.consent, checked)
         _check_consent_for_peer(bound.consent, peer, checked, now)
         _check_sensitivity(bound.sensitivity, peer, rules, checked)
-        verb = "narrowed consent" if bound.relation == "later" else "limits where it may go"
+        said = (
+            N_("{bound} narrowed consent: {reason}")
+            if bound.relation == "later"
+            else N_("{bound} limits where it may go: {reason}")
+        )
         for denial in (reason for reason in checked.items if not reason.allows):
             code = f"{bound.relation}:{denial.code}"  # later:scope_local, original:no_reshare
-            reasons.deny(code, f"{bound.words} {verb}: {denial.text}")
+            inner = denial.words or Words(denial.text)
+            reasons.deny(code, said, bound=bound.phrase, reason=inner)
 
 
 def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: _Reasons) -> None:
@@ -397,8 +488,20 @@ def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: _Reasons) 
     old = record.supersedes_origin
     if old is None or may_supersede_origin(old, record.origin):
         return
-    text = "it claims to be a new version of another node's lesson; only that node can make one"
     if sender.node_id == record.origin:
-        reasons.deny("foreign_supersede", text)
+        reasons.deny(
+            "foreign_supersede",
+            N_(
+                "it claims to be a new version of another node's lesson; only that node can "
+                "make one"
+            ),
+        )
     else:
-        reasons.deny("foreign_supersede_relayed", f"{text} (passed on by {sender.name})")
+        reasons.deny(
+            "foreign_supersede_relayed",
+            N_(
+                "it claims to be a new version of another node's lesson; only that node can "
+                "make one (passed on by {peer})"
+            ),
+            peer=sender.name,
+        )

@@ -27,11 +27,12 @@ import sqlite_utils
 
 from archive.derivation import BoundRow, all_consent_bounds, consent_bounds
 from archive.record import Consent, consent_from_json
+from governance.words import N_, Words
 
 RELATION_WORDS = {
-    "later": "a later version",
-    "original": "the original it derives from",
-    "unknown": "the original it derives from",
+    "later": N_("a later version ({record})"),
+    "original": N_("the original it derives from ({record})"),
+    "unknown": N_("the original it derives from ({record})"),
 }
 
 
@@ -48,7 +49,11 @@ class Bound:
     @property
     def words(self) -> str:
         """How explain names it: "a later version (1a2b3c4d)"."""
-        return f"{RELATION_WORDS[self.relation]} ({self.record_id[:8]})"
+        return self.phrase.english
+
+    @property
+    def phrase(self) -> Words:
+        return Words.of(RELATION_WORDS[self.relation], record=self.record_id[:8])
 
 
 def _bound(row: BoundRow, parsed: dict[str, Consent]) -> Bound:

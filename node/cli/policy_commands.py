@@ -17,6 +17,7 @@ from node.attachment_words import attachment_json, attachment_lines
 from node.cli.context import CliContext
 from node.cli.output import console, json_option, print_json, short
 from node.i18n import gettext as _
+from node.reason_words import say_reason
 from node.serialize import decision_json, explanation_json, iso_time
 
 
@@ -127,7 +128,7 @@ def explain(cli: CliContext, record_id: str, peer_ref: str, as_json: bool) -> No
     console.print(said.format(id=short(full_id), peer=peer.name), markup=False)
     for reason in decision.reasons:
         mark = "+" if reason.allows else "-"
-        console.print(f"  {mark} {reason.text}  [{reason.code}]", markup=False)
+        console.print(f"  {mark} {say_reason(reason)}  [{reason.code}]", markup=False)
     hashed = _("policy hash {hash}").format(hash=decision.policy_hash[:16])
     console.print(f"  ({hashed})", markup=False)
     for line in attachment_lines(attachments, decision.allowed):

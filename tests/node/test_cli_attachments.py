@@ -117,8 +117,46 @@ def test_policy_explain_says_which_file_stays_and_why(
     assert_clean_exit(explained)
     assert "- photo: the photo stays: Heron did not agree to be photographed" in explained.stdout
     assert "+ photo: the photo may go with the lesson: Kite agreed" in explained.stdout
+    assert "+ Lima Hub is an active, trusted peer  [peer_active]" in explained.stdout
     answer = json.loads(invoke(home, "policy", "explain", record_id, "Lima Hub", "--json").stdout)
     assert [item["may_leave"] for item in answer["attachments"]] == [False, True]
+
+
+def test_policy_explain_gives_its_reasons_in_the_reader_language(
+    invoke: Invoke, home: Path, tmp_path: Path, identity_b: Any
+) -> None:
+    """The reasons governance gives are said in RHIZOME_LANGUAGE (names and codes as they
+    are); --json keeps them in English for programs."""
+    (tmp_path / "photo.jpg").write_bytes(jpeg_with_gps())
+    added = invoke(
+        home, "lesson", "add", str(lesson(tmp_path)),
+        "--attach", str(tmp_path / "photo.jpg"), "--subjects", "photo.jpg=Heron",
+    )  # fmt: skip
+    record_id = last_line(added.stdout)
+    node = Node(home)
+    save_peer(node.db, identity_b.node_id, "Lima Hub", "Andes", "https://127.0.0.1:9", node.now())
+    node.close()
+
+    def explain(language: str, *more: str) -> str:
+        env = {"RHIZOME_LANGUAGE": language}
+        result = invoke(home, "policy", "explain", record_id, "Lima Hub", *more, env=env)
+        assert_clean_exit(result)
+        return result.stdout
+
+    spanish, arabic = explain("es"), explain("ar")
+    assert "+ Lima Hub es un par activo y de confianza  [peer_active]" in spanish
+    assert "+ el alcance del consentimiento es federation  [scope_federation]" in spanish
+    assert "- foto: la foto se queda: Heron no aceptó ser fotografiado" in spanish
+    assert "+ Lima Hub نظير نشط وموثوق  [peer_active]" in arabic
+    assert "- صورة: يُحتفظ بـالصورة هنا: لم يوافق Heron على أن يُصوَّر" in arabic
+    for said in (spanish, arabic):
+        assert "trusted peer" not in said and "did not agree" not in said
+    answer = json.loads(explain("es", "--json"))
+    texts = {reason["code"]: reason["text"] for reason in answer["reasons"]}
+    assert texts["peer_active"] == "Lima Hub is an active, trusted peer"
+    assert answer["attachments"][0]["reason"] == (
+        "the photo stays: Heron did not agree to be photographed"
+    )
 
 
 def test_peer_purposes_decide_where_a_lesson_goes(

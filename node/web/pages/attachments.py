@@ -40,7 +40,7 @@ SAFE_HEADERS = {
 
 def attachment_items(node: Node, record_id: str) -> list[dict[str, Any]]:
     """What the lesson page shows for each attachment (node.attachment_words)."""
-    return attachment_entries(node.db, record_id, node.now())
+    return attachment_entries(node.db, record_id, node.now(), english=False)
 
 
 async def _attachment(request: web.Request) -> tuple[Node, Attachment, BlobStore]:

@@ -13,6 +13,7 @@ from federation.sharing import Offer
 from governance.decision_log import recent_decisions
 from governance.policy_binding import binding_warnings
 from node.node import Node
+from node.reason_words import say_reason
 from node.web.pages.common import html_page, peer_names, readable, render
 from node.web.pages.words import detail_words
 
@@ -55,7 +56,8 @@ def explain(node: Node, record_text: str, peer_text: str) -> dict[str, Any]:
     peer = resolve_peer(node.db, peer_text)
     decision = Offer(node.db, node.node_id, node.policy(), node.now()).explain(full_id, peer)
     assert decision is not None  # resolve_id found the record
-    return {"record_id": full_id, "peer": peer, "decision": decision}
+    reasons = [(reason, say_reason(reason)) for reason in decision.reasons]
+    return {"record_id": full_id, "peer": peer, "decision": decision, "reasons": reasons}
 
 
 @routes.get("/events", name="page_events")

@@ -3,13 +3,17 @@ Accept-Language, else English; lesson text keeps its own language and direction.
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 import pytest
 
+from crypto.signing import SigningIdentity
+from federation.peers import save_peer
 from governance.member_language import member_language
 from node.node import Node
 from node.web.app import create_app
+from tests.conftest import SEED_B
 from tests.web.conftest import (
     Client,
     ClientFactory,
@@ -134,3 +138,35 @@ async def test_the_reader_language_comes_first_among_translations(
     assert listing.index("أزواج الدعم") < listing.index("Parejas de apoyo")
     english = await client.get(f"/lessons/{original}", headers={"Accept-Language": "en"})
     assert 'id="in-your-language"' not in await english.text()
+
+
+@pytest.mark.parametrize(
+    ("accept", "allowed", "denied"),
+    [
+        ("en", "Manila Hub is an active, trusted peer", "consent scope is local: it never leaves"),
+        (
+            "es",
+            "Manila Hub es un par activo y de confianza",
+            "el alcance del consentimiento es local",
+        ),
+        ("ar", "Manila Hub نظير نشط وموثوق", "نطاق الموافقة محلي: لا يغادر هذه العقدة أبدًا"),
+    ],
+)
+async def test_the_policy_page_gives_reasons_in_the_reader_language(
+    client: Client, members: Node, tmp_path: Path, accept: str, allowed: str, denied: str
+) -> None:
+    """Explain's reasons come from governance as templates: the page fills them in the
+    reader's language, with the peer's name and the machine codes as they are."""
+    manila = SigningIdentity.from_seed(SEED_B).node_id
+    save_peer(members.db, manila, "Manila Hub", "Southeast Asia", "http://x.test", 0)
+    record_id = lesson(members, tmp_path, consent={"scope": "local"})
+    path = f"/policy?record={record_id}&peer=Manila+Hub"
+    response = await client.get(path, headers={"Accept-Language": accept})
+    assert response.status == 200
+    text = unescape(await response.text())
+    explanation = text[text.index('id="explanation"') :]
+    assert allowed in explanation and denied in explanation
+    assert '<code class="quiet">peer_active</code>' in explanation
+    assert '<code class="quiet">scope_local</code>' in explanation
+    if accept != "en":
+        assert "trusted peer" not in explanation and "never leaves" not in explanation
