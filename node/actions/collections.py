@@ -25,6 +25,7 @@ from governance.members import Member
 from governance.roles import require
 from node.errors import NodeError
 from node.node import Node
+from node.reason_words import say_reason
 
 # Why a peer may be missing a lesson, by the consent scope the lesson had when it was added.
 GAP_WORDS = {
@@ -176,7 +177,8 @@ def list_collections(node: Node) -> list[CollectionView]:
 @dataclass(frozen=True)
 class PeerGap:
     entry: Entry
-    reasons: tuple[str, ...]  # the decision's denials, in words
+    reasons: tuple[str, ...]  # the decision's denials, in English words (JSON)
+    said: tuple[str, ...] = ()  # the same in the reader's language (empty: as ``reasons``)
 
 
 def gaps_for_peer(node: Node, collection: str, peer: str) -> list[PeerGap]:
@@ -192,7 +194,14 @@ def gaps_for_peer(node: Node, collection: str, peer: str) -> list[PeerGap]:
             continue
         decision = offer.explain(entry.lesson.id, target)
         if decision is not None and not decision.allowed:
-            gaps.append(PeerGap(entry, tuple(reason.text for reason in decision.denials)))
+            denials = decision.denials
+            gaps.append(
+                PeerGap(
+                    entry,
+                    tuple(reason.text for reason in denials),
+                    tuple(say_reason(reason) for reason in denials),
+                )
+            )
     return gaps
 
 

@@ -12,6 +12,7 @@ from node.actions.collections import (
     ChangeCollection,
     CollectionView,
     CreateCollection,
+    PeerGap,
     change_collection,
     create_collection,
     gaps_for_peer,
@@ -129,7 +130,7 @@ def show(cli: CliContext, collection_id: str, peer: str | None, as_json: bool) -
         return
     _print_view(view)
     if peer is not None:
-        _print_peer_gaps(answer["withheld_from_peer"], peer)
+        _print_peer_gaps(gaps, peer)
 
 
 @collection.command()
@@ -189,13 +190,13 @@ def _print_view(view: CollectionView) -> None:
         )  # fmt: skip
 
 
-def _print_peer_gaps(gaps: list[dict[str, Any]], peer: str) -> None:
+def _print_peer_gaps(gaps: list[PeerGap], peer: str) -> None:
     if not gaps:
         console.print(_("{peer} may receive every lesson of this collection.").format(peer=peer),
                       markup=False)  # fmt: skip
     for gap in gaps:
         console.print(
             _("Lesson {position} does not go to {peer}: {reasons}").format(
-                position=gap["position"], peer=peer, reasons="; ".join(gap["reasons"])),
+                position=gap.entry.position, peer=peer, reasons="; ".join(gap.said or gap.reasons)),
             markup=False,
         )  # fmt: skip

@@ -33,6 +33,7 @@ from node.actions.collections import (
     show_collection,
 )
 from node.actions.lessons import RevokeLesson, revoke_lesson
+from node.i18n import language
 from node.node import Node
 from tests.federation.test_bundles import bundle_for
 from tests.federation.test_bundles import hubs as bundle_hubs
@@ -105,6 +106,11 @@ def test_the_origin_says_which_lessons_a_peer_will_miss_and_why(hubs: dict[str, 
     gaps = gaps_for_peer(nairobi, collection_id, "Lima Hub")
     assert [gap.entry.position for gap in gaps] == [3]
     assert any("local" in reason for reason in gaps[0].reasons)
+    assert "consent scope is local: it never leaves this node" in gaps[0].said
+    with language("es"):  # what `collection show --peer` prints; the English stays for JSON
+        (spanish,) = gaps_for_peer(nairobi, collection_id, "Lima Hub")
+    assert "el alcance del consentimiento es local: nunca sale de este nodo" in spanish.said
+    assert spanish.reasons == gaps[0].reasons
 
 
 def test_a_local_collection_does_not_leave_at_all(hubs: dict[str, Node]) -> None:
