@@ -16,7 +16,10 @@ made): that needs the database, so the writer asks it before it stores anything
 is refused by the writer with the process's reason, and the sender gets its strike.
 
 A process that dies (killed, out of memory) is replaced; the batch in hand is then opened in
-the writer thread as before, so a sync never depends on the pool.
+the writer thread as before, so a sync never depends on the pool. The other way round, a
+verifier outlives no node: a node killed with kill -9 never tells its pool to stop, and a
+worker waiting for work would wait forever (it holds a writing end of its own task queue),
+keeping the node's standard output open; each one watches its parent and exits with it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -48,6 +52,7 @@ VERIFIERS = 1
 # Fewer records than this are opened in the writer thread: the round trip would cost more.
 MIN_POOL_BATCH = 16
 WHERE = "received record"
+PARENT_CHECK_SECONDS = 0.5  # how soon a verifier notices that its node is gone
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -90,12 +95,27 @@ def open_batch(raws: list[bytes]) -> list[Verdict]:
     return found
 
 
+def exit_with_parent(parent: int) -> None:
+    """Each verifier's initializer: a thread that ends the process once ``parent`` (the
+    node) is gone, however it ended."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="rhizome-verifier-parent", daemon=True).start()
+
+
 def _verifiers() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(VERIFIERS, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                VERIFIERS, mp_context=context,
+                initializer=exit_with_parent, initargs=(os.getpid(),),
+            )  # fmt: skip
         return _pool
 
 

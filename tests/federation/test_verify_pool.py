@@ -9,6 +9,10 @@ refused, with a strike, when the key history says no. These tests run the real p
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from archive.key_store import record_key_check
 from archive.signed_record import open_record
@@ -99,3 +103,41 @@ async def test_a_verifier_that_died_is_replaced_and_the_writer_opens_that_batch(
     again = await open_elsewhere(batch)  # the next: a new process
     assert again is not None and all(isinstance(verdict, Opened) for verdict in again)
     assert verify_pool._verifiers() is not pool
+
+
+NODE_WITH_A_VERIFIER = """
+import asyncio, os, sys, time
+from federation import verify_pool
+verdicts = asyncio.run(verify_pool.open_elsewhere([b"not a record"] * verify_pool.MIN_POOL_BATCH))
+assert verdicts is not None and all(isinstance(v, str) for v in verdicts)
+print(" ".join(str(pid) for pid in verify_pool._pool._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_verifier_exits_when_its_node_is_killed(tmp_path: Path) -> None:
+    # A node killed with kill -9 cannot stop its pool; its verifier must not live on (it
+    # would keep the node's standard output open and hold memory for nothing).
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    node = subprocess.Popen(
+        [sys.executable, "-c", NODE_WITH_A_VERIFIER],
+        stdout=subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert node.stdout is not None
+    verifiers = [int(pid) for pid in node.stdout.readline().split()]
+    assert len(verifiers) == verify_pool.VERIFIERS
+    node.kill()
+    node.wait(timeout=30)
+    # Every writer of the node's standard output is gone once it reads to its end.
+    rest, _ = node.communicate(timeout=30)
+    assert rest == b""
+    assert [pid for pid in verifiers if _running(pid)] == []
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
