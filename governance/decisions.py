@@ -8,16 +8,30 @@ any one deny wins. Sync, push, bundles, the web UI and the API all go through th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-
 from archive.derivation import may_supersede_origin
-from archive.record import SENSITIVITIES, Consent
-from governance.approvals import ApprovalFacts
-from governance.effective_consent import Bound
+from archive.record import SENSITIVITIES
+from governance.consent_checks import (
+    check_consent_for_peer,
+    check_consent_regions,
+    check_expiry,
+    check_reshare,
+    same_region,
+)
+from governance.decision_facts import Decision, PeerFacts, Reason, Reasons, RecordFacts
 from governance.policy_file import PeerRules, Policy
-from governance.versions import Widening, approvals_for_widening
+from governance.versions import approvals_for_widening
 from governance.words import N_, Words
+
+__all__ = [
+    "STRIKE_CODES",
+    "Decision",
+    "PeerFacts",
+    "Reason",
+    "RecordFacts",
+    "decide_inbound",
+    "decide_outbound",
+    "same_region",
+]
 
 # Inbound denials that mean the sender broke the rules (it must never send such a record),
 # as opposed to our own policy refusing it or timing (an expiry passed on the way).
@@ -27,88 +41,11 @@ STRIKE_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str  # in English: the decision log, the JSON API
-    allows: bool
-    # The same sentence as a template and values, for the reader's language (node.reason_words).
-    words: Words | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reasons: tuple[Reason, ...]
-    policy_hash: str = ""
-    quarantine: bool = False
-
-    @property
-    def denials(self) -> tuple[Reason, ...]:
-        return tuple(reason for reason in self.reasons if not reason.allows)
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(reason.code for reason in self.reasons)
-
-
-@dataclass(frozen=True)
-class RecordFacts:
-    """What a decision may know about a record: never its text."""
-
-    record_id: str
-    origin: str
-    consent: Consent
-    sensitivity: str
-    kind: str
-    tags: tuple[str, ...] = ()
-    author: str = ""
-    received_from: str | None = None
-    approvals: tuple[ApprovalFacts, ...] = ()
-    quarantined: bool = False
-    # Records whose consent also limits this one (governance.effective_consent).
-    bounds: tuple[Bound, ...] = ()
-    # The origin of the record this one supersedes, when we hold that record.
-    supersedes_origin: str | None = None
-    # Set for our own versions that are wider than an earlier version (governance.versions).
-    widening: Widening | None = None
-
-
-@dataclass(frozen=True)
-class PeerFacts:
-    node_id: str
-    name: str
-    region: str
-    status: str = "active"
-    # What the peer declared it uses lessons for (training, research, press, ...).
-    purposes: tuple[str, ...] = ()
-
-
-@dataclass
-class _Reasons:
-    items: list[Reason] = field(default_factory=list)
-
-    def allow(self, code: str, template: str, **values: str | int | Words) -> None:
-        words = Words.of(template, **values)
-        self.items.append(Reason(code, words.english, True, words))
-
-    def deny(self, code: str, template: str, **values: str | int | Words) -> None:
-        words = Words.of(template, **values)
-        self.items.append(Reason(code, words.english, False, words))
-
-    def deny_reason(self, code: str, words: Words) -> None:
-        self.items.append(Reason(code, words.english, False, words))
-
-    def decision(self, policy: Policy, quarantine: bool = False) -> Decision:
-        allowed = bool(self.items) and all(reason.allows for reason in self.items)
-        return Decision(allowed, tuple(self.items), policy.hash, quarantine and allowed)
-
-
 def decide_outbound(
     record: RecordFacts, peer: PeerFacts, policy: Policy, *, local_node: str, now: int
 ) -> Decision:
     """May ``record`` be offered and sent to ``peer``?"""
-    reasons = _Reasons()
+    reasons = Reasons()
     _check_peer_active(peer, reasons)
     if record.quarantined:
         reasons.deny(
@@ -117,8 +54,8 @@ def decide_outbound(
     if record.origin == peer.node_id:
         reasons.deny("peer_is_origin", N_("the peer is the record's origin and already holds it"))
     if record.origin != local_node:
-        _check_reshare(record.consent, reasons)
-    _check_consent_for_peer(record.consent, peer, reasons, now)
+        check_reshare(record.consent, reasons)
+    check_consent_for_peer(record.consent, peer, reasons, now)
     _check_policy_binding(peer, policy, reasons)
     rules = policy.rules_for(peer.node_id, peer.name)
     _check_sensitivity(record.sensitivity, peer, rules, reasons)
@@ -140,7 +77,7 @@ def decide_inbound(
     local_region: str = "",
 ) -> Decision:
     """May ``record``, sent by ``sender``, be stored here (and must it wait in quarantine)?"""
-    reasons = _Reasons()
+    reasons = Reasons()
     _check_peer_active(sender, reasons)
     if record.origin == local_node:
         reasons.deny(
@@ -149,7 +86,7 @@ def decide_inbound(
     elif record.origin == sender.node_id:
         reasons.allow("from_origin", N_("the sender is the record's origin"))
     else:
-        _check_reshare(record.consent, reasons)
+        check_reshare(record.consent, reasons)
     _check_supersede(record, sender, reasons)
     consent = record.consent
     if consent.basis != "consent":
@@ -163,8 +100,8 @@ def decide_inbound(
     elif consent.scope == "peers" and local_node not in consent.peers:
         reasons.deny("not_named_peer", N_("the record's consent names other peers, not this node"))
     if local_region:
-        _check_consent_regions(consent, local_region, reasons)
-    _check_expiry(consent, reasons, now)
+        check_consent_regions(consent, local_region, reasons)
+    check_expiry(consent, reasons, now)
     if record.kind in policy.inbound_kinds_deny:
         reasons.deny("kind_refused", N_("our policy takes in no {kind}"), kind=record.kind)
     if refused := sorted(set(record.tags) & policy.inbound_tags_deny):
@@ -174,7 +111,7 @@ def decide_inbound(
     return reasons.decision(policy, quarantine=policy.quarantine)
 
 
-def _check_peer_active(peer: PeerFacts, reasons: _Reasons) -> None:
+def _check_peer_active(peer: PeerFacts, reasons: Reasons) -> None:
     if peer.status == "active":
         reasons.allow("peer_active", N_("{peer} is an active, trusted peer"), peer=peer.name)
     else:
@@ -183,109 +120,8 @@ def _check_peer_active(peer: PeerFacts, reasons: _Reasons) -> None:
         )
 
 
-def _check_reshare(consent: Consent, reasons: _Reasons) -> None:
-    if consent.reshare:
-        reasons.allow("reshare_allowed", N_("the record's consent allows passing it on"))
-    else:
-        reasons.deny("no_reshare", N_("the record came from another node and may not be passed on"))
-
-
-def _check_consent_for_peer(consent: Consent, peer: PeerFacts, reasons: _Reasons, now: int) -> None:
-    if consent.basis != "consent":
-        reasons.deny(
-            "no_consent",
-            N_("consent basis is '{basis}': only consent lets it leave"),
-            basis=consent.basis,
-        )
-        return
-    if consent.scope == "local":
-        reasons.deny("scope_local", N_("consent scope is local: it never leaves this node"))
-    elif consent.scope == "peers":
-        if peer.node_id in consent.peers:
-            reasons.allow("named_peer", N_("consent names {peer}"), peer=peer.name)
-        else:
-            reasons.deny(
-                "not_named_peer", N_("consent names only other peers, not {peer}"), peer=peer.name
-            )
-    else:
-        reasons.allow("scope_" + consent.scope, N_("consent scope is {scope}"), scope=consent.scope)
-    _check_consent_regions(consent, peer.region, reasons)
-    _check_purposes(consent, peer, reasons)
-    _check_expiry(consent, reasons, now)
-
-
-def _check_purposes(consent: Consent, peer: PeerFacts, reasons: _Reasons) -> None:
-    """A lesson whose consent names purposes goes only to a peer whose declared purposes
-    are all among them (the peer declares them itself, signed: federation/purposes.py). A
-    peer that declared none is not held to them, and explain says so: see
-    docs/explanation/sharing-and-consent.md."""
-    if not consent.purposes:
-        return
-    allowed = ", ".join(consent.purposes)
-    declared = ", ".join(peer.purposes)
-    if not peer.purposes:
-        reasons.allow(
-            "purposes_undeclared",
-            N_(
-                "consent allows only the purposes {allowed}; {peer} has declared no "
-                "purposes, so they do not limit it"
-            ),
-            allowed=allowed,
-            peer=peer.name,
-        )
-    elif extra := sorted(set(peer.purposes) - set(consent.purposes)):
-        reasons.deny(
-            "purpose_not_consented",
-            N_(
-                "{peer} declared it uses lessons for {declared}; consent allows only "
-                "{allowed}, not {extra}"
-            ),
-            peer=peer.name,
-            declared=declared,
-            allowed=allowed,
-            extra=", ".join(extra),
-        )
-    else:
-        reasons.allow(
-            "purposes_consented",
-            N_("{peer} declared it uses lessons for {declared}, all among {allowed}"),
-            peer=peer.name,
-            declared=declared,
-            allowed=allowed,
-        )
-
-
-def same_region(region: str, regions: Iterable[str]) -> bool:
-    """Regions compare without regard to case or outer spaces: "East Africa" = "east africa"."""
-    wanted = region.strip().casefold()
-    return any(wanted == other.strip().casefold() for other in regions)
-
-
-def _check_consent_regions(consent: Consent, region: str, reasons: _Reasons) -> None:
-    if same_region(region, consent.regions_deny):
-        reasons.deny("region_denied", N_("consent excludes the region {region}"), region=region)
-    if consent.regions_allow and not same_region(region, consent.regions_allow):
-        reasons.deny(
-            "region_not_allowed",
-            N_("consent allows only {regions}"),
-            regions=", ".join(consent.regions_allow),
-        )
-
-
-def _check_expiry(consent: Consent, reasons: _Reasons, now: int) -> None:
-    if consent.expires is not None and consent.expires <= now:
-        reasons.deny("consent_expired", N_("the consent has expired"))
-    for subject in consent.subjects:
-        if subject.withdrawn or not subject.share:
-            reasons.deny("subject_withheld", N_("a participant has not agreed to sharing"))
-            return
-        if subject.expires is not None and subject.expires <= now:
-            reasons.deny("subject_expired", N_("a participant's consent has expired"))
-            return
-
-
 def _check_sensitivity(
-    sensitivity: str, peer: PeerFacts, rules: PeerRules, reasons: _Reasons
+    sensitivity: str, peer: PeerFacts, rules: PeerRules, reasons: Reasons
 ) -> None:
     ceiling = rules.max_sensitivity
     if SENSITIVITIES.index(sensitivity) > SENSITIVITIES.index(ceiling):
@@ -306,7 +142,7 @@ def _check_sensitivity(
         )
 
 
-def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: _Reasons) -> None:
+def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: Reasons) -> None:
     if record.kind in rules.kinds_deny:
         reasons.deny(
             "kind_denied", N_("the policy denies the kind {kind} for this peer"), kind=record.kind
@@ -331,7 +167,7 @@ def _check_kind_and_tags(record: RecordFacts, rules: PeerRules, reasons: _Reason
         )
 
 
-def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
+def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: Reasons) -> None:
     if same_region(peer.region, policy.regions_deny):
         reasons.deny(
             "peer_region_denied",
@@ -347,7 +183,7 @@ def _check_peer_region(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> No
 
 
 def _check_approvals(
-    record: RecordFacts, policy: Policy, local_node: str, reasons: _Reasons
+    record: RecordFacts, policy: Policy, local_node: str, reasons: Reasons
 ) -> None:
     needed = policy.approvals_needed(record.sensitivity)
     own = record.origin == local_node
@@ -386,7 +222,7 @@ def _check_approvals(
         )
 
 
-def _check_policy_binding(peer: PeerFacts, policy: Policy, reasons: _Reasons) -> None:
+def _check_policy_binding(peer: PeerFacts, policy: Policy, reasons: Reasons) -> None:
     """Fail closed: a peer whose policy section cannot be resolved to its node id safely
     gets nothing, neither that section's rules nor the defaults it narrowed."""
     if problem := policy.binding_problem(peer.node_id, peer.name):
@@ -398,9 +234,7 @@ def _check_policy_binding(peer: PeerFacts, policy: Policy, reasons: _Reasons) ->
         )
 
 
-def _check_widening(
-    record: RecordFacts, policy: Policy, local_node: str, reasons: _Reasons
-) -> None:
+def _check_widening(record: RecordFacts, policy: Policy, local_node: str, reasons: Reasons) -> None:
     """A version of ours wider than an earlier one needs the approvals of the stricter terms,
     at least one, never the editor's own (the editor is the version's author)."""
     widening = record.widening
@@ -446,7 +280,7 @@ def _check_bounds(
     peer: PeerFacts,
     rules: PeerRules,
     local_node: str,
-    reasons: _Reasons,
+    reasons: Reasons,
     now: int,
 ) -> None:
     """Every record bounding this one's consent must allow the peer too: a later version,
@@ -465,10 +299,10 @@ def _check_bounds(
             continue
         if bound.origin == peer.node_id:
             continue  # the peer wrote that record: it learns nothing of it from us
-        checked = _Reasons()
+        checked = Reasons()
         if bound.origin != local_node:
-            _check_reshare(bound.consent, checked)
-        _check_consent_for_peer(bound.consent, peer, checked, now)
+            check_reshare(bound.consent, checked)
+        check_consent_for_peer(bound.consent, peer, checked, now)
         _check_sensitivity(bound.sensitivity, peer, rules, checked)
         said = (
             N_("{bound} narrowed consent: {reason}")
@@ -481,7 +315,7 @@ def _check_bounds(
             reasons.deny(code, said, bound=bound.phrase, reason=inner)
 
 
-def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: _Reasons) -> None:
+def _check_supersede(record: RecordFacts, sender: PeerFacts, reasons: Reasons) -> None:
     """Only a lesson's own origin may publish a new version of it: anything else would hide
     the lesson everywhere it spreads. A relaying peer may not hold the lesson it replaces,
     so only the record's own origin is struck for it."""
