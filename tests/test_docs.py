@@ -483,7 +483,8 @@ def decision_reason_codes() -> set[str]:
     from archive.record import SCOPES
 
     codes: set[str] = set()
-    for source in (ROOT / "governance" / "decisions.py", ROOT / "federation" / "receiving.py"):
+    sources = ("governance/decisions.py", "governance/consent_checks.py", "federation/receiving.py")
+    for source in (ROOT / name for name in sources):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
