@@ -28,7 +28,8 @@ import pytest
 from tests.conftest import HomeFactory, write_lesson
 
 RHIZOME = Path(sys.executable).parent / "rhizome"
-LESSONS = 1_500  # three batches of 500: a kill after the first commit is half-way
+LESSONS = 4_500  # nine batches of 500: a kill soon after the first commit lands before the end,
+# even when the import outruns the test polling for that commit (1,500 could finish first)
 DEADLINE = 120.0
 
 
