@@ -49,8 +49,7 @@ from federation.errors import (
     UnsupportedMediaType,
 )
 from federation.invites import check_invite_known
-from federation.key_exchange import answer_key_history, speaker_of
-from federation.local import LocalNode
+from federation.key_exchange import speaker_of
 from federation.pairing import INVITE_HEADER
 from federation.peers import Peer, get_peer
 from federation.replay_memory import StoredReplayGuard
@@ -352,43 +351,11 @@ async def echo(request: web.Request) -> web.Response:
     )
 
 
-KEY_HISTORY_BODY_BYTES = wire.MAX_KEY_STATEMENTS * (wire.MAX_KEY_STATEMENT_BYTES + 8) + 64
-
-
-@routes.post(endpoints.KEY_HISTORY.path, name=endpoints.KEY_HISTORY.route_name)
-async def key_history(request: web.Request) -> web.Response:
-    """Key histories both ways (federation/key_exchange.py). A peer that rotated signs with a
-    key we learn from this very body, so the body (small, capped) is read before the signer
-    is judged; the request's signature is checked before anything in the body is."""
-    gate = request.app[GATE]
-    if request.content_type != MSGPACK:
-        raise UnsupportedMediaType(f"federation bodies are {MSGPACK}")
-    slot = gate.slot(f"key-history@{request.remote}")
-    if slot.locked():
-        raise TooBusy("too many requests from your node at once; retry shortly")
-    async with slot:
-        body = await _capped_body(request, KEY_HISTORY_BODY_BYTES)
-        method, path, headers, guard = (
-            request.method, request.raw_path, request.headers, gate.replay_guard
-        )  # fmt: skip
-
-        def verify_and_answer(twin: LocalNode) -> bytes:
-            """Off the loop: the replay memory and the key history are database work."""
-            on_twin = guard.on(twin.db) if isinstance(guard, StoredReplayGuard) else guard
-            signer = verify_request(
-                method, path, headers, body, now=twin.now(),
-                replay_guard=on_twin, recipient=twin.node_id,
-            )  # fmt: skip
-            return answer_key_history(twin, signer, body)  # at most 256 statements
-
-        answer = await in_worker(gate.responder.local, verify_and_answer)
-    return web.Response(body=answer, content_type=MSGPACK)
-
-
 @routes.post(endpoints.BLOB.path, name=endpoints.BLOB.route_name)
 async def blob(request: web.Request) -> web.Response:
     """One chunk of an attachment's bytes, if the decision lets the peer have it (deciding
     and reading run in a worker thread, off the event loop)."""
+
     def answer(twin: FederationResponder, peer: Peer, body: bytes) -> bytes:
         return answer_blob_request(twin.local, peer, body)
 
